@@ -1,0 +1,29 @@
+/* A pixel buffer the renderer can read from or draw into: guest buffers
+ * (memfd or grant mappings, read-only), output buffers (dumb buffers,
+ * headless memory) and text masks. */
+#ifndef TESSERA_BUFFER_H
+#define TESSERA_BUFFER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct tsr_buffer;
+
+struct tsr_buffer_impl {
+	void (*destroy)(struct tsr_buffer *buffer);
+};
+
+struct tsr_buffer {
+	const struct tsr_buffer_impl *impl;
+	uint32_t width, height;
+	uint32_t stride; /* bytes */
+	uint32_t format; /* DRM fourcc: XRGB8888, ARGB8888 or R8 for masks */
+	void *data;      /* CPU mapping of the first pixel */
+	bool read_only;  /* guest memory: never written by Tessera */
+};
+
+/* A plain heap buffer (headless outputs, text masks, tests). */
+struct tsr_buffer *tsr_buffer_create_memory(uint32_t width, uint32_t height, uint32_t format);
+void tsr_buffer_destroy(struct tsr_buffer *buffer); /* accepts NULL */
+
+#endif

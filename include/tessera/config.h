@@ -1,0 +1,91 @@
+/* Tessera's configuration: what the trusted side decides (domains, their
+ * labels and colours, decorations, outputs, hotkeys). Nothing here ever comes
+ * from a guest. Format: INI (parsed with libinih), see data/tessera.conf. */
+#ifndef TESSERA_CONFIG_H
+#define TESSERA_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define TSR_MAX_DOMAINS 32u
+#define TSR_MAX_HOTKEYS 32u
+#define TSR_MAX_CHORD_KEYS 4u
+#define TSR_NAME_MAX 32u
+#define TSR_PATH_MAX 256u
+
+enum tsr_transport_kind {
+	TSR_TRANSPORT_LOCAL, /* unix socket + memfd */
+	TSR_TRANSPORT_XEN,   /* vchan + grant tables */
+};
+
+struct tsr_domain_config {
+	char name[TSR_NAME_MAX];  /* section name; the Xen toolstack name for xen domains */
+	char label[TSR_NAME_MAX]; /* shown in the border and banner */
+	uint32_t colour;          /* 0xRRGGBB */
+	enum tsr_transport_kind transport;
+	char socket_path[TSR_PATH_MAX]; /* local transport only */
+};
+
+enum tsr_action {
+	TSR_ACTION_NONE = 0,
+	TSR_ACTION_FOCUS_DOMAIN, /* argument: 1-based domain index */
+	TSR_ACTION_FOCUS_NEXT,
+	TSR_ACTION_FOCUS_PREV,
+	TSR_ACTION_TOGGLE_MOSAIC,
+	TSR_ACTION_GPU_HANDOFF, /* reserved: gpu-passthrough issue */
+	TSR_ACTION_LOCK,        /* reserved */
+};
+
+struct tsr_hotkey {
+	enum tsr_action action;
+	int argument;
+	uint32_t modifiers[TSR_MAX_CHORD_KEYS]; /* evdev codes, e.g. KEY_LEFTCTRL */
+	size_t modifier_count;
+	uint32_t key; /* evdev code of the final key */
+};
+
+enum tsr_backend_kind {
+	TSR_BACKEND_HEADLESS,
+	TSR_BACKEND_KMS,
+};
+
+struct tsr_output_config {
+	enum tsr_backend_kind backend;
+	uint32_t width, height;  /* headless size; KMS: 0 = preferred mode */
+	uint32_t refresh_mhz;    /* headless simulated refresh, e.g. 60000 */
+	char device[TSR_PATH_MAX]; /* KMS card path, "" = first with a connected connector */
+};
+
+struct tsr_config {
+	struct tsr_output_config output;
+	uint32_t border_width;
+	uint32_t banner_height;
+	char font_path[TSR_PATH_MAX];
+	uint32_t background_colour; /* 0xRRGGBB */
+	char control_socket[TSR_PATH_MAX];
+	struct tsr_domain_config domains[TSR_MAX_DOMAINS];
+	size_t domain_count;
+	struct tsr_hotkey hotkeys[TSR_MAX_HOTKEYS];
+	size_t hotkey_count;
+};
+
+/* Fills *config with built-in defaults (headless 1280x800@60, no domains). */
+void tsr_config_set_defaults(struct tsr_config *config);
+
+/* Parses an INI file over the defaults. On failure returns false and writes
+ * "FILE:LINE: message" to err. Unknown sections or keys, bad values,
+ * duplicate domains and out-of-range numbers are errors. */
+bool tsr_config_load_file(struct tsr_config *config, const char *path, char *err, size_t err_len);
+
+/* Same, from a string; name is used in error messages in place of a file. */
+bool tsr_config_load_string(struct tsr_config *config, const char *text, const char *name,
+			    char *err, size_t err_len);
+
+/* Parses "Ctrl+Alt+1" style chords into a hotkey (action left untouched). */
+bool tsr_hotkey_parse_chord(const char *text, struct tsr_hotkey *out, char *err, size_t err_len);
+
+/* Returns the index of the domain with that name, or -1. */
+int tsr_config_find_domain(const struct tsr_config *config, const char *name);
+
+#endif

@@ -1,0 +1,22 @@
+/* Logging. Every line that concerns a domain names it: use tsr_log_domain. */
+#ifndef TESSERA_LOG_H
+#define TESSERA_LOG_H
+
+#include <stdint.h>
+
+enum tsr_log_level { TSR_LOG_ERROR = 0, TSR_LOG_WARN, TSR_LOG_INFO, TSR_LOG_DEBUG };
+
+/* Lines below this level are dropped; default TSR_LOG_INFO, or TESSERA_LOG
+ * (error|warn|info|debug) from the environment at first use. */
+void tsr_log_set_level(enum tsr_log_level level);
+
+void tsr_log(enum tsr_log_level level, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* "[domain NAME/DOMID] message": domid is -1 for local-transport domains. */
+void tsr_log_domain(enum tsr_log_level level, const char *domain_name, int32_t domid,
+		    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+#define tsr_log_errno(level, fmt, ...) tsr_log(level, fmt ": %m", ##__VA_ARGS__)
+
+#endif

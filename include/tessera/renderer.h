@@ -1,0 +1,46 @@
+/* The renderer draws into a target buffer and never touches KMS or any
+ * output: backends hand it buffers, the scene tells it what to draw.
+ * Implementations: pixman (render_pixman.c); GLES2 later. */
+#ifndef TESSERA_RENDERER_H
+#define TESSERA_RENDERER_H
+
+#include <pixman.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "tessera/buffer.h"
+
+struct tsr_renderer;
+
+struct tsr_renderer_impl {
+	/* Starts a pass on target; every draw below is clipped to clip
+	 * (output coordinates). Pixels outside clip are never written. */
+	bool (*begin)(struct tsr_renderer *renderer, struct tsr_buffer *target,
+		      const pixman_region32_t *clip);
+	/* Solid fill; argb is premultiplied 0xAARRGGBB. */
+	void (*fill)(struct tsr_renderer *renderer, const pixman_box32_t *box, uint32_t argb);
+	/* Copies src (its whole extent) with its top-left at (x, y), further
+	 * clipped to region. XRGB sources are opaque; ARGB ones blend OVER. */
+	void (*blit)(struct tsr_renderer *renderer, struct tsr_buffer *src, int32_t x, int32_t y,
+		     const pixman_region32_t *region);
+	/* Paints argb through an R8 coverage mask placed at (x, y). */
+	void (*mask)(struct tsr_renderer *renderer, struct tsr_buffer *mask, int32_t x, int32_t y,
+		     uint32_t argb);
+	bool (*end)(struct tsr_renderer *renderer);
+	void (*destroy)(struct tsr_renderer *renderer);
+};
+
+struct tsr_renderer {
+	const struct tsr_renderer_impl *impl;
+	const char *name;
+};
+
+struct tsr_renderer *tsr_renderer_pixman_create(void);
+
+static inline void tsr_renderer_destroy(struct tsr_renderer *renderer)
+{
+	if (renderer)
+		renderer->impl->destroy(renderer);
+}
+
+#endif

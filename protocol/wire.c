@@ -1,0 +1,2 @@
+/* placeholder: the protocol helper replaces this */
+int tsr_placeholder_wire;
