@@ -1,4 +1,258 @@
-int main(void)
+/* tessera: the trusted compositor. Without --config it runs the demo on
+ * its embedded default configuration (headless, three demo guests) and
+ * writes screenshots. */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/control.h"
+#include "core/demo.h"
+#include "core/domain.h"
+#include "core/server.h"
+#include "default_config.h"
+#include "tessera/config.h"
+#include "tessera/event_loop.h"
+#include "tessera/log.h"
+#include "tessera/output.h"
+#include "transport/local_transport.h"
+
+struct options {
+	const char *config_path;
+	const char *runtime_dir;
+	const char *screenshot_dir;
+	const char *agent_path;
+	const char *backend;
+	bool demo;
+};
+
+static void usage(FILE *out)
 {
-	return 0;
+	fprintf(out,
+		"usage: tessera [--config FILE] [options]\n"
+		"  --config FILE       configuration (default: the embedded demo configuration,\n"
+		"                      which also turns on --demo)\n"
+		"  --demo DIR          start demo agents, walk through the layouts, write\n"
+		"                      screenshots to DIR and exit (default DIR: tessera-screenshots)\n"
+		"  --runtime-dir DIR   where relative sockets live (default: a new /tmp/tessera-*)\n"
+		"  --backend NAME      headless or kms, overriding the configuration\n"
+		"  --agent PATH        the tessera-agent binary the demo starts\n"
+		"  --help\n"
+		"Control the running compositor with tessera-ctl (see README.md).\n");
+}
+
+static bool parse_options(int argc, char **argv, struct options *options)
+{
+	static const struct option long_options[] = {
+		{"config", required_argument, NULL, 'c'},
+		{"demo", required_argument, NULL, 'd'},
+		{"runtime-dir", required_argument, NULL, 'r'},
+		{"backend", required_argument, NULL, 'b'},
+		{"agent", required_argument, NULL, 'a'},
+		{"help", no_argument, NULL, 'h'},
+		{0},
+	};
+	int opt;
+	while ((opt = getopt_long(argc, argv, "", long_options, NULL)) != -1) {
+		switch (opt) {
+		case 'c':
+			options->config_path = optarg;
+			break;
+		case 'd':
+			options->demo = true;
+			options->screenshot_dir = optarg;
+			break;
+		case 'r':
+			options->runtime_dir = optarg;
+			break;
+		case 'b':
+			options->backend = optarg;
+			break;
+		case 'a':
+			options->agent_path = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		default:
+			usage(stderr);
+			return false;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "tessera: unexpected argument '%s'\n", argv[optind]);
+		return false;
+	}
+	if (!options->config_path) {
+		options->demo = true;
+		if (!options->screenshot_dir)
+			options->screenshot_dir = "tessera-screenshots";
+	}
+	return true;
+}
+
+static bool load_config(const struct options *options, struct tsr_config *config)
+{
+	char err[512];
+	bool ok = options->config_path
+			  ? tsr_config_load_file(config, options->config_path, err, sizeof(err))
+			  : tsr_config_load_string(config, tsr_default_config_text,
+						   "<embedded data/tessera.conf>", err, sizeof(err));
+	if (!ok) {
+		fprintf(stderr, "tessera: %s\n", err);
+		return false;
+	}
+	if (options->backend) {
+		if (strcmp(options->backend, "headless") == 0) {
+			config->output.backend = TSR_BACKEND_HEADLESS;
+			if (!config->output.width || !config->output.height) {
+				config->output.width = 1280;
+				config->output.height = 800;
+			}
+		} else if (strcmp(options->backend, "kms") == 0) {
+			config->output.backend = TSR_BACKEND_KMS;
+		} else {
+			fprintf(stderr, "tessera: --backend must be headless or kms, not '%s'\n",
+				options->backend);
+			return false;
+		}
+	}
+	return true;
+}
+
+static void handle_stop_signal(int signal_number, void *data)
+{
+	struct tsr_server *server = data;
+	tsr_log(TSR_LOG_INFO, "signal %d: shutting down", signal_number);
+	server->running = false;
+}
+
+static void print_summary(struct tsr_server *server)
+{
+	struct tsr_server_stats stats = tsr_server_get_stats(server);
+	printf("frames presented: %llu\n", (unsigned long long)stats.frames);
+	if (server->output_count > 0 && stats.frames > 0) {
+		struct tsr_output *output = server->outputs[0]->output;
+		double full = (double)output->width * output->height * (double)stats.frames;
+		printf("pixels redrawn: %.1f%% of %llu full frames (damage tracking)\n",
+		       100.0 * (double)stats.pixels_drawn / full, (unsigned long long)stats.frames);
+	}
+	for (size_t i = 0; i < server->domain_count; i++) {
+		struct tsr_domain *domain = server->domains[i];
+		printf("domain %-10s commits %6llu  frames done %6llu  violations %llu\n",
+		       domain->config->name, (unsigned long long)domain->stats.commits,
+		       (unsigned long long)domain->stats.frames_done,
+		       (unsigned long long)domain->stats.violations);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	struct options options = {0};
+	if (!parse_options(argc, argv, &options))
+		return 2;
+	struct tsr_config *config = calloc(1, sizeof(*config));
+	if (!config || !load_config(&options, config))
+		return 2;
+
+	int exit_code = 1;
+	char err[512], runtime_template[] = "/tmp/tessera-XXXXXX";
+	const char *runtime_dir = options.runtime_dir;
+	bool own_runtime_dir = false;
+	struct tsr_event_loop *loop = NULL;
+	struct tsr_server *server = NULL;
+	struct tsr_backend *backend = NULL;
+	struct tsr_local_transport *transport = NULL;
+	struct tsr_control *control = NULL;
+	struct tsr_demo *demo = NULL;
+
+	if (!runtime_dir) {
+		runtime_dir = mkdtemp(runtime_template);
+		if (!runtime_dir) {
+			fprintf(stderr, "tessera: cannot create a runtime directory: %s\n",
+				strerror(errno));
+			goto out;
+		}
+		own_runtime_dir = true;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	loop = tsr_event_loop_create();
+	if (!loop)
+		goto out;
+	server = tsr_server_create(loop, config, err, sizeof(err));
+	if (!server) {
+		fprintf(stderr, "tessera: %s\n", err);
+		goto out;
+	}
+	if (!tsr_event_loop_add_signal(loop, SIGINT, handle_stop_signal, server) ||
+	    !tsr_event_loop_add_signal(loop, SIGTERM, handle_stop_signal, server))
+		goto out;
+
+	struct tsr_backend_listener listener = {.output_added = tsr_server_add_output,
+						.data = server};
+	backend = config->output.backend == TSR_BACKEND_KMS
+			  ? tsr_backend_kms_create(loop, &config->output, &listener)
+			  : tsr_backend_headless_create(loop, &config->output, &listener);
+	if (!backend || !backend->impl->start(backend)) {
+		fprintf(stderr, "tessera: cannot start the %s backend (see the log above)\n",
+			config->output.backend == TSR_BACKEND_KMS ? "kms" : "headless");
+		goto out;
+	}
+	transport = tsr_local_transport_create(loop, server, runtime_dir, err, sizeof(err));
+	if (!transport) {
+		fprintf(stderr, "tessera: %s\n", err);
+		goto out;
+	}
+	char control_path[TSR_PATH_MAX + 256];
+	if (!tsr_resolve_runtime_path(runtime_dir, config->control_socket, control_path,
+				      sizeof(control_path))) {
+		fprintf(stderr, "tessera: control socket path too long\n");
+		goto out;
+	}
+	control = tsr_control_create(server, control_path, err, sizeof(err));
+	if (!control) {
+		fprintf(stderr, "tessera: %s\n", err);
+		goto out;
+	}
+	if (options.demo) {
+		struct tsr_demo_options demo_options = {
+			.agent_path = options.agent_path,
+			.runtime_dir = runtime_dir,
+			.screenshot_dir = options.screenshot_dir,
+		};
+		demo = tsr_demo_create(server, &demo_options, err, sizeof(err));
+		if (!demo) {
+			fprintf(stderr, "tessera: demo: %s\n", err);
+			goto out;
+		}
+	}
+
+	while (server->running)
+		if (!tsr_event_loop_dispatch(loop, -1))
+			break;
+
+	exit_code = 0;
+	if (demo) {
+		bool success = false;
+		if (!tsr_demo_finished(demo, &success) || !success)
+			exit_code = 1;
+		print_summary(server);
+		printf("demo %s; screenshots in %s\n", exit_code == 0 ? "finished" : "FAILED",
+		       options.screenshot_dir);
+	}
+out:
+	tsr_demo_destroy(demo);
+	tsr_control_destroy(control);
+	tsr_local_transport_destroy(transport);
+	tsr_backend_destroy(backend);
+	tsr_server_destroy(server);
+	tsr_event_loop_destroy(loop);
+	if (own_runtime_dir)
+		rmdir(runtime_dir);
+	free(config);
+	return exit_code;
 }

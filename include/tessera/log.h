@@ -6,10 +6,8 @@
 
 enum tsr_log_level { TSR_LOG_ERROR = 0, TSR_LOG_WARN, TSR_LOG_INFO, TSR_LOG_DEBUG };
 
-/* Lines below this level are dropped; default TSR_LOG_INFO, or TESSERA_LOG
- * (error|warn|info|debug) from the environment at first use. */
-void tsr_log_set_level(enum tsr_log_level level);
-
+/* Lines less severe than TESSERA_LOG (error|warn|info|debug; default info)
+ * are dropped. */
 void tsr_log(enum tsr_log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 

@@ -1,0 +1,158 @@
+/* Headless backend: one in-memory output with a simulated refresh. Two
+ * buffers alternate like a real double-buffered CRTC, so buffer ages and
+ * damage tracking behave exactly as on KMS. */
+#include <drm_fourcc.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "tessera/event_loop.h"
+#include "tessera/log.h"
+#include "tessera/output.h"
+
+#define HEADLESS_BUFFERS 2
+
+struct headless_output {
+	struct tsr_output base;
+	struct tsr_event_loop *loop;
+	struct tsr_event_source *vblank;
+	struct tsr_buffer *buffers[HEADLESS_BUFFERS];
+	uint64_t presented_at[HEADLESS_BUFFERS]; /* frame number, 0 = never */
+	uint64_t frame_counter;
+	struct tsr_buffer *front;
+	bool flip_pending;
+};
+
+struct headless_backend {
+	struct tsr_backend base;
+	struct tsr_event_loop *loop;
+	struct tsr_output_config config;
+	struct headless_output *output;
+};
+
+static struct tsr_buffer *headless_acquire(struct tsr_output *base, int *age)
+{
+	struct headless_output *output = (struct headless_output *)base;
+	for (size_t i = 0; i < HEADLESS_BUFFERS; i++) {
+		if (output->buffers[i] == output->front)
+			continue;
+		*age = output->presented_at[i] ? (int)(output->frame_counter -
+						       output->presented_at[i] + 1)
+					       : 0;
+		return output->buffers[i];
+	}
+	return NULL;
+}
+
+static bool headless_present(struct tsr_output *base, struct tsr_buffer *buffer,
+			     const pixman_region32_t *damage)
+{
+	struct headless_output *output = (struct headless_output *)base;
+	if (output->flip_pending) {
+		tsr_log(TSR_LOG_ERROR, "output %s: present while a frame is pending", base->name);
+		return false;
+	}
+	output->frame_counter++;
+	for (size_t i = 0; i < HEADLESS_BUFFERS; i++)
+		if (output->buffers[i] == buffer)
+			output->presented_at[i] = output->frame_counter;
+	output->front = buffer;
+	base->last_presented = buffer;
+	output->flip_pending = true;
+	tsr_event_source_timer_update(output->vblank, 1000000000000ull / base->refresh_mhz);
+	return true;
+}
+
+static void headless_vblank(void *data)
+{
+	struct headless_output *output = data;
+	output->flip_pending = false;
+	if (output->base.listener.frame)
+		output->base.listener.frame(output->base.listener.data, &output->base,
+					    tsr_now_ns());
+}
+
+static void headless_output_destroy(struct tsr_output *base)
+{
+	struct headless_output *output = (struct headless_output *)base;
+	if (!output)
+		return;
+	tsr_event_source_remove(output->vblank);
+	for (size_t i = 0; i < HEADLESS_BUFFERS; i++)
+		tsr_buffer_destroy(output->buffers[i]);
+	free(output);
+}
+
+static const struct tsr_output_impl headless_output_impl = {
+	.acquire = headless_acquire,
+	.present = headless_present,
+	.destroy = headless_output_destroy,
+};
+
+static bool headless_start(struct tsr_backend *base)
+{
+	struct headless_backend *backend = (struct headless_backend *)base;
+	struct headless_output *output = calloc(1, sizeof(*output));
+	if (!output)
+		return false;
+	output->base.impl = &headless_output_impl;
+	snprintf(output->base.name, sizeof(output->base.name), "HEADLESS-1");
+	output->base.width = backend->config.width;
+	output->base.height = backend->config.height;
+	output->base.refresh_mhz = backend->config.refresh_mhz ? backend->config.refresh_mhz
+							       : 60000;
+	output->loop = backend->loop;
+	output->vblank = tsr_event_loop_add_timer(backend->loop, headless_vblank, output);
+	if (!output->vblank)
+		goto error;
+	for (size_t i = 0; i < HEADLESS_BUFFERS; i++) {
+		output->buffers[i] = tsr_buffer_create_memory(output->base.width,
+							      output->base.height,
+							      DRM_FORMAT_XRGB8888);
+		if (!output->buffers[i]) {
+			tsr_log(TSR_LOG_ERROR, "headless: cannot allocate a %ux%u buffer",
+				output->base.width, output->base.height);
+			goto error;
+		}
+	}
+	backend->output = output;
+	backend->base.listener.output_added(backend->base.listener.data, &output->base);
+	return true;
+error:
+	headless_output_destroy(&output->base);
+	return false;
+}
+
+static void headless_backend_destroy(struct tsr_backend *base)
+{
+	struct headless_backend *backend = (struct headless_backend *)base;
+	if (backend->output) {
+		if (backend->output->base.listener.removed)
+			backend->output->base.listener.removed(backend->output->base.listener.data,
+							       &backend->output->base);
+		headless_output_destroy(&backend->output->base);
+	}
+	free(backend);
+}
+
+static const struct tsr_backend_impl headless_backend_impl = {
+	.start = headless_start,
+	.destroy = headless_backend_destroy,
+};
+
+struct tsr_backend *tsr_backend_headless_create(struct tsr_event_loop *loop,
+						const struct tsr_output_config *config,
+						const struct tsr_backend_listener *listener)
+{
+	struct headless_backend *backend = calloc(1, sizeof(*backend));
+	if (!backend)
+		return NULL;
+	backend->base.impl = &headless_backend_impl;
+	backend->base.listener = *listener;
+	backend->loop = loop;
+	backend->config = *config;
+	if (backend->config.width == 0 || backend->config.height == 0) {
+		backend->config.width = 1280;
+		backend->config.height = 800;
+	}
+	return &backend->base;
+}

@@ -1,0 +1,32 @@
+/* Trusted decorations: text masks for domain labels and the banner, and
+ * the colours they are drawn in. Everything here comes from the
+ * configuration; nothing from a guest. */
+#ifndef TSR_CORE_DECORATIONS_H
+#define TSR_CORE_DECORATIONS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tessera/buffer.h"
+#include "tessera/config.h"
+
+struct tsr_decorations;
+
+struct tsr_decorations *tsr_decorations_create(const struct tsr_config *config, char *err,
+					       size_t err_len);
+void tsr_decorations_destroy(struct tsr_decorations *decorations);
+
+/* The label of domain index as an R8 mask at most max_width wide (NULL if
+ * it could not be drawn). */
+struct tsr_buffer *tsr_decorations_label(struct tsr_decorations *decorations, size_t index,
+					 uint32_t max_width);
+/* Fixed banner texts. */
+struct tsr_buffer *tsr_decorations_mosaic_text(struct tsr_decorations *decorations);
+struct tsr_buffer *tsr_decorations_no_focus_text(struct tsr_decorations *decorations);
+
+/* Premultiplied ARGB of a 0xRRGGBB colour, optionally dimmed (unfocused). */
+uint32_t tsr_colour_argb(uint32_t rgb, bool dimmed);
+/* Black or white, whichever reads better on rgb. */
+uint32_t tsr_text_colour_on(uint32_t rgb);
+
+#endif

@@ -1,0 +1,419 @@
+/* Per-domain protocol state machine. Messages arrive decoded (structure
+ * and caps checked); here they are checked against what this guest has
+ * created. Any violation drops the guest, never anything else. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/domain.h"
+#include "core/server.h"
+#include "tessera/event_loop.h"
+#include "tessera/log.h"
+
+/* A damage region with more rectangles than this collapses to its extents:
+ * bounded work per frame whatever a guest sends. */
+#define MAX_DAMAGE_RECTS 32
+
+#define log_domain(level, domain, ...)                                                  \
+	tsr_log_domain(level, (domain)->config->name, (domain)->domid, __VA_ARGS__)
+
+struct tsr_domain *tsr_domain_create(struct tsr_server *server, int index,
+				     const struct tsr_domain_config *config)
+{
+	struct tsr_domain *domain = calloc(1, sizeof(*domain));
+	if (!domain)
+		return NULL;
+	domain->server = server;
+	domain->index = index;
+	domain->config = config;
+	domain->domid = -1;
+	return domain;
+}
+
+void tsr_domain_destroy(struct tsr_domain *domain)
+{
+	if (!domain)
+		return;
+	if (domain->link)
+		tsr_domain_disconnect(domain, "compositor shutting down", false);
+	free(domain);
+}
+
+static void destroy_buffer(struct tsr_guest_buffer *buffer)
+{
+	tsr_buffer_destroy(buffer->buffer);
+	memset(buffer, 0, sizeof(*buffer));
+}
+
+static void destroy_surface(struct tsr_domain *domain, struct tsr_surface *surface)
+{
+	for (size_t i = 0; i < TSR_MAX_BUFFERS_PER_GUEST; i++) {
+		struct tsr_guest_buffer *buffer = &domain->buffers[i];
+		if (buffer->in_use && buffer->surface_id == surface->id)
+			destroy_buffer(buffer);
+	}
+	pixman_region32_fini(&surface->pending_damage);
+	memset(surface, 0, sizeof(*surface));
+}
+
+void tsr_domain_disconnect(struct tsr_domain *domain, const char *reason, bool violation)
+{
+	if (!domain->link)
+		return;
+	bool was_visible = tsr_domain_main_surface(domain) != NULL;
+	if (violation) {
+		domain->stats.violations++;
+		struct tsr_msg msg = {.type = TSR_MSG_ERROR};
+		msg.u.error.code = 1;
+		size_t n = 0;
+		for (const char *c = reason; *c && n + 1 < TSR_ERROR_TEXT_MAX; c++)
+			msg.u.error.text[n++] = (*c >= 0x20 && *c < 0x7f) ? *c : '?';
+		domain->link->impl->send(domain->link, &msg);
+		log_domain(TSR_LOG_WARN, domain, "dropped: %s", reason);
+	} else {
+		log_domain(TSR_LOG_INFO, domain, "disconnected: %s", reason);
+	}
+	snprintf(domain->last_drop_reason, sizeof(domain->last_drop_reason), "%s", reason);
+	for (size_t i = 0; i < TSR_MAX_SURFACES_PER_GUEST; i++)
+		if (domain->surfaces[i].in_use)
+			destroy_surface(domain, &domain->surfaces[i]);
+	for (size_t i = 0; i < TSR_MAX_BUFFERS_PER_GUEST; i++)
+		if (domain->buffers[i].in_use)
+			destroy_buffer(&domain->buffers[i]);
+	tsr_guest_link_destroy(domain->link);
+	domain->link = NULL;
+	domain->hello_done = false;
+	if (was_visible)
+		tsr_server_damage_domain(domain->server, domain->index, NULL);
+}
+
+struct tsr_surface *tsr_domain_main_surface(struct tsr_domain *domain)
+{
+	for (size_t i = 0; i < TSR_MAX_SURFACES_PER_GUEST; i++)
+		if (domain->surfaces[i].in_use)
+			return &domain->surfaces[i];
+	return NULL;
+}
+
+static struct tsr_surface *find_surface(struct tsr_domain *domain, uint32_t id)
+{
+	for (size_t i = 0; i < TSR_MAX_SURFACES_PER_GUEST; i++)
+		if (domain->surfaces[i].in_use && domain->surfaces[i].id == id)
+			return &domain->surfaces[i];
+	return NULL;
+}
+
+static struct tsr_guest_buffer *find_buffer(struct tsr_domain *domain, uint32_t id)
+{
+	for (size_t i = 0; i < TSR_MAX_BUFFERS_PER_GUEST; i++)
+		if (domain->buffers[i].in_use && domain->buffers[i].id == id)
+			return &domain->buffers[i];
+	return NULL;
+}
+
+static bool violation(struct tsr_domain *domain, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static bool violation(struct tsr_domain *domain, const char *fmt, ...)
+{
+	va_list args;
+	va_start(args, fmt);
+	vsnprintf(domain->last_drop_reason, sizeof(domain->last_drop_reason), fmt, args);
+	va_end(args);
+	return false;
+}
+
+static bool send_or_note(struct tsr_domain *domain, const struct tsr_msg *msg)
+{
+	if (domain->link->impl->send(domain->link, msg))
+		return true;
+	snprintf(domain->last_drop_reason, sizeof(domain->last_drop_reason),
+		 "guest does not read its connection (send queue full)");
+	return false;
+}
+
+static bool handle_hello(struct tsr_domain *domain, const struct tsr_msg_hello *hello)
+{
+	if (domain->hello_done)
+		return violation(domain, "HELLO sent twice");
+	uint16_t minor;
+	if (!tsr_negotiate_version(TSR_PROTOCOL_MAJOR, TSR_PROTOCOL_MINOR, hello->major,
+				   hello->minor, &minor))
+		return violation(domain, "protocol version %u.%u not supported (want %u.x)",
+				 hello->major, hello->minor, TSR_PROTOCOL_MAJOR);
+	uint32_t ours = TSR_CAP_INPUT |
+			(domain->config->transport == TSR_TRANSPORT_XEN ? TSR_CAP_GRANTS
+									: TSR_CAP_MEMFD);
+	domain->capabilities = hello->capabilities & ours;
+	domain->hello_done = true;
+	struct tsr_msg reply = {.type = TSR_MSG_WELCOME};
+	reply.u.welcome.major = TSR_PROTOCOL_MAJOR;
+	reply.u.welcome.minor = minor;
+	reply.u.welcome.capabilities = domain->capabilities;
+	reply.u.welcome.max_width = TSR_MAX_DIMENSION;
+	reply.u.welcome.max_height = TSR_MAX_DIMENSION;
+	log_domain(TSR_LOG_INFO, domain, "guest connected, protocol %u.%u", TSR_PROTOCOL_MAJOR,
+		   minor);
+	return send_or_note(domain, &reply);
+}
+
+static bool handle_surface_create(struct tsr_domain *domain,
+				  const struct tsr_msg_surface_create *create)
+{
+	char err[128];
+	if (find_surface(domain, create->surface_id))
+		return violation(domain, "SURFACE_CREATE: surface %u exists", create->surface_id);
+	if (!tsr_validate_surface(create->width, create->height, create->fourcc, create->stride,
+				  err, sizeof(err)))
+		return violation(domain, "SURFACE_CREATE: %s", err);
+	struct tsr_surface *surface = NULL;
+	for (size_t i = 0; i < TSR_MAX_SURFACES_PER_GUEST && !surface; i++)
+		if (!domain->surfaces[i].in_use)
+			surface = &domain->surfaces[i];
+	if (!surface)
+		return violation(domain, "SURFACE_CREATE: more than %u surfaces",
+				 TSR_MAX_SURFACES_PER_GUEST);
+	surface->in_use = true;
+	surface->id = create->surface_id;
+	surface->width = create->width;
+	surface->height = create->height;
+	surface->format = create->fourcc;
+	surface->stride = create->stride;
+	pixman_region32_init(&surface->pending_damage);
+	return tsr_domain_configure(domain);
+}
+
+static bool handle_surface_destroy(struct tsr_domain *domain, uint32_t surface_id)
+{
+	struct tsr_surface *surface = find_surface(domain, surface_id);
+	if (!surface)
+		return violation(domain, "SURFACE_DESTROY: no surface %u", surface_id);
+	bool main_surface = surface == tsr_domain_main_surface(domain);
+	destroy_surface(domain, surface);
+	if (main_surface)
+		tsr_server_damage_domain(domain->server, domain->index, NULL);
+	return true;
+}
+
+static bool handle_attach(struct tsr_domain *domain, const struct tsr_msg *msg)
+{
+	bool memfd = msg->type == TSR_MSG_BUFFER_ATTACH_MEMFD;
+	uint32_t surface_id = memfd ? msg->u.attach_memfd.surface_id
+				    : msg->u.attach_grants.surface_id;
+	uint32_t buffer_id = memfd ? msg->u.attach_memfd.buffer_id : msg->u.attach_grants.buffer_id;
+	uint64_t offset = memfd ? msg->u.attach_memfd.offset : msg->u.attach_grants.offset;
+	uint32_t needed_cap = memfd ? TSR_CAP_MEMFD : TSR_CAP_GRANTS;
+	if (!(domain->capabilities & needed_cap))
+		return violation(domain, "%s on a transport that does not offer it",
+				 tsr_msg_type_name(msg->type));
+	struct tsr_surface *surface = find_surface(domain, surface_id);
+	if (!surface)
+		return violation(domain, "BUFFER_ATTACH: no surface %u", surface_id);
+	if (find_buffer(domain, buffer_id))
+		return violation(domain, "BUFFER_ATTACH: buffer %u exists", buffer_id);
+	struct tsr_guest_buffer *slot = NULL;
+	for (size_t i = 0; i < TSR_MAX_BUFFERS_PER_GUEST && !slot; i++)
+		if (!domain->buffers[i].in_use)
+			slot = &domain->buffers[i];
+	if (!slot)
+		return violation(domain, "BUFFER_ATTACH: more than %u buffers",
+				 TSR_MAX_BUFFERS_PER_GUEST);
+	char err[128];
+	if (!tsr_validate_buffer_fits(surface->width, surface->height, surface->format,
+				      surface->stride, offset, TSR_MAX_BUFFER_BYTES + offset, err,
+				      sizeof(err)))
+		return violation(domain, "BUFFER_ATTACH: %s", err);
+	struct tsr_buffer_request request = {
+		.width = surface->width,
+		.height = surface->height,
+		.stride = surface->stride,
+		.format = surface->format,
+		.offset = offset,
+		/* cannot overflow: tsr_validate_surface capped stride*height */
+		.required_bytes = offset + (uint64_t)(surface->height - 1) * surface->stride +
+				  (uint64_t)surface->width * tsr_format_bpp(surface->format),
+	};
+	struct tsr_buffer *buffer =
+		domain->link->impl->import_buffer(domain->link, msg, &request, err, sizeof(err));
+	if (!buffer)
+		return violation(domain, "BUFFER_ATTACH %u: %s", buffer_id, err);
+	slot->in_use = true;
+	slot->id = buffer_id;
+	slot->surface_id = surface_id;
+	slot->buffer = buffer;
+	return true;
+}
+
+static bool handle_buffer_destroy(struct tsr_domain *domain, uint32_t buffer_id)
+{
+	struct tsr_guest_buffer *buffer = find_buffer(domain, buffer_id);
+	if (!buffer)
+		return violation(domain, "BUFFER_DESTROY: no buffer %u", buffer_id);
+	struct tsr_surface *surface = find_surface(domain, buffer->surface_id);
+	if (surface && surface->current == buffer) {
+		surface->current = NULL;
+		if (surface == tsr_domain_main_surface(domain))
+			tsr_server_damage_domain(domain->server, domain->index, NULL);
+	}
+	destroy_buffer(buffer);
+	return true;
+}
+
+static bool handle_damage(struct tsr_domain *domain, const struct tsr_msg_damage *damage)
+{
+	struct tsr_surface *surface = find_surface(domain, damage->surface_id);
+	if (!surface)
+		return violation(domain, "DAMAGE: no surface %u", damage->surface_id);
+	for (uint32_t i = 0; i < damage->count && i < TSR_MAX_DAMAGE_RECTS; i++) {
+		struct tsr_rect clipped;
+		if (!tsr_clip_rect(&damage->rects[i], surface->width, surface->height, &clipped))
+			continue;
+		pixman_region32_union_rect(&surface->pending_damage, &surface->pending_damage,
+					   clipped.x, clipped.y, clipped.width, clipped.height);
+	}
+	if (pixman_region32_n_rects(&surface->pending_damage) > MAX_DAMAGE_RECTS) {
+		pixman_box32_t extents = *pixman_region32_extents(&surface->pending_damage);
+		pixman_region32_reset(&surface->pending_damage, &extents);
+	}
+	return true;
+}
+
+static bool handle_commit(struct tsr_domain *domain, const struct tsr_msg_commit *commit)
+{
+	struct tsr_surface *surface = find_surface(domain, commit->surface_id);
+	if (!surface)
+		return violation(domain, "COMMIT: no surface %u", commit->surface_id);
+	struct tsr_guest_buffer *buffer = find_buffer(domain, commit->buffer_id);
+	if (!buffer || buffer->surface_id != surface->id)
+		return violation(domain, "COMMIT: buffer %u is not attached to surface %u",
+				 commit->buffer_id, commit->surface_id);
+	struct tsr_guest_buffer *previous = surface->current;
+	surface->current = buffer;
+	if (!buffer->ever_current) {
+		buffer->ever_current = true;
+		pixman_region32_union_rect(&surface->pending_damage, &surface->pending_damage, 0,
+					   0, surface->width, surface->height);
+	}
+	/* The renderer copies at repaint time and keeps nothing of the old
+	 * buffer: it is free for the guest as soon as it is replaced. */
+	if (previous && previous != buffer) {
+		struct tsr_msg release = {.type = TSR_MSG_BUFFER_RELEASE};
+		release.u.buffer_release.buffer_id = previous->id;
+		if (!send_or_note(domain, &release))
+			return false;
+	}
+	surface->commit_serial = commit->serial;
+	surface->frame_requested = true;
+	domain->stats.commits++;
+	if (surface == tsr_domain_main_surface(domain))
+		tsr_server_damage_domain(domain->server, domain->index, &surface->pending_damage);
+	pixman_region32_clear(&surface->pending_damage);
+	tsr_server_schedule_frame(domain->server);
+	return true;
+}
+
+static bool handle_message(void *data, const struct tsr_msg *msg)
+{
+	struct tsr_domain *domain = data;
+	if (!domain->hello_done && msg->type != TSR_MSG_HELLO)
+		return violation(domain, "%s before HELLO", tsr_msg_type_name(msg->type));
+	switch (msg->type) {
+	case TSR_MSG_HELLO:
+		return handle_hello(domain, &msg->u.hello);
+	case TSR_MSG_SURFACE_CREATE:
+		return handle_surface_create(domain, &msg->u.surface_create);
+	case TSR_MSG_SURFACE_DESTROY:
+		return handle_surface_destroy(domain, msg->u.surface_destroy.surface_id);
+	case TSR_MSG_BUFFER_ATTACH_MEMFD:
+	case TSR_MSG_BUFFER_ATTACH_GRANTS:
+		return handle_attach(domain, msg);
+	case TSR_MSG_BUFFER_DESTROY:
+		return handle_buffer_destroy(domain, msg->u.buffer_destroy.buffer_id);
+	case TSR_MSG_DAMAGE:
+		return handle_damage(domain, &msg->u.damage);
+	case TSR_MSG_COMMIT:
+		return handle_commit(domain, &msg->u.commit);
+	default:
+		return violation(domain, "unexpected message %s", tsr_msg_type_name(msg->type));
+	}
+}
+
+static void handle_closed(void *data, const char *reason, bool is_violation)
+{
+	struct tsr_domain *domain = data;
+	/* A violation found by the core already wrote a precise reason. */
+	char why[160];
+	snprintf(why, sizeof(why), "%s",
+		 is_violation && domain->last_drop_reason[0] ? domain->last_drop_reason : reason);
+	tsr_domain_disconnect(domain, why, is_violation);
+}
+
+bool tsr_domain_attach_link(struct tsr_domain *domain, struct tsr_guest_link *link,
+			    int32_t domid)
+{
+	if (domain->link) {
+		log_domain(TSR_LOG_WARN, domain, "refusing a second connection");
+		return false;
+	}
+	domain->link = link;
+	domain->domid = domid;
+	domain->last_drop_reason[0] = '\0';
+	link->listener.message = handle_message;
+	link->listener.closed = handle_closed;
+	link->listener.data = domain;
+	return true;
+}
+
+void tsr_domain_send_frame_done(struct tsr_domain *domain, uint64_t time_ns)
+{
+	for (size_t i = 0; i < TSR_MAX_SURFACES_PER_GUEST && domain->link; i++) {
+		struct tsr_surface *surface = &domain->surfaces[i];
+		if (!surface->in_use || !surface->frame_requested)
+			continue;
+		surface->frame_requested = false;
+		struct tsr_msg msg = {.type = TSR_MSG_FRAME_DONE};
+		msg.u.frame_done.surface_id = surface->id;
+		msg.u.frame_done.serial = surface->commit_serial;
+		msg.u.frame_done.time_ns = time_ns;
+		domain->stats.frames_done++;
+		if (!send_or_note(domain, &msg)) {
+			tsr_domain_disconnect(domain, domain->last_drop_reason, true);
+			return;
+		}
+	}
+}
+
+bool tsr_domain_configure(struct tsr_domain *domain)
+{
+	uint32_t width, height;
+	tsr_server_content_size(domain->server, domain->index, &width, &height);
+	if (width == 0 || height == 0)
+		return true;
+	for (size_t i = 0; i < TSR_MAX_SURFACES_PER_GUEST && domain->link; i++) {
+		struct tsr_surface *surface = &domain->surfaces[i];
+		if (!surface->in_use ||
+		    (surface->configured_width == width && surface->configured_height == height))
+			continue;
+		surface->configured_width = width;
+		surface->configured_height = height;
+		struct tsr_msg msg = {.type = TSR_MSG_CONFIGURE};
+		msg.u.configure.surface_id = surface->id;
+		msg.u.configure.width = width;
+		msg.u.configure.height = height;
+		if (!send_or_note(domain, &msg))
+			return false;
+	}
+	return true;
+}
+
+void tsr_domain_send_input(struct tsr_domain *domain, const struct tsr_msg *msg)
+{
+	if (!domain->link || !(domain->capabilities & TSR_CAP_INPUT))
+		return;
+	if (domain->link->impl->send(domain->link, msg))
+		return;
+	if (domain->stats.input_dropped++ == 0)
+		log_domain(TSR_LOG_WARN, domain,
+			   "guest does not read its input: dropping its events");
+}

@@ -1,0 +1,61 @@
+/* The seam between transports (local: unix socket + memfd; xen: vchan +
+ * grants) and the core. A link is one connected guest. The transport does
+ * framing, header checks and decoding; the core does context validation
+ * (ids, sizes against surfaces) and policy. */
+#ifndef TSR_CORE_GUEST_LINK_H
+#define TSR_CORE_GUEST_LINK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tessera/buffer.h"
+#include "tessera/protocol.h"
+
+struct tsr_guest_link;
+
+/* The geometry a buffer must hold; validated by the core before import. */
+struct tsr_buffer_request {
+	uint32_t width, height, stride, format;
+	uint64_t offset;
+	uint64_t required_bytes; /* offset + (height-1)*stride + width*bpp */
+};
+
+struct tsr_guest_link_impl {
+	/* Queues one message for the guest. Returns false when the guest is
+	 * not reading and its queue is full (the caller decides whether that
+	 * drops an event or the guest). */
+	bool (*send)(struct tsr_guest_link *link, const struct tsr_msg *msg);
+	/* Maps the buffer an attach message describes, read-only, after
+	 * checking it really holds request->required_bytes. NULL with err set
+	 * on any violation. */
+	struct tsr_buffer *(*import_buffer)(struct tsr_guest_link *link, const struct tsr_msg *msg,
+					    const struct tsr_buffer_request *request, char *err,
+					    size_t err_len);
+	void (*destroy)(struct tsr_guest_link *link);
+};
+
+struct tsr_guest_link_listener {
+	/* One decoded message. Returns false on a violation: the transport
+	 * then stops reading, and the core drops the link. */
+	bool (*message)(void *data, const struct tsr_msg *msg);
+	/* The guest went away or violated the protocol; reason says why.
+	 * The listener may destroy the link here: the transport must not touch
+	 * it after this call. The link is never destroyed from inside
+	 * message(). */
+	void (*closed)(void *data, const char *reason, bool violation);
+	void *data;
+};
+
+struct tsr_guest_link {
+	const struct tsr_guest_link_impl *impl;
+	struct tsr_guest_link_listener listener;
+};
+
+static inline void tsr_guest_link_destroy(struct tsr_guest_link *link)
+{
+	if (link)
+		link->impl->destroy(link);
+}
+
+#endif

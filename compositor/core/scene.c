@@ -1,0 +1,145 @@
+/* Draw order: background where no opaque guest pixel lands, then guest
+ * content clipped to its content box, then decorations. Content boxes never
+ * overlap decorations (layout.c), so each damaged pixel is written once,
+ * except text drawn over its strip. */
+#include <drm_fourcc.h>
+
+#include "core/decorations.h"
+#include "core/domain.h"
+#include "core/scene.h"
+#include "core/server.h"
+#include "tessera/renderer.h"
+
+static struct tsr_buffer *visible_buffer(struct tsr_server *server, size_t index,
+					 const struct tsr_domain_placement *placement)
+{
+	if (!placement->visible)
+		return NULL;
+	struct tsr_surface *surface = tsr_domain_main_surface(server->domains[index]);
+	return surface && surface->current ? surface->current->buffer : NULL;
+}
+
+/* The part of the content box a guest buffer covers, in output coordinates. */
+static void covered_box(const struct tsr_domain_placement *placement,
+			const struct tsr_buffer *buffer, pixman_region32_t *out)
+{
+	pixman_region32_init_rect(out, placement->content.x1, placement->content.y1,
+				  buffer->width, buffer->height);
+	pixman_region32_intersect_rect(out, out, placement->content.x1, placement->content.y1,
+				       tsr_box_width(&placement->content),
+				       tsr_box_height(&placement->content));
+}
+
+static void fill_region(struct tsr_renderer *renderer, const pixman_region32_t *region,
+			uint32_t argb)
+{
+	int count;
+	const pixman_box32_t *boxes = pixman_region32_rectangles(region, &count);
+	for (int i = 0; i < count; i++)
+		renderer->impl->fill(renderer, &boxes[i], argb);
+}
+
+/* Text never leaves its strip: masks are rendered no wider than the room
+ * left of the padding, and taller ones are not drawn. */
+static uint32_t text_room(const pixman_box32_t *strip, int32_t left_padding)
+{
+	int32_t room = (int32_t)tsr_box_width(strip) - 2 * left_padding;
+	return room > 0 ? (uint32_t)room : 0;
+}
+
+static void draw_text(struct tsr_renderer *renderer, struct tsr_buffer *mask,
+		      const pixman_box32_t *strip, int32_t left_padding, uint32_t argb)
+{
+	if (!mask || mask->height > tsr_box_height(strip) ||
+	    mask->width > text_room(strip, left_padding))
+		return;
+	int32_t y = strip->y1 + ((int32_t)tsr_box_height(strip) - (int32_t)mask->height) / 2;
+	renderer->impl->mask(renderer, mask, strip->x1 + left_padding, y, argb);
+}
+
+static void draw_frame(struct tsr_server *server, const struct tsr_domain_placement *placement,
+		       size_t index)
+{
+	struct tsr_renderer *renderer = server->renderer;
+	const struct tsr_domain_config *config = &server->config->domains[index];
+	bool dimmed = server->mode == TSR_LAYOUT_MOSAIC && (int)index != server->focused;
+	uint32_t colour = tsr_colour_argb(config->colour, dimmed);
+	const pixman_box32_t *frame = &placement->frame;
+	const pixman_box32_t *content = &placement->content;
+	pixman_box32_t sides[4] = {
+		{frame->x1, frame->y1, frame->x2, content->y1},   /* top, with the label */
+		{frame->x1, content->y2, frame->x2, frame->y2},   /* bottom */
+		{frame->x1, content->y1, content->x1, content->y2}, /* left */
+		{content->x2, content->y1, frame->x2, content->y2}, /* right */
+	};
+	for (size_t i = 0; i < 4; i++)
+		if (sides[i].x2 > sides[i].x1 && sides[i].y2 > sides[i].y1)
+			renderer->impl->fill(renderer, &sides[i], colour);
+	int32_t padding = (int32_t)server->config->border_width + 4;
+	if (tsr_box_height(&placement->label) > 0)
+		draw_text(renderer,
+			  tsr_decorations_label(server->decorations, index,
+						text_room(&placement->label, padding)),
+			  &placement->label, padding, tsr_text_colour_on(colour & 0xffffffu));
+}
+
+static void draw_banner(struct tsr_server *server, const struct tsr_layout *layout)
+{
+	struct tsr_renderer *renderer = server->renderer;
+	const pixman_box32_t *banner = &layout->banner;
+	if (tsr_box_height(banner) == 0)
+		return;
+	uint32_t rgb = 0x404040;
+	struct tsr_buffer *text = tsr_decorations_no_focus_text(server->decorations);
+	if (server->mode == TSR_LAYOUT_MOSAIC) {
+		text = tsr_decorations_mosaic_text(server->decorations);
+	} else if (server->focused >= 0) {
+		rgb = server->config->domains[server->focused].colour;
+		text = tsr_decorations_label(server->decorations, (size_t)server->focused,
+					     text_room(banner, 12));
+	}
+	uint32_t argb = tsr_colour_argb(rgb, false);
+	renderer->impl->fill(renderer, banner, argb);
+	draw_text(renderer, text, banner, 12, tsr_text_colour_on(rgb));
+}
+
+void tsr_scene_draw(struct tsr_server *server, struct tsr_output_state *state,
+		    const pixman_region32_t *region)
+{
+	struct tsr_renderer *renderer = server->renderer;
+	const struct tsr_layout *layout = &state->layout;
+
+	pixman_region32_t background;
+	pixman_region32_init(&background);
+	pixman_region32_copy(&background, (pixman_region32_t *)region);
+	for (size_t i = 0; i < layout->domain_count; i++) {
+		struct tsr_buffer *buffer = visible_buffer(server, i, &layout->domains[i]);
+		if (!buffer || buffer->format != DRM_FORMAT_XRGB8888)
+			continue;
+		pixman_region32_t covered;
+		covered_box(&layout->domains[i], buffer, &covered);
+		pixman_region32_subtract(&background, &background, &covered);
+		pixman_region32_fini(&covered);
+	}
+	fill_region(renderer, &background, tsr_colour_argb(server->config->background_colour,
+							   false));
+	pixman_region32_fini(&background);
+
+	for (size_t i = 0; i < layout->domain_count; i++) {
+		const struct tsr_domain_placement *placement = &layout->domains[i];
+		if (!placement->visible)
+			continue;
+		struct tsr_buffer *buffer = visible_buffer(server, i, placement);
+		if (buffer) {
+			pixman_region32_t clip;
+			covered_box(placement, buffer, &clip);
+			pixman_region32_intersect(&clip, &clip, (pixman_region32_t *)region);
+			if (pixman_region32_not_empty(&clip))
+				renderer->impl->blit(renderer, buffer, placement->content.x1,
+						     placement->content.y1, &clip);
+			pixman_region32_fini(&clip);
+		}
+		draw_frame(server, placement, i);
+	}
+	draw_banner(server, layout);
+}

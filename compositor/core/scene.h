@@ -1,0 +1,14 @@
+/* Draws the scene (background, guest content, trusted decorations) of one
+ * output into the renderer's current pass, limited to a region. */
+#ifndef TSR_CORE_SCENE_H
+#define TSR_CORE_SCENE_H
+
+#include <pixman.h>
+
+struct tsr_server;
+struct tsr_output_state;
+
+void tsr_scene_draw(struct tsr_server *server, struct tsr_output_state *state,
+		    const pixman_region32_t *region);
+
+#endif

@@ -1,0 +1,407 @@
+/* Outputs, damage and the repaint cycle. A repaint happens at most once per
+ * output frame, only when something is damaged, and draws only the damaged
+ * region (plus what the acquired buffer missed, by its age). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/decorations.h"
+#include "core/domain.h"
+#include "core/scene.h"
+#include "core/server.h"
+#include "tessera/event_loop.h"
+#include "tessera/image.h"
+#include "tessera/log.h"
+#include "tessera/renderer.h"
+
+struct tsr_server *tsr_server_create(struct tsr_event_loop *loop, const struct tsr_config *config,
+				     char *err, size_t err_len)
+{
+	struct tsr_server *server = calloc(1, sizeof(*server));
+	if (!server) {
+		snprintf(err, err_len, "out of memory");
+		return NULL;
+	}
+	server->loop = loop;
+	server->config = config;
+	server->mode = TSR_LAYOUT_MOSAIC;
+	server->focused = config->domain_count > 0 ? 0 : -1;
+	server->running = true;
+	server->renderer = tsr_renderer_pixman_create();
+	if (!server->renderer) {
+		snprintf(err, err_len, "cannot create the pixman renderer");
+		goto error;
+	}
+	server->decorations = tsr_decorations_create(config, err, err_len);
+	if (!server->decorations)
+		goto error;
+	for (size_t i = 0; i < config->domain_count; i++) {
+		server->domains[i] = tsr_domain_create(server, (int)i, &config->domains[i]);
+		if (!server->domains[i]) {
+			snprintf(err, err_len, "out of memory");
+			goto error;
+		}
+		server->domain_count++;
+	}
+	return server;
+error:
+	tsr_server_destroy(server);
+	return NULL;
+}
+
+static void output_state_destroy(struct tsr_output_state *state)
+{
+	if (!state)
+		return;
+	tsr_event_source_remove(state->repaint_idle);
+	tsr_event_source_remove(state->tick_timer);
+	pixman_region32_fini(&state->damage);
+	for (size_t i = 0; i < TSR_DAMAGE_HISTORY; i++)
+		pixman_region32_fini(&state->history[i]);
+	free(state);
+}
+
+void tsr_server_destroy(struct tsr_server *server)
+{
+	if (!server)
+		return;
+	for (size_t i = 0; i < server->domain_count; i++)
+		tsr_domain_destroy(server->domains[i]);
+	for (size_t i = 0; i < server->output_count; i++)
+		output_state_destroy(server->outputs[i]);
+	tsr_decorations_destroy(server->decorations);
+	tsr_renderer_destroy(server->renderer);
+	free(server);
+}
+
+static void compute_layout(struct tsr_server *server, struct tsr_output_state *state)
+{
+	struct tsr_layout_params params = {
+		.output_width = state->output->width,
+		.output_height = state->output->height,
+		.border_width = server->config->border_width,
+		.banner_height = server->config->banner_height,
+		.domain_count = server->domain_count,
+		.focused = server->focused,
+		.mode = server->mode,
+	};
+	tsr_layout_compute(&params, &state->layout);
+}
+
+static void schedule_repaint(struct tsr_output_state *state);
+
+static void relayout(struct tsr_server *server)
+{
+	for (size_t i = 0; i < server->output_count; i++)
+		compute_layout(server, server->outputs[i]);
+	tsr_server_damage_all(server);
+	for (size_t i = 0; i < server->domain_count; i++) {
+		struct tsr_domain *domain = server->domains[i];
+		if (domain->link && !tsr_domain_configure(domain))
+			tsr_domain_disconnect(domain, domain->last_drop_reason, true);
+	}
+}
+
+static void send_frame_done(struct tsr_server *server, uint64_t time_ns)
+{
+	for (size_t i = 0; i < server->domain_count; i++)
+		tsr_domain_send_frame_done(server->domains[i], time_ns);
+}
+
+static bool frame_requested(const struct tsr_server *server)
+{
+	for (size_t i = 0; i < server->domain_count; i++)
+		for (size_t s = 0; s < TSR_MAX_SURFACES_PER_GUEST; s++)
+			if (server->domains[i]->surfaces[s].in_use &&
+			    server->domains[i]->surfaces[s].frame_requested)
+				return true;
+	return false;
+}
+
+static uint64_t frame_period_ns(const struct tsr_output *output)
+{
+	uint32_t mhz = output->refresh_mhz ? output->refresh_mhz : 60000;
+	return 1000000000000ull / mhz;
+}
+
+static void collect_render_region(struct tsr_output_state *state, int age,
+				  pixman_region32_t *region)
+{
+	if (age <= 0 || (size_t)age > TSR_DAMAGE_HISTORY + 1) {
+		pixman_region32_init_rect(region, 0, 0, state->output->width,
+					  state->output->height);
+		return;
+	}
+	pixman_region32_init(region);
+	pixman_region32_copy(region, &state->damage);
+	for (int i = 0; i < age - 1; i++)
+		pixman_region32_union(region, region, &state->history[i]);
+}
+
+static void push_history(struct tsr_output_state *state)
+{
+	pixman_region32_fini(&state->history[TSR_DAMAGE_HISTORY - 1]);
+	memmove(&state->history[1], &state->history[0],
+		sizeof(state->history[0]) * (TSR_DAMAGE_HISTORY - 1));
+	pixman_region32_init(&state->history[0]);
+	pixman_region32_copy(&state->history[0], &state->damage);
+	pixman_region32_clear(&state->damage);
+}
+
+static uint64_t region_area(const pixman_region32_t *region)
+{
+	int count;
+	const pixman_box32_t *boxes = pixman_region32_rectangles(region, &count);
+	uint64_t area = 0;
+	for (int i = 0; i < count; i++)
+		area += (uint64_t)(boxes[i].x2 - boxes[i].x1) * (uint64_t)(boxes[i].y2 - boxes[i].y1);
+	return area;
+}
+
+static void repaint(void *data)
+{
+	struct tsr_output_state *state = data;
+	struct tsr_server *server = state->server;
+	struct tsr_output *output = state->output;
+	state->repaint_idle = NULL;
+	if (state->frame_pending)
+		return;
+	if (!pixman_region32_not_empty(&state->damage)) {
+		if (frame_requested(server))
+			tsr_event_source_timer_update(state->tick_timer, frame_period_ns(output));
+		return;
+	}
+	int age = 0;
+	struct tsr_buffer *target = output->impl->acquire(output, &age);
+	if (!target) {
+		tsr_log(TSR_LOG_WARN, "output %s: no free buffer, repainting on the next frame",
+			output->name);
+		return;
+	}
+	pixman_region32_t region;
+	collect_render_region(state, age, &region);
+	struct tsr_renderer *renderer = server->renderer;
+	bool drawn = renderer->impl->begin(renderer, target, &region);
+	if (drawn) {
+		tsr_scene_draw(server, state, &region);
+		drawn = renderer->impl->end(renderer);
+	}
+	state->pixels_drawn += region_area(&region);
+	pixman_region32_fini(&region);
+	if (!drawn) {
+		tsr_log(TSR_LOG_ERROR, "output %s: rendering failed", output->name);
+		return;
+	}
+	if (!output->impl->present(output, target, &state->damage)) {
+		/* The backend logged why; keep the damage and try next tick. */
+		tsr_event_source_timer_update(state->tick_timer, frame_period_ns(output));
+		return;
+	}
+	push_history(state);
+	state->frame_pending = true;
+	state->frames_presented++;
+}
+
+static void schedule_repaint(struct tsr_output_state *state)
+{
+	if (state->repaint_idle || state->frame_pending)
+		return;
+	state->repaint_idle = tsr_event_loop_add_idle(state->server->loop, repaint, state);
+}
+
+static void handle_frame(void *data, struct tsr_output *output, uint64_t time_ns)
+{
+	struct tsr_output_state *state = data;
+	state->frame_pending = false;
+	send_frame_done(state->server, time_ns);
+	if (pixman_region32_not_empty(&state->damage) || frame_requested(state->server))
+		schedule_repaint(state);
+}
+
+static void handle_tick(void *data)
+{
+	struct tsr_output_state *state = data;
+	if (state->frame_pending)
+		return;
+	send_frame_done(state->server, tsr_now_ns());
+	if (pixman_region32_not_empty(&state->damage))
+		schedule_repaint(state);
+}
+
+static void handle_output_removed(void *data, struct tsr_output *output)
+{
+	struct tsr_output_state *state = data;
+	struct tsr_server *server = state->server;
+	tsr_log(TSR_LOG_WARN, "output %s removed", output->name);
+	for (size_t i = 0; i < server->output_count; i++) {
+		if (server->outputs[i] != state)
+			continue;
+		memmove(&server->outputs[i], &server->outputs[i + 1],
+			sizeof(server->outputs[0]) * (server->output_count - i - 1));
+		server->output_count--;
+		break;
+	}
+	output_state_destroy(state);
+	relayout(server);
+}
+
+void tsr_server_add_output(void *data, struct tsr_output *output)
+{
+	struct tsr_server *server = data;
+	if (server->output_count >= TSR_MAX_OUTPUTS) {
+		tsr_log(TSR_LOG_WARN, "output %s ignored: at most %u outputs", output->name,
+			TSR_MAX_OUTPUTS);
+		return;
+	}
+	struct tsr_output_state *state = calloc(1, sizeof(*state));
+	if (!state)
+		return;
+	state->server = server;
+	state->output = output;
+	pixman_region32_init(&state->damage);
+	for (size_t i = 0; i < TSR_DAMAGE_HISTORY; i++)
+		pixman_region32_init(&state->history[i]);
+	state->tick_timer = tsr_event_loop_add_timer(server->loop, handle_tick, state);
+	if (!state->tick_timer) {
+		output_state_destroy(state);
+		return;
+	}
+	output->listener.frame = handle_frame;
+	output->listener.removed = handle_output_removed;
+	output->listener.data = state;
+	server->outputs[server->output_count++] = state;
+	tsr_log(TSR_LOG_INFO, "output %s: %ux%u @ %u.%03u Hz", output->name, output->width,
+		output->height, output->refresh_mhz / 1000, output->refresh_mhz % 1000);
+	relayout(server);
+}
+
+void tsr_server_damage_box(struct tsr_server *server, struct tsr_output_state *state,
+			   const pixman_box32_t *box)
+{
+	for (size_t i = 0; i < server->output_count; i++) {
+		struct tsr_output_state *each = server->outputs[i];
+		if (state && each != state)
+			continue;
+		pixman_region32_union_rect(&each->damage, &each->damage, box->x1, box->y1,
+					   (unsigned)(box->x2 - box->x1),
+					   (unsigned)(box->y2 - box->y1));
+		pixman_region32_intersect_rect(&each->damage, &each->damage, 0, 0,
+					       each->output->width, each->output->height);
+		schedule_repaint(each);
+	}
+}
+
+void tsr_server_damage_all(struct tsr_server *server)
+{
+	for (size_t i = 0; i < server->output_count; i++) {
+		struct tsr_output *output = server->outputs[i]->output;
+		pixman_box32_t box = {0, 0, (int32_t)output->width, (int32_t)output->height};
+		tsr_server_damage_box(server, server->outputs[i], &box);
+	}
+}
+
+void tsr_server_damage_domain(struct tsr_server *server, int domain_index,
+			      const pixman_region32_t *surface_damage)
+{
+	for (size_t i = 0; i < server->output_count; i++) {
+		struct tsr_output_state *state = server->outputs[i];
+		const struct tsr_domain_placement *placement =
+			&state->layout.domains[domain_index];
+		if (!placement->visible)
+			continue;
+		const pixman_box32_t *content = &placement->content;
+		pixman_region32_t damage;
+		if (surface_damage) {
+			pixman_region32_init(&damage);
+			pixman_region32_copy(&damage, (pixman_region32_t *)surface_damage);
+			pixman_region32_translate(&damage, content->x1, content->y1);
+			pixman_region32_intersect_rect(&damage, &damage, content->x1, content->y1,
+						       tsr_box_width(content),
+						       tsr_box_height(content));
+		} else {
+			pixman_region32_init_rect(&damage, content->x1, content->y1,
+						  tsr_box_width(content), tsr_box_height(content));
+		}
+		pixman_region32_union(&state->damage, &state->damage, &damage);
+		pixman_region32_fini(&damage);
+		if (pixman_region32_not_empty(&state->damage))
+			schedule_repaint(state);
+	}
+}
+
+void tsr_server_schedule_frame(struct tsr_server *server)
+{
+	for (size_t i = 0; i < server->output_count; i++)
+		schedule_repaint(server->outputs[i]);
+}
+
+void tsr_server_content_size(struct tsr_server *server, int domain_index, uint32_t *width,
+			     uint32_t *height)
+{
+	*width = *height = 0;
+	if (server->output_count == 0)
+		return;
+	struct tsr_layout layout;
+	struct tsr_layout_params params = {
+		.output_width = server->outputs[0]->output->width,
+		.output_height = server->outputs[0]->output->height,
+		.border_width = server->config->border_width,
+		.banner_height = server->config->banner_height,
+		.domain_count = server->domain_count,
+		/* A domain not shown now is configured for when it will be. */
+		.focused = server->mode == TSR_LAYOUT_FOCUS ? domain_index : server->focused,
+		.mode = server->mode,
+	};
+	tsr_layout_compute(&params, &layout);
+	*width = tsr_box_width(&layout.domains[domain_index].content);
+	*height = tsr_box_height(&layout.domains[domain_index].content);
+}
+
+bool tsr_server_focus(struct tsr_server *server, int domain_index)
+{
+	if (domain_index < 0 || (size_t)domain_index >= server->domain_count)
+		return false;
+	if (server->focused == domain_index)
+		return true;
+	server->focused = domain_index;
+	tsr_log_domain(TSR_LOG_INFO, server->config->domains[domain_index].name,
+		       server->domains[domain_index]->domid, "focused");
+	relayout(server);
+	return true;
+}
+
+void tsr_server_set_layout(struct tsr_server *server, enum tsr_layout_mode mode)
+{
+	if (server->mode == mode)
+		return;
+	server->mode = mode;
+	tsr_log(TSR_LOG_INFO, "layout: %s", mode == TSR_LAYOUT_MOSAIC ? "mosaic" : "focus");
+	relayout(server);
+}
+
+bool tsr_server_screenshot(struct tsr_server *server, const char *path, char *err,
+			   size_t err_len)
+{
+	if (server->output_count == 0) {
+		snprintf(err, err_len, "no output");
+		return false;
+	}
+	struct tsr_output *output = server->outputs[0]->output;
+	if (output->impl->capture && output->impl->capture(output, path, err, err_len))
+		return true;
+	if (!output->last_presented) {
+		snprintf(err, err_len, "output %s has not shown a frame yet", output->name);
+		return false;
+	}
+	return tsr_png_write(path, output->last_presented, err, err_len);
+}
+
+struct tsr_server_stats tsr_server_get_stats(const struct tsr_server *server)
+{
+	struct tsr_server_stats stats = {0};
+	for (size_t i = 0; i < server->output_count; i++) {
+		stats.frames += server->outputs[i]->frames_presented;
+		stats.pixels_drawn += server->outputs[i]->pixels_drawn;
+	}
+	return stats;
+}

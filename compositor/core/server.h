@@ -1,0 +1,95 @@
+/* The compositor's state: domains, outputs, layout, focus. One per
+ * process, owned by main(). */
+#ifndef TSR_CORE_SERVER_H
+#define TSR_CORE_SERVER_H
+
+#include <pixman.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/layout.h"
+#include "tessera/config.h"
+#include "tessera/output.h"
+
+#define TSR_MAX_OUTPUTS 4u
+#define TSR_DAMAGE_HISTORY 4u
+
+struct tsr_event_loop;
+struct tsr_event_source;
+struct tsr_renderer;
+struct tsr_font;
+struct tsr_domain;
+struct tsr_decorations;
+
+struct tsr_output_state {
+	struct tsr_server *server;
+	struct tsr_output *output;
+	struct tsr_layout layout;
+	pixman_region32_t damage; /* not yet drawn, output coordinates */
+	/* damage of the last frames, newest first, for buffer age */
+	pixman_region32_t history[TSR_DAMAGE_HISTORY];
+	bool frame_pending; /* a presented frame has not reached the screen */
+	struct tsr_event_source *repaint_idle;
+	struct tsr_event_source *tick_timer; /* frame pacing when nothing is drawn */
+	uint64_t frames_presented;
+	uint64_t pixels_drawn; /* sum of rendered region areas, for tests */
+};
+
+struct tsr_server_stats {
+	uint64_t frames;
+	uint64_t pixels_drawn;
+};
+
+struct tsr_server {
+	struct tsr_event_loop *loop;
+	const struct tsr_config *config;
+	struct tsr_renderer *renderer;
+	struct tsr_backend *backend;
+	struct tsr_decorations *decorations;
+	struct tsr_output_state *outputs[TSR_MAX_OUTPUTS];
+	size_t output_count;
+	struct tsr_domain *domains[TSR_MAX_DOMAINS];
+	size_t domain_count;
+	enum tsr_layout_mode mode;
+	int focused; /* domain index or -1 */
+	bool running;
+	int exit_code;
+};
+
+/* Creates the server for config (which must outlive it): renderer, font,
+ * domains (without transports). Outputs arrive via tsr_server_add_output. */
+struct tsr_server *tsr_server_create(struct tsr_event_loop *loop, const struct tsr_config *config,
+				     char *err, size_t err_len);
+void tsr_server_destroy(struct tsr_server *server);
+
+/* A backend listener that adds outputs to the server (data = server). */
+void tsr_server_add_output(void *server, struct tsr_output *output);
+
+/* Policy entry points, used by the control interface, hotkeys and demo. */
+bool tsr_server_focus(struct tsr_server *server, int domain_index);
+void tsr_server_set_layout(struct tsr_server *server, enum tsr_layout_mode mode);
+
+/* Marks a region of an output dirty (all outputs if output is NULL) and
+ * schedules a repaint. */
+void tsr_server_damage_box(struct tsr_server *server, struct tsr_output_state *output,
+			   const pixman_box32_t *box);
+void tsr_server_damage_all(struct tsr_server *server);
+/* A domain's surface changed: damage (surface coordinates) its content area
+ * on every output. NULL region: the whole content area. */
+void tsr_server_damage_domain(struct tsr_server *server, int domain_index,
+			      const pixman_region32_t *surface_damage);
+/* A surface waits for frame-done: make sure a frame tick comes. */
+void tsr_server_schedule_frame(struct tsr_server *server);
+
+/* The content size a domain's surface should use (first output). */
+void tsr_server_content_size(struct tsr_server *server, int domain_index, uint32_t *width,
+			     uint32_t *height);
+
+/* Writes what the first output shows to a PNG. */
+bool tsr_server_screenshot(struct tsr_server *server, const char *path, char *err,
+			   size_t err_len);
+
+struct tsr_server_stats tsr_server_get_stats(const struct tsr_server *server);
+
+#endif

@@ -1,0 +1,91 @@
+/* F_SEAL_SHRINK is mandatory: without it a guest could truncate the file
+ * after we checked its size, and the next read of the mapping would raise
+ * SIGBUS in the compositor. With it, the checked size holds for the life
+ * of the mapping. */
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+
+#include "transport/memfd_buffer.h"
+
+struct memfd_buffer {
+	struct tsr_buffer base;
+	void *map;
+	size_t map_length;
+};
+
+static void memfd_buffer_destroy(struct tsr_buffer *base)
+{
+	struct memfd_buffer *buffer = (struct memfd_buffer *)base;
+	if (buffer->map)
+		munmap(buffer->map, buffer->map_length);
+	free(buffer);
+}
+
+static const struct tsr_buffer_impl memfd_buffer_impl = {
+	.destroy = memfd_buffer_destroy,
+};
+
+struct tsr_buffer *tsr_memfd_buffer_import(int fd, uint32_t untrusted_offset,
+					   uint32_t untrusted_size,
+					   const struct tsr_buffer_request *request, char *err,
+					   size_t err_len)
+{
+	struct stat info;
+	if (fstat(fd, &info) < 0 || !S_ISREG(info.st_mode)) {
+		snprintf(err, err_len, "the fd is not a memfd");
+		return NULL;
+	}
+	int seals = fcntl(fd, F_GET_SEALS);
+	if (seals < 0) {
+		snprintf(err, err_len, "the fd is not a sealable memfd");
+		return NULL;
+	}
+	if (!(seals & F_SEAL_SHRINK)) {
+		snprintf(err, err_len, "the memfd is not sealed with F_SEAL_SHRINK");
+		return NULL;
+	}
+	/* Validated once, here: the sizes the guest declared against the file. */
+	uint64_t offset = untrusted_offset;
+	uint64_t size = untrusted_size;
+	uint64_t file_size = (uint64_t)info.st_size;
+	if (offset != request->offset) {
+		snprintf(err, err_len, "offset mismatch");
+		return NULL;
+	}
+	if (offset + size > file_size) {
+		snprintf(err, err_len, "declared %llu bytes at offset %llu, memfd holds %llu",
+			 (unsigned long long)size, (unsigned long long)offset,
+			 (unsigned long long)file_size);
+		return NULL;
+	}
+	if (offset + size < request->required_bytes) {
+		snprintf(err, err_len, "%llu bytes at offset %llu cannot hold %ux%u stride %u",
+			 (unsigned long long)size, (unsigned long long)offset, request->width,
+			 request->height, request->stride);
+		return NULL;
+	}
+	struct memfd_buffer *buffer = calloc(1, sizeof(*buffer));
+	if (!buffer) {
+		snprintf(err, err_len, "out of memory");
+		return NULL;
+	}
+	buffer->map_length = (size_t)request->required_bytes;
+	buffer->map = mmap(NULL, buffer->map_length, PROT_READ, MAP_SHARED, fd, 0);
+	if (buffer->map == MAP_FAILED) {
+		buffer->map = NULL;
+		snprintf(err, err_len, "cannot map the memfd read-only");
+		free(buffer);
+		return NULL;
+	}
+	buffer->base.impl = &memfd_buffer_impl;
+	buffer->base.width = request->width;
+	buffer->base.height = request->height;
+	buffer->base.stride = request->stride;
+	buffer->base.format = request->format;
+	buffer->base.data = (uint8_t *)buffer->map + offset;
+	buffer->base.read_only = true;
+	return &buffer->base;
+}

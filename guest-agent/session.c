@@ -1,0 +1,411 @@
+#include "session.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include <drm_fourcc.h>
+#include <tessera/protocol.h>
+
+#include "agent_log.h"
+#include "buffer_pool.h"
+#include "input_log.h"
+#include "source.h"
+#include "transport.h"
+
+/* Three buffers: one on screen, one possibly still queued in the compositor,
+ * one to draw into, so drawing never waits on a release in steady state. */
+#define SESSION_BUFFER_COUNT 3
+#define SESSION_SURFACE_ID 1u
+
+enum session_status {
+	SESSION_CONTINUE,
+	SESSION_DONE,   /* exit 0 */
+	SESSION_FAILED, /* exit 1, already logged */
+};
+
+struct agent_session {
+	const struct agent_options *options;
+	struct agent_transport *transport;
+	struct agent_source *source;
+	struct agent_buffer_pool *pool; /* NULL until the surface exists */
+	struct tsr_msg *msg;            /* receive scratch: too large for the stack */
+	bool welcomed;
+	uint32_t max_width, max_height;
+	uint32_t next_buffer_id;
+	uint32_t serial;      /* of the last COMMIT */
+	bool awaiting_frame;  /* a COMMIT has not been presented yet */
+	uint32_t next_frame;  /* the demo frame number drawn next */
+	uint64_t frames_presented;
+	pixman_region32_t damage; /* scene changes not yet committed */
+};
+
+static const char *session_name(const struct agent_session *session)
+{
+	return session->options->name;
+}
+
+static bool send_message(struct agent_session *session, const struct tsr_msg *msg)
+{
+	if (agent_transport_send(session->transport, msg))
+		return true;
+	agent_log(session_name(session), "cannot send %s", tsr_msg_type_name(msg->type));
+	return false;
+}
+
+/* Buffers first, then the surface: a buffer destroy never names something
+ * the surface destroy might already have taken with it. */
+static bool destroy_surface(struct agent_session *session)
+{
+	bool ok = true;
+	if (!session->pool)
+		return true;
+	for (size_t i = 0; i < session->pool->count; i++) {
+		struct tsr_msg msg = {.type = TSR_MSG_BUFFER_DESTROY};
+		msg.u.buffer_destroy.buffer_id = session->pool->buffers[i].id;
+		ok = ok && send_message(session, &msg);
+	}
+	struct tsr_msg msg = {.type = TSR_MSG_SURFACE_DESTROY};
+	msg.u.surface_destroy.surface_id = SESSION_SURFACE_ID;
+	ok = ok && send_message(session, &msg);
+	/* The compositor keeps its own mapping of each memfd; ours can go now. */
+	agent_buffer_pool_destroy(session->pool);
+	session->pool = NULL;
+	session->awaiting_frame = false;
+	return ok;
+}
+
+static bool create_surface(struct agent_session *session, uint32_t width, uint32_t height)
+{
+	char err[128];
+	const uint32_t stride = width * 4; /* width <= TSR_MAX_DIMENSION: no overflow */
+	if (!tsr_validate_surface(width, height, DRM_FORMAT_XRGB8888, stride, err, sizeof(err))) {
+		agent_log(session_name(session), "cannot use a %" PRIu32 "x%" PRIu32 " surface: %s",
+			  width, height, err);
+		return false;
+	}
+	struct tsr_msg msg = {.type = TSR_MSG_SURFACE_CREATE};
+	msg.u.surface_create = (struct tsr_msg_surface_create){
+		.surface_id = SESSION_SURFACE_ID,
+		.width = width,
+		.height = height,
+		.fourcc = DRM_FORMAT_XRGB8888,
+		.stride = stride,
+	};
+	if (!send_message(session, &msg))
+		return false;
+
+	session->pool = agent_buffer_pool_create(width, height, SESSION_BUFFER_COUNT,
+						 session->next_buffer_id);
+	if (!session->pool) {
+		agent_log(session_name(session), "cannot allocate buffers");
+		return false;
+	}
+	session->next_buffer_id += SESSION_BUFFER_COUNT;
+	for (size_t i = 0; i < session->pool->count; i++) {
+		struct agent_buffer *buffer = &session->pool->buffers[i];
+		struct tsr_msg attach = {.type = TSR_MSG_BUFFER_ATTACH_MEMFD};
+		attach.u.attach_memfd = (struct tsr_msg_buffer_attach_memfd){
+			.surface_id = SESSION_SURFACE_ID,
+			.buffer_id = buffer->id,
+			.offset = 0,
+			.size = (uint32_t)buffer->size,
+		};
+		if (!agent_transport_send_with_fd(session->transport, &attach, buffer->memfd)) {
+			agent_log(session_name(session), "cannot attach buffer %" PRIu32,
+				  buffer->id);
+			return false;
+		}
+	}
+	/* Damage of the old size may lie outside the new one; all is new. */
+	pixman_region32_clear(&session->damage);
+	session->source->impl->resize(session->source, width, height, &session->damage);
+	agent_log(session_name(session), "surface %" PRIu32 "x%" PRIu32 " with %zu buffers",
+		  width, height, session->pool->count);
+	return true;
+}
+
+/* DAMAGE carries at most TSR_MAX_DAMAGE_RECTS rects; a region with more is
+ * sent as its bounding box, which is larger but never wrong. */
+static bool send_damage(struct agent_session *session)
+{
+	struct tsr_msg msg = {.type = TSR_MSG_DAMAGE};
+	msg.u.damage.surface_id = SESSION_SURFACE_ID;
+	int n_rects;
+	const pixman_box32_t *boxes = pixman_region32_rectangles(&session->damage, &n_rects);
+	pixman_box32_t *extents = pixman_region32_extents(&session->damage);
+	if (n_rects > (int)TSR_MAX_DAMAGE_RECTS) {
+		boxes = extents;
+		n_rects = 1;
+	}
+	for (int i = 0; i < n_rects; i++) {
+		msg.u.damage.rects[i] = (struct tsr_rect){
+			.x = boxes[i].x1,
+			.y = boxes[i].y1,
+			.width = (uint32_t)(boxes[i].x2 - boxes[i].x1),
+			.height = (uint32_t)(boxes[i].y2 - boxes[i].y1),
+		};
+	}
+	msg.u.damage.count = (uint32_t)n_rects;
+	if (n_rects == 0)
+		return true;
+	return send_message(session, &msg);
+}
+
+/* Draws the next frame into a free buffer and commits it. Returns false only
+ * on failure; having no free buffer yet is not one (we wait for a release). */
+static bool draw_and_commit(struct agent_session *session)
+{
+	struct agent_buffer *buffer = agent_buffer_pool_acquire(session->pool);
+	if (!buffer)
+		return true;
+
+	struct agent_source *source = session->source;
+	source->impl->set_frame(source, session->next_frame, &session->damage);
+	/* Every buffer now lags the scene by this frame's damage; the one we
+	 * draw catches up on all it missed since it was last drawn. */
+	agent_buffer_pool_add_damage(session->pool, &session->damage);
+	source->impl->draw(source, buffer->image, &buffer->stale);
+	pixman_region32_clear(&buffer->stale);
+
+	if (!send_damage(session))
+		return false;
+	struct tsr_msg msg = {.type = TSR_MSG_COMMIT};
+	msg.u.commit = (struct tsr_msg_commit){
+		.surface_id = SESSION_SURFACE_ID,
+		.buffer_id = buffer->id,
+		.serial = ++session->serial,
+	};
+	if (!send_message(session, &msg))
+		return false;
+	buffer->busy = true;
+	session->awaiting_frame = true;
+	session->next_frame++;
+	pixman_region32_clear(&session->damage);
+	return true;
+}
+
+static enum session_status handle_welcome(struct agent_session *session,
+					  const struct tsr_msg_welcome *welcome)
+{
+	const char *name = session_name(session);
+	if (session->welcomed) {
+		agent_log(name, "protocol violation: second WELCOME");
+		return SESSION_FAILED;
+	}
+	if (welcome->major != TSR_PROTOCOL_MAJOR || welcome->minor > TSR_PROTOCOL_MINOR) {
+		agent_log(name, "compositor speaks protocol %u.%u, we speak %u.%u",
+			  welcome->major, welcome->minor, TSR_PROTOCOL_MAJOR, TSR_PROTOCOL_MINOR);
+		return SESSION_FAILED;
+	}
+	if (!(welcome->capabilities & TSR_CAP_MEMFD)) {
+		agent_log(name, "compositor does not accept memfd buffers (caps 0x%" PRIx32 ")",
+			  welcome->capabilities);
+		return SESSION_FAILED;
+	}
+	session->welcomed = true;
+	session->max_width = welcome->max_width;
+	session->max_height = welcome->max_height;
+	agent_log(name, "welcomed: protocol %u.%u, caps 0x%" PRIx32 ", max %" PRIu32 "x%" PRIu32,
+		  welcome->major, welcome->minor, welcome->capabilities, welcome->max_width,
+		  welcome->max_height);
+
+	uint32_t width = session->options->width, height = session->options->height;
+	if (width > session->max_width || height > session->max_height) {
+		width = width > session->max_width ? session->max_width : width;
+		height = height > session->max_height ? session->max_height : height;
+		agent_log(name, "asked for %" PRIu32 "x%" PRIu32 ", using the maximum %" PRIu32
+			  "x%" PRIu32, session->options->width, session->options->height, width,
+			  height);
+	}
+	return create_surface(session, width, height) ? SESSION_CONTINUE : SESSION_FAILED;
+}
+
+static enum session_status handle_configure(struct agent_session *session,
+					    const struct tsr_msg_configure *configure)
+{
+	if (configure->surface_id != SESSION_SURFACE_ID) {
+		agent_log(session_name(session), "protocol violation: CONFIGURE for surface %" PRIu32,
+			  configure->surface_id);
+		return SESSION_FAILED;
+	}
+	if (configure->width == session->pool->width && configure->height == session->pool->height)
+		return SESSION_CONTINUE;
+	if (configure->width == 0 || configure->height == 0 ||
+	    configure->width > TSR_MAX_DIMENSION || configure->height > TSR_MAX_DIMENSION) {
+		agent_log(session_name(session), "protocol violation: CONFIGURE to %" PRIu32
+			  "x%" PRIu32, configure->width, configure->height);
+		return SESSION_FAILED;
+	}
+	agent_log(session_name(session), "configured to %" PRIu32 "x%" PRIu32, configure->width,
+		  configure->height);
+	/* A surface's size is fixed at creation: replace it, redraw it all. */
+	if (!destroy_surface(session) ||
+	    !create_surface(session, configure->width, configure->height))
+		return SESSION_FAILED;
+	return SESSION_CONTINUE;
+}
+
+static enum session_status handle_frame_done(struct agent_session *session,
+					     const struct tsr_msg_frame_done *done)
+{
+	/* A FRAME_DONE for a surface we replaced, or for an older commit, is
+	 * stale, not an error: the compositor may have sent it before it read
+	 * our destroy. */
+	if (done->surface_id != SESSION_SURFACE_ID || !session->awaiting_frame ||
+	    done->serial != session->serial)
+		return SESSION_CONTINUE;
+	session->awaiting_frame = false;
+	session->frames_presented++;
+	if (session->options->frames && session->frames_presented >= session->options->frames) {
+		agent_log(session_name(session), "%" PRIu64 " frames presented, done",
+			  session->frames_presented);
+		return SESSION_DONE;
+	}
+	return SESSION_CONTINUE;
+}
+
+static enum session_status handle_message(struct agent_session *session,
+					  const struct tsr_msg *msg)
+{
+	const char *name = session_name(session);
+	if (!session->welcomed && msg->type != TSR_MSG_WELCOME && msg->type != TSR_MSG_ERROR) {
+		agent_log(name, "protocol violation: %s before WELCOME", tsr_msg_type_name(msg->type));
+		return SESSION_FAILED;
+	}
+	if (session->options->log_input)
+		input_log_write(stdout, msg);
+
+	struct agent_source *source = session->source;
+	switch (msg->type) {
+	case TSR_MSG_WELCOME:
+		return handle_welcome(session, &msg->u.welcome);
+	case TSR_MSG_CONFIGURE:
+		return handle_configure(session, &msg->u.configure);
+	case TSR_MSG_FRAME_DONE:
+		return handle_frame_done(session, &msg->u.frame_done);
+	case TSR_MSG_BUFFER_RELEASE:
+		/* Unknown ids are buffers of a surface we already replaced. */
+		agent_buffer_pool_release(session->pool, msg->u.buffer_release.buffer_id);
+		return SESSION_CONTINUE;
+	case TSR_MSG_KEY:
+		source->impl->set_key(source, msg->u.key.code, &session->damage);
+		return SESSION_CONTINUE;
+	case TSR_MSG_POINTER_MOTION:
+		if (msg->u.pointer_motion.surface_id == SESSION_SURFACE_ID)
+			source->impl->set_pointer(source, msg->u.pointer_motion.x,
+						  msg->u.pointer_motion.y, &session->damage);
+		return SESSION_CONTINUE;
+	case TSR_MSG_POINTER_BUTTON:
+	case TSR_MSG_POINTER_AXIS:
+	case TSR_MSG_FOCUS_IN:
+	case TSR_MSG_FOCUS_OUT:
+		return SESSION_CONTINUE;
+	case TSR_MSG_ERROR:
+		agent_log(name, "compositor error %" PRIu32 ": %s", msg->u.error.code,
+			  msg->u.error.text);
+		return SESSION_FAILED;
+	default:
+		agent_log(name, "protocol violation: unexpected %s", tsr_msg_type_name(msg->type));
+		return SESSION_FAILED;
+	}
+}
+
+static enum session_status receive_all(struct agent_session *session)
+{
+	for (;;) {
+		char err[128] = "";
+		switch (agent_transport_receive(session->transport, session->msg, err, sizeof(err))) {
+		case AGENT_RECV_MESSAGE: {
+			enum session_status status = handle_message(session, session->msg);
+			if (status != SESSION_CONTINUE)
+				return status;
+			break;
+		}
+		case AGENT_RECV_AGAIN:
+			return SESSION_CONTINUE;
+		case AGENT_RECV_CLOSED:
+			agent_log(session_name(session), "compositor closed the connection");
+			return SESSION_FAILED;
+		case AGENT_RECV_ERROR:
+			agent_log(session_name(session), "bad message from the compositor: %s", err);
+			return SESSION_FAILED;
+		}
+	}
+}
+
+static enum session_status run_loop(struct agent_session *session, int signal_fd)
+{
+	struct pollfd fds[2] = {
+		{.fd = agent_transport_get_fd(session->transport), .events = POLLIN},
+		{.fd = signal_fd, .events = POLLIN},
+	};
+	for (;;) {
+		/* Drawing is paced by FRAME_DONE (and, rarely, BUFFER_RELEASE):
+		 * between them we sleep in poll. */
+		if (session->pool && !session->awaiting_frame && !draw_and_commit(session))
+			return SESSION_FAILED;
+		if (poll(fds, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			agent_log_errno(session_name(session), "poll failed");
+			return SESSION_FAILED;
+		}
+		if (fds[1].revents & POLLIN) {
+			struct signalfd_siginfo info;
+			if (read(signal_fd, &info, sizeof(info)) == (ssize_t)sizeof(info)) {
+				agent_log(session_name(session), "signal %" PRIu32 ", exiting",
+					  info.ssi_signo);
+				return SESSION_DONE;
+			}
+		}
+		if (fds[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+			enum session_status status = receive_all(session);
+			if (status != SESSION_CONTINUE)
+				return status;
+		}
+	}
+}
+
+int agent_session_run(const struct agent_options *options, int signal_fd)
+{
+	enum session_status status = SESSION_FAILED;
+	struct agent_session session = {.options = options, .next_buffer_id = 1};
+	pixman_region32_init(&session.damage);
+
+	if (strcmp(options->transport, agent_transport_local.name) != 0) {
+		agent_log(options->name, "unknown transport '%s'", options->transport);
+		goto out;
+	}
+	session.msg = calloc(1, sizeof(*session.msg));
+	session.source = agent_source_demo_create(options->width, options->height, options->colour);
+	if (!session.msg || !session.source)
+		goto out;
+	session.transport = agent_transport_local.connect(options->socket_path);
+	if (!session.transport)
+		goto out;
+
+	struct tsr_msg hello = {.type = TSR_MSG_HELLO};
+	hello.u.hello = (struct tsr_msg_hello){
+		.major = TSR_PROTOCOL_MAJOR,
+		.minor = TSR_PROTOCOL_MINOR,
+		.capabilities = TSR_CAP_MEMFD | TSR_CAP_INPUT,
+	};
+	if (!send_message(&session, &hello))
+		goto out;
+	agent_log(options->name, "connected to %s", options->socket_path);
+	status = run_loop(&session, signal_fd);
+
+out:
+	agent_buffer_pool_destroy(session.pool);
+	agent_transport_destroy(session.transport);
+	agent_source_destroy(session.source);
+	free(session.msg);
+	pixman_region32_fini(&session.damage);
+	return status == SESSION_DONE ? 0 : 1;
+}

@@ -1,2 +1,0 @@
-/* placeholder: the protocol helper replaces this */
-int tsr_placeholder_wire;

@@ -1,0 +1,199 @@
+#!/bin/bash
+# Prepares (once) the kit that run-vm.sh boots: Debian's current kernel, its
+# modules, vkms.ko built out of tree against it, and a busybox initramfs.
+#
+#   tests/vm/prepare-kit.sh BUILD_DIR
+#
+# Everything lands in BUILD_DIR/vm-kit/<abi>/ (BUILD_DIR/vm-kit/current points
+# at it). Nothing is installed on the host but the tools listed below: the
+# kernel packages are fetched with `apt-get download` and unpacked with dpkg -x.
+set -euo pipefail
+
+VM_LOG_NAME=prepare-kit
+VM_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=lib.sh
+. "$VM_DIR/lib.sh"
+
+[ $# -eq 1 ] || vm_die "usage: $0 BUILD_DIR"
+mkdir -p "$1"
+BUILD_DIR=$(cd "$1" && pwd)
+KIT_ROOT=$BUILD_DIR/vm-kit
+START=$(vm_now)
+
+# Modules the initramfs loads, by group (dependencies are added in load order).
+# base: always; gpu: bochs-drm for a real PCI display device (run-vm.sh
+# VM_GPU=1); xen-dom0 / xen-domu: under Xen (run-xen.sh).
+declare -A GROUP_MODULES=(
+	[base]="virtio_pci 9pnet_virtio 9p overlay vkms evdev uinput"
+	[gpu]="bochs"
+	[xen-dom0]="xen-evtchn xen-privcmd xenfs xen-gntdev xen-gntalloc xen-pciback"
+	[xen-domu]="xen-evtchn xen-privcmd xenfs xen-gntdev xen-gntalloc xen-pcifront drm_xen_front"
+)
+GROUP_ORDER="base gpu xen-dom0 xen-domu"
+declare -A MODULE_PARAMS=(
+	[vkms]="enable_writeback=1 enable_cursor=1 enable_overlay=1"
+)
+
+HOST_PACKAGES="qemu-system-x86 busybox-static cpio kmod xz-utils gzip make gcc-12 libc6-dev libelf1 libssl3"
+
+# The initramfs is rebuilt when what goes into it changes, without redoing
+# the kernel part.
+initrd_fingerprint()
+{
+	{
+		cat "$VM_DIR/initramfs-init.sh"
+		for group in $GROUP_ORDER; do echo "$group: ${GROUP_MODULES[$group]}"; done
+		for module in "${!MODULE_PARAMS[@]}"; do echo "$module ${MODULE_PARAMS[$module]}"; done
+	} | sha256sum | cut -d' ' -f1
+}
+
+vm_ensure_packages $HOST_PACKAGES
+
+ABI=$(vm_resolve_abi)
+if [ -z "$ABI" ]; then
+	vm_log "apt-cache does not know linux-image-amd64 yet; running apt-get update"
+	apt-get update -qq || true
+	ABI=$(vm_resolve_abi)
+fi
+if [ -z "$ABI" ]; then
+	if [ -e "$KIT_ROOT/current/.kernel-complete" ]; then
+		ABI=$(basename "$(readlink -f "$KIT_ROOT/current")")
+		vm_log "WARNING: cannot resolve the kernel ABI from apt; reusing the cached kit $ABI"
+	else
+		vm_die "cannot resolve the kernel ABI: 'apt-cache depends linux-image-amd64' names no linux-image-*-amd64; run apt-get update"
+	fi
+fi
+
+KIT=$KIT_ROOT/$ABI
+WORK=$KIT/.work
+FINGERPRINT=$(initrd_fingerprint)
+
+if [ -e "$KIT/.kernel-complete" ] && [ "$(cat "$KIT/.initrd-complete" 2>/dev/null)" = "$FINGERPRINT" ]; then
+	ln -sfn "$ABI" "$KIT_ROOT/current"
+	vm_log "kit cached: $KIT ($(vm_elapsed "$START") s)"
+	exit 0
+fi
+
+mkdir -p "$KIT"
+
+build_kernel_part()
+{
+	local step_start version headers
+	rm -rf "$WORK" "$KIT/modules" "$KIT/vmlinuz" "$KIT/vkms.ko"
+	mkdir -p "$WORK/debs" "$WORK/root" "$WORK/src"
+
+	# One version for every package, so vkms is built against exactly the
+	# image we boot.
+	version=$(apt-cache show --no-all-versions "linux-image-$ABI" | sed -n 's/^Version: //p' | head -n 1)
+	[ -n "$version" ] || vm_die "apt-cache show linux-image-$ABI gave no version"
+	vm_log "kernel $ABI (version $version): downloading packages"
+	step_start=$(vm_now)
+	(cd "$WORK/debs" && apt-get -q -o APT::Sandbox::User=root download \
+		"linux-image-$ABI=$version" "linux-headers-$ABI=$version" \
+		"linux-headers-${ABI%-amd64}-common=$version" "linux-kbuild-6.1=$version" \
+		"linux-source-6.1=$version" >/dev/null) ||
+		vm_die "apt-get download of the kernel packages ($ABI, $version) failed; run apt-get update, or check that the archive still has version $version"
+	vm_log "downloaded in $(vm_elapsed "$step_start") s"
+
+	step_start=$(vm_now)
+	for deb in "$WORK"/debs/linux-{image,headers,kbuild}-*.deb; do
+		dpkg -x "$deb" "$WORK/root"
+	done
+	# Only the vkms sources from the 130 MB source tarball.
+	dpkg-deb --fsys-tarfile "$WORK"/debs/linux-source-6.1_*.deb |
+		tar -xO ./usr/src/linux-source-6.1.tar.xz |
+		tar -xJ -C "$WORK/src" --strip-components=1 linux-source-6.1/drivers/gpu/drm/vkms ||
+		vm_die "could not extract drivers/gpu/drm/vkms from linux-source-6.1"
+	vm_log "unpacked in $(vm_elapsed "$step_start") s"
+
+	# The arch headers include the common ones by absolute path (/usr/src/...);
+	# point it at the unpacked copy instead of installing the package.
+	headers=$WORK/root/usr/src/linux-headers-$ABI
+	sed -i "s|^include /usr/src/|include $WORK/root/usr/src/|" "$headers/Makefile"
+	step_start=$(vm_now)
+	make -s -C "$headers" M="$WORK/src/drivers/gpu/drm/vkms" CONFIG_DRM_VKMS=m modules \
+		>"$WORK/vkms-build.log" 2>&1 || {
+		cat "$WORK/vkms-build.log" >&2
+		vm_die "building vkms.ko failed (log above)"
+	}
+	[ "$(modinfo -F vermagic "$WORK/src/drivers/gpu/drm/vkms/vkms.ko" | cut -d' ' -f1)" = "$ABI" ] ||
+		vm_die "vkms.ko was built for another kernel than $ABI"
+	vm_log "vkms.ko built in $(vm_elapsed "$step_start") s"
+
+	cp "$WORK/src/drivers/gpu/drm/vkms/vkms.ko" "$KIT/vkms.ko"
+	cp "$WORK/root/boot/vmlinuz-$ABI" "$KIT/vmlinuz"
+	cp "$WORK/root/boot/config-$ABI" "$KIT/config"
+	mv "$WORK/root/lib/modules/$ABI" "$KIT/modules"
+	rm -f "$KIT/modules/build" "$KIT/modules/source"
+	rm -rf "$WORK"
+	touch "$KIT/.kernel-complete"
+}
+
+# Path of a module by name ("xen-evtchn" and "xen_evtchn" are the same module).
+module_path()
+{
+	local name=$1 found
+	[ "$name" = vkms ] && { echo "$KIT/vkms.ko"; return; }
+	found=$(find "$KIT/modules/kernel" \( -name "$name.ko" -o -name "${name//_/-}.ko" \
+		-o -name "${name//-/_}.ko" \) -print -quit)
+	[ -n "$found" ] || vm_die "module $name not found in $KIT/modules"
+	echo "$found"
+}
+
+# Appends NAME and (first) its dependencies to the load order, once each.
+declare -A ORDERED=()
+LOAD_ORDER=()
+add_with_dependencies()
+{
+	local name=$1 path dep
+	[ -n "${ORDERED[${name//-/_}]:-}" ] && return 0
+	path=$(module_path "$name")
+	for dep in $(modinfo -F depends "$path" | tr ',' ' '); do
+		add_with_dependencies "$dep"
+	done
+	ORDERED[${name//-/_}]=1
+	LOAD_ORDER+=("$name")
+}
+
+build_initrd()
+{
+	local staging=$KIT/.initrd-staging group module step_start
+	step_start=$(vm_now)
+	rm -rf "$staging"
+	mkdir -p "$staging"/{bin,sbin,usr/bin,usr/sbin,lib/modules,etc/modules,proc,sys,dev,host,results,newroot,overlay}
+	cp /bin/busybox "$staging/bin/busybox"
+	cp "$VM_DIR/initramfs-init.sh" "$staging/init"
+	chmod 755 "$staging/init"
+
+	# Groups load in GROUP_ORDER, so a module listed in an earlier group is
+	# loaded there and skipped later (the init skips loaded modules).
+	for group in $GROUP_ORDER; do
+		LOAD_ORDER=()
+		ORDERED=()
+		for module in ${GROUP_MODULES[$group]}; do
+			add_with_dependencies "$module"
+		done
+		: >"$staging/etc/modules/$group.load"
+		for module in "${LOAD_ORDER[@]}"; do
+			cp "$(module_path "$module")" "$staging/lib/modules/$module.ko"
+			echo "$module ${MODULE_PARAMS[$module]:-}" >>"$staging/etc/modules/$group.load"
+		done
+		vm_log "modules ($group): ${LOAD_ORDER[*]}"
+	done
+
+	(cd "$staging" && find . | cpio -o -H newc --quiet | gzip -1) >"$KIT/initrd.gz.tmp"
+	mv "$KIT/initrd.gz.tmp" "$KIT/initrd.gz"
+	rm -rf "$KIT/load-lists" && cp -r "$staging/etc/modules" "$KIT/load-lists"
+	rm -rf "$staging"
+	echo "$FINGERPRINT" >"$KIT/.initrd-complete"
+	vm_log "initramfs built in $(vm_elapsed "$step_start") s ($(du -h "$KIT/initrd.gz" | cut -f1))"
+}
+
+if [ ! -e "$KIT/.kernel-complete" ]; then
+	build_kernel_part
+else
+	vm_log "kernel part cached; rebuilding the initramfs only"
+fi
+build_initrd
+ln -sfn "$ABI" "$KIT_ROOT/current"
+vm_log "kit ready: $KIT ($(vm_elapsed "$START") s)"

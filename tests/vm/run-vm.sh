@@ -1,0 +1,147 @@
+#!/bin/bash
+# Boots the VM kit in QEMU and runs one script inside it, against real KMS
+# (vkms with writeback), evdev and uinput.
+#
+#   tests/vm/run-vm.sh BUILD_DIR RESULTS_DIR SCRIPT [ARGS...]
+#
+# The VM sees the host's root file system read-only (under a writable tmpfs
+# overlay), so SCRIPT (an absolute path) and the build tree run unchanged.
+# RESULTS_DIR is writable in the VM at the same path as on the host. The VM
+# console goes to the terminal and to RESULTS_DIR/console.log; SCRIPT's exit
+# status goes to RESULTS_DIR/exit-status and becomes this script's status
+# (124: timed out; 125: the VM failed before reporting a status).
+#
+# Environment: VM_TIMEOUT (seconds, default 600), VM_ACCEL (kvm or tcg;
+# default kvm when a probe shows KVM works, else tcg), VM_CPU
+# (default host under KVM, max under TCG), VM_GPU=1 (adds a bochs-display
+# PCI device and loads bochs-drm after vkms), VM_MEMORY (MiB, default 1024),
+# VM_QEMU_ARGS (extra QEMU arguments, split on spaces).
+set -euo pipefail
+
+VM_LOG_NAME=run-vm
+VM_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=lib.sh
+. "$VM_DIR/lib.sh"
+
+[ $# -ge 3 ] || vm_die "usage: $0 BUILD_DIR RESULTS_DIR SCRIPT [ARGS...]"
+BUILD_DIR=$1
+mkdir -p "$2"
+RESULTS_DIR=$(cd "$2" && pwd -P)
+SCRIPT=$3
+shift 3
+
+case $SCRIPT in
+/*) ;;
+*) vm_die "SCRIPT must be an absolute path (the VM sees the host tree at the same paths): $SCRIPT" ;;
+esac
+case $SCRIPT in
+/tmp/* | /run/*) vm_die "SCRIPT must not live under /tmp or /run: the VM mounts fresh tmpfs there: $SCRIPT" ;;
+esac
+[ -f "$SCRIPT" ] || vm_die "no such script: $SCRIPT"
+[ -x "$SCRIPT" ] || vm_die "script is not executable: $SCRIPT (chmod +x it)"
+case $RESULTS_DIR in
+*,* | *[[:space:]]*) vm_die "RESULTS_DIR must not contain commas or white space (QEMU -virtfs path): $RESULTS_DIR" ;;
+esac
+
+VM_TIMEOUT=${VM_TIMEOUT:-600}
+[[ $VM_TIMEOUT =~ ^[0-9]+$ ]] && [ "$VM_TIMEOUT" -ge 20 ] || vm_die "VM_TIMEOUT must be a number of seconds >= 20"
+# The script's own timeout leaves the VM time to report it and power off.
+SCRIPT_TIMEOUT=$((VM_TIMEOUT > 60 ? VM_TIMEOUT - 20 : VM_TIMEOUT * 2 / 3))
+
+"$VM_DIR/prepare-kit.sh" "$BUILD_DIR"
+KIT=$(cd "$BUILD_DIR/vm-kit/current" && pwd -P)
+
+# KVM only when it really runs a guest: /dev/kvm can be openable and still
+# fail (nested virtualisation refusing MSRs, or hanging). The probe boots the
+# kernel without a root file system, which panics within a second or two
+# under working KVM; its verdict is cached per build directory.
+probe_kvm()
+{
+	local cache=$BUILD_DIR/vm-kit/accel-probe
+	if [ ! -r /dev/kvm ] || [ ! -w /dev/kvm ]; then
+		echo tcg
+		return
+	fi
+	if [ ! -s "$cache" ]; then
+		vm_log "probing KVM (once per build directory)"
+		local output
+		output=$(timeout -k 2 10 qemu-system-x86_64 -machine q35,accel=kvm -cpu host -m 256 \
+			-nographic -no-reboot -vga none -kernel "$KIT/vmlinuz" \
+			-append "console=ttyS0 panic=-1" </dev/null 2>&1 || true)
+		if grep -q "Kernel panic" <<<"$output"; then
+			echo kvm >"$cache"
+		else
+			echo tcg >"$cache"
+			vm_log "/dev/kvm is there but KVM does not run guests here; using TCG"
+		fi
+	fi
+	cat "$cache"
+}
+
+VM_ACCEL=${VM_ACCEL:-$(probe_kvm)}
+case $VM_ACCEL in
+kvm) VM_CPU=${VM_CPU:-host} ;;
+tcg) VM_CPU=${VM_CPU:-max} ;;
+*) vm_die "VM_ACCEL must be kvm or tcg" ;;
+esac
+
+# The job the VM's init reads from the results export.
+JOB=$RESULTS_DIR/.vm-job
+rm -rf "$JOB" "$RESULTS_DIR/exit-status" "$RESULTS_DIR/console.log"
+mkdir -p "$JOB"
+module_groups=
+[ "${VM_GPU:-0}" = 1 ] && module_groups="gpu"
+{
+	echo "VM_RESULTS_DIR=$(vm_shell_quote "$RESULTS_DIR")"
+	echo "VM_SCRIPT_TIMEOUT=$SCRIPT_TIMEOUT"
+	echo "VM_MODULE_GROUPS=$(vm_shell_quote "$module_groups")"
+} >"$JOB/env"
+{
+	echo "cd $(vm_shell_quote "$PWD") 2>/dev/null || cd /"
+	printf 'exec'
+	for word in "$SCRIPT" "$@"; do printf ' %s' "$(vm_shell_quote "$word")"; done
+	printf '\n'
+} >"$JOB/cmd"
+
+qemu_args=(
+	-machine "q35,accel=$VM_ACCEL" -cpu "$VM_CPU" -m "${VM_MEMORY:-1024}" -smp 2
+	-nographic -no-reboot -nic none
+	-kernel "$KIT/vmlinuz" -initrd "$KIT/initrd.gz"
+	-append "console=ttyS0 quiet panic=-1"
+	-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap
+	-virtfs "local,path=$RESULTS_DIR,mount_tag=results,security_model=none,multidevs=remap"
+)
+if [ "${VM_GPU:-0}" = 1 ]; then
+	qemu_args+=(-vga none -device bochs-display)
+else
+	qemu_args+=(-vga none)
+fi
+# shellcheck disable=SC2206 # split on purpose
+[ -n "${VM_QEMU_ARGS:-}" ] && qemu_args+=(${VM_QEMU_ARGS})
+
+vm_log "booting $(basename "$KIT") (accel $VM_ACCEL, timeout ${VM_TIMEOUT}s): $SCRIPT $*"
+start=$(vm_now)
+set +e
+timeout -k 5 "$VM_TIMEOUT" qemu-system-x86_64 "${qemu_args[@]}" </dev/null 2>&1 |
+	tee "$RESULTS_DIR/console.log"
+qemu_status=${PIPESTATUS[0]}
+set -e
+elapsed=$(vm_elapsed "$start")
+rm -rf "$JOB"
+
+if [ "$qemu_status" -eq 124 ] || [ "$qemu_status" -eq 137 ]; then
+	vm_log "ERROR: the VM was still running after ${VM_TIMEOUT}s and was killed (raise VM_TIMEOUT, or see $RESULTS_DIR/console.log for where it hung)"
+	exit 124
+fi
+if [ "$qemu_status" -ne 0 ]; then
+	vm_log "ERROR: qemu-system-x86_64 exited with status $qemu_status (its messages are in $RESULTS_DIR/console.log)"
+	exit 125
+fi
+if [ ! -f "$RESULTS_DIR/exit-status" ]; then
+	vm_log "ERROR: the VM powered off without reporting an exit status (init failure or kernel panic; see $RESULTS_DIR/console.log)"
+	exit 125
+fi
+status=$(cat "$RESULTS_DIR/exit-status")
+[[ $status =~ ^[0-9]+$ ]] || vm_die "garbled exit status '$status' in $RESULTS_DIR/exit-status"
+vm_log "boot to power-off: ${elapsed}s; script exit status $status"
+exit "$status"
