@@ -1,0 +1,134 @@
+#include <drm_fourcc.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/domain.h"
+#include "core/guest_link.h"
+#include "scene_fixture.h"
+#include "tessera/event_loop.h"
+
+static const char fixture_config[] = "[decorations]\n"
+				     "border_width = 4\n"
+				     "banner_height = 28\n"
+				     "background = #202020\n"
+				     "[domain work]\n"
+				     "colour = blue\n"
+				     "[domain personal]\n"
+				     "colour = green\n"
+				     "[domain untrusted]\n"
+				     "colour = red\n";
+
+/* A link that accepts everything the core sends and imports nothing. */
+static bool null_send(struct tsr_guest_link *link, const struct tsr_msg *msg)
+{
+	return true;
+}
+
+static void null_destroy(struct tsr_guest_link *link)
+{
+	free(link);
+}
+
+static const struct tsr_guest_link_impl null_link_impl = {
+	.send = null_send,
+	.destroy = null_destroy,
+};
+
+bool scene_fixture_init(struct scene_fixture *fixture, uint32_t width, uint32_t height)
+{
+	memset(fixture, 0, sizeof(*fixture));
+	char err[256];
+	if (!tsr_config_load_string(&fixture->config, fixture_config, "fixture", err, sizeof(err)))
+		return false;
+	fixture->config.output.width = width;
+	fixture->config.output.height = height;
+	fixture->loop = tsr_event_loop_create();
+	fixture->server = tsr_server_create(fixture->loop, &fixture->config, err, sizeof(err));
+	if (!fixture->server)
+		return false;
+	struct tsr_backend_listener listener = {.output_added = tsr_server_add_output,
+						.data = fixture->server};
+	fixture->backend =
+		tsr_backend_headless_create(fixture->loop, &fixture->config.output, &listener);
+	if (!fixture->backend || !fixture->backend->impl->start(fixture->backend))
+		return false;
+	fixture->output = fixture->server->outputs[0]->output;
+	return scene_fixture_settle(fixture);
+}
+
+void scene_fixture_fini(struct scene_fixture *fixture)
+{
+	tsr_backend_destroy(fixture->backend);
+	tsr_server_destroy(fixture->server);
+	tsr_event_loop_destroy(fixture->loop);
+}
+
+struct tsr_buffer *scene_fixture_set_surface(struct scene_fixture *fixture, int index,
+					     uint32_t width, uint32_t height,
+					     uint32_t (*colour_at)(uint32_t x, uint32_t y))
+{
+	struct tsr_domain *domain = fixture->server->domains[index];
+	if (!domain->link) {
+		struct tsr_guest_link *link = calloc(1, sizeof(*link));
+		link->impl = &null_link_impl;
+		tsr_domain_attach_link(domain, link, -1);
+		struct tsr_msg hello = {.type = TSR_MSG_HELLO};
+		hello.u.hello.major = TSR_PROTOCOL_MAJOR;
+		hello.u.hello.capabilities = TSR_CAP_MEMFD;
+		link->listener.message(link->listener.data, &hello);
+	}
+	struct tsr_buffer *buffer = tsr_buffer_create_memory(width, height, DRM_FORMAT_XRGB8888);
+	for (uint32_t y = 0; y < height; y++)
+		for (uint32_t x = 0; x < width; x++)
+			((uint32_t *)((uint8_t *)buffer->data + (size_t)y * buffer->stride))[x] =
+				colour_at(x, y);
+	/* The surface is set up as the protocol would leave it after
+	 * SURFACE_CREATE + ATTACH + COMMIT. */
+	struct tsr_surface *surface = &domain->surfaces[0];
+	if (surface->in_use) {
+		tsr_buffer_destroy(domain->buffers[0].buffer);
+		pixman_region32_fini(&surface->pending_damage);
+	}
+	memset(surface, 0, sizeof(*surface));
+	surface->in_use = true;
+	surface->id = 1;
+	surface->width = width;
+	surface->height = height;
+	surface->format = DRM_FORMAT_XRGB8888;
+	surface->stride = buffer->stride;
+	pixman_region32_init(&surface->pending_damage);
+	domain->buffers[0] = (struct tsr_guest_buffer){
+		.in_use = true, .id = 1, .surface_id = 1, .ever_current = true, .buffer = buffer};
+	surface->current = &domain->buffers[0];
+	tsr_server_damage_domain(fixture->server, index, NULL);
+	return buffer;
+}
+
+void scene_fixture_damage(struct scene_fixture *fixture, int index, int32_t x, int32_t y,
+			  uint32_t width, uint32_t height)
+{
+	pixman_region32_t damage;
+	pixman_region32_init_rect(&damage, x, y, width, height);
+	tsr_server_damage_domain(fixture->server, index, &damage);
+	pixman_region32_fini(&damage);
+}
+
+bool scene_fixture_settle(struct scene_fixture *fixture)
+{
+	for (int i = 0; i < 1000; i++) {
+		bool busy = false;
+		for (size_t o = 0; o < fixture->server->output_count; o++) {
+			struct tsr_output_state *state = fixture->server->outputs[o];
+			busy |= state->frame_pending || pixman_region32_not_empty(&state->damage);
+		}
+		if (!busy)
+			return true;
+		tsr_event_loop_dispatch(fixture->loop, 100);
+	}
+	return false;
+}
+
+struct tsr_buffer *scene_fixture_front(struct scene_fixture *fixture)
+{
+	return fixture->output->last_presented;
+}
