@@ -1,0 +1,63 @@
+/* tessera-ctl: sends one command to a running Tessera's control socket and
+ * prints the reply. Exit status 0 when the reply starts with "ok". */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+static int usage(void)
+{
+	fprintf(stderr, "usage: tessera-ctl [--socket PATH] COMMAND [ARGUMENT]\n"
+			"  commands: list, status, stats NAME, focus NAME|N, layout focus|mosaic,\n"
+			"            screenshot PATH, quit\n"
+			"  the socket defaults to $TESSERA_CONTROL\n");
+	return 2;
+}
+
+int main(int argc, char **argv)
+{
+	const char *path = getenv("TESSERA_CONTROL");
+	int first = 1;
+	if (argc > 2 && strcmp(argv[1], "--socket") == 0) {
+		path = argv[2];
+		first = 3;
+	}
+	if (!path || first >= argc)
+		return usage();
+	char line[1024] = "";
+	for (int i = first; i < argc; i++) {
+		if (strlen(line) + strlen(argv[i]) + 2 >= sizeof(line))
+			return usage();
+		strcat(line, argv[i]);
+		strcat(line, i + 1 < argc ? " " : "\n");
+	}
+	struct sockaddr_un address = {.sun_family = AF_UNIX};
+	if (strlen(path) >= sizeof(address.sun_path)) {
+		fprintf(stderr, "tessera-ctl: socket path too long\n");
+		return 2;
+	}
+	strcpy(address.sun_path, path);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&address, sizeof(address)) < 0) {
+		perror("tessera-ctl: cannot connect to the control socket");
+		return 1;
+	}
+	if (write(fd, line, strlen(line)) < 0) {
+		perror("tessera-ctl: write");
+		return 1;
+	}
+	char reply[1024];
+	size_t length = 0;
+	while (length + 1 < sizeof(reply)) {
+		ssize_t count = read(fd, reply + length, 1);
+		if (count <= 0 || reply[length] == '\n')
+			break;
+		length++;
+	}
+	reply[length] = '\0';
+	close(fd);
+	puts(reply);
+	return strncmp(reply, "ok", 2) == 0 ? 0 : 1;
+}
