@@ -169,6 +169,7 @@ int main(int argc, char **argv)
 	struct tsr_local_transport *transport = NULL;
 	struct tsr_control *control = NULL;
 	struct tsr_demo *demo = NULL;
+	struct tsr_event_source *sigint = NULL, *sigterm = NULL;
 
 	if (!runtime_dir) {
 		runtime_dir = mkdtemp(runtime_template);
@@ -188,8 +189,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "tessera: %s\n", err);
 		goto out;
 	}
-	if (!tsr_event_loop_add_signal(loop, SIGINT, handle_stop_signal, server) ||
-	    !tsr_event_loop_add_signal(loop, SIGTERM, handle_stop_signal, server))
+	sigint = tsr_event_loop_add_signal(loop, SIGINT, handle_stop_signal, server);
+	sigterm = tsr_event_loop_add_signal(loop, SIGTERM, handle_stop_signal, server);
+	if (!sigint || !sigterm)
 		goto out;
 
 	struct tsr_backend_listener listener = {.output_added = tsr_server_add_output,
@@ -250,6 +252,8 @@ out:
 	tsr_local_transport_destroy(transport);
 	tsr_backend_destroy(backend);
 	tsr_server_destroy(server);
+	tsr_event_source_remove(sigint);
+	tsr_event_source_remove(sigterm);
 	tsr_event_loop_destroy(loop);
 	if (own_runtime_dir)
 		rmdir(runtime_dir);

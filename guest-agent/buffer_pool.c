@@ -57,7 +57,7 @@ static bool buffer_init(struct agent_buffer *buffer, uint32_t id, uint32_t width
 	if (buffer->memfd < 0)
 		return false;
 	buffer->data =
-		mmap(NULL, buffer->size, PROT_READ | PROT_WRITE, MAP_SHARED, buffer->memfd, 0);
+	    mmap(NULL, buffer->size, PROT_READ | PROT_WRITE, MAP_SHARED, buffer->memfd, 0);
 	if (buffer->data == MAP_FAILED) {
 		buffer->data = NULL;
 		agent_log_errno(NULL, "cannot map buffer %u", id);

@@ -19,10 +19,10 @@
 
 struct agent_buffer {
 	uint32_t id;
-	int memfd;     /* sealed: F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL */
-	void *data;    /* our read-write mapping of the memfd */
-	size_t size;   /* stride * height */
-	bool busy;     /* held by the compositor */
+	int memfd;   /* sealed: F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL */
+	void *data;  /* our read-write mapping of the memfd */
+	size_t size; /* stride * height */
+	bool busy;   /* held by the compositor */
 	pixman_image_t *image;
 	pixman_region32_t stale;
 };
@@ -48,8 +48,7 @@ bool agent_buffer_pool_release(struct agent_buffer_pool *pool, uint32_t id);
 /* The scene changed in damage: every buffer is now stale there. */
 void agent_buffer_pool_add_damage(struct agent_buffer_pool *pool, pixman_region32_t *damage);
 
-/* Creates a sealed memfd of size bytes; -1 on failure (logged). Exposed for
- * tests and for the hostile agent's reference behaviour. */
+/* Creates a sealed memfd of size bytes; -1 on failure (logged). */
 int agent_memfd_create_sealed(const char *name, size_t size);
 
 #endif

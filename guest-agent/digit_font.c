@@ -13,17 +13,17 @@ enum segment {
 };
 
 static const uint8_t digit_segments[10] = {
-	SEG_TOP | SEG_TOP_RIGHT | SEG_BOTTOM_RIGHT | SEG_BOTTOM | SEG_BOTTOM_LEFT | SEG_TOP_LEFT,
-	SEG_TOP_RIGHT | SEG_BOTTOM_RIGHT,
-	SEG_TOP | SEG_TOP_RIGHT | SEG_MIDDLE | SEG_BOTTOM_LEFT | SEG_BOTTOM,
-	SEG_TOP | SEG_TOP_RIGHT | SEG_MIDDLE | SEG_BOTTOM_RIGHT | SEG_BOTTOM,
-	SEG_TOP_LEFT | SEG_MIDDLE | SEG_TOP_RIGHT | SEG_BOTTOM_RIGHT,
-	SEG_TOP | SEG_TOP_LEFT | SEG_MIDDLE | SEG_BOTTOM_RIGHT | SEG_BOTTOM,
-	SEG_TOP | SEG_TOP_LEFT | SEG_MIDDLE | SEG_BOTTOM_LEFT | SEG_BOTTOM_RIGHT | SEG_BOTTOM,
-	SEG_TOP | SEG_TOP_RIGHT | SEG_BOTTOM_RIGHT,
-	SEG_TOP | SEG_TOP_RIGHT | SEG_BOTTOM_RIGHT | SEG_BOTTOM | SEG_BOTTOM_LEFT | SEG_TOP_LEFT |
-		SEG_MIDDLE,
-	SEG_TOP | SEG_TOP_RIGHT | SEG_BOTTOM_RIGHT | SEG_BOTTOM | SEG_TOP_LEFT | SEG_MIDDLE,
+    SEG_TOP | SEG_TOP_RIGHT | SEG_BOTTOM_RIGHT | SEG_BOTTOM | SEG_BOTTOM_LEFT | SEG_TOP_LEFT,
+    SEG_TOP_RIGHT | SEG_BOTTOM_RIGHT,
+    SEG_TOP | SEG_TOP_RIGHT | SEG_MIDDLE | SEG_BOTTOM_LEFT | SEG_BOTTOM,
+    SEG_TOP | SEG_TOP_RIGHT | SEG_MIDDLE | SEG_BOTTOM_RIGHT | SEG_BOTTOM,
+    SEG_TOP_LEFT | SEG_MIDDLE | SEG_TOP_RIGHT | SEG_BOTTOM_RIGHT,
+    SEG_TOP | SEG_TOP_LEFT | SEG_MIDDLE | SEG_BOTTOM_RIGHT | SEG_BOTTOM,
+    SEG_TOP | SEG_TOP_LEFT | SEG_MIDDLE | SEG_BOTTOM_LEFT | SEG_BOTTOM_RIGHT | SEG_BOTTOM,
+    SEG_TOP | SEG_TOP_RIGHT | SEG_BOTTOM_RIGHT,
+    SEG_TOP | SEG_TOP_RIGHT | SEG_BOTTOM_RIGHT | SEG_BOTTOM | SEG_BOTTOM_LEFT | SEG_TOP_LEFT |
+	SEG_MIDDLE,
+    SEG_TOP | SEG_TOP_RIGHT | SEG_BOTTOM_RIGHT | SEG_BOTTOM | SEG_TOP_LEFT | SEG_MIDDLE,
 };
 
 static pixman_box32_t box(int32_t x, int32_t y, int32_t width, int32_t height)
@@ -39,13 +39,13 @@ size_t digit_font_boxes(unsigned digit, int32_t x, int32_t y,
 	const int32_t w = DIGIT_FONT_WIDTH, h = DIGIT_FONT_HEIGHT, t = DIGIT_FONT_THICKNESS;
 	const int32_t mid = (h - t) / 2; /* top of the middle bar */
 	const pixman_box32_t segments[7] = {
-		[0] = box(x, y, w, t),                         /* top */
-		[1] = box(x + w - t, y, t, mid + t),           /* top right */
-		[2] = box(x + w - t, y + mid, t, h - mid),     /* bottom right */
-		[3] = box(x, y + h - t, w, t),                 /* bottom */
-		[4] = box(x, y + mid, t, h - mid),             /* bottom left */
-		[5] = box(x, y, t, mid + t),                   /* top left */
-		[6] = box(x, y + mid, w, t),                   /* middle */
+	    [0] = box(x, y, w, t),		       /* top */
+	    [1] = box(x + w - t, y, t, mid + t),       /* top right */
+	    [2] = box(x + w - t, y + mid, t, h - mid), /* bottom right */
+	    [3] = box(x, y + h - t, w, t),	       /* bottom */
+	    [4] = box(x, y + mid, t, h - mid),	       /* bottom left */
+	    [5] = box(x, y, t, mid + t),	       /* top left */
+	    [6] = box(x, y + mid, w, t),	       /* middle */
 	};
 	size_t count = 0;
 	for (unsigned i = 0; i < 7; i++) {

@@ -28,9 +28,9 @@ bool input_log_format(const struct tsr_msg *msg, char *line, size_t len)
 				   msg->u.pointer_motion.x, msg->u.pointer_motion.y);
 		break;
 	case TSR_MSG_POINTER_BUTTON:
-		written = snprintf(line, len, "input button %" PRIu32 " %s",
-				   msg->u.pointer_button.code,
-				   key_state_name(msg->u.pointer_button.state));
+		written =
+		    snprintf(line, len, "input button %" PRIu32 " %s", msg->u.pointer_button.code,
+			     key_state_name(msg->u.pointer_button.state));
 		break;
 	case TSR_MSG_POINTER_AXIS:
 		written = snprintf(line, len, "input axis %" PRIu32 " %" PRId32,

@@ -14,17 +14,16 @@
 
 static void usage(FILE *out)
 {
-	fprintf(out,
-		"usage: tessera-agent --socket PATH [options]\n"
-		"  --socket PATH      the compositor's socket (local transport)\n"
-		"  --transport NAME   local (default; xen comes later)\n"
-		"  --size WxH         surface size before any CONFIGURE (default 640x480)\n"
-		"  --source NAME      demo (default)\n"
-		"  --colour RRGGBB    demo background (default 808080)\n"
-		"  --frames N         exit 0 after N presented frames (default: run forever)\n"
-		"  --log-input        print each input event on stdout\n"
-		"  --name NAME        name used in our log lines\n"
-		"  --help\n");
+	fprintf(out, "usage: tessera-agent --socket PATH [options]\n"
+		     "  --socket PATH      the compositor's socket (local transport)\n"
+		     "  --transport NAME   local (default; xen comes later)\n"
+		     "  --size WxH         surface size before any CONFIGURE (default 640x480)\n"
+		     "  --source NAME      demo (default)\n"
+		     "  --colour RRGGBB    demo background (default 808080)\n"
+		     "  --frames N         exit 0 after N presented frames (default: run forever)\n"
+		     "  --log-input        print each input event on stdout\n"
+		     "  --name NAME        name used in our log lines\n"
+		     "  --help\n");
 }
 
 static bool parse_u64(const char *text, uint64_t *out)
@@ -69,20 +68,29 @@ static bool parse_colour(const char *text, uint32_t *colour)
 /* Returns 0 to run, or an exit status (+1 to tell it from "run"). */
 static int parse_options(int argc, char **argv, struct agent_options *options)
 {
-	enum { OPT_SOCKET = 256, OPT_TRANSPORT, OPT_SIZE, OPT_SOURCE, OPT_COLOUR, OPT_FRAMES,
-	       OPT_LOG_INPUT, OPT_NAME, OPT_HELP };
+	enum {
+		OPT_SOCKET = 256,
+		OPT_TRANSPORT,
+		OPT_SIZE,
+		OPT_SOURCE,
+		OPT_COLOUR,
+		OPT_FRAMES,
+		OPT_LOG_INPUT,
+		OPT_NAME,
+		OPT_HELP
+	};
 	static const struct option long_options[] = {
-		{"socket", required_argument, NULL, OPT_SOCKET},
-		{"transport", required_argument, NULL, OPT_TRANSPORT},
-		{"size", required_argument, NULL, OPT_SIZE},
-		{"source", required_argument, NULL, OPT_SOURCE},
-		{"colour", required_argument, NULL, OPT_COLOUR},
-		{"color", required_argument, NULL, OPT_COLOUR},
-		{"frames", required_argument, NULL, OPT_FRAMES},
-		{"log-input", no_argument, NULL, OPT_LOG_INPUT},
-		{"name", required_argument, NULL, OPT_NAME},
-		{"help", no_argument, NULL, OPT_HELP},
-		{0},
+	    {"socket", required_argument, NULL, OPT_SOCKET},
+	    {"transport", required_argument, NULL, OPT_TRANSPORT},
+	    {"size", required_argument, NULL, OPT_SIZE},
+	    {"source", required_argument, NULL, OPT_SOURCE},
+	    {"colour", required_argument, NULL, OPT_COLOUR},
+	    {"color", required_argument, NULL, OPT_COLOUR},
+	    {"frames", required_argument, NULL, OPT_FRAMES},
+	    {"log-input", no_argument, NULL, OPT_LOG_INPUT},
+	    {"name", required_argument, NULL, OPT_NAME},
+	    {"help", no_argument, NULL, OPT_HELP},
+	    {0},
 	};
 	int opt;
 	while ((opt = getopt_long(argc, argv, "", long_options, NULL)) != -1) {
@@ -95,7 +103,8 @@ static int parse_options(int argc, char **argv, struct agent_options *options)
 			break;
 		case OPT_SIZE:
 			if (!parse_size(optarg, &options->width, &options->height)) {
-				fprintf(stderr, "tessera-agent: bad --size '%s' (want WxH)\n", optarg);
+				fprintf(stderr, "tessera-agent: bad --size '%s' (want WxH)\n",
+					optarg);
 				return 2 + 1;
 			}
 			break;
@@ -147,12 +156,12 @@ static int parse_options(int argc, char **argv, struct agent_options *options)
 int main(int argc, char **argv)
 {
 	struct agent_options options = {
-		.transport = "local",
-		.width = 640,
-		.height = 480,
-		.source = "demo",
-		.colour = 0x808080,
-		.name = "agent",
+	    .transport = "local",
+	    .width = 640,
+	    .height = 480,
+	    .source = "demo",
+	    .colour = 0x808080,
+	    .name = "agent",
 	};
 	int parsed = parse_options(argc, argv, &options);
 	if (parsed)

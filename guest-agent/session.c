@@ -25,7 +25,7 @@
 
 enum session_status {
 	SESSION_CONTINUE,
-	SESSION_DONE,   /* exit 0 */
+	SESSION_DONE,	/* exit 0 */
 	SESSION_FAILED, /* exit 1, already logged */
 };
 
@@ -34,12 +34,13 @@ struct agent_session {
 	struct agent_transport *transport;
 	struct agent_source *source;
 	struct agent_buffer_pool *pool; /* NULL until the surface exists */
-	struct tsr_msg *msg;            /* receive scratch: too large for the stack */
+	struct tsr_msg *msg;		/* receive scratch: too large for the stack */
 	bool welcomed;
 	uint32_t max_width, max_height;
 	uint32_t next_buffer_id;
 	uint32_t serial;      /* of the last COMMIT */
-	bool awaiting_frame;  /* a COMMIT has not been presented yet */
+	uint32_t done_serial; /* of the last FRAME_DONE; == serial when idle */
+	bool force_draw;      /* a new surface needs a frame now, FRAME_DONE or not */
 	uint32_t next_frame;  /* the demo frame number drawn next */
 	uint64_t frames_presented;
 	pixman_region32_t damage; /* scene changes not yet committed */
@@ -76,7 +77,6 @@ static bool destroy_surface(struct agent_session *session)
 	/* The compositor keeps its own mapping of each memfd; ours can go now. */
 	agent_buffer_pool_destroy(session->pool);
 	session->pool = NULL;
-	session->awaiting_frame = false;
 	return ok;
 }
 
@@ -91,17 +91,17 @@ static bool create_surface(struct agent_session *session, uint32_t width, uint32
 	}
 	struct tsr_msg msg = {.type = TSR_MSG_SURFACE_CREATE};
 	msg.u.surface_create = (struct tsr_msg_surface_create){
-		.surface_id = SESSION_SURFACE_ID,
-		.width = width,
-		.height = height,
-		.fourcc = DRM_FORMAT_XRGB8888,
-		.stride = stride,
+	    .surface_id = SESSION_SURFACE_ID,
+	    .width = width,
+	    .height = height,
+	    .fourcc = DRM_FORMAT_XRGB8888,
+	    .stride = stride,
 	};
 	if (!send_message(session, &msg))
 		return false;
 
-	session->pool = agent_buffer_pool_create(width, height, SESSION_BUFFER_COUNT,
-						 session->next_buffer_id);
+	session->pool =
+	    agent_buffer_pool_create(width, height, SESSION_BUFFER_COUNT, session->next_buffer_id);
 	if (!session->pool) {
 		agent_log(session_name(session), "cannot allocate buffers");
 		return false;
@@ -111,10 +111,10 @@ static bool create_surface(struct agent_session *session, uint32_t width, uint32
 		struct agent_buffer *buffer = &session->pool->buffers[i];
 		struct tsr_msg attach = {.type = TSR_MSG_BUFFER_ATTACH_MEMFD};
 		attach.u.attach_memfd = (struct tsr_msg_buffer_attach_memfd){
-			.surface_id = SESSION_SURFACE_ID,
-			.buffer_id = buffer->id,
-			.offset = 0,
-			.size = (uint32_t)buffer->size,
+		    .surface_id = SESSION_SURFACE_ID,
+		    .buffer_id = buffer->id,
+		    .offset = 0,
+		    .size = (uint32_t)buffer->size,
 		};
 		if (!agent_transport_send_with_fd(session->transport, &attach, buffer->memfd)) {
 			agent_log(session_name(session), "cannot attach buffer %" PRIu32,
@@ -125,8 +125,8 @@ static bool create_surface(struct agent_session *session, uint32_t width, uint32
 	/* Damage of the old size may lie outside the new one; all is new. */
 	pixman_region32_clear(&session->damage);
 	session->source->impl->resize(session->source, width, height, &session->damage);
-	agent_log(session_name(session), "surface %" PRIu32 "x%" PRIu32 " with %zu buffers",
-		  width, height, session->pool->count);
+	agent_log(session_name(session), "surface %" PRIu32 "x%" PRIu32 " with %zu buffers", width,
+		  height, session->pool->count);
 	return true;
 }
 
@@ -145,10 +145,10 @@ static bool send_damage(struct agent_session *session)
 	}
 	for (int i = 0; i < n_rects; i++) {
 		msg.u.damage.rects[i] = (struct tsr_rect){
-			.x = boxes[i].x1,
-			.y = boxes[i].y1,
-			.width = (uint32_t)(boxes[i].x2 - boxes[i].x1),
-			.height = (uint32_t)(boxes[i].y2 - boxes[i].y1),
+		    .x = boxes[i].x1,
+		    .y = boxes[i].y1,
+		    .width = (uint32_t)(boxes[i].x2 - boxes[i].x1),
+		    .height = (uint32_t)(boxes[i].y2 - boxes[i].y1),
 		};
 	}
 	msg.u.damage.count = (uint32_t)n_rects;
@@ -177,14 +177,14 @@ static bool draw_and_commit(struct agent_session *session)
 		return false;
 	struct tsr_msg msg = {.type = TSR_MSG_COMMIT};
 	msg.u.commit = (struct tsr_msg_commit){
-		.surface_id = SESSION_SURFACE_ID,
-		.buffer_id = buffer->id,
-		.serial = ++session->serial,
+	    .surface_id = SESSION_SURFACE_ID,
+	    .buffer_id = buffer->id,
+	    .serial = ++session->serial,
 	};
 	if (!send_message(session, &msg))
 		return false;
 	buffer->busy = true;
-	session->awaiting_frame = true;
+	session->force_draw = false;
 	session->next_frame++;
 	pixman_region32_clear(&session->damage);
 	return true;
@@ -199,8 +199,8 @@ static enum session_status handle_welcome(struct agent_session *session,
 		return SESSION_FAILED;
 	}
 	if (welcome->major != TSR_PROTOCOL_MAJOR || welcome->minor > TSR_PROTOCOL_MINOR) {
-		agent_log(name, "compositor speaks protocol %u.%u, we speak %u.%u",
-			  welcome->major, welcome->minor, TSR_PROTOCOL_MAJOR, TSR_PROTOCOL_MINOR);
+		agent_log(name, "compositor speaks protocol %u.%u, we speak %u.%u", welcome->major,
+			  welcome->minor, TSR_PROTOCOL_MAJOR, TSR_PROTOCOL_MINOR);
 		return SESSION_FAILED;
 	}
 	if (!(welcome->capabilities & TSR_CAP_MEMFD)) {
@@ -219,9 +219,10 @@ static enum session_status handle_welcome(struct agent_session *session,
 	if (width > session->max_width || height > session->max_height) {
 		width = width > session->max_width ? session->max_width : width;
 		height = height > session->max_height ? session->max_height : height;
-		agent_log(name, "asked for %" PRIu32 "x%" PRIu32 ", using the maximum %" PRIu32
-			  "x%" PRIu32, session->options->width, session->options->height, width,
-			  height);
+		agent_log(name,
+			  "asked for %" PRIu32 "x%" PRIu32 ", using the maximum %" PRIu32
+			  "x%" PRIu32,
+			  session->options->width, session->options->height, width, height);
 	}
 	return create_surface(session, width, height) ? SESSION_CONTINUE : SESSION_FAILED;
 }
@@ -230,7 +231,8 @@ static enum session_status handle_configure(struct agent_session *session,
 					    const struct tsr_msg_configure *configure)
 {
 	if (configure->surface_id != SESSION_SURFACE_ID) {
-		agent_log(session_name(session), "protocol violation: CONFIGURE for surface %" PRIu32,
+		agent_log(session_name(session),
+			  "protocol violation: CONFIGURE for surface %" PRIu32,
 			  configure->surface_id);
 		return SESSION_FAILED;
 	}
@@ -238,8 +240,9 @@ static enum session_status handle_configure(struct agent_session *session,
 		return SESSION_CONTINUE;
 	if (configure->width == 0 || configure->height == 0 ||
 	    configure->width > TSR_MAX_DIMENSION || configure->height > TSR_MAX_DIMENSION) {
-		agent_log(session_name(session), "protocol violation: CONFIGURE to %" PRIu32
-			  "x%" PRIu32, configure->width, configure->height);
+		agent_log(session_name(session),
+			  "protocol violation: CONFIGURE to %" PRIu32 "x%" PRIu32, configure->width,
+			  configure->height);
 		return SESSION_FAILED;
 	}
 	agent_log(session_name(session), "configured to %" PRIu32 "x%" PRIu32, configure->width,
@@ -248,19 +251,19 @@ static enum session_status handle_configure(struct agent_session *session,
 	if (!destroy_surface(session) ||
 	    !create_surface(session, configure->width, configure->height))
 		return SESSION_FAILED;
+	session->force_draw = true;
 	return SESSION_CONTINUE;
 }
 
 static enum session_status handle_frame_done(struct agent_session *session,
 					     const struct tsr_msg_frame_done *done)
 {
-	/* A FRAME_DONE for a surface we replaced, or for an older commit, is
-	 * stale, not an error: the compositor may have sent it before it read
-	 * our destroy. */
-	if (done->surface_id != SESSION_SURFACE_ID || !session->awaiting_frame ||
-	    done->serial != session->serial)
+	/* Serials only grow. A commit replaced by a CONFIGURE may still be
+	 * presented (and counts); a repeated or unknown serial is ignored. */
+	if (done->surface_id != SESSION_SURFACE_ID || done->serial <= session->done_serial ||
+	    done->serial > session->serial)
 		return SESSION_CONTINUE;
-	session->awaiting_frame = false;
+	session->done_serial = done->serial;
 	session->frames_presented++;
 	if (session->options->frames && session->frames_presented >= session->options->frames) {
 		agent_log(session_name(session), "%" PRIu64 " frames presented, done",
@@ -270,12 +273,12 @@ static enum session_status handle_frame_done(struct agent_session *session,
 	return SESSION_CONTINUE;
 }
 
-static enum session_status handle_message(struct agent_session *session,
-					  const struct tsr_msg *msg)
+static enum session_status handle_message(struct agent_session *session, const struct tsr_msg *msg)
 {
 	const char *name = session_name(session);
 	if (!session->welcomed && msg->type != TSR_MSG_WELCOME && msg->type != TSR_MSG_ERROR) {
-		agent_log(name, "protocol violation: %s before WELCOME", tsr_msg_type_name(msg->type));
+		agent_log(name, "protocol violation: %s before WELCOME",
+			  tsr_msg_type_name(msg->type));
 		return SESSION_FAILED;
 	}
 	if (session->options->log_input)
@@ -320,7 +323,8 @@ static enum session_status receive_all(struct agent_session *session)
 {
 	for (;;) {
 		char err[128] = "";
-		switch (agent_transport_receive(session->transport, session->msg, err, sizeof(err))) {
+		switch (
+		    agent_transport_receive(session->transport, session->msg, err, sizeof(err))) {
 		case AGENT_RECV_MESSAGE: {
 			enum session_status status = handle_message(session, session->msg);
 			if (status != SESSION_CONTINUE)
@@ -333,7 +337,8 @@ static enum session_status receive_all(struct agent_session *session)
 			agent_log(session_name(session), "compositor closed the connection");
 			return SESSION_FAILED;
 		case AGENT_RECV_ERROR:
-			agent_log(session_name(session), "bad message from the compositor: %s", err);
+			agent_log(session_name(session), "bad message from the compositor: %s",
+				  err);
 			return SESSION_FAILED;
 		}
 	}
@@ -342,13 +347,14 @@ static enum session_status receive_all(struct agent_session *session)
 static enum session_status run_loop(struct agent_session *session, int signal_fd)
 {
 	struct pollfd fds[2] = {
-		{.fd = agent_transport_get_fd(session->transport), .events = POLLIN},
-		{.fd = signal_fd, .events = POLLIN},
+	    {.fd = agent_transport_get_fd(session->transport), .events = POLLIN},
+	    {.fd = signal_fd, .events = POLLIN},
 	};
 	for (;;) {
 		/* Drawing is paced by FRAME_DONE (and, rarely, BUFFER_RELEASE):
 		 * between them we sleep in poll. */
-		if (session->pool && !session->awaiting_frame && !draw_and_commit(session))
+		bool may_draw = session->done_serial == session->serial || session->force_draw;
+		if (session->pool && may_draw && !draw_and_commit(session))
 			return SESSION_FAILED;
 		if (poll(fds, 2, -1) < 0) {
 			if (errno == EINTR)
@@ -392,9 +398,9 @@ int agent_session_run(const struct agent_options *options, int signal_fd)
 
 	struct tsr_msg hello = {.type = TSR_MSG_HELLO};
 	hello.u.hello = (struct tsr_msg_hello){
-		.major = TSR_PROTOCOL_MAJOR,
-		.minor = TSR_PROTOCOL_MINOR,
-		.capabilities = TSR_CAP_MEMFD | TSR_CAP_INPUT,
+	    .major = TSR_PROTOCOL_MAJOR,
+	    .minor = TSR_PROTOCOL_MINOR,
+	    .capabilities = TSR_CAP_MEMFD | TSR_CAP_INPUT,
 	};
 	if (!send_message(&session, &hello))
 		goto out;

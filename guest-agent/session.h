@@ -7,12 +7,12 @@
 #include <stdint.h>
 
 struct agent_options {
-	const char *transport;   /* "local" */
+	const char *transport;	 /* "local" */
 	const char *socket_path; /* the local transport's address */
-	uint32_t width, height;  /* the size we ask for before any CONFIGURE */
-	const char *source;      /* "demo" */
-	uint32_t colour;         /* 0xRRGGBB, the demo's background */
-	uint64_t frames;         /* exit after this many presented frames; 0: never */
+	uint32_t width, height;	 /* the size we ask for before any CONFIGURE */
+	const char *source;	 /* "demo" */
+	uint32_t colour;	 /* 0xRRGGBB, the demo's background */
+	uint64_t frames;	 /* exit after this many presented frames; 0: never */
 	bool log_input;
 	const char *name; /* for our own log lines only */
 };

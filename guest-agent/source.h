@@ -13,8 +13,7 @@ struct agent_source;
 
 struct agent_source_impl {
 	/* Moves the scene to frame; adds what differs to damage. */
-	void (*set_frame)(struct agent_source *source, uint32_t frame,
-			  pixman_region32_t *damage);
+	void (*set_frame)(struct agent_source *source, uint32_t frame, pixman_region32_t *damage);
 	/* Input the scene may show; each adds what it changed to damage. */
 	void (*set_key)(struct agent_source *source, uint32_t code, pixman_region32_t *damage);
 	void (*set_pointer)(struct agent_source *source, int32_t x, int32_t y,

@@ -29,10 +29,10 @@ static struct demo_source *demo_from_base(struct agent_source *source)
 static pixman_color_t colour_from_rgb(uint32_t rgb)
 {
 	return (pixman_color_t){
-		.red = (uint16_t)(((rgb >> 16) & 0xff) * 0x101),
-		.green = (uint16_t)(((rgb >> 8) & 0xff) * 0x101),
-		.blue = (uint16_t)((rgb & 0xff) * 0x101),
-		.alpha = 0xffff,
+	    .red = (uint16_t)(((rgb >> 16) & 0xff) * 0x101),
+	    .green = (uint16_t)(((rgb >> 8) & 0xff) * 0x101),
+	    .blue = (uint16_t)((rgb & 0xff) * 0x101),
+	    .alpha = 0xffff,
 	};
 }
 
@@ -186,15 +186,15 @@ static void draw_checker(struct demo_source *demo, pixman_image_t *dst, pixman_r
 			rect.y1 = 0;
 		if (rect.x1 >= rect.x2 || rect.y1 >= rect.y2)
 			continue;
-		for (int32_t cy = rect.y1 / DEMO_CHECKER_CELL; cy <= (rect.y2 - 1) / DEMO_CHECKER_CELL;
-		     cy++) {
+		for (int32_t cy = rect.y1 / DEMO_CHECKER_CELL;
+		     cy <= (rect.y2 - 1) / DEMO_CHECKER_CELL; cy++) {
 			for (int32_t cx = rect.x1 / DEMO_CHECKER_CELL;
 			     cx <= (rect.x2 - 1) / DEMO_CHECKER_CELL; cx++) {
 				if (((cx + cy) & 1) == 0)
 					continue;
 				pixman_box32_t cell = {
-					cx * DEMO_CHECKER_CELL, cy * DEMO_CHECKER_CELL,
-					(cx + 1) * DEMO_CHECKER_CELL, (cy + 1) * DEMO_CHECKER_CELL};
+				    cx * DEMO_CHECKER_CELL, cy * DEMO_CHECKER_CELL,
+				    (cx + 1) * DEMO_CHECKER_CELL, (cy + 1) * DEMO_CHECKER_CELL};
 				batch[batched++] = cell;
 				if (batched == (int)(sizeof(batch) / sizeof(batch[0]))) {
 					pixman_image_fill_boxes(PIXMAN_OP_SRC, dst, &colour,
@@ -252,12 +252,12 @@ static void demo_destroy(struct agent_source *source)
 }
 
 static const struct agent_source_impl demo_impl = {
-	.set_frame = demo_set_frame,
-	.set_key = demo_set_key,
-	.set_pointer = demo_set_pointer,
-	.resize = demo_resize,
-	.draw = demo_draw,
-	.destroy = demo_destroy,
+    .set_frame = demo_set_frame,
+    .set_key = demo_set_key,
+    .set_pointer = demo_set_pointer,
+    .resize = demo_resize,
+    .draw = demo_draw,
+    .destroy = demo_destroy,
 };
 
 struct agent_source *agent_source_demo_create(uint32_t width, uint32_t height, uint32_t colour)

@@ -103,16 +103,15 @@ static bool local_send(struct agent_transport *transport, const struct tsr_msg *
 	return send_encoded(local_from_base(transport), msg, -1);
 }
 
-static bool local_send_with_fd(struct agent_transport *transport, const struct tsr_msg *msg,
-			       int fd)
+static bool local_send_with_fd(struct agent_transport *transport, const struct tsr_msg *msg, int fd)
 {
 	if (fd < 0)
 		return false;
 	return send_encoded(local_from_base(transport), msg, fd);
 }
 
-static enum agent_recv_result local_receive(struct agent_transport *transport,
-					    struct tsr_msg *out, char *err, size_t err_len)
+static enum agent_recv_result local_receive(struct agent_transport *transport, struct tsr_msg *out,
+					    char *err, size_t err_len)
 {
 	struct local_transport *local = local_from_base(transport);
 	for (;;) {
@@ -139,7 +138,8 @@ static enum agent_recv_result local_receive(struct agent_transport *transport,
 				   local->recv_want - local->recv_have);
 		if (ret == 0) {
 			if (local->recv_have > 0)
-				snprintf(err, err_len, "connection closed in the middle of a message");
+				snprintf(err, err_len,
+					 "connection closed in the middle of a message");
 			return local->recv_have > 0 ? AGENT_RECV_ERROR : AGENT_RECV_CLOSED;
 		}
 		if (ret < 0) {
@@ -171,11 +171,11 @@ static void local_destroy(struct agent_transport *transport)
 }
 
 static const struct agent_transport_impl local_impl = {
-	.send = local_send,
-	.send_with_fd = local_send_with_fd,
-	.receive = local_receive,
-	.get_fd = local_get_fd,
-	.destroy = local_destroy,
+    .send = local_send,
+    .send_with_fd = local_send_with_fd,
+    .receive = local_receive,
+    .get_fd = local_get_fd,
+    .destroy = local_destroy,
 };
 
 static struct agent_transport *local_connect(const char *socket_path)
@@ -216,6 +216,6 @@ error:
 }
 
 const struct agent_transport_type agent_transport_local = {
-	.name = "local",
-	.connect = local_connect,
+    .name = "local",
+    .connect = local_connect,
 };

@@ -106,6 +106,8 @@ void kms_atomic_add(struct kms_atomic *atomic, uint32_t object_id, uint32_t prop
 /* Returns 0 or a negative errno. what and output_name go into the log. */
 int kms_atomic_commit(struct kms_device *device, struct kms_atomic *atomic, uint32_t flags,
 		      void *user_data, const char *what, const char *output_name);
+/* Asks the kernel whether the request would pass (TEST_ONLY); never logs. */
+bool kms_atomic_test(struct kms_device *device, struct kms_atomic *atomic, uint32_t flags);
 void kms_atomic_finish(struct kms_atomic *atomic);
 
 /* ---- dumb buffers (kms_dumb.c) ---- */

@@ -56,6 +56,13 @@ int kms_atomic_commit(struct kms_device *device, struct kms_atomic *atomic, uint
 	return ret;
 }
 
+bool kms_atomic_test(struct kms_device *device, struct kms_atomic *atomic, uint32_t flags)
+{
+	return !atomic->failed &&
+	       drmModeAtomicCommit(device->fd, atomic->req, flags | DRM_MODE_ATOMIC_TEST_ONLY,
+				   NULL) == 0;
+}
+
 void kms_atomic_finish(struct kms_atomic *atomic)
 {
 	drmModeAtomicFree(atomic->req);

@@ -33,6 +33,67 @@ static bool wait_fence(int fence_fd, int timeout_ms)
 	}
 }
 
+static void add_writeback_job(struct kms_atomic *atomic, const struct kms_writeback *writeback,
+			      uint32_t crtc_id, uint32_t fb_id, int32_t *fence_fd)
+{
+	const struct kms_connector_props *connector = &writeback->connector;
+	kms_atomic_add(atomic, connector->id, connector->prop[KMS_CONNECTOR_CRTC_ID], crtc_id);
+	kms_atomic_add(atomic, connector->id, connector->prop[KMS_CONNECTOR_WRITEBACK_FB_ID],
+		       fb_id);
+	kms_atomic_add(atomic, connector->id,
+		       connector->prop[KMS_CONNECTOR_WRITEBACK_OUT_FENCE_PTR],
+		       (uint64_t)(uintptr_t)fence_fd);
+}
+
+/* Attaches the writeback connector with a job and commits (blocking). When
+ * the driver cannot clone the CRTC to the output's connector and the
+ * writeback connector at once (vkms before it set possible_clones), the
+ * output's connector is detached for the capture: *exclusive tells the caller
+ * to put it back. */
+static int commit_writeback_job(struct kms_output *output, uint32_t fb_id, int32_t *fence_fd,
+				bool *exclusive)
+{
+	struct kms_backend *backend = output->backend;
+	struct kms_device *device = &backend->device;
+	uint32_t flags = output->writeback_attached ? 0 : DRM_MODE_ATOMIC_ALLOW_MODESET;
+	*exclusive = false;
+
+	struct kms_atomic atomic;
+	kms_atomic_init(&atomic);
+	add_writeback_job(&atomic, &backend->writeback, output->crtc.id, fb_id, fence_fd);
+	if (!output->writeback_attached && !kms_atomic_test(device, &atomic, flags)) {
+		kms_atomic_add(&atomic, output->connector.id,
+			       output->connector.prop[KMS_CONNECTOR_CRTC_ID], 0);
+		*exclusive = true;
+		tsr_log(TSR_LOG_DEBUG,
+			"kms: %s: the writeback connector cannot clone the CRTC; capturing "
+			"with the output's connector detached",
+			output->base.name);
+	}
+	int ret = kms_atomic_commit(device, &atomic, flags, NULL, "writeback capture",
+				    output->base.name);
+	kms_atomic_finish(&atomic);
+	if (ret == 0 && !*exclusive)
+		output->writeback_attached = true;
+	return ret;
+}
+
+/* Gives the CRTC back to the output's connector after an exclusive capture. */
+static bool reattach_output(struct kms_output *output)
+{
+	struct kms_backend *backend = output->backend;
+	const struct kms_connector_props *writeback = &backend->writeback.connector;
+	struct kms_atomic atomic;
+	kms_atomic_init(&atomic);
+	kms_atomic_add(&atomic, writeback->id, writeback->prop[KMS_CONNECTOR_CRTC_ID], 0);
+	kms_atomic_add(&atomic, output->connector.id,
+		       output->connector.prop[KMS_CONNECTOR_CRTC_ID], output->crtc.id);
+	int ret = kms_atomic_commit(&backend->device, &atomic, DRM_MODE_ATOMIC_ALLOW_MODESET,
+				    NULL, "reattach after capture", output->base.name);
+	kms_atomic_finish(&atomic);
+	return ret == 0;
+}
+
 bool kms_writeback_capture(struct tsr_output *base, const char *png_path, char *err,
 			   size_t err_len)
 {
@@ -53,44 +114,27 @@ bool kms_writeback_capture(struct tsr_output *base, const char *png_path, char *
 		return false;
 	}
 
-	struct kms_device *device = &backend->device;
-	struct kms_dumb *dumb =
-		kms_dumb_create(device->fd, base->width, base->height, DRM_FORMAT_XRGB8888);
+	struct kms_dumb *dumb = kms_dumb_create(backend->device.fd, base->width, base->height,
+						DRM_FORMAT_XRGB8888);
 	if (!dumb) {
 		snprintf(err, err_len, "cannot allocate the writeback buffer");
 		return false;
 	}
 
-	bool ok = false;
+	bool ok = false, exclusive = false;
 	int32_t fence_fd = -1;
 	output->capturing = true;
 	if (!kms_output_wait_idle(output, KMS_WRITEBACK_TIMEOUT_MS)) {
 		snprintf(err, err_len, "the commit in flight on %s did not complete", base->name);
 		goto out;
 	}
-
-	struct kms_atomic atomic;
-	kms_atomic_init(&atomic);
-	const struct kms_connector_props *connector = &writeback->connector;
-	kms_atomic_add(&atomic, connector->id, connector->prop[KMS_CONNECTOR_CRTC_ID],
-		       output->crtc.id);
-	kms_atomic_add(&atomic, connector->id, connector->prop[KMS_CONNECTOR_WRITEBACK_FB_ID],
-		       dumb->fb_id);
-	kms_atomic_add(&atomic, connector->id,
-		       connector->prop[KMS_CONNECTOR_WRITEBACK_OUT_FENCE_PTR],
-		       (uint64_t)(uintptr_t)&fence_fd);
-	/* Attaching the connector to the CRTC is a modeset; once attached it
-	 * stays so (until destroy), and later captures are plain commits. */
-	uint32_t flags = output->writeback_attached ? 0 : DRM_MODE_ATOMIC_ALLOW_MODESET;
-	int ret = kms_atomic_commit(device, &atomic, flags, NULL, "writeback capture",
-				    base->name);
-	kms_atomic_finish(&atomic);
+	int ret = commit_writeback_job(output, dumb->fb_id, &fence_fd, &exclusive);
 	if (ret != 0) {
 		snprintf(err, err_len, "writeback commit failed: %s", strerror(-ret));
 		goto out;
 	}
-	output->writeback_attached = true;
-	writeback->user = output;
+	if (output->writeback_attached)
+		writeback->user = output;
 	if (fence_fd < 0) {
 		snprintf(err, err_len, "the kernel returned no writeback fence");
 		goto out;
@@ -102,6 +146,11 @@ bool kms_writeback_capture(struct tsr_output *base, const char *png_path, char *
 	ok = tsr_png_write(png_path, &dumb->base, err, err_len);
 
 out:
+	if (exclusive && !reattach_output(output)) {
+		snprintf(err, err_len, "cannot give the CRTC back to %s after the capture",
+			 base->name);
+		ok = false;
+	}
 	if (fence_fd >= 0)
 		close(fence_fd);
 	tsr_buffer_destroy(&dumb->base);

@@ -252,8 +252,8 @@ static bool start_monitor(struct tsr_input_devices *devices)
 		return false;
 	}
 	devices->monitor_source =
-		tsr_event_loop_add_fd(devices->loop, udev_monitor_get_fd(devices->monitor),
-				      TSR_EVENT_READABLE, monitor_readable, devices);
+	    tsr_event_loop_add_fd(devices->loop, udev_monitor_get_fd(devices->monitor),
+				  TSR_EVENT_READABLE, monitor_readable, devices);
 	return devices->monitor_source != NULL;
 }
 
@@ -271,7 +271,7 @@ static bool enumerate(struct tsr_input_devices *devices)
 	udev_list_entry_foreach(entry, udev_enumerate_get_list_entry(enumerate))
 	{
 		struct udev_device *udev_device =
-			udev_device_new_from_syspath(devices->udev, udev_list_entry_get_name(entry));
+		    udev_device_new_from_syspath(devices->udev, udev_list_entry_get_name(entry));
 		if (udev_device == NULL) {
 			continue;
 		}

@@ -115,9 +115,9 @@ static void flush_frame(struct tsr_evdev_translator *translator, uint64_t time_n
 	if (translator->frame_abs_moved) {
 		if (translator->capabilities & TSR_EVDEV_POINTER_ABSOLUTE) {
 			tsr_seat_pointer_motion_absolute(
-				seat, scale_absolute(translator->abs_x, translator->range_x, width),
-				scale_absolute(translator->abs_y, translator->range_y, height),
-				time_ns);
+			    seat, scale_absolute(translator->abs_x, translator->range_x, width),
+			    scale_absolute(translator->abs_y, translator->range_y, height),
+			    time_ns);
 		} else if (translator->touching && translator->touch_has_last) {
 			int32_t dx = scale_touch_delta(translator->abs_x - translator->touch_last_x,
 						       translator->range_x, width,
@@ -196,10 +196,10 @@ void tsr_evdev_translator_event(struct tsr_evdev_translator *translator,
 			translator->frame_dy = saturating_add(translator->frame_dy, event->value);
 		} else if (event->code == REL_WHEEL) {
 			translator->frame_wheel =
-				saturating_add(translator->frame_wheel, event->value);
+			    saturating_add(translator->frame_wheel, event->value);
 		} else if (event->code == REL_HWHEEL) {
 			translator->frame_hwheel =
-				saturating_add(translator->frame_hwheel, event->value);
+			    saturating_add(translator->frame_hwheel, event->value);
 		}
 		break;
 	case EV_ABS:
@@ -231,8 +231,7 @@ void tsr_evdev_translator_dropped(struct tsr_evdev_translator *translator)
 	translator->touch_has_last = false;
 }
 
-void tsr_evdev_translator_release_all(struct tsr_evdev_translator *translator,
-				      uint64_t time_ns)
+void tsr_evdev_translator_release_all(struct tsr_evdev_translator *translator, uint64_t time_ns)
 {
 	tsr_evdev_translator_dropped(translator);
 	translator->touching = false;

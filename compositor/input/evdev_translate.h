@@ -14,9 +14,9 @@ struct tsr_seat;
 
 enum tsr_evdev_capability {
 	TSR_EVDEV_KEYBOARD = 1u << 0,
-	TSR_EVDEV_POINTER = 1u << 1,          /* REL_X/REL_Y mouse */
+	TSR_EVDEV_POINTER = 1u << 1,	      /* REL_X/REL_Y mouse */
 	TSR_EVDEV_POINTER_ABSOLUTE = 1u << 2, /* tablet, touchscreen, VM tablet */
-	TSR_EVDEV_TOUCHPAD = 1u << 3,         /* ABS_X/Y finger: moves relatively */
+	TSR_EVDEV_TOUCHPAD = 1u << 3,	      /* ABS_X/Y finger: moves relatively */
 };
 
 struct tsr_evdev_axis_range {
@@ -57,7 +57,6 @@ void tsr_evdev_translator_event(struct tsr_evdev_translator *translator,
 void tsr_evdev_translator_dropped(struct tsr_evdev_translator *translator);
 
 /* The device is gone: release what it holds, and only that. */
-void tsr_evdev_translator_release_all(struct tsr_evdev_translator *translator,
-				      uint64_t time_ns);
+void tsr_evdev_translator_release_all(struct tsr_evdev_translator *translator, uint64_t time_ns);
 
 #endif

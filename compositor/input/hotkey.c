@@ -53,10 +53,10 @@ bool tsr_chord_from_hotkey(const struct tsr_hotkey *hotkey, struct tsr_chord *ch
 		return false;
 	}
 	*chord = (struct tsr_chord){
-		.action = hotkey->action,
-		.argument = hotkey->argument,
-		.modifiers = modifiers,
-		.key = hotkey->key,
+	    .action = hotkey->action,
+	    .argument = hotkey->argument,
+	    .modifiers = modifiers,
+	    .key = hotkey->key,
 	};
 	return true;
 }

@@ -23,7 +23,7 @@ struct tsr_chord {
 	enum tsr_action action;
 	int argument;
 	uint32_t modifiers; /* enum tsr_modifier bits */
-	uint32_t key;       /* evdev code, never a modifier */
+	uint32_t key;	    /* evdev code, never a modifier */
 };
 
 /* The modifier bit of an evdev key code, 0 for other keys. */

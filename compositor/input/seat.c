@@ -116,8 +116,8 @@ void tsr_seat_destroy(struct tsr_seat *seat)
 static uint32_t held_modifiers(const struct tsr_seat *seat)
 {
 	static const uint32_t modifier_keys[] = {
-		KEY_LEFTCTRL,  KEY_RIGHTCTRL,  KEY_LEFTALT,  KEY_RIGHTALT,
-		KEY_LEFTSHIFT, KEY_RIGHTSHIFT, KEY_LEFTMETA, KEY_RIGHTMETA,
+	    KEY_LEFTCTRL,  KEY_RIGHTCTRL,  KEY_LEFTALT,	 KEY_RIGHTALT,
+	    KEY_LEFTSHIFT, KEY_RIGHTSHIFT, KEY_LEFTMETA, KEY_RIGHTMETA,
 	};
 	uint32_t modifiers = 0;
 	for (size_t i = 0; i < sizeof(modifier_keys) / sizeof(modifier_keys[0]); i++) {
@@ -198,8 +198,8 @@ static void key_pressed(struct tsr_seat *seat, uint32_t code, uint64_t time_ns)
 	}
 	uint32_t modifier = tsr_modifier_of_key(code);
 	if (modifier == 0) {
-		const struct tsr_chord *chord = tsr_chord_match(
-			seat->chords, seat->chord_count, held_modifiers(seat), code);
+		const struct tsr_chord *chord =
+		    tsr_chord_match(seat->chords, seat->chord_count, held_modifiers(seat), code);
 		if (chord != NULL) {
 			enum tsr_action action = chord->action;
 			int argument = chord->argument;
@@ -208,7 +208,10 @@ static void key_pressed(struct tsr_seat *seat, uint32_t code, uint64_t time_ns)
 			seat->listener.action(seat->data, action, argument);
 			return;
 		}
-	} else if (tsr_chord_may_start(seat->chords, seat->chord_count, held_modifiers(seat))) {
+	} else if (seat->pending_count < TSR_MODIFIER_KEY_COUNT &&
+		   tsr_chord_may_start(seat->chords, seat->chord_count, held_modifiers(seat))) {
+		/* The bound always holds (each modifier key is pending at most
+		 * once); the check only keeps the array write obviously safe. */
 		seat->pending[seat->pending_count++] = (struct pending_modifier){code, time_ns};
 		return;
 	}
@@ -235,8 +238,7 @@ static void key_released(struct tsr_seat *seat, uint32_t code, uint64_t time_ns)
 	deliver_key_release(seat, code, time_ns);
 }
 
-void tsr_seat_key(struct tsr_seat *seat, uint32_t code, enum tsr_key_state state,
-		  uint64_t time_ns)
+void tsr_seat_key(struct tsr_seat *seat, uint32_t code, enum tsr_key_state state, uint64_t time_ns)
 {
 	if (!is_keyboard_key(code)) {
 		return;
@@ -265,7 +267,7 @@ static int pointer_target(struct tsr_seat *seat, int32_t *local_x, int32_t *loca
 	*local_x = 0;
 	*local_y = 0;
 	int domain = valid_domain_or_none(seat->listener.pick_domain(
-		seat->data, seat->cursor_x, seat->cursor_y, local_x, local_y));
+	    seat->data, seat->cursor_x, seat->cursor_y, local_x, local_y));
 	if (!seat->mosaic && domain != seat->focus) {
 		return -1; /* the focus layout shows only the focused domain */
 	}
@@ -300,14 +302,12 @@ void tsr_seat_pointer_motion_relative(struct tsr_seat *seat, int32_t dx, int32_t
 	pointer_moved(seat, (int64_t)seat->cursor_x + dx, (int64_t)seat->cursor_y + dy, time_ns);
 }
 
-void tsr_seat_pointer_motion_absolute(struct tsr_seat *seat, int32_t x, int32_t y,
-				      uint64_t time_ns)
+void tsr_seat_pointer_motion_absolute(struct tsr_seat *seat, int32_t x, int32_t y, uint64_t time_ns)
 {
 	pointer_moved(seat, x, y, time_ns);
 }
 
-static void button_pressed(struct tsr_seat *seat, uint32_t button, size_t index,
-			   uint64_t time_ns)
+static void button_pressed(struct tsr_seat *seat, uint32_t button, size_t index, uint64_t time_ns)
 {
 	if (seat->button_presses[index] == UINT8_MAX || seat->button_presses[index]++ > 0) {
 		return;
@@ -328,8 +328,7 @@ static void button_pressed(struct tsr_seat *seat, uint32_t button, size_t index,
 	seat->listener.deliver_button(seat->data, domain, button, TSR_BUTTON_PRESSED, time_ns);
 }
 
-static void button_released(struct tsr_seat *seat, uint32_t button, size_t index,
-			    uint64_t time_ns)
+static void button_released(struct tsr_seat *seat, uint32_t button, size_t index, uint64_t time_ns)
 {
 	if (seat->button_presses[index] == 0 || --seat->button_presses[index] > 0) {
 		return;
@@ -338,8 +337,8 @@ static void button_released(struct tsr_seat *seat, uint32_t button, size_t index
 	if (seat->button_delivered[index]) {
 		/* To the domain that got the press, wherever the pointer is. */
 		seat->button_delivered[index] = false;
-		seat->listener.deliver_button(seat->data, seat->focus, button,
-					      TSR_BUTTON_RELEASED, time_ns);
+		seat->listener.deliver_button(seat->data, seat->focus, button, TSR_BUTTON_RELEASED,
+					      time_ns);
 	}
 }
 

@@ -92,7 +92,9 @@ static bool local_link_send(struct tsr_guest_link *base, const struct tsr_msg *m
 	struct local_link *link = (struct local_link *)base;
 	uint8_t encoded[256];
 	size_t length = tsr_msg_encode(msg, encoded, sizeof(encoded));
-	if (length == 0 || link->closed)
+	/* Still allowed once closing: the ERROR that explains a drop goes out
+	 * from inside close_link(). */
+	if (length == 0)
 		return false;
 	if (link->queued + length > SEND_QUEUE_BYTES)
 		return false;

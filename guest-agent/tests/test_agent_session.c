@@ -90,8 +90,23 @@ static bool fake_start(struct fake *fake, const char *const extra_args[])
 /* The agent's exit status (-1 if it did not exit normally). */
 static int fake_wait_agent(struct fake *fake)
 {
+	/* A guard against a hung agent (killed after ~20 s), not a timing
+	 * assertion. */
 	int status;
-	if (waitpid(fake->agent_pid, &status, 0) != fake->agent_pid)
+	pid_t ret = 0;
+	for (int tries = 0; tries < 2000 && ret == 0; tries++) {
+		ret = waitpid(fake->agent_pid, &status, WNOHANG);
+		if (ret == 0)
+			usleep(10000);
+	}
+	if (ret == 0) {
+		fprintf(stderr, "agent did not exit: killing it\n");
+		kill(fake->agent_pid, SIGKILL);
+		waitpid(fake->agent_pid, &status, 0);
+		fake->agent_pid = 0;
+		return -1;
+	}
+	if (ret != fake->agent_pid)
 		return -1;
 	fake->agent_pid = 0;
 	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
@@ -127,7 +142,9 @@ static bool read_exact(struct fake *fake, uint8_t *buf, size_t len, int *fd)
 			char buf[CMSG_SPACE(4 * sizeof(int))];
 			struct cmsghdr align;
 		} control;
-		struct msghdr hdr = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
+		struct msghdr hdr = {.msg_iov = &iov,
+				     .msg_iovlen = 1,
+				     .msg_control = control.buf,
 				     .msg_controllen = sizeof(control.buf)};
 		ssize_t ret = recvmsg(fake->conn_fd, &hdr, MSG_CMSG_CLOEXEC);
 		if (ret <= 0)
@@ -183,11 +200,11 @@ static bool fake_handshake(struct fake *fake)
 	CHECK_EQ_INT(fake->msg->u.hello.capabilities, TSR_CAP_MEMFD | TSR_CAP_INPUT);
 	struct tsr_msg welcome = {.type = TSR_MSG_WELCOME};
 	welcome.u.welcome = (struct tsr_msg_welcome){
-		.major = TSR_PROTOCOL_MAJOR,
-		.minor = TSR_PROTOCOL_MINOR,
-		.capabilities = TSR_CAP_MEMFD | TSR_CAP_INPUT,
-		.max_width = 4096,
-		.max_height = 4096,
+	    .major = TSR_PROTOCOL_MAJOR,
+	    .minor = TSR_PROTOCOL_MINOR,
+	    .capabilities = TSR_CAP_MEMFD | TSR_CAP_INPUT,
+	    .max_width = 4096,
+	    .max_height = 4096,
 	};
 	return fake_send(fake, &welcome);
 }
@@ -222,9 +239,8 @@ static void check_attach(struct fake *fake, const struct tsr_msg_buffer_attach_m
 		void *map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0);
 		CHECK(map != MAP_FAILED);
 		if (map != MAP_FAILED)
-			fake->buffers[i] = (struct fake_buffer){attach->buffer_id,
-								attach->surface_id, map,
-								(size_t)st.st_size};
+			fake->buffers[i] = (struct fake_buffer){
+			    attach->buffer_id, attach->surface_id, map, (size_t)st.st_size};
 		break;
 	}
 	close(fd);
@@ -248,8 +264,8 @@ static void check_pixels(struct fake *fake, struct agent_source *reference,
 			 const struct fake_buffer *buffer, uint32_t frame)
 {
 	uint32_t width = fake->surface.width, height = fake->surface.height;
-	pixman_image_t *image = pixman_image_create_bits(PIXMAN_x8r8g8b8, (int)width,
-							 (int)height, NULL, (int)width * 4);
+	pixman_image_t *image = pixman_image_create_bits(PIXMAN_x8r8g8b8, (int)width, (int)height,
+							 NULL, (int)width * 4);
 	pixman_region32_t damage, all;
 	pixman_region32_init(&damage);
 	pixman_region32_init_rect(&all, 0, 0, width, height);
@@ -259,7 +275,8 @@ static void check_pixels(struct fake *fake, struct agent_source *reference,
 	size_t mismatches = 0;
 	for (uint32_t y = 0; y < height; y++)
 		for (uint32_t x = 0; x < width; x++)
-			if ((expected[y * width + x] ^ buffer->pixels[y * fake->surface.stride / 4 + x]) &
+			if ((expected[y * width + x] ^
+			     buffer->pixels[y * fake->surface.stride / 4 + x]) &
 			    0xffffff)
 				mismatches++;
 	CHECK_EQ_INT(mismatches, 0);
@@ -273,8 +290,8 @@ static void check_pixels(struct fake *fake, struct agent_source *reference,
 static void test_session_presents_frames(void)
 {
 	struct fake fake;
-	const char *const args[] = {"--frames", "5", "--size", "160x100", "--colour", "204060",
-				    "--log-input", NULL};
+	const char *const args[] = {"--frames", "5",	  "--size",	 "160x100",
+				    "--colour", "204060", "--log-input", NULL};
 	CHECK(fake_start(&fake, args));
 	CHECK(fake_handshake(&fake));
 	struct agent_source *reference = agent_source_demo_create(160, 100, 0x204060);
@@ -291,10 +308,9 @@ static void test_session_presents_frames(void)
 		case TSR_MSG_SURFACE_CREATE:
 			CHECK(!fake.has_surface);
 			CHECK_EQ_INT(msg->u.surface_create.fourcc, DRM_FORMAT_XRGB8888);
-			CHECK(tsr_validate_surface(msg->u.surface_create.width,
-						   msg->u.surface_create.height,
-						   msg->u.surface_create.fourcc,
-						   msg->u.surface_create.stride, NULL, 0));
+			CHECK(tsr_validate_surface(
+			    msg->u.surface_create.width, msg->u.surface_create.height,
+			    msg->u.surface_create.fourcc, msg->u.surface_create.stride, NULL, 0));
 			fake.has_surface = true;
 			fake.surface = msg->u.surface_create;
 			break;
@@ -306,7 +322,8 @@ static void test_session_presents_frames(void)
 			check_attach(&fake, &msg->u.attach_memfd, fd);
 			break;
 		case TSR_MSG_BUFFER_DESTROY: {
-			struct fake_buffer *buffer = find_buffer(&fake, msg->u.buffer_destroy.buffer_id);
+			struct fake_buffer *buffer =
+			    find_buffer(&fake, msg->u.buffer_destroy.buffer_id);
 			CHECK(buffer != NULL);
 			if (buffer) {
 				munmap((void *)buffer->pixels, buffer->map_size);
@@ -336,10 +353,11 @@ static void test_session_presents_frames(void)
 			held_buffer = commit->buffer_id;
 			if (fake.commits == 2) {
 				struct tsr_msg key = {.type = TSR_MSG_KEY};
-				key.u.key = (struct tsr_msg_key){.code = 30, .state = TSR_KEY_PRESSED};
+				key.u.key =
+				    (struct tsr_msg_key){.code = 30, .state = TSR_KEY_PRESSED};
 				struct tsr_msg motion = {.type = TSR_MSG_POINTER_MOTION};
-				motion.u.pointer_motion =
-					(struct tsr_msg_pointer_motion){.surface_id = 1, .x = 40, .y = 50};
+				motion.u.pointer_motion = (struct tsr_msg_pointer_motion){
+				    .surface_id = 1, .x = 40, .y = 50};
 				CHECK(fake_send(&fake, &key) && fake_send(&fake, &motion));
 				pixman_region32_t ignored;
 				pixman_region32_init(&ignored);
@@ -373,8 +391,10 @@ static void test_session_presents_frames(void)
 	CHECK(fake.has_surface && fake.surface.width == 120 && fake.surface.height == 90);
 	CHECK_EQ_INT(fake_wait_agent(&fake), 0);
 	char line[128];
-	CHECK(fgets(line, sizeof(line), fake.agent_stdout) && !strcmp(line, "input key 30 pressed\n"));
-	CHECK(fgets(line, sizeof(line), fake.agent_stdout) && !strcmp(line, "input motion 40 50\n"));
+	CHECK(fgets(line, sizeof(line), fake.agent_stdout) &&
+	      !strcmp(line, "input key 30 pressed\n"));
+	CHECK(fgets(line, sizeof(line), fake.agent_stdout) &&
+	      !strcmp(line, "input motion 40 50\n"));
 	agent_source_destroy(reference);
 	fake_finish(&fake);
 }

@@ -183,7 +183,8 @@ static void test_demo_damage(void)
 	pixman_region32_init_rects(&expected, &old_sq, 1);
 	pixman_region32_union_rect(&expected, &expected, new_sq.x1, new_sq.y1, 64, 64);
 	pixman_region32_union_rect(&expected, &expected, plate.x1, plate.y1,
-				   (unsigned)(plate.x2 - plate.x1), (unsigned)(plate.y2 - plate.y1));
+				   (unsigned)(plate.x2 - plate.x1),
+				   (unsigned)(plate.y2 - plate.y1));
 	CHECK(pixman_region32_equal(&damage, &expected));
 
 	/* Pointer damage is clipped to the surface. */
@@ -266,8 +267,8 @@ static void test_digit_font(void)
 	CHECK_EQ_INT(digit_font_boxes(10, 0, 0, boxes), 0);
 	CHECK_EQ_INT(digit_font_boxes(7, 3, 4, boxes), 3);
 	for (int i = 0; i < 3; i++)
-		CHECK(boxes[i].x1 >= 3 && boxes[i].y1 >= 4 &&
-		      boxes[i].x2 <= 3 + DIGIT_FONT_WIDTH && boxes[i].y2 <= 4 + DIGIT_FONT_HEIGHT);
+		CHECK(boxes[i].x1 >= 3 && boxes[i].y1 >= 4 && boxes[i].x2 <= 3 + DIGIT_FONT_WIDTH &&
+		      boxes[i].y2 <= 4 + DIGIT_FONT_HEIGHT);
 }
 
 static void test_input_log_format(void)

@@ -88,8 +88,8 @@ struct tsr_seat_listener {
 	void (*deliver_focus_out)(void *data, int domain);
 	void (*deliver_motion)(void *data, int domain, int32_t local_x, int32_t local_y,
 			       uint64_t time_ns);
-	void (*deliver_button)(void *data, int domain, uint32_t button,
-			       enum tsr_button_state state, uint64_t time_ns);
+	void (*deliver_button)(void *data, int domain, uint32_t button, enum tsr_button_state state,
+			       uint64_t time_ns);
 	void (*deliver_axis)(void *data, int domain, enum tsr_pointer_axis axis, int32_t steps,
 			     uint64_t time_ns);
 };
@@ -104,8 +104,7 @@ struct tsr_seat *tsr_seat_create(const struct tsr_hotkey *hotkeys, size_t hotkey
 void tsr_seat_destroy(struct tsr_seat *seat); /* accepts NULL */
 
 /* Keyboard keys (evdev codes below BTN_MISC or from KEY_OK up). */
-void tsr_seat_key(struct tsr_seat *seat, uint32_t code, enum tsr_key_state state,
-		  uint64_t time_ns);
+void tsr_seat_key(struct tsr_seat *seat, uint32_t code, enum tsr_key_state state, uint64_t time_ns);
 
 /* Pointer. Buttons are BTN_LEFT..BTN_TASK; others are ignored. */
 void tsr_seat_pointer_motion_relative(struct tsr_seat *seat, int32_t dx, int32_t dy,

@@ -32,11 +32,11 @@
 
 /* ERROR codes: why the compositor is dropping the guest. */
 enum tsr_error_code {
-	TSR_ERROR_PROTOCOL = 1, /* malformed message, wrong order, wrong direction */
-	TSR_ERROR_VERSION = 2,  /* no common major version */
-	TSR_ERROR_LIMIT = 3,    /* a per-guest cap exceeded (surfaces, buffers) */
-	TSR_ERROR_ID = 4,       /* unknown, duplicate or mismatched surface/buffer id */
-	TSR_ERROR_BUFFER = 5,   /* a buffer could not be mapped, is unsealed or too small */
+	TSR_ERROR_PROTOCOL = 1,   /* malformed message, wrong order, wrong direction */
+	TSR_ERROR_VERSION = 2,    /* no common major version */
+	TSR_ERROR_LIMIT = 3,      /* a per-guest cap exceeded (surfaces, buffers) */
+	TSR_ERROR_ID = 4,         /* unknown, duplicate or mismatched surface/buffer id */
+	TSR_ERROR_BUFFER = 5,     /* a buffer could not be mapped, is unsealed or too small */
 	TSR_ERROR_CAPABILITY = 6, /* a feature used that WELCOME did not grant */
 };
 

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "evdev_translate.h"
+#include "tessera/event_loop.h"
 #include "tessera/input.h"
 #include "test.h"
 
@@ -77,8 +78,15 @@ static void deliver_axis(void *data, int domain, enum tsr_pointer_axis axis, int
 }
 
 static const struct tsr_seat_listener listener = {
-	on_action,      on_focus_clicked, pick_domain,    deliver_key, deliver_focus_in,
-	deliver_focus_out, deliver_motion, deliver_button, deliver_axis,
+    .action = on_action,
+    .focus_clicked = on_focus_clicked,
+    .pick_domain = pick_domain,
+    .deliver_key = deliver_key,
+    .deliver_focus_in = deliver_focus_in,
+    .deliver_focus_out = deliver_focus_out,
+    .deliver_motion = deliver_motion,
+    .deliver_button = deliver_button,
+    .deliver_axis = deliver_axis,
 };
 
 static struct fixture *fixture_create(void)
@@ -275,7 +283,32 @@ static void test_touchpad_moves_relatively(void)
 	fixture_destroy(f);
 }
 
-TSR_TEST_MAIN(TSR_CASE(test_classify), TSR_CASE(test_keys_are_transitions),
-	      TSR_CASE(test_unplug_releases_only_its_keys),
+/* The udev side without hardware: whatever input devices this machine has,
+ * none has this name, so nothing is opened or grabbed; set-up and tear-down
+ * (enumeration, monitor, event source) run clean under the sanitizers. */
+static void test_devices_without_hardware(void)
+{
+	struct fixture *f = fixture_create();
+	struct tsr_event_loop *loop = tsr_event_loop_create();
+	CHECK(loop != NULL);
+	const struct tsr_input_devices_options options = {
+	    .require_grab = true,
+	    .only_name = "tessera test: no such device",
+	};
+	struct tsr_input_devices *devices = tsr_input_devices_create(loop, f->seat, &options);
+	CHECK(devices != NULL);
+	if (devices != NULL) {
+		CHECK_EQ_INT(tsr_input_devices_count(devices), 0);
+	}
+	tsr_event_loop_dispatch(loop, 0);
+	tsr_input_devices_destroy(devices);
+	tsr_input_devices_destroy(NULL);
+	tsr_event_loop_destroy(loop);
+	CHECK_EQ_INT(f->count, 0);
+	fixture_destroy(f);
+}
+
+TSR_TEST_MAIN(TSR_CASE(test_devices_without_hardware), TSR_CASE(test_classify),
+	      TSR_CASE(test_keys_are_transitions), TSR_CASE(test_unplug_releases_only_its_keys),
 	      TSR_CASE(test_relative_frames_and_buttons), TSR_CASE(test_absolute_scaling),
 	      TSR_CASE(test_touchpad_moves_relatively))

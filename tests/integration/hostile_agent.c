@@ -37,9 +37,9 @@
 
 struct hostile {
 	int fd;
-	bool dropped;        /* the compositor closed the connection */
-	bool welcomed;       /* a WELCOME arrived */
-	bool got_error;      /* an ERROR message arrived */
+	bool dropped;	/* the compositor closed the connection */
+	bool welcomed;	/* a WELCOME arrived */
+	bool got_error; /* an ERROR message arrived */
 	char error_text[TSR_ERROR_TEXT_MAX];
 	uint32_t frames_done;
 	uint8_t *recv_buf; /* TSR_MAX_MESSAGE_SIZE bytes */
@@ -57,8 +57,8 @@ static void put_u32(uint8_t *at, uint32_t value)
 	at[3] = (uint8_t)(value >> 24);
 }
 
-static size_t raw_message(uint8_t *buf, uint32_t type, uint32_t claimed_len,
-			  const uint32_t *body, size_t body_words)
+static size_t raw_message(uint8_t *buf, uint32_t type, uint32_t claimed_len, const uint32_t *body,
+			  size_t body_words)
 {
 	put_u32(buf, type);
 	put_u32(buf + 4, claimed_len);
@@ -174,8 +174,8 @@ static bool read_until(struct hostile *h, int timeout_ms, bool (*until)(const st
 			break;
 		if (ret <= 0)
 			continue;
-		ssize_t got = read(h->fd, h->recv_buf + h->recv_have,
-				   TSR_MAX_MESSAGE_SIZE - h->recv_have);
+		ssize_t got =
+		    read(h->fd, h->recv_buf + h->recv_have, TSR_MAX_MESSAGE_SIZE - h->recv_have);
 		if (got == 0 || (got < 0 && (errno == ECONNRESET || errno == EPIPE))) {
 			h->dropped = true;
 			break;
@@ -223,7 +223,7 @@ static bool create_surface(struct hostile *h, uint32_t surface_id)
 {
 	struct tsr_msg msg = {.type = TSR_MSG_SURFACE_CREATE};
 	msg.u.surface_create = (struct tsr_msg_surface_create){
-		surface_id, SURFACE_SIZE, SURFACE_SIZE, DRM_FORMAT_XRGB8888, SURFACE_STRIDE};
+	    surface_id, SURFACE_SIZE, SURFACE_SIZE, DRM_FORMAT_XRGB8888, SURFACE_STRIDE};
 	return send_msg(h, &msg, -1);
 }
 
@@ -275,7 +275,8 @@ static bool misbehave(struct hostile *h, const char *mode)
 
 	if (!strcmp(mode, "bad-size")) {
 		uint32_t body[] = {1, 100000, 10, DRM_FORMAT_XRGB8888, 400000};
-		size_t len = raw_message(raw, TSR_MSG_SURFACE_CREATE, TSR_HEADER_SIZE + 20, body, 5);
+		size_t len =
+		    raw_message(raw, TSR_MSG_SURFACE_CREATE, TSR_HEADER_SIZE + 20, body, 5);
 		send_bytes(h, raw, len, -1);
 	} else if (!strcmp(mode, "short-memfd") || !strcmp(mode, "unsealed-memfd")) {
 		bool sealed = !strcmp(mode, "short-memfd");
@@ -393,7 +394,8 @@ static int mode_flood(struct hostile *h)
 	else
 		read_until(h, DROP_WAIT_MS, NULL);
 	if (h->dropped)
-		printf("hostile: flood: dropped: %s\n", h->got_error ? h->error_text : "(no ERROR)");
+		printf("hostile: flood: dropped: %s\n",
+		       h->got_error ? h->error_text : "(no ERROR)");
 	else if (h->frames_done > 0)
 		printf("hostile: flood: compositor kept up (FRAME_DONE after the flood)\n");
 	else
@@ -453,9 +455,9 @@ static int connect_to(const char *path)
 int main(int argc, char **argv)
 {
 	static const struct option options[] = {
-		{"socket", required_argument, NULL, 's'},
-		{"mode", required_argument, NULL, 'm'},
-		{0},
+	    {"socket", required_argument, NULL, 's'},
+	    {"mode", required_argument, NULL, 'm'},
+	    {0},
 	};
 	const char *socket_path = NULL, *mode = NULL;
 	int opt;
@@ -468,11 +470,12 @@ int main(int argc, char **argv)
 			return 2;
 	}
 	if (!socket_path || !mode) {
-		fprintf(stderr,
-			"usage: hostile-agent --socket PATH --mode MODE\n"
-			"modes: bad-size short-memfd unsealed-memfd shrink-after-attach flood\n"
-			"       disconnect-mid-message disconnect-mid-body unknown-type bad-length\n"
-			"       before-hello bad-damage too-many-surfaces wrong-fd-count\n");
+		fprintf(
+		    stderr,
+		    "usage: hostile-agent --socket PATH --mode MODE\n"
+		    "modes: bad-size short-memfd unsealed-memfd shrink-after-attach flood\n"
+		    "       disconnect-mid-message disconnect-mid-body unknown-type bad-length\n"
+		    "       before-hello bad-damage too-many-surfaces wrong-fd-count\n");
 		return 2;
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);

@@ -79,7 +79,7 @@ static void put_u32(uint8_t *p, uint32_t v)
 		}                                                                                  \
 	} while (0)
 
-/* Encodes an example, lets tweak() damage the bytes, and expects rejection. */
+/* Encodes an example, overwrites the u32 at offset, and expects rejection. */
 static void reject_tweaked(enum tsr_msg_type type, size_t offset, uint32_t value, const char *why)
 {
 	struct tsr_msg *msg = calloc(1, sizeof(*msg));

@@ -595,9 +595,12 @@ static bool write_foreign_png(const char *path, int color_type, int bit_depth)
 	uint8_t gray16[] = {0x40, 0x00, 0xff, 0xff};
 	uint8_t indexed[] = {0x40}; /* 1-bit: pixel 0 -> 0, pixel 1 -> 1 */
 	uint8_t rgba[] = {0xff, 0, 0, 0x80, 0, 0, 0xff, 0xff};
-	png_write_row(png, color_type == PNG_COLOR_TYPE_GRAY	  ? gray16
-			   : color_type == PNG_COLOR_TYPE_PALETTE ? indexed
-								  : rgba);
+	const uint8_t *row = rgba;
+	if (color_type == PNG_COLOR_TYPE_GRAY)
+		row = gray16;
+	else if (color_type == PNG_COLOR_TYPE_PALETTE)
+		row = indexed;
+	png_write_row(png, row);
 	png_write_end(png, NULL);
 	png_destroy_write_struct(&png, &info);
 	return fclose(file) == 0;

@@ -36,9 +36,15 @@ static const struct tsr_guest_link_impl null_link_impl = {
 
 bool scene_fixture_init(struct scene_fixture *fixture, uint32_t width, uint32_t height)
 {
+	return scene_fixture_init_with(fixture, width, height, fixture_config);
+}
+
+bool scene_fixture_init_with(struct scene_fixture *fixture, uint32_t width, uint32_t height,
+			     const char *config_text)
+{
 	memset(fixture, 0, sizeof(*fixture));
 	char err[256];
-	if (!tsr_config_load_string(&fixture->config, fixture_config, "fixture", err, sizeof(err)))
+	if (!tsr_config_load_string(&fixture->config, config_text, "fixture", err, sizeof(err)))
 		return false;
 	fixture->config.output.width = width;
 	fixture->config.output.height = height;

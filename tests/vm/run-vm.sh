@@ -46,7 +46,7 @@ esac
 VM_TIMEOUT=${VM_TIMEOUT:-600}
 [[ $VM_TIMEOUT =~ ^[0-9]+$ ]] && [ "$VM_TIMEOUT" -ge 20 ] || vm_die "VM_TIMEOUT must be a number of seconds >= 20"
 # The script's own timeout leaves the VM time to report it and power off.
-SCRIPT_TIMEOUT=$((VM_TIMEOUT > 60 ? VM_TIMEOUT - 20 : VM_TIMEOUT * 2 / 3))
+SCRIPT_TIMEOUT=$((VM_TIMEOUT > 90 ? VM_TIMEOUT - 30 : VM_TIMEOUT / 2))
 
 "$VM_DIR/prepare-kit.sh" "$BUILD_DIR"
 KIT=$(cd "$BUILD_DIR/vm-kit/current" && pwd -P)
@@ -111,6 +111,8 @@ qemu_args=(
 	-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap
 	-virtfs "local,path=$RESULTS_DIR,mount_tag=results,security_model=none,multidevs=remap"
 )
+# qboot starts the kernel faster than SeaBIOS (about 0.5 s less per boot).
+[ -f /usr/share/qemu/qboot.rom ] && qemu_args+=(-bios qboot.rom)
 if [ "${VM_GPU:-0}" = 1 ]; then
 	qemu_args+=(-vga none -device bochs-display)
 else

@@ -1,0 +1,109 @@
+/* Composition cost on the pixman path, as ratios against a memcpy of the
+ * same output frame measured in the same run (absolute times are printed
+ * for context only: machines are noisy). Not a test: it asserts nothing. */
+#include <drm_fourcc.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/scene.h"
+#include "scene_fixture.h"
+#include "tessera/event_loop.h"
+#include "tessera/renderer.h"
+
+#define RUNS 25
+
+static const char four_domains[] = "[domain work]\ncolour = blue\n"
+				   "[domain personal]\ncolour = green\n"
+				   "[domain untrusted]\ncolour = red\n"
+				   "[domain media]\ncolour = purple\n";
+
+static uint32_t pattern(uint32_t x, uint32_t y)
+{
+	return (x * 7u) ^ (y * 13u);
+}
+
+static int compare_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+static uint64_t median(uint64_t *samples)
+{
+	qsort(samples, RUNS, sizeof(samples[0]), compare_u64);
+	return samples[RUNS / 2];
+}
+
+static uint64_t time_compose(struct scene_fixture *fixture, struct tsr_buffer *target,
+			     const pixman_region32_t *region)
+{
+	struct tsr_renderer *renderer = fixture->server->renderer;
+	uint64_t samples[RUNS];
+	for (int i = 0; i < RUNS; i++) {
+		uint64_t start = tsr_now_ns();
+		renderer->impl->begin(renderer, target, region);
+		tsr_scene_draw(fixture->server, fixture->server->outputs[0], region);
+		renderer->impl->end(renderer);
+		samples[i] = tsr_now_ns() - start;
+	}
+	return median(samples);
+}
+
+static void bench_size(uint32_t width, uint32_t height)
+{
+	struct scene_fixture fixture;
+	if (!scene_fixture_init_with(&fixture, width, height, four_domains)) {
+		fprintf(stderr, "bench: cannot set up a %ux%u scene\n", width, height);
+		exit(1);
+	}
+	tsr_server_set_layout(fixture.server, TSR_LAYOUT_MOSAIC);
+	for (int i = 0; i < 4; i++) {
+		const pixman_box32_t *content =
+			&fixture.server->outputs[0]->layout.domains[i].content;
+		scene_fixture_set_surface(&fixture, i, tsr_box_width(content),
+					  tsr_box_height(content), pattern);
+	}
+	scene_fixture_settle(&fixture);
+
+	struct tsr_buffer *target = tsr_buffer_create_memory(width, height, DRM_FORMAT_XRGB8888);
+	struct tsr_buffer *copy = tsr_buffer_create_memory(width, height, DRM_FORMAT_XRGB8888);
+	size_t frame_bytes = (size_t)target->stride * height;
+	uint64_t samples[RUNS];
+	for (int i = 0; i < RUNS; i++) {
+		uint64_t start = tsr_now_ns();
+		memcpy(copy->data, target->data, frame_bytes);
+		samples[i] = tsr_now_ns() - start;
+		((volatile uint8_t *)copy->data)[i] = 0;
+	}
+	uint64_t memcpy_ns = median(samples);
+
+	pixman_region32_t full, small;
+	pixman_region32_init_rect(&full, 0, 0, width, height);
+	const pixman_box32_t *content = &fixture.server->outputs[0]->layout.domains[0].content;
+	pixman_region32_init_rect(&small, content->x1 + 10, content->y1 + 10, 64, 64);
+	uint64_t full_ns = time_compose(&fixture, target, &full);
+	uint64_t small_ns = time_compose(&fixture, target, &small);
+
+	printf("%ux%u, 4 guests (mosaic), median of %d:\n", width, height, RUNS);
+	printf("  memcpy of the frame      %8.3f ms  (baseline, %.1f GB/s)\n", memcpy_ns / 1e6,
+	       (double)frame_bytes / (double)memcpy_ns);
+	printf("  full-damage composition  %8.3f ms  ratio to memcpy %.2f\n", full_ns / 1e6,
+	       (double)full_ns / (double)memcpy_ns);
+	printf("  64x64 damage             %8.3f ms  fraction of a full frame %.4f\n",
+	       small_ns / 1e6, (double)small_ns / (double)full_ns);
+	pixman_region32_fini(&full);
+	pixman_region32_fini(&small);
+	tsr_buffer_destroy(target);
+	tsr_buffer_destroy(copy);
+	scene_fixture_fini(&fixture);
+}
+
+int main(void)
+{
+	setenv("TESSERA_LOG", "warn", 1);
+	bench_size(1920, 1080);
+	bench_size(3840, 2160);
+	return 0;
+}

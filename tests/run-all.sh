@@ -1,0 +1,114 @@
+#!/bin/bash
+# README command 2 (and CI): install what is missing, then run every test:
+# unit, render and integration tests (plain and under ASan+UBSan), the
+# fuzz targets briefly, the demo, the VM stage (real KMS on vkms under QEMU)
+# and the benchmarks. Ends with "N passed, N failed" over all test cases.
+set -uo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+root=$(pwd)
+FUZZ_SECONDS=${FUZZ_SECONDS:-30}
+passed=0
+failed=0
+failures=()
+
+stage() { printf '\n=== %s ===\n' "$*"; }
+
+# Adds meson's per-test counts ("Ok: N", "Fail: N", ...) from its output.
+count_meson() {
+	local log=$1 name=$2 ok fail
+	ok=$(awk '/^Ok:/ {print $2}' "$log" | tail -1)
+	fail=$(awk '/^(Fail|Unexpected Pass|Timeout):/ {s += $2} END {print s + 0}' "$log")
+	passed=$((passed + ${ok:-0}))
+	failed=$((failed + fail))
+	[ "$fail" -eq 0 ] || failures+=("$name")
+}
+
+record() { # name status
+	if [ "$2" -eq 0 ]; then
+		passed=$((passed + 1))
+	else
+		failed=$((failed + 1))
+		failures+=("$1")
+	fi
+}
+
+stage "dependencies"
+bash tests/deps.sh all || { echo "run-all: cannot install dependencies" >&2; exit 1; }
+
+stage "build (gcc, -Werror)"
+[ -f build/build.ninja ] || meson setup build >/dev/null || exit 1
+meson compile -C build || { echo "run-all: build failed" >&2; exit 1; }
+
+stage "unit and integration tests"
+meson test -C build --print-errorlogs 2>&1 | tee build/run-all-tests.log
+count_meson build/run-all-tests.log "tests (gcc)"
+
+stage "unit and integration tests under AddressSanitizer + UBSan"
+[ -f build-asan/build.ninja ] ||
+	meson setup build-asan -Db_sanitize=address,undefined -Db_lundef=false >/dev/null || exit 1
+if meson compile -C build-asan; then
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+		UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+		meson test -C build-asan --print-errorlogs --timeout-multiplier 3 2>&1 |
+		tee build-asan/run-all-tests.log
+	count_meson build-asan/run-all-tests.log "tests (asan+ubsan)"
+else
+	record "asan build" 1
+fi
+
+stage "fuzz targets (libFuzzer, ${FUZZ_SECONDS}s each)"
+[ -f build-fuzz/build.ninja ] ||
+	CC=clang meson setup build-fuzz -Dfuzzing=true >/dev/null || exit 1
+if meson compile -C build-fuzz; then
+	for target in $(find build-fuzz -type f -executable -name 'fuzz_*' | sort); do
+		name=$(basename "$target")
+		# fuzz_AREA keeps its seeds in tests/AREA/corpus.
+		work=build-fuzz/corpus-$name
+		mkdir -p "$work"
+		seeds=tests/${name#fuzz_}/corpus
+		[ -d "$seeds" ] && cp -n "$seeds"/* "$work"/ 2>/dev/null
+		echo "fuzz: $name"
+		"$target" -max_total_time="$FUZZ_SECONDS" -print_final_stats=1 "$work" \
+			>"build-fuzz/$name.log" 2>&1
+		status=$?
+		grep -E 'stat::number_of_executed_units|stat::new_units_added' "build-fuzz/$name.log" || true
+		[ $status -eq 0 ] || tail -40 "build-fuzz/$name.log"
+		record "fuzz $name" $status
+	done
+else
+	record "fuzz build" 1
+fi
+
+stage "demo (README command 1)"
+rm -rf build/demo-ci && mkdir -p build/demo-ci
+(cd build/demo-ci && "$root/build/compositor/tessera" --demo screenshots) >build/demo-ci/demo.log 2>&1
+status=$?
+tail -8 build/demo-ci/demo.log
+shots=$(ls build/demo-ci/screenshots/*.png 2>/dev/null | wc -l)
+[ "$status" -eq 0 ] && [ "$shots" -eq 5 ] || status=1
+record "demo" $status
+
+stage "VM tests: real KMS (vkms) in QEMU"
+if [ -x tests/vm/run-kms-tests.sh ]; then
+	tests/vm/run-kms-tests.sh build 2>&1 | tee build/run-all-vm.log
+	vm_status=${PIPESTATUS[0]}
+	vm_passed=$(awk '/^[0-9]+ passed, [0-9]+ failed/ {print $1}' build/run-all-vm.log | tail -1)
+	vm_failed=$(awk '/^[0-9]+ passed, [0-9]+ failed/ {print $3}' build/run-all-vm.log | tail -1)
+	passed=$((passed + ${vm_passed:-0}))
+	failed=$((failed + ${vm_failed:-0}))
+	if [ "$vm_status" -ne 0 ] && [ "${vm_failed:-0}" -eq 0 ]; then
+		failed=$((failed + 1))
+	fi
+	[ "$vm_status" -eq 0 ] || failures+=("vm stage")
+else
+	echo "run-all: tests/vm/run-kms-tests.sh is missing" >&2
+	record "vm stage" 1
+fi
+
+stage "benchmarks (figures, not tests)"
+build/tests/bench/bench_compose 2>/dev/null || echo "bench_compose failed (not counted)"
+
+stage "summary"
+[ ${#failures[@]} -eq 0 ] || echo "failed stages: ${failures[*]}"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
