@@ -13,10 +13,12 @@
 #include "core/control.h"
 #include "core/demo.h"
 #include "core/domain.h"
+#include "core/input_policy.h"
 #include "core/server.h"
 #include "default_config.h"
 #include "tessera/config.h"
 #include "tessera/event_loop.h"
+#include "tessera/input.h"
 #include "tessera/log.h"
 #include "tessera/output.h"
 #include "transport/local_transport.h"
@@ -27,6 +29,9 @@ struct options {
 	const char *screenshot_dir;
 	const char *agent_path;
 	const char *backend;
+	const char *input_device;
+	int input; /* -1: default (on for kms, off for headless), 0 off, 1 on */
+	bool allow_ungrabbed;
 	bool demo;
 };
 
@@ -41,6 +46,11 @@ static void usage(FILE *out)
 		"  --runtime-dir DIR   where relative sockets live (default: a new /tmp/tessera-*)\n"
 		"  --backend NAME      headless or kms, overriding the configuration\n"
 		"  --agent PATH        the tessera-agent binary the demo starts\n"
+		"  --input, --no-input read keyboards and pointers through evdev (default: on\n"
+		"                      with kms, off with headless)\n"
+		"  --input-device NAME use only the evdev device with this name (tests)\n"
+		"  --allow-ungrabbed   go on when a device cannot be grabbed (EVIOCGRAB);\n"
+		"                      other dom0 processes could then read its keys\n"
 		"  --help\n"
 		"Control the running compositor with tessera-ctl (see README.md).\n");
 }
@@ -53,6 +63,10 @@ static bool parse_options(int argc, char **argv, struct options *options)
 		{"runtime-dir", required_argument, NULL, 'r'},
 		{"backend", required_argument, NULL, 'b'},
 		{"agent", required_argument, NULL, 'a'},
+		{"input", no_argument, NULL, 'i'},
+		{"no-input", no_argument, NULL, 'n'},
+		{"input-device", required_argument, NULL, 'D'},
+		{"allow-ungrabbed", no_argument, NULL, 'u'},
 		{"help", no_argument, NULL, 'h'},
 		{0},
 	};
@@ -74,6 +88,19 @@ static bool parse_options(int argc, char **argv, struct options *options)
 			break;
 		case 'a':
 			options->agent_path = optarg;
+			break;
+		case 'i':
+			options->input = 1;
+			break;
+		case 'n':
+			options->input = 0;
+			break;
+		case 'D':
+			options->input_device = optarg;
+			options->input = 1;
+			break;
+		case 'u':
+			options->allow_ungrabbed = true;
 			break;
 		case 'h':
 			usage(stdout);
@@ -152,7 +179,7 @@ static void print_summary(struct tsr_server *server)
 
 int main(int argc, char **argv)
 {
-	struct options options = {0};
+	struct options options = {.input = -1};
 	if (!parse_options(argc, argv, &options))
 		return 2;
 	struct tsr_config *config = calloc(1, sizeof(*config));
@@ -170,6 +197,8 @@ int main(int argc, char **argv)
 	struct tsr_control *control = NULL;
 	struct tsr_demo *demo = NULL;
 	struct tsr_event_source *sigint = NULL, *sigterm = NULL;
+	struct tsr_seat *seat = NULL;
+	struct tsr_input_devices *input_devices = NULL;
 
 	if (!runtime_dir) {
 		runtime_dir = mkdtemp(runtime_template);
@@ -203,6 +232,25 @@ int main(int argc, char **argv)
 		fprintf(stderr, "tessera: cannot start the %s backend (see the log above)\n",
 			config->output.backend == TSR_BACKEND_KMS ? "kms" : "headless");
 		goto out;
+	}
+	bool want_input = options.input == 1 ||
+			  (options.input == -1 && config->output.backend == TSR_BACKEND_KMS);
+	seat = tsr_input_policy_create_seat(server);
+	if (!seat) {
+		fprintf(stderr, "tessera: cannot create the seat\n");
+		goto out;
+	}
+	if (want_input) {
+		struct tsr_input_devices_options input_options = {
+			.require_grab = !options.allow_ungrabbed,
+			.only_name = options.input_device,
+		};
+		input_devices = tsr_input_devices_create(loop, seat, &input_options);
+		if (!input_devices) {
+			fprintf(stderr, "tessera: input devices failed (see the log above; "
+					"--allow-ungrabbed or --no-input to go on without)\n");
+			goto out;
+		}
 	}
 	transport = tsr_local_transport_create(loop, server, runtime_dir, err, sizeof(err));
 	if (!transport) {
@@ -248,10 +296,12 @@ int main(int argc, char **argv)
 	}
 out:
 	tsr_demo_destroy(demo);
+	tsr_input_devices_destroy(input_devices);
 	tsr_control_destroy(control);
 	tsr_local_transport_destroy(transport);
 	tsr_backend_destroy(backend);
 	tsr_server_destroy(server);
+	tsr_seat_destroy(seat);
 	tsr_event_source_remove(sigint);
 	tsr_event_source_remove(sigterm);
 	tsr_event_loop_destroy(loop);

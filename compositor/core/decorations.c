@@ -1,5 +1,6 @@
 /* Label masks are rendered once at start: labels come from the
  * configuration and never change while Tessera runs. */
+#include <drm_fourcc.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,7 +18,29 @@ struct tsr_decorations {
 	uint32_t label_widths[TSR_MAX_DOMAINS];
 	struct tsr_buffer *mosaic_text;
 	struct tsr_buffer *no_focus_text;
+	struct tsr_buffer *cursor;
 };
+
+#define CURSOR_SIZE 24
+
+/* A classic arrow: white inside a black outline, hot spot top-left. Drawn
+ * from a formula so there is no image file to trust or lose. */
+static struct tsr_buffer *create_cursor(void)
+{
+	struct tsr_buffer *cursor =
+		tsr_buffer_create_memory(CURSOR_SIZE, CURSOR_SIZE, DRM_FORMAT_ARGB8888);
+	if (!cursor)
+		return NULL;
+	for (int32_t y = 0; y < 18; y++) {
+		uint32_t *row = (uint32_t *)((uint8_t *)cursor->data + (size_t)y * cursor->stride);
+		int32_t width = y < 12 ? y + 1 : 12 - (y - 12) * 2;
+		for (int32_t x = 0; x < width && x < CURSOR_SIZE; x++) {
+			bool edge = x == 0 || x == width - 1 || y == 17 || (y >= 12 && y == 12);
+			row[x] = edge ? 0xff000000u : 0xffffffffu;
+		}
+	}
+	return cursor;
+}
 
 struct tsr_decorations *tsr_decorations_create(const struct tsr_config *config, char *err,
 					       size_t err_len)
@@ -40,6 +63,7 @@ struct tsr_decorations *tsr_decorations_create(const struct tsr_config *config, 
 				LABEL_MAX_WIDTH);
 	decorations->no_focus_text =
 		tsr_font_render(decorations->font, "No domain focused", LABEL_MAX_WIDTH);
+	decorations->cursor = create_cursor();
 	return decorations;
 error:
 	tsr_decorations_destroy(decorations);
@@ -54,6 +78,7 @@ void tsr_decorations_destroy(struct tsr_decorations *decorations)
 		tsr_buffer_destroy(decorations->labels[i]);
 	tsr_buffer_destroy(decorations->mosaic_text);
 	tsr_buffer_destroy(decorations->no_focus_text);
+	tsr_buffer_destroy(decorations->cursor);
 	tsr_font_destroy(decorations->font);
 	free(decorations);
 }
@@ -70,6 +95,11 @@ struct tsr_buffer *tsr_decorations_label(struct tsr_decorations *decorations, si
 		decorations->label_widths[index] = max_width;
 	}
 	return decorations->labels[index];
+}
+
+struct tsr_buffer *tsr_decorations_cursor(struct tsr_decorations *decorations)
+{
+	return decorations->cursor;
 }
 
 struct tsr_buffer *tsr_decorations_mosaic_text(struct tsr_decorations *decorations)

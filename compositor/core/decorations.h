@@ -24,6 +24,9 @@ struct tsr_buffer *tsr_decorations_label(struct tsr_decorations *decorations, si
 struct tsr_buffer *tsr_decorations_mosaic_text(struct tsr_decorations *decorations);
 struct tsr_buffer *tsr_decorations_no_focus_text(struct tsr_decorations *decorations);
 
+/* The pointer: an ARGB arrow with its hot spot at (0, 0). */
+struct tsr_buffer *tsr_decorations_cursor(struct tsr_decorations *decorations);
+
 /* Premultiplied ARGB of a 0xRRGGBB colour, optionally dimmed (unfocused). */
 uint32_t tsr_colour_argb(uint32_t rgb, bool dimmed);
 /* Black or white, whichever reads better on rgb. */

@@ -84,6 +84,7 @@ void tsr_domain_disconnect(struct tsr_domain *domain, const char *reason, bool v
 	tsr_guest_link_destroy(domain->link);
 	domain->link = NULL;
 	domain->hello_done = false;
+	tsr_server_guest_gone(domain->server, domain->index);
 	if (was_visible)
 		tsr_server_damage_domain(domain->server, domain->index, NULL);
 }
@@ -155,7 +156,10 @@ static bool handle_hello(struct tsr_domain *domain, const struct tsr_msg_hello *
 	reply.u.welcome.max_height = TSR_MAX_DIMENSION;
 	log_domain(TSR_LOG_INFO, domain, "guest connected, protocol %u.%u", TSR_PROTOCOL_MAJOR,
 		   minor);
-	return send_or_note(domain, &reply);
+	if (!send_or_note(domain, &reply))
+		return false;
+	tsr_server_guest_ready(domain->server, domain->index);
+	return true;
 }
 
 static bool handle_surface_create(struct tsr_domain *domain,

@@ -142,4 +142,7 @@ void tsr_scene_draw(struct tsr_server *server, struct tsr_output_state *state,
 		draw_frame(server, placement, i);
 	}
 	draw_banner(server, layout);
+	struct tsr_buffer *cursor = tsr_decorations_cursor(server->decorations);
+	if (server->cursor_visible && cursor && !state->hardware_cursor)
+		renderer->impl->blit(renderer, cursor, server->cursor_x, server->cursor_y, region);
 }

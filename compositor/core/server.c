@@ -11,6 +11,7 @@
 #include "core/server.h"
 #include "tessera/event_loop.h"
 #include "tessera/image.h"
+#include "tessera/input.h"
 #include "tessera/log.h"
 #include "tessera/renderer.h"
 
@@ -270,6 +271,14 @@ void tsr_server_add_output(void *data, struct tsr_output *output)
 	output->listener.removed = handle_output_removed;
 	output->listener.data = state;
 	server->outputs[server->output_count++] = state;
+	struct tsr_buffer *cursor = tsr_decorations_cursor(server->decorations);
+	if (output->impl->set_cursor && cursor &&
+	    output->impl->set_cursor(output, cursor, 0, 0)) {
+		state->hardware_cursor = true;
+		output->impl->move_cursor(output, server->cursor_x, server->cursor_y);
+	}
+	if (server->seat && server->output_count == 1)
+		tsr_seat_set_output_size(server->seat, output->width, output->height);
 	tsr_log(TSR_LOG_INFO, "output %s: %ux%u @ %u.%03u Hz", output->name, output->width,
 		output->height, output->refresh_mhz / 1000, output->refresh_mhz % 1000);
 	relayout(server);
@@ -364,6 +373,8 @@ bool tsr_server_focus(struct tsr_server *server, int domain_index)
 	if (server->focused == domain_index)
 		return true;
 	server->focused = domain_index;
+	if (server->seat)
+		tsr_seat_set_focus(server->seat, domain_index);
 	tsr_log_domain(TSR_LOG_INFO, server->config->domains[domain_index].name,
 		       server->domains[domain_index]->domid, "focused");
 	relayout(server);
@@ -375,6 +386,8 @@ void tsr_server_set_layout(struct tsr_server *server, enum tsr_layout_mode mode)
 	if (server->mode == mode)
 		return;
 	server->mode = mode;
+	if (server->seat)
+		tsr_seat_set_mosaic(server->seat, mode == TSR_LAYOUT_MOSAIC);
 	tsr_log(TSR_LOG_INFO, "layout: %s", mode == TSR_LAYOUT_MOSAIC ? "mosaic" : "focus");
 	relayout(server);
 }
@@ -404,4 +417,58 @@ struct tsr_server_stats tsr_server_get_stats(const struct tsr_server *server)
 		stats.pixels_drawn += server->outputs[i]->pixels_drawn;
 	}
 	return stats;
+}
+
+void tsr_server_attach_seat(struct tsr_server *server, struct tsr_seat *seat)
+{
+	server->seat = seat;
+	if (server->output_count > 0)
+		tsr_seat_set_output_size(seat, server->outputs[0]->output->width,
+					 server->outputs[0]->output->height);
+	tsr_seat_set_mosaic(seat, server->mode == TSR_LAYOUT_MOSAIC);
+	tsr_seat_set_focus(seat, server->focused);
+}
+
+void tsr_server_guest_ready(struct tsr_server *server, int index)
+{
+	if (!server->seat || index != server->focused)
+		return;
+	tsr_seat_domain_removed(server->seat, index);
+	tsr_seat_set_focus(server->seat, index);
+}
+
+void tsr_server_guest_gone(struct tsr_server *server, int index)
+{
+	if (!server->seat)
+		return;
+	tsr_seat_domain_removed(server->seat, index);
+	if (index == server->focused)
+		tsr_seat_set_focus(server->seat, index);
+}
+
+static void damage_cursor(struct tsr_server *server)
+{
+	struct tsr_buffer *cursor = tsr_decorations_cursor(server->decorations);
+	if (!cursor || !server->cursor_visible)
+		return;
+	pixman_box32_t box = {server->cursor_x, server->cursor_y,
+			      server->cursor_x + (int32_t)cursor->width,
+			      server->cursor_y + (int32_t)cursor->height};
+	for (size_t i = 0; i < server->output_count; i++)
+		if (!server->outputs[i]->hardware_cursor)
+			tsr_server_damage_box(server, server->outputs[i], &box);
+}
+
+void tsr_server_cursor_moved(struct tsr_server *server, int32_t x, int32_t y)
+{
+	damage_cursor(server);
+	server->cursor_x = x;
+	server->cursor_y = y;
+	server->cursor_visible = true;
+	damage_cursor(server);
+	for (size_t i = 0; i < server->output_count; i++) {
+		struct tsr_output *output = server->outputs[i]->output;
+		if (server->outputs[i]->hardware_cursor)
+			output->impl->move_cursor(output, x, y);
+	}
 }

@@ -21,6 +21,7 @@ struct tsr_renderer;
 struct tsr_font;
 struct tsr_domain;
 struct tsr_decorations;
+struct tsr_seat;
 
 struct tsr_output_state {
 	struct tsr_server *server;
@@ -32,6 +33,7 @@ struct tsr_output_state {
 	bool frame_pending; /* a presented frame has not reached the screen */
 	struct tsr_event_source *repaint_idle;
 	struct tsr_event_source *tick_timer; /* frame pacing when nothing is drawn */
+	bool hardware_cursor; /* the output's cursor plane shows the pointer */
 	uint64_t frames_presented;
 	uint64_t pixels_drawn; /* sum of rendered region areas, for tests */
 };
@@ -39,6 +41,12 @@ struct tsr_output_state {
 struct tsr_server_stats {
 	uint64_t frames;
 	uint64_t pixels_drawn;
+};
+
+/* Actions the server cannot do itself; set by main when configured. */
+struct tsr_server_hooks {
+	void (*gpu_handoff)(void *data);
+	void *data;
 };
 
 struct tsr_server {
@@ -53,6 +61,10 @@ struct tsr_server {
 	size_t domain_count;
 	enum tsr_layout_mode mode;
 	int focused; /* domain index or -1 */
+	struct tsr_seat *seat; /* NULL without input */
+	bool cursor_visible;   /* after the first pointer motion */
+	int32_t cursor_x, cursor_y;
+	struct tsr_server_hooks hooks;
 	bool running;
 	int exit_code;
 };
@@ -91,5 +103,13 @@ bool tsr_server_screenshot(struct tsr_server *server, const char *path, char *er
 			   size_t err_len);
 
 struct tsr_server_stats tsr_server_get_stats(const struct tsr_server *server);
+
+/* Input: the seat follows focus and layout changes from now on. */
+void tsr_server_attach_seat(struct tsr_server *server, struct tsr_seat *seat);
+/* A guest of domain index finished HELLO / went away: the seat re-announces
+ * focus to a new guest and forgets what it gave an old one. */
+void tsr_server_guest_ready(struct tsr_server *server, int index);
+void tsr_server_guest_gone(struct tsr_server *server, int index);
+void tsr_server_cursor_moved(struct tsr_server *server, int32_t x, int32_t y);
 
 #endif

@@ -289,6 +289,8 @@ static void pointer_moved(struct tsr_seat *seat, int64_t x, int64_t y, uint64_t 
 {
 	seat->cursor_x = clamp_coordinate(x, seat->output_width);
 	seat->cursor_y = clamp_coordinate(y, seat->output_height);
+	if (seat->listener.cursor_moved)
+		seat->listener.cursor_moved(seat->data, seat->cursor_x, seat->cursor_y);
 	int32_t local_x, local_y;
 	int domain = pointer_target(seat, &local_x, &local_y);
 	if (domain >= 0) {

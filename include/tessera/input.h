@@ -51,12 +51,8 @@
 #include <stdint.h>
 
 #include "tessera/config.h"
+#include "tessera/protocol.h" /* enum tsr_key_state */
 
-enum tsr_key_state {
-	TSR_KEY_RELEASED = 0,
-	TSR_KEY_PRESSED = 1,
-	TSR_KEY_REPEAT = 2,
-};
 
 enum tsr_button_state {
 	TSR_BUTTON_RELEASED = 0,
@@ -92,6 +88,9 @@ struct tsr_seat_listener {
 			       uint64_t time_ns);
 	void (*deliver_axis)(void *data, int domain, enum tsr_pointer_axis axis, int32_t steps,
 			     uint64_t time_ns);
+	/* Optional: the cursor moved (output coordinates), whoever gets the
+	 * motion; the compositor redraws its cursor there. */
+	void (*cursor_moved)(void *data, int32_t x, int32_t y);
 };
 
 struct tsr_seat;

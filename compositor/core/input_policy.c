@@ -1,0 +1,157 @@
+#include <stdlib.h>
+
+#include "core/domain.h"
+#include "core/input_policy.h"
+#include "core/server.h"
+#include "tessera/input.h"
+#include "tessera/log.h"
+
+static void handle_action(void *data, enum tsr_action action, int argument)
+{
+	struct tsr_server *server = data;
+	int count = (int)server->domain_count;
+	switch (action) {
+	case TSR_ACTION_FOCUS_DOMAIN:
+		/* "Switch to domain N": focus it and show it. */
+		if (tsr_server_focus(server, argument - 1))
+			tsr_server_set_layout(server, TSR_LAYOUT_FOCUS);
+		break;
+	case TSR_ACTION_FOCUS_NEXT:
+	case TSR_ACTION_FOCUS_PREV:
+		if (count > 0) {
+			int step = action == TSR_ACTION_FOCUS_NEXT ? 1 : count - 1;
+			int from = server->focused < 0 ? 0 : server->focused;
+			tsr_server_focus(server, (from + step) % count);
+		}
+		break;
+	case TSR_ACTION_TOGGLE_MOSAIC:
+		tsr_server_set_layout(server, server->mode == TSR_LAYOUT_MOSAIC ? TSR_LAYOUT_FOCUS
+										: TSR_LAYOUT_MOSAIC);
+		break;
+	case TSR_ACTION_GPU_HANDOFF:
+		if (server->hooks.gpu_handoff)
+			server->hooks.gpu_handoff(server->hooks.data);
+		else
+			tsr_log(TSR_LOG_WARN, "hotkey: GPU handoff is not configured");
+		break;
+	case TSR_ACTION_LOCK:
+		tsr_log(TSR_LOG_WARN, "hotkey: the lock screen is not implemented yet");
+		break;
+	case TSR_ACTION_NONE:
+		break;
+	}
+}
+
+static void handle_focus_clicked(void *data, int domain)
+{
+	tsr_server_focus(data, domain);
+}
+
+static int handle_pick_domain(void *data, int32_t x, int32_t y, int32_t *local_x,
+			      int32_t *local_y)
+{
+	struct tsr_server *server = data;
+	if (server->output_count == 0)
+		return -1;
+	const struct tsr_layout *layout = &server->outputs[0]->layout;
+	int domain = tsr_layout_domain_at(layout, x, y);
+	if (domain < 0)
+		return -1;
+	*local_x = x - layout->domains[domain].content.x1;
+	*local_y = y - layout->domains[domain].content.y1;
+	return domain;
+}
+
+static struct tsr_domain *domain_at(struct tsr_server *server, int index)
+{
+	return index >= 0 && (size_t)index < server->domain_count ? server->domains[index] : NULL;
+}
+
+static void send_input(struct tsr_server *server, int index, const struct tsr_msg *msg)
+{
+	struct tsr_domain *domain = domain_at(server, index);
+	if (domain)
+		tsr_domain_send_input(domain, msg);
+}
+
+static void handle_key(void *data, int domain, uint32_t code, enum tsr_key_state state,
+		       uint64_t time_ns)
+{
+	struct tsr_msg msg = {.type = TSR_MSG_KEY};
+	msg.u.key = (struct tsr_msg_key){.code = code, .state = state, .time_ns = time_ns};
+	send_input(data, domain, &msg);
+}
+
+static void handle_focus_in(void *data, int domain, const uint32_t *held, size_t count)
+{
+	struct tsr_msg msg = {.type = TSR_MSG_FOCUS_IN};
+	for (size_t i = 0; i < count && i < TSR_MAX_HELD_KEYS; i++)
+		msg.u.focus_in.held_keys[msg.u.focus_in.count++] = held[i];
+	send_input(data, domain, &msg);
+}
+
+static void handle_focus_out(void *data, int domain)
+{
+	struct tsr_msg msg = {.type = TSR_MSG_FOCUS_OUT};
+	send_input(data, domain, &msg);
+}
+
+static void handle_motion(void *data, int domain, int32_t local_x, int32_t local_y,
+			  uint64_t time_ns)
+{
+	struct tsr_domain *target = domain_at(data, domain);
+	struct tsr_surface *surface = target ? tsr_domain_main_surface(target) : NULL;
+	if (!surface)
+		return;
+	struct tsr_msg msg = {.type = TSR_MSG_POINTER_MOTION};
+	msg.u.pointer_motion = (struct tsr_msg_pointer_motion){
+		.surface_id = surface->id, .x = local_x, .y = local_y, .time_ns = time_ns};
+	tsr_domain_send_input(target, &msg);
+}
+
+static void handle_button(void *data, int domain, uint32_t button, enum tsr_button_state state,
+			  uint64_t time_ns)
+{
+	struct tsr_msg msg = {.type = TSR_MSG_POINTER_BUTTON};
+	msg.u.pointer_button = (struct tsr_msg_pointer_button){
+		.code = button, .state = state, .time_ns = time_ns};
+	send_input(data, domain, &msg);
+}
+
+static void handle_axis(void *data, int domain, enum tsr_pointer_axis axis, int32_t steps,
+			uint64_t time_ns)
+{
+	struct tsr_msg msg = {.type = TSR_MSG_POINTER_AXIS};
+	msg.u.pointer_axis = (struct tsr_msg_pointer_axis){
+		.axis = axis == TSR_AXIS_HORIZONTAL ? 1 : 0, .value = steps, .time_ns = time_ns};
+	send_input(data, domain, &msg);
+}
+
+static void handle_cursor_moved(void *data, int32_t x, int32_t y)
+{
+	tsr_server_cursor_moved(data, x, y);
+}
+
+static const struct tsr_seat_listener seat_listener = {
+	.cursor_moved = handle_cursor_moved,
+	.action = handle_action,
+	.focus_clicked = handle_focus_clicked,
+	.pick_domain = handle_pick_domain,
+	.deliver_key = handle_key,
+	.deliver_focus_in = handle_focus_in,
+	.deliver_focus_out = handle_focus_out,
+	.deliver_motion = handle_motion,
+	.deliver_button = handle_button,
+	.deliver_axis = handle_axis,
+};
+
+struct tsr_seat *tsr_input_policy_create_seat(struct tsr_server *server)
+{
+	const struct tsr_config *config = server->config;
+	struct tsr_seat *seat =
+		tsr_seat_create(config->hotkeys, config->hotkey_count, &seat_listener, server);
+	if (!seat)
+		return NULL;
+	tsr_server_attach_seat(server, seat);
+	return seat;
+}
