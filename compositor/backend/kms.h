@@ -178,9 +178,9 @@ struct kms_output {
 	bool writeback_attached;
 };
 
-struct kms_output *kms_output_create(struct kms_backend *backend, drmModeRes *resources,
-				     drmModeConnector *connector, uint32_t crtc_id,
-				     uint32_t crtc_index, uint32_t primary_id, uint32_t cursor_id);
+struct kms_output *kms_output_create(struct kms_backend *backend, drmModeConnector *connector,
+				     uint32_t crtc_id, uint32_t crtc_index, uint32_t primary_id,
+				     uint32_t cursor_id);
 /* Page-flip event for this output's CRTC. */
 void kms_output_handle_flip(struct kms_output *output, uint64_t time_ns);
 /* Commits the queued buffer and/or cursor change when no commit is in flight. */

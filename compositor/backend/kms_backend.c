@@ -186,7 +186,7 @@ static void add_output(struct kms_backend *backend, drmModeRes *resources,
 	uint32_t cursor = find_plane(fd, &with_primary, (uint32_t)crtc_index,
 				     DRM_PLANE_TYPE_CURSOR, DRM_FORMAT_ARGB8888);
 	struct kms_output *output =
-		kms_output_create(backend, resources, connector, resources->crtcs[crtc_index],
+		kms_output_create(backend, connector, resources->crtcs[crtc_index],
 				  (uint32_t)crtc_index, primary, cursor);
 	if (!output)
 		return;

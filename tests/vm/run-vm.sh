@@ -15,7 +15,8 @@
 # default kvm when a probe shows KVM works, else tcg), VM_CPU
 # (default host under KVM, max under TCG), VM_GPU=1 (adds a bochs-display
 # PCI device and loads bochs-drm after vkms), VM_MEMORY (MiB, default 1024),
-# VM_QEMU_ARGS (extra QEMU arguments, split on spaces).
+# VM_QEMU_ARGS (extra QEMU arguments, split on spaces), VM_XEN=1 (boot Xen
+# with this kernel as its PV dom0; use run-xen.sh, which sets it).
 set -euo pipefail
 
 VM_LOG_NAME=run-vm
@@ -78,6 +79,14 @@ probe_kvm()
 	cat "$cache"
 }
 
+VM_XEN=${VM_XEN:-0}
+if [ "$VM_XEN" = 1 ]; then
+	# Xen under KVM is untested; TCG is what vm-testing.md verified.
+	VM_ACCEL=${VM_ACCEL:-tcg}
+	# -cpu max crashes the PV dom0 kernel early; qemu64,+svm works.
+	VM_CPU=${VM_CPU:-qemu64,+svm}
+	[ -f "$KIT/xen/xen.elf" ] || vm_die "no Xen in the kit; run tests/vm/prepare-xen-kit.sh $BUILD_DIR (run-xen.sh does)"
+fi
 VM_ACCEL=${VM_ACCEL:-$(probe_kvm)}
 case $VM_ACCEL in
 kvm) VM_CPU=${VM_CPU:-host} ;;
@@ -91,6 +100,7 @@ rm -rf "$JOB" "$RESULTS_DIR/exit-status" "$RESULTS_DIR/console.log"
 mkdir -p "$JOB"
 module_groups=
 [ "${VM_GPU:-0}" = 1 ] && module_groups="gpu"
+[ "$VM_XEN" = 1 ] && module_groups="$module_groups xen-dom0"
 {
 	echo "VM_RESULTS_DIR=$(vm_shell_quote "$RESULTS_DIR")"
 	echo "VM_SCRIPT_TIMEOUT=$SCRIPT_TIMEOUT"
@@ -104,15 +114,24 @@ module_groups=
 } >"$JOB/cmd"
 
 qemu_args=(
-	-machine "q35,accel=$VM_ACCEL" -cpu "$VM_CPU" -m "${VM_MEMORY:-1024}" -smp 2
+	-machine "q35,accel=$VM_ACCEL" -cpu "$VM_CPU" -smp 2
 	-nographic -no-reboot -nic none
-	-kernel "$KIT/vmlinuz" -initrd "$KIT/initrd.gz"
-	-append "console=ttyS0 quiet panic=-1"
 	-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap
 	-virtfs "local,path=$RESULTS_DIR,mount_tag=results,security_model=none,multidevs=remap"
 )
-# qboot starts the kernel faster than SeaBIOS (about 0.5 s less per boot).
-[ -f /usr/share/qemu/qboot.rom ] && qemu_args+=(-bios qboot.rom)
+if [ "$VM_XEN" = 1 ]; then
+	# Xen is the multiboot kernel; the dom0 kernel (with its command line)
+	# and the initramfs are its modules. Xen's console is the serial port,
+	# dom0's goes through Xen (hvc0).
+	qemu_args+=(-m "${VM_MEMORY:-2048}" -kernel "$KIT/xen/xen.elf"
+		-append "console=com1 com1=115200 dom0_mem=1024M loglvl=warning"
+		-initrd "$KIT/vmlinuz console=hvc0 quiet panic=-1,$KIT/initrd.gz")
+else
+	qemu_args+=(-m "${VM_MEMORY:-1024}" -kernel "$KIT/vmlinuz" -initrd "$KIT/initrd.gz"
+		-append "console=ttyS0 quiet panic=-1")
+	# qboot starts the kernel faster than SeaBIOS (about 0.5 s less per boot).
+	[ -f /usr/share/qemu/qboot.rom ] && qemu_args+=(-bios qboot.rom)
+fi
 if [ "${VM_GPU:-0}" = 1 ]; then
 	qemu_args+=(-vga none -device bochs-display)
 else
