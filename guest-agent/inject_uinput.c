@@ -1,7 +1,5 @@
 #include "inject_uinput.h"
 
-#include <errno.h>
-#include <inttypes.h>
 #include <libevdev/libevdev-uinput.h>
 #include <libevdev/libevdev.h>
 #include <linux/input.h>
@@ -45,8 +43,8 @@ static struct libevdev *keyboard_template(const char *name)
 	for (uint32_t code = 0; code <= KEY_MAX; code++)
 		if (is_keyboard_key(code))
 			libevdev_enable_event_code(evdev, EV_KEY, code, NULL);
-	/* The kernel's soft repeat would invent keys the user did not hold
-	 * that long; the compositor sends repeats itself. */
+	/* No EV_REP: the kernel's soft repeat would invent repeats the user
+	 * did not make; the compositor sends the real ones. */
 	libevdev_enable_event_type(evdev, EV_SYN);
 	return evdev;
 }

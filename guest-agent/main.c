@@ -22,6 +22,7 @@ static void usage(FILE *out)
 		     "  --colour RRGGBB    demo background (default 808080)\n"
 		     "  --frames N         exit 0 after N presented frames (default: run forever)\n"
 		     "  --log-input        print each input event on stdout\n"
+		     "  --inject uinput    replay input as a uinput keyboard and pointer\n"
 		     "  --name NAME        name used in our log lines\n"
 		     "  --help\n");
 }
@@ -76,6 +77,7 @@ static int parse_options(int argc, char **argv, struct agent_options *options)
 		OPT_COLOUR,
 		OPT_FRAMES,
 		OPT_LOG_INPUT,
+		OPT_INJECT,
 		OPT_NAME,
 		OPT_HELP
 	};
@@ -88,6 +90,7 @@ static int parse_options(int argc, char **argv, struct agent_options *options)
 	    {"color", required_argument, NULL, OPT_COLOUR},
 	    {"frames", required_argument, NULL, OPT_FRAMES},
 	    {"log-input", no_argument, NULL, OPT_LOG_INPUT},
+	    {"inject", required_argument, NULL, OPT_INJECT},
 	    {"name", required_argument, NULL, OPT_NAME},
 	    {"help", no_argument, NULL, OPT_HELP},
 	    {0},
@@ -126,6 +129,14 @@ static int parse_options(int argc, char **argv, struct agent_options *options)
 			break;
 		case OPT_LOG_INPUT:
 			options->log_input = true;
+			break;
+		case OPT_INJECT:
+			if (strcmp(optarg, "uinput") != 0) {
+				fprintf(stderr, "tessera-agent: unknown --inject '%s' (want uinput)\n",
+					optarg);
+				return 2 + 1;
+			}
+			options->inject = optarg;
 			break;
 		case OPT_NAME:
 			options->name = optarg;

@@ -14,6 +14,7 @@
 
 #include "agent_log.h"
 #include "buffer_pool.h"
+#include "inject_uinput.h"
 #include "input_log.h"
 #include "source.h"
 #include "transport.h"
@@ -34,6 +35,7 @@ struct agent_session {
 	struct agent_transport *transport;
 	struct agent_source *source;
 	struct agent_buffer_pool *pool; /* NULL until the surface exists */
+	struct agent_inject *inject;	/* --inject uinput, else NULL */
 	struct tsr_msg *msg;		/* receive scratch: too large for the stack */
 	bool welcomed;
 	uint32_t max_width, max_height;
@@ -283,6 +285,10 @@ static enum session_status handle_message(struct agent_session *session, const s
 	}
 	if (session->options->log_input)
 		input_log_write(stdout, msg);
+	if (session->inject && session->pool &&
+	    !agent_inject_message(session->inject, msg, session->pool->width,
+				  session->pool->height))
+		return SESSION_FAILED;
 
 	struct agent_source *source = session->source;
 	switch (msg->type) {
@@ -392,6 +398,11 @@ int agent_session_run(const struct agent_options *options, int signal_fd)
 	session.source = agent_source_demo_create(options->width, options->height, options->colour);
 	if (!session.msg || !session.source)
 		goto out;
+	if (options->inject) {
+		session.inject = agent_inject_uinput_create(options->name);
+		if (!session.inject)
+			goto out;
+	}
 	session.transport = agent_transport_local.connect(options->socket_path);
 	if (!session.transport)
 		goto out;
@@ -408,6 +419,7 @@ int agent_session_run(const struct agent_options *options, int signal_fd)
 	status = run_loop(&session, signal_fd);
 
 out:
+	agent_inject_destroy(session.inject);
 	agent_buffer_pool_destroy(session.pool);
 	agent_transport_destroy(session.transport);
 	agent_source_destroy(session.source);

@@ -14,6 +14,7 @@ struct agent_options {
 	uint32_t colour;	 /* 0xRRGGBB, the demo's background */
 	uint64_t frames;	 /* exit after this many presented frames; 0: never */
 	bool log_input;
+	const char *inject; /* NULL, or "uinput": replay input in the guest */
 	const char *name; /* for our own log lines only */
 };
 

@@ -201,10 +201,17 @@ static void repaint(void *data)
 	push_history(state);
 	state->frame_pending = true;
 	state->frames_presented++;
+	if (state->damage_since_ns) {
+		state->latency_sum_ns += tsr_now_ns() - state->damage_since_ns;
+		state->latency_count++;
+		state->damage_since_ns = 0;
+	}
 }
 
 static void schedule_repaint(struct tsr_output_state *state)
 {
+	if (!state->damage_since_ns && pixman_region32_not_empty(&state->damage))
+		state->damage_since_ns = tsr_now_ns();
 	if (state->repaint_idle || state->frame_pending)
 		return;
 	state->repaint_idle = tsr_event_loop_add_idle(state->server->loop, repaint, state);
@@ -246,6 +253,18 @@ static void handle_output_removed(void *data, struct tsr_output *output)
 	relayout(server);
 }
 
+/* The cursor goes on the output's cursor plane when it has one; until the
+ * pointer first moves there is no cursor at all. */
+static void try_hardware_cursor(struct tsr_server *server, struct tsr_output_state *state)
+{
+	struct tsr_output *output = state->output;
+	struct tsr_buffer *cursor = tsr_decorations_cursor(server->decorations);
+	if (state->hardware_cursor || !output->impl->set_cursor || !cursor)
+		return;
+	if (output->impl->set_cursor(output, cursor, 0, 0))
+		state->hardware_cursor = true;
+}
+
 void tsr_server_add_output(void *data, struct tsr_output *output)
 {
 	struct tsr_server *server = data;
@@ -271,12 +290,8 @@ void tsr_server_add_output(void *data, struct tsr_output *output)
 	output->listener.removed = handle_output_removed;
 	output->listener.data = state;
 	server->outputs[server->output_count++] = state;
-	struct tsr_buffer *cursor = tsr_decorations_cursor(server->decorations);
-	if (output->impl->set_cursor && cursor &&
-	    output->impl->set_cursor(output, cursor, 0, 0)) {
-		state->hardware_cursor = true;
-		output->impl->move_cursor(output, server->cursor_x, server->cursor_y);
-	}
+	if (server->cursor_visible)
+		try_hardware_cursor(server, state);
 	if (server->seat && server->output_count == 1)
 		tsr_seat_set_output_size(server->seat, output->width, output->height);
 	tsr_log(TSR_LOG_INFO, "output %s: %ux%u @ %u.%03u Hz", output->name, output->width,
@@ -415,6 +430,8 @@ struct tsr_server_stats tsr_server_get_stats(const struct tsr_server *server)
 	for (size_t i = 0; i < server->output_count; i++) {
 		stats.frames += server->outputs[i]->frames_presented;
 		stats.pixels_drawn += server->outputs[i]->pixels_drawn;
+		stats.latency_sum_ns += server->outputs[i]->latency_sum_ns;
+		stats.latency_count += server->outputs[i]->latency_count;
 	}
 	return stats;
 }
@@ -465,6 +482,8 @@ void tsr_server_cursor_moved(struct tsr_server *server, int32_t x, int32_t y)
 	server->cursor_x = x;
 	server->cursor_y = y;
 	server->cursor_visible = true;
+	for (size_t i = 0; i < server->output_count; i++)
+		try_hardware_cursor(server, server->outputs[i]);
 	damage_cursor(server);
 	for (size_t i = 0; i < server->output_count; i++) {
 		struct tsr_output *output = server->outputs[i]->output;

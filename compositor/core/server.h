@@ -36,11 +36,17 @@ struct tsr_output_state {
 	bool hardware_cursor; /* the output's cursor plane shows the pointer */
 	uint64_t frames_presented;
 	uint64_t pixels_drawn; /* sum of rendered region areas, for tests */
+	/* Damage-to-present latency: from the moment damage arrives on an
+	 * idle output to the backend accepting the frame (the atomic commit). */
+	uint64_t damage_since_ns;
+	uint64_t latency_sum_ns;
+	uint64_t latency_count;
 };
 
 struct tsr_server_stats {
 	uint64_t frames;
 	uint64_t pixels_drawn;
+	uint64_t latency_sum_ns, latency_count;
 };
 
 /* Actions the server cannot do itself; set by main when configured. */

@@ -245,7 +245,12 @@ static void monitor_readable(int fd, uint32_t mask, void *data)
 
 static bool start_monitor(struct tsr_input_devices *devices)
 {
-	devices->monitor = udev_monitor_new_from_netlink(devices->udev, "udev");
+	/* udevd's events come after its rules ran (permissions, tags), so they
+	 * are preferred; without udevd (minimal dom0, initramfs, the test VM)
+	 * nobody sends them, and the kernel's own uevents are the only ones.
+	 * Its devtmpfs node exists before the kernel announces the device. */
+	const char *source = access("/run/udev/control", F_OK) == 0 ? "udev" : "kernel";
+	devices->monitor = udev_monitor_new_from_netlink(devices->udev, source);
 	if (devices->monitor == NULL ||
 	    udev_monitor_filter_add_match_subsystem_devtype(devices->monitor, "input", NULL) < 0 ||
 	    udev_monitor_enable_receiving(devices->monitor) < 0) {
@@ -254,6 +259,9 @@ static bool start_monitor(struct tsr_input_devices *devices)
 	devices->monitor_source =
 	    tsr_event_loop_add_fd(devices->loop, udev_monitor_get_fd(devices->monitor),
 				  TSR_EVENT_READABLE, monitor_readable, devices);
+	if (devices->monitor_source != NULL) {
+		tsr_log(TSR_LOG_DEBUG, "input: hot-plug through %s events", source);
+	}
 	return devices->monitor_source != NULL;
 }
 

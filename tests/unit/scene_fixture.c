@@ -46,8 +46,10 @@ bool scene_fixture_init_with(struct scene_fixture *fixture, uint32_t width, uint
 	char err[256];
 	if (!tsr_config_load_string(&fixture->config, config_text, "fixture", err, sizeof(err)))
 		return false;
-	fixture->config.output.width = width;
-	fixture->config.output.height = height;
+	if (width && height) {
+		fixture->config.output.width = width;
+		fixture->config.output.height = height;
+	}
 	fixture->loop = tsr_event_loop_create();
 	fixture->server = tsr_server_create(fixture->loop, &fixture->config, err, sizeof(err));
 	if (!fixture->server)
@@ -55,8 +57,12 @@ bool scene_fixture_init_with(struct scene_fixture *fixture, uint32_t width, uint
 	struct tsr_backend_listener listener = {.output_added = tsr_server_add_output,
 						.data = fixture->server};
 	fixture->backend =
-		tsr_backend_headless_create(fixture->loop, &fixture->config.output, &listener);
-	if (!fixture->backend || !fixture->backend->impl->start(fixture->backend))
+		fixture->config.output.backend == TSR_BACKEND_KMS
+			? tsr_backend_kms_create(fixture->loop, &fixture->config.output, &listener)
+			: tsr_backend_headless_create(fixture->loop, &fixture->config.output,
+						      &listener);
+	if (!fixture->backend || !fixture->backend->impl->start(fixture->backend) ||
+	    fixture->server->output_count == 0)
 		return false;
 	fixture->output = fixture->server->outputs[0]->output;
 	return scene_fixture_settle(fixture);

@@ -21,7 +21,8 @@ struct scene_fixture {
 /* Three domains (work blue, personal green, untrusted red), output
  * width x height, border 4, banner 28. */
 bool scene_fixture_init(struct scene_fixture *fixture, uint32_t width, uint32_t height);
-/* The same with a configuration of the caller's. */
+/* The same with a configuration of the caller's; width and height 0 keep
+ * the configuration's (a kms backend then uses the preferred mode). */
 bool scene_fixture_init_with(struct scene_fixture *fixture, uint32_t width, uint32_t height,
 			     const char *config_text);
 void scene_fixture_fini(struct scene_fixture *fixture);

@@ -1,4 +1,5 @@
 #!/bin/busybox sh
+# shellcheck shell=dash
 # /init of the VM kit's initramfs (copied there by prepare-kit.sh).
 #
 # Loads the kit's modules (vkms, the 9p/virtio stack, ...), mounts the host's
@@ -83,7 +84,7 @@ ip link set lo up 2>/dev/null
 hostname tessera-vm
 
 status_file="/newroot$VM_RESULTS_DIR/exit-status"
-log "running $(cat "/newroot$VM_RESULTS_DIR/.vm-job/cmd" | tail -n 1)"
+log "running $(tail -n 1 "/newroot$VM_RESULTS_DIR/.vm-job/cmd")"
 started=$(cut -d' ' -f1 /proc/uptime)
 timeout -s TERM -k 5 "$VM_SCRIPT_TIMEOUT" \
 	chroot /newroot /usr/bin/env -i \

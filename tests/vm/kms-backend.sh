@@ -16,11 +16,11 @@ binary=$build/tests/vm/kms_backend_test
 [ -e /dev/dri/card0 ] || { echo "kms-backend: no /dev/dri/card0 (not in the VM, or vkms not loaded)" >&2; exit 2; }
 mkdir -p "$results"
 
-# The binary prints "N passed, N failed" and exits non-zero on any failure;
-# line-buffered so a hang shows which case it was in.
+# The binary prints "N passed, N failed" (line-buffered, so a hang shows in
+# which case) and exits non-zero on any failure.
 set +e
 TESSERA_RESULTS_DIR=$results TESSERA_LOG=${TESSERA_LOG:-info} \
-	timeout -k 5 "${KMS_BACKEND_TIMEOUT:-120}" stdbuf -oL -eL "$binary" >"$results/kms-backend.log" 2>&1
+	timeout -k 5 "${KMS_BACKEND_TIMEOUT:-120}" "$binary" >"$results/kms-backend.log" 2>&1
 status=$?
 set -e
 cat "$results/kms-backend.log"

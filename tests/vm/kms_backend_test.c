@@ -36,6 +36,13 @@ struct test_context {
 	uint64_t frame_times[TEST_FLIP_COUNT + 8];
 };
 
+/* Line-buffered stdout: when the VM runner kills a hung test, its log
+ * still shows which case hung. */
+__attribute__((constructor)) static void line_buffered_stdout(void)
+{
+	setvbuf(stdout, NULL, _IOLBF, 0);
+}
+
 static void on_frame(void *data, struct tsr_output *output, uint64_t time_ns)
 {
 	struct test_context *context = data;

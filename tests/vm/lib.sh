@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared helpers for the VM test scripts (sourced, not run).
 
 vm_log()

@@ -34,7 +34,8 @@ declare -A MODULE_PARAMS=(
 	[vkms]="enable_writeback=1 enable_cursor=1 enable_overlay=1"
 )
 
-HOST_PACKAGES="qemu-system-x86 busybox-static cpio kmod xz-utils gzip make gcc-12 libc6-dev libelf1 libssl3"
+HOST_PACKAGES=(qemu-system-x86 qemu-system-data busybox-static cpio kmod xz-utils gzip make gcc-12
+	libc6-dev libelf1 libssl3)
 
 # The initramfs is rebuilt when what goes into it changes, without redoing
 # the kernel part.
@@ -47,7 +48,13 @@ initrd_fingerprint()
 	} | sha256sum | cut -d' ' -f1
 }
 
-vm_ensure_packages $HOST_PACKAGES
+vm_ensure_packages "${HOST_PACKAGES[@]}"
+
+# One preparer at a time per build directory (parallel test runs share the
+# kit); the others wait and then find it cached.
+mkdir -p "$KIT_ROOT"
+exec 9>"$KIT_ROOT/.lock"
+flock 9
 
 ABI=$(vm_resolve_abi)
 if [ -z "$ABI" ]; then

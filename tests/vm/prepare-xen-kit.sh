@@ -20,6 +20,8 @@ XEN_DIR=$BUILD_DIR/vm-kit/current/xen
 HYPERVISOR=xen-hypervisor-4.17-amd64
 
 vm_ensure_packages xen-utils-4.17 libxen-dev
+exec 9>"$BUILD_DIR/vm-kit/.xen-lock"
+flock 9
 
 version=$(apt-cache show --no-all-versions "$HYPERVISOR" 2>/dev/null | sed -n 's/^Version: //p' | head -n 1)
 [ -n "$version" ] || vm_die "apt-cache does not know $HYPERVISOR; run apt-get update"

@@ -45,7 +45,9 @@ case $RESULTS_DIR in
 esac
 
 VM_TIMEOUT=${VM_TIMEOUT:-600}
-[[ $VM_TIMEOUT =~ ^[0-9]+$ ]] && [ "$VM_TIMEOUT" -ge 20 ] || vm_die "VM_TIMEOUT must be a number of seconds >= 20"
+if ! [[ $VM_TIMEOUT =~ ^[0-9]+$ ]] || [ "$VM_TIMEOUT" -lt 20 ]; then
+	vm_die "VM_TIMEOUT must be a number of seconds >= 20"
+fi
 # The script's own timeout leaves the VM time to report it and power off.
 SCRIPT_TIMEOUT=$((VM_TIMEOUT > 90 ? VM_TIMEOUT - 30 : VM_TIMEOUT / 2))
 
@@ -113,6 +115,7 @@ module_groups=
 	printf '\n'
 } >"$JOB/cmd"
 
+# shellcheck disable=SC2054 # the commas separate QEMU sub-options
 qemu_args=(
 	-machine "q35,accel=$VM_ACCEL" -cpu "$VM_CPU" -smp 2
 	-nographic -no-reboot -nic none

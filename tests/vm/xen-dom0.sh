@@ -7,8 +7,10 @@
 # Guest consoles are logged to /var/log/xen/console/guest-<name>.log.
 set -eu
 [ $# -ge 1 ] || { echo "usage: $0 SCRIPT [ARGS...]" >&2; exit 2; }
-[ -d /sys/hypervisor ] && [ "$(cat /sys/hypervisor/type 2>/dev/null)" = xen ] ||
-	{ echo "xen-dom0.sh: not running on Xen (use tests/vm/run-xen.sh)" >&2; exit 2; }
+if [ "$(cat /sys/hypervisor/type 2>/dev/null)" != xen ]; then
+	echo "xen-dom0.sh: not running on Xen (use tests/vm/run-xen.sh)" >&2
+	exit 2
+fi
 
 xen_bin=$(/usr/lib/xen-common/bin/xen-dir)/bin
 mountpoint -q /proc/xen || mount -t xenfs xenfs /proc/xen

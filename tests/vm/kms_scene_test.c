@@ -1,0 +1,178 @@
+/* Runs in the VM: the whole compositor scene on real KMS (vkms). The
+ * writeback capture of each layout must match the headless backend's
+ * rendering of the same scene, within the render-test tolerance; a small
+ * guest damage must lead to a commit without a full repaint.
+ *   TSR_RESULTS_DIR=DIR kms-scene-test */
+#include <drm_fourcc.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/domain.h"
+#include "scene_fixture.h"
+#include "tessera/event_loop.h"
+#include "tessera/image.h"
+#include "test.h"
+
+static const char *results_dir = ".";
+
+static const char domains[] = "[domain work]\ncolour = blue\n"
+			      "[domain personal]\ncolour = green\n"
+			      "[domain untrusted]\ncolour = red\n";
+
+static uint32_t gradient(uint32_t x, uint32_t y)
+{
+	return ((x & 0xff) << 16) | ((y & 0xff) << 8) | 0x80;
+}
+
+static uint32_t checker(uint32_t x, uint32_t y)
+{
+	return ((x / 16 + y / 16) % 2) ? 0xe0e0e0u : 0x909090u;
+}
+
+static void populate(struct scene_fixture *fixture)
+{
+	for (int i = 0; i < 2; i++) {
+		const pixman_box32_t *content =
+			&fixture->server->outputs[0]->layout.domains[i].content;
+		if (tsr_box_width(content) == 0 || tsr_box_height(content) == 0)
+			continue; /* not shown in this layout */
+		scene_fixture_set_surface(fixture, i, tsr_box_width(content),
+					  tsr_box_height(content), i ? checker : gradient);
+	}
+}
+
+static void set_layout(struct scene_fixture *fixture, enum tsr_layout_mode mode)
+{
+	tsr_server_focus(fixture->server, 1);
+	tsr_server_set_layout(fixture->server, mode);
+	populate(fixture);
+}
+
+/* Compares what KMS shows (writeback) with headless for one layout. */
+static void compare_layout(struct scene_fixture *kms, struct scene_fixture *headless,
+			   enum tsr_layout_mode mode, const char *name)
+{
+	set_layout(kms, mode);
+	set_layout(headless, mode);
+	CHECK(scene_fixture_settle(kms));
+	CHECK(scene_fixture_settle(headless));
+	/* Two more flips so the capture sees a settled frame. */
+	for (int i = 0; i < 2; i++) {
+		scene_fixture_damage(kms, 0, 0, 0, 1, 1);
+		CHECK(scene_fixture_settle(kms));
+	}
+	char capture_path[512], expected_path[512], diff_path[512], err[256];
+	snprintf(capture_path, sizeof(capture_path), "%s/writeback-%s.png", results_dir, name);
+	snprintf(expected_path, sizeof(expected_path), "%s/headless-%s.png", results_dir, name);
+	snprintf(diff_path, sizeof(diff_path), "%s/diff-%s.png", results_dir, name);
+	struct tsr_output *output = kms->server->outputs[0]->output;
+	CHECK(output->impl->capture != NULL);
+	if (!output->impl->capture || !output->impl->capture(output, capture_path, err, sizeof(err))) {
+		fprintf(stderr, "writeback capture failed: %s\n", output->impl->capture ? err : "none");
+		CHECK(!"writeback capture");
+		return;
+	}
+	tsr_png_write(expected_path, scene_fixture_front(headless), err, sizeof(err));
+	struct tsr_buffer *captured = tsr_png_read(capture_path, err, sizeof(err));
+	CHECK(captured != NULL);
+	if (!captured)
+		return;
+	struct tsr_image_diff diff;
+	bool same = tsr_image_compare(captured, scene_fixture_front(headless), 3, 4, diff_path,
+				      &diff);
+	if (!same)
+		fprintf(stderr, "%s: %llu pixels differ (first at %d,%d, max delta %d); see %s\n",
+			name, (unsigned long long)diff.differing_pixels, diff.first_x, diff.first_y,
+			diff.max_channel_delta, diff_path);
+	CHECK(same);
+	printf("%s: writeback capture matches the headless rendering (%s)\n", name, capture_path);
+	tsr_buffer_destroy(captured);
+}
+
+static struct scene_fixture kms, headless;
+static bool ready;
+
+static void test_setup(void)
+{
+	if (getenv("TSR_RESULTS_DIR"))
+		results_dir = getenv("TSR_RESULTS_DIR");
+	char config[512];
+	snprintf(config, sizeof(config), "[output]\nbackend = kms\n%s", domains);
+	ready = scene_fixture_init_with(&kms, 0, 0, config);
+	CHECK(ready);
+	if (!ready)
+		return;
+	struct tsr_output *output = kms.server->outputs[0]->output;
+	printf("kms output %s: %ux%u @ %u mHz\n", output->name, output->width, output->height,
+	       output->refresh_mhz);
+	ready = scene_fixture_init_with(&headless, output->width, output->height, domains);
+	CHECK(ready);
+}
+
+static void test_mosaic_matches_headless(void)
+{
+	if (ready)
+		compare_layout(&kms, &headless, TSR_LAYOUT_MOSAIC, "mosaic");
+}
+
+static void test_focus_matches_headless(void)
+{
+	if (ready)
+		compare_layout(&kms, &headless, TSR_LAYOUT_FOCUS, "focus");
+}
+
+static void test_small_damage_small_commit(void)
+{
+	if (!ready)
+		return;
+	CHECK(scene_fixture_settle(&kms));
+	struct tsr_server_stats before = tsr_server_get_stats(kms.server);
+	scene_fixture_damage(&kms, 1, 10, 10, 16, 16);
+	CHECK(scene_fixture_settle(&kms));
+	struct tsr_server_stats after = tsr_server_get_stats(kms.server);
+	struct tsr_output *output = kms.server->outputs[0]->output;
+	uint64_t drawn = after.pixels_drawn - before.pixels_drawn;
+	printf("small damage: 1 frame, %llu pixels drawn of %u (buffer age included)\n",
+	       (unsigned long long)drawn, output->width * output->height);
+	CHECK_EQ_INT(after.frames - before.frames, 1);
+	CHECK(drawn <= 2 * 16 * 16 + 2); /* this frame's and the previous frame's damage */
+	CHECK(drawn > 0);
+}
+
+static void test_latency_figure(void)
+{
+	if (!ready)
+		return;
+	/* Not a test of speed: prints guest-damage -> atomic-commit latency on
+	 * KMS against the headless backend for the same scene, same run. */
+	double per_backend[2];
+	struct scene_fixture *fixtures[2] = {&kms, &headless};
+	for (int b = 0; b < 2; b++) {
+		struct tsr_server_stats before = tsr_server_get_stats(fixtures[b]->server);
+		for (int i = 0; i < 60; i++) {
+			scene_fixture_damage(fixtures[b], 1, i, i, 64, 64);
+			scene_fixture_settle(fixtures[b]);
+		}
+		struct tsr_server_stats after = tsr_server_get_stats(fixtures[b]->server);
+		uint64_t count = after.latency_count - before.latency_count;
+		per_backend[b] = count ? (double)(after.latency_sum_ns - before.latency_sum_ns) /
+						 (double)count / 1e6
+				       : 0;
+	}
+	printf("benchmark: damage -> commit latency kms %.3f ms, headless %.3f ms, ratio %.2f\n",
+	       per_backend[0], per_backend[1],
+	       per_backend[1] > 0 ? per_backend[0] / per_backend[1] : 0);
+}
+
+static void test_teardown(void)
+{
+	if (!ready)
+		return;
+	scene_fixture_fini(&kms);
+	scene_fixture_fini(&headless);
+}
+
+TSR_TEST_MAIN(TSR_CASE(test_setup), TSR_CASE(test_mosaic_matches_headless),
+	      TSR_CASE(test_focus_matches_headless), TSR_CASE(test_small_damage_small_commit),
+	      TSR_CASE(test_latency_figure), TSR_CASE(test_teardown))
