@@ -40,19 +40,56 @@ static void buffer_finish(struct agent_buffer *buffer)
 	if (buffer->image)
 		pixman_image_unref(buffer->image);
 	pixman_region32_fini(&buffer->stale);
-	if (buffer->data && buffer->data != MAP_FAILED)
+	if (buffer->sharer) {
+		/* The compositor may still map these pages (it unmaps on our
+		 * BUFFER_DESTROY): gntalloc keeps them alive until it does, so
+		 * ending the share here never pulls memory from under dom0. */
+		if (buffer->data)
+			buffer->sharer->unshare(buffer->sharer->data, buffer->data,
+						buffer->ref_count);
+		free(buffer->refs);
+	} else if (buffer->data && buffer->data != MAP_FAILED) {
 		munmap(buffer->data, buffer->size);
+	}
 	if (buffer->memfd >= 0)
 		close(buffer->memfd);
 }
 
+/* Pages for one buffer: stride * height <= TSR_MAX_BUFFER_BYTES, so the
+ * count is at most TSR_MAX_GRANT_REFS. */
+static bool buffer_share_pages(struct agent_buffer *buffer, const struct agent_page_sharer *sharer)
+{
+	uint32_t pages = (uint32_t)((buffer->size + TSR_PAGE_SIZE - 1) / TSR_PAGE_SIZE);
+	if (pages == 0 || pages > TSR_MAX_GRANT_REFS) {
+		agent_log(NULL, "buffer %u: %zu bytes do not fit one grant message", buffer->id,
+			  buffer->size);
+		return false;
+	}
+	buffer->refs = calloc(pages, sizeof(*buffer->refs));
+	if (!buffer->refs)
+		return false;
+	buffer->data = sharer->share(sharer->data, pages, buffer->refs);
+	if (!buffer->data) {
+		agent_log(NULL, "cannot share %u pages for buffer %u", pages, buffer->id);
+		return false;
+	}
+	buffer->sharer = sharer;
+	buffer->ref_count = pages;
+	return true;
+}
+
 static bool buffer_init(struct agent_buffer *buffer, uint32_t id, uint32_t width, uint32_t height,
-			uint32_t stride)
+			uint32_t stride, const struct agent_page_sharer *sharer)
 {
 	buffer->id = id;
 	buffer->memfd = -1;
 	buffer->size = (size_t)stride * height;
 	pixman_region32_init_rect(&buffer->stale, 0, 0, width, height);
+	if (sharer) {
+		if (!buffer_share_pages(buffer, sharer))
+			return false;
+		goto image;
+	}
 	buffer->memfd = agent_memfd_create_sealed("tessera-agent-buffer", buffer->size);
 	if (buffer->memfd < 0)
 		return false;
@@ -63,6 +100,7 @@ static bool buffer_init(struct agent_buffer *buffer, uint32_t id, uint32_t width
 		agent_log_errno(NULL, "cannot map buffer %u", id);
 		return false;
 	}
+image:
 	buffer->image = pixman_image_create_bits_no_clear(PIXMAN_x8r8g8b8, (int)width, (int)height,
 							  buffer->data, (int)stride);
 	return buffer->image != NULL;
@@ -70,6 +108,13 @@ static bool buffer_init(struct agent_buffer *buffer, uint32_t id, uint32_t width
 
 struct agent_buffer_pool *agent_buffer_pool_create(uint32_t width, uint32_t height, size_t count,
 						   uint32_t first_id)
+{
+	return agent_buffer_pool_create_shared(width, height, count, first_id, NULL);
+}
+
+struct agent_buffer_pool *agent_buffer_pool_create_shared(uint32_t width, uint32_t height,
+							  size_t count, uint32_t first_id,
+							  const struct agent_page_sharer *sharer)
 {
 	if (count == 0 || count > AGENT_MAX_POOL_BUFFERS || width == 0 || height == 0 ||
 	    width > TSR_MAX_DIMENSION || height > TSR_MAX_DIMENSION)
@@ -84,7 +129,7 @@ struct agent_buffer_pool *agent_buffer_pool_create(uint32_t width, uint32_t heig
 		/* count tracks initialised buffers so destroy cleans up exactly those. */
 		pool->count++;
 		if (!buffer_init(&pool->buffers[i], first_id + (uint32_t)i, width, height,
-				 pool->stride))
+				 pool->stride, sharer))
 			goto error;
 	}
 	return pool;

@@ -17,11 +17,24 @@
 
 #define AGENT_MAX_POOL_BUFFERS 3u
 
+/* Where buffer memory comes from when it is not a memfd: pages shared with
+ * the compositor's domain (the Xen transport: gntalloc). share() returns a
+ * read-write mapping of that many fresh pages and fills refs[pages]; unshare()
+ * ends the sharing. Kept abstract so the pool needs no Xen headers. */
+struct agent_page_sharer {
+	void *(*share)(void *data, uint32_t pages, uint32_t *refs);
+	void (*unshare)(void *data, void *address, uint32_t pages);
+	void *data;
+};
+
 struct agent_buffer {
 	uint32_t id;
-	int memfd;   /* sealed: F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL */
-	void *data;  /* our read-write mapping of the memfd */
+	int memfd;   /* sealed: F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL; -1 if shared pages */
+	void *data;  /* our read-write mapping of the memfd or the shared pages */
 	size_t size; /* stride * height */
+	uint32_t *refs; /* grant refs of the shared pages (NULL for a memfd) */
+	uint32_t ref_count;
+	const struct agent_page_sharer *sharer;
 	bool busy;   /* held by the compositor */
 	pixman_image_t *image;
 	pixman_region32_t stale;
@@ -37,6 +50,11 @@ struct agent_buffer_pool {
  * Every buffer starts fully stale. NULL on failure (logged). */
 struct agent_buffer_pool *agent_buffer_pool_create(uint32_t width, uint32_t height, size_t count,
 						   uint32_t first_id);
+/* The same with buffers in pages from sharer (which must outlive the pool);
+ * sharer NULL means memfds. */
+struct agent_buffer_pool *agent_buffer_pool_create_shared(uint32_t width, uint32_t height,
+							  size_t count, uint32_t first_id,
+							  const struct agent_page_sharer *sharer);
 void agent_buffer_pool_destroy(struct agent_buffer_pool *pool);
 
 /* A buffer the compositor does not hold, or NULL if all are busy. */

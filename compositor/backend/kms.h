@@ -161,8 +161,8 @@ struct kms_output {
 	bool commit_in_flight;
 	struct kms_output_buffer *in_flight; /* NULL for a cursor-only commit */
 	struct kms_output_buffer *queued;
-	bool retried;    /* the queued commit already hit EBUSY once */
-	bool capturing;  /* capture() is waiting: defer frame events */
+	bool retried;	 /* the queued commit already hit EBUSY once */
+	bool capturing;	 /* capture() is waiting: defer frame events */
 	bool frame_owed; /* a flip completed while capturing */
 	uint64_t frame_owed_ns;
 	struct tsr_event_source *retry_timer;
@@ -202,7 +202,7 @@ void kms_cursor_add_state(struct kms_output *output, struct kms_atomic *atomic);
 struct kms_writeback {
 	struct kms_connector_props connector;
 	uint32_t possible_crtcs; /* bitmask over resource CRTC indices */
-	struct kms_output *user;  /* output whose CRTC it is attached to */
+	struct kms_output *user; /* output whose CRTC it is attached to */
 };
 
 bool kms_writeback_capture(struct tsr_output *output, const char *png_path, char *err,

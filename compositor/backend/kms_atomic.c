@@ -14,8 +14,7 @@ void kms_atomic_init(struct kms_atomic *atomic)
 	atomic->failed = atomic->req == NULL;
 }
 
-void kms_atomic_add(struct kms_atomic *atomic, uint32_t object_id, uint32_t prop_id,
-		    uint64_t value)
+void kms_atomic_add(struct kms_atomic *atomic, uint32_t object_id, uint32_t prop_id, uint64_t value)
 {
 	if (atomic->failed)
 		return;
@@ -58,9 +57,8 @@ int kms_atomic_commit(struct kms_device *device, struct kms_atomic *atomic, uint
 
 bool kms_atomic_test(struct kms_device *device, struct kms_atomic *atomic, uint32_t flags)
 {
-	return !atomic->failed &&
-	       drmModeAtomicCommit(device->fd, atomic->req, flags | DRM_MODE_ATOMIC_TEST_ONLY,
-				   NULL) == 0;
+	return !atomic->failed && drmModeAtomicCommit(device->fd, atomic->req,
+						      flags | DRM_MODE_ATOMIC_TEST_ONLY, NULL) == 0;
 }
 
 void kms_atomic_finish(struct kms_atomic *atomic)

@@ -20,7 +20,7 @@ static void page_flip_handler(int fd, unsigned int sequence, unsigned int tv_sec
 		struct kms_output *output = backend->outputs[i];
 		if (output->crtc.id == crtc_id) {
 			kms_output_handle_flip(output, (uint64_t)tv_sec * 1000000000ull +
-							       (uint64_t)tv_usec * 1000ull);
+							   (uint64_t)tv_usec * 1000ull);
 			return;
 		}
 	}
@@ -29,8 +29,8 @@ static void page_flip_handler(int fd, unsigned int sequence, unsigned int tv_sec
 void kms_backend_dispatch_drm(struct kms_backend *backend)
 {
 	drmEventContext context = {
-		.version = 3,
-		.page_flip_handler2 = page_flip_handler,
+	    .version = 3,
+	    .page_flip_handler2 = page_flip_handler,
 	};
 	if (drmHandleEvent(backend->device.fd, &context) != 0 && errno != EAGAIN)
 		tsr_log_errno(TSR_LOG_WARN, "kms: %s: reading DRM events failed",
@@ -129,8 +129,8 @@ static int choose_crtc(int fd, const drmModeRes *resources, const drmModeConnect
 	if (connector->encoder_id) {
 		drmModeEncoder *encoder = drmModeGetEncoder(fd, connector->encoder_id);
 		if (encoder) {
-			int current = encoder->crtc_id ? crtc_index_of(resources, encoder->crtc_id)
-						       : -1;
+			int current =
+			    encoder->crtc_id ? crtc_index_of(resources, encoder->crtc_id) : -1;
 			drmModeFreeEncoder(encoder);
 			if (current >= 0 && (possible & (1u << current)))
 				return current;
@@ -183,11 +183,11 @@ static void add_output(struct kms_backend *backend, drmModeRes *resources,
 	}
 	struct kms_claims with_primary = *claims;
 	claim_plane(&with_primary, primary);
-	uint32_t cursor = find_plane(fd, &with_primary, (uint32_t)crtc_index,
-				     DRM_PLANE_TYPE_CURSOR, DRM_FORMAT_ARGB8888);
+	uint32_t cursor = find_plane(fd, &with_primary, (uint32_t)crtc_index, DRM_PLANE_TYPE_CURSOR,
+				     DRM_FORMAT_ARGB8888);
 	struct kms_output *output =
-		kms_output_create(backend, connector, resources->crtcs[crtc_index],
-				  (uint32_t)crtc_index, primary, cursor);
+	    kms_output_create(backend, connector, resources->crtcs[crtc_index],
+			      (uint32_t)crtc_index, primary, cursor);
 	if (!output)
 		return;
 	claims->crtcs |= 1u << crtc_index;
@@ -230,7 +230,7 @@ static bool backend_start(struct tsr_backend *base)
 	}
 
 	backend->drm_source =
-		tsr_event_loop_add_fd(backend->loop, fd, TSR_EVENT_READABLE, drm_readable, backend);
+	    tsr_event_loop_add_fd(backend->loop, fd, TSR_EVENT_READABLE, drm_readable, backend);
 	if (!backend->drm_source) {
 		tsr_log(TSR_LOG_ERROR, "kms: cannot watch %s", backend->device.path);
 		return false;
@@ -255,8 +255,8 @@ static void backend_destroy(struct tsr_backend *base)
 }
 
 static const struct tsr_backend_impl kms_backend_impl = {
-	.start = backend_start,
-	.destroy = backend_destroy,
+    .start = backend_start,
+    .destroy = backend_destroy,
 };
 
 struct tsr_backend *tsr_backend_kms_create(struct tsr_event_loop *loop,

@@ -7,8 +7,7 @@
 
 #include "kms.h"
 
-bool kms_cursor_set(struct tsr_output *base, struct tsr_buffer *image, int32_t hot_x,
-		    int32_t hot_y)
+bool kms_cursor_set(struct tsr_output *base, struct tsr_buffer *image, int32_t hot_x, int32_t hot_y)
 {
 	struct kms_output *output = (struct kms_output *)base;
 	if (!output->cursor.id)
@@ -23,9 +22,8 @@ bool kms_cursor_set(struct tsr_output *base, struct tsr_buffer *image, int32_t h
 	    (image->format != DRM_FORMAT_ARGB8888 && image->format != DRM_FORMAT_XRGB8888))
 		return false;
 	if (!output->cursor_buffer) {
-		output->cursor_buffer = kms_dumb_create(output->backend->device.fd,
-							KMS_CURSOR_SIZE, KMS_CURSOR_SIZE,
-							DRM_FORMAT_ARGB8888);
+		output->cursor_buffer = kms_dumb_create(output->backend->device.fd, KMS_CURSOR_SIZE,
+							KMS_CURSOR_SIZE, DRM_FORMAT_ARGB8888);
 		if (!output->cursor_buffer)
 			return false;
 	}
@@ -36,10 +34,10 @@ bool kms_cursor_set(struct tsr_output *base, struct tsr_buffer *image, int32_t h
 		if (y >= image->height)
 			continue;
 		const uint32_t *src =
-			(const uint32_t *)((const uint8_t *)image->data + (size_t)y * image->stride);
+		    (const uint32_t *)((const uint8_t *)image->data + (size_t)y * image->stride);
 		for (uint32_t x = 0; x < image->width; x++)
-			row[x] = image->format == DRM_FORMAT_XRGB8888 ? src[x] | 0xff000000u
-								      : src[x];
+			row[x] =
+			    image->format == DRM_FORMAT_XRGB8888 ? src[x] | 0xff000000u : src[x];
 	}
 	output->cursor_hot_x = hot_x;
 	output->cursor_hot_y = hot_y;

@@ -14,28 +14,25 @@
 #include "tessera/log.h"
 
 static const char *const connector_prop_names[KMS_CONNECTOR_PROP_COUNT] = {
-	[KMS_CONNECTOR_CRTC_ID] = "CRTC_ID",
-	[KMS_CONNECTOR_WRITEBACK_FB_ID] = "WRITEBACK_FB_ID",
-	[KMS_CONNECTOR_WRITEBACK_OUT_FENCE_PTR] = "WRITEBACK_OUT_FENCE_PTR",
+    [KMS_CONNECTOR_CRTC_ID] = "CRTC_ID",
+    [KMS_CONNECTOR_WRITEBACK_FB_ID] = "WRITEBACK_FB_ID",
+    [KMS_CONNECTOR_WRITEBACK_OUT_FENCE_PTR] = "WRITEBACK_OUT_FENCE_PTR",
 };
 
 static const char *const crtc_prop_names[KMS_CRTC_PROP_COUNT] = {
-	[KMS_CRTC_ACTIVE] = "ACTIVE",
-	[KMS_CRTC_MODE_ID] = "MODE_ID",
+    [KMS_CRTC_ACTIVE] = "ACTIVE",
+    [KMS_CRTC_MODE_ID] = "MODE_ID",
 };
 
 static const char *const plane_prop_names[KMS_PLANE_PROP_COUNT] = {
-	[KMS_PLANE_TYPE] = "type",	   [KMS_PLANE_FB_ID] = "FB_ID",
-	[KMS_PLANE_CRTC_ID] = "CRTC_ID",   [KMS_PLANE_SRC_X] = "SRC_X",
-	[KMS_PLANE_SRC_Y] = "SRC_Y",	   [KMS_PLANE_SRC_W] = "SRC_W",
-	[KMS_PLANE_SRC_H] = "SRC_H",	   [KMS_PLANE_CRTC_X] = "CRTC_X",
-	[KMS_PLANE_CRTC_Y] = "CRTC_Y",	   [KMS_PLANE_CRTC_W] = "CRTC_W",
-	[KMS_PLANE_CRTC_H] = "CRTC_H",
+    [KMS_PLANE_TYPE] = "type",	   [KMS_PLANE_FB_ID] = "FB_ID",	  [KMS_PLANE_CRTC_ID] = "CRTC_ID",
+    [KMS_PLANE_SRC_X] = "SRC_X",   [KMS_PLANE_SRC_Y] = "SRC_Y",	  [KMS_PLANE_SRC_W] = "SRC_W",
+    [KMS_PLANE_SRC_H] = "SRC_H",   [KMS_PLANE_CRTC_X] = "CRTC_X", [KMS_PLANE_CRTC_Y] = "CRTC_Y",
+    [KMS_PLANE_CRTC_W] = "CRTC_W", [KMS_PLANE_CRTC_H] = "CRTC_H",
 };
 
-static bool read_props(int fd, uint32_t object_id, uint32_t object_type,
-		       const char *const *names, size_t count, uint32_t *prop_ids,
-		       uint64_t *values)
+static bool read_props(int fd, uint32_t object_id, uint32_t object_type, const char *const *names,
+		       size_t count, uint32_t *prop_ids, uint64_t *values)
 {
 	memset(prop_ids, 0, count * sizeof(*prop_ids));
 	memset(values, 0, count * sizeof(*values));
@@ -86,8 +83,8 @@ static bool has_connected_connector(int fd)
 		return false;
 	bool found = false;
 	for (int i = 0; i < resources->count_connectors && !found; i++) {
-		drmModeConnector *connector = drmModeGetConnectorCurrent(fd,
-									 resources->connectors[i]);
+		drmModeConnector *connector =
+		    drmModeGetConnectorCurrent(fd, resources->connectors[i]);
 		if (!connector)
 			continue;
 		found = connector->connection == DRM_MODE_CONNECTED &&
@@ -174,7 +171,7 @@ bool kms_device_open(struct kms_device *device, const char *path)
 		goto error;
 	}
 	device->writeback_cap =
-		drmSetClientCap(device->fd, DRM_CLIENT_CAP_WRITEBACK_CONNECTORS, 1) == 0;
+	    drmSetClientCap(device->fd, DRM_CLIENT_CAP_WRITEBACK_CONNECTORS, 1) == 0;
 
 	if (drmSetMaster(device->fd) != 0) {
 		tsr_log_errno(TSR_LOG_ERROR,

@@ -29,7 +29,7 @@ static void dumb_destroy(struct tsr_buffer *buffer)
 }
 
 static const struct tsr_buffer_impl dumb_impl = {
-	.destroy = dumb_destroy,
+    .destroy = dumb_destroy,
 };
 
 struct kms_dumb *kms_dumb_create(int fd, uint32_t width, uint32_t height, uint32_t format)
@@ -63,8 +63,8 @@ struct kms_dumb *kms_dumb_create(int fd, uint32_t width, uint32_t height, uint32
 	}
 
 	uint32_t handles[4] = {dumb->handle}, pitches[4] = {create.pitch}, offsets[4] = {0};
-	if (drmModeAddFB2(fd, width, height, format, handles, pitches, offsets, &dumb->fb_id,
-			  0) != 0) {
+	if (drmModeAddFB2(fd, width, height, format, handles, pitches, offsets, &dumb->fb_id, 0) !=
+	    0) {
 		tsr_log_errno(TSR_LOG_ERROR, "kms: cannot add a %ux%u framebuffer", width, height);
 		goto error;
 	}
@@ -74,8 +74,8 @@ struct kms_dumb *kms_dumb_create(int fd, uint32_t width, uint32_t height, uint32
 		tsr_log_errno(TSR_LOG_ERROR, "kms: cannot map a dumb buffer");
 		goto error;
 	}
-	void *data = mmap(NULL, dumb->map_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
-			  (off_t)map.offset);
+	void *data =
+	    mmap(NULL, dumb->map_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, (off_t)map.offset);
 	if (data == MAP_FAILED) {
 		tsr_log_errno(TSR_LOG_ERROR, "kms: cannot mmap a dumb buffer");
 		goto error;

@@ -86,9 +86,9 @@ static int output_commit(struct kms_output *output, struct kms_output_buffer *bu
 
 	/* The backend finds the output again by CRTC id in the event: an
 	 * output destroyed meanwhile then cannot be reached through it. */
-	int ret = kms_atomic_commit(device, &atomic, flags, output->backend,
-				    output->modeset_done ? "page flip" : "modeset",
-				    output->base.name);
+	int ret =
+	    kms_atomic_commit(device, &atomic, flags, output->backend,
+			      output->modeset_done ? "page flip" : "modeset", output->base.name);
 	kms_atomic_finish(&atomic);
 	/* After a successful commit the CRTC state holds its own reference. */
 	if (mode_blob)
@@ -143,8 +143,7 @@ void kms_output_flush(struct kms_output *output)
 	}
 	/* present() already said yes: drop the frame but keep the compositor's
 	 * pacing going, or it would wait for a frame event forever. */
-	tsr_log(TSR_LOG_ERROR, "kms: %s: dropped a frame after a failed commit",
-		output->base.name);
+	tsr_log(TSR_LOG_ERROR, "kms: %s: dropped a frame after a failed commit", output->base.name);
 	release_buffer(buffer);
 	emit_frame(output, tsr_now_ns());
 }
@@ -286,12 +285,11 @@ static void restore_state(struct kms_output *output)
 	 * new one from the legacy view of the CRTC. */
 	bool had_mode = output->saved_crtc && output->saved_crtc->mode_valid &&
 			output->crtc.saved[KMS_CRTC_ACTIVE];
-	if (had_mode && drmModeCreatePropertyBlob(device->fd, &output->saved_crtc->mode,
-						  sizeof(output->saved_crtc->mode),
-						  &mode_blob) != 0)
+	if (had_mode &&
+	    drmModeCreatePropertyBlob(device->fd, &output->saved_crtc->mode,
+				      sizeof(output->saved_crtc->mode), &mode_blob) != 0)
 		atomic.failed = true;
-	kms_atomic_add(&atomic, output->connector.id,
-		       output->connector.prop[KMS_CONNECTOR_CRTC_ID],
+	kms_atomic_add(&atomic, output->connector.id, output->connector.prop[KMS_CONNECTOR_CRTC_ID],
 		       output->connector.saved[KMS_CONNECTOR_CRTC_ID]);
 	kms_atomic_add(&atomic, output->crtc.id, output->crtc.prop[KMS_CRTC_MODE_ID], mode_blob);
 	kms_atomic_add(&atomic, output->crtc.id, output->crtc.prop[KMS_CRTC_ACTIVE],
@@ -305,8 +303,8 @@ static void restore_state(struct kms_output *output)
 	}
 	kms_writeback_add_restore(output, &atomic);
 
-	int ret = kms_atomic_commit(device, &atomic, DRM_MODE_ATOMIC_ALLOW_MODESET, NULL,
-				    "restore", output->base.name);
+	int ret = kms_atomic_commit(device, &atomic, DRM_MODE_ATOMIC_ALLOW_MODESET, NULL, "restore",
+				    output->base.name);
 	kms_atomic_finish(&atomic);
 	if (mode_blob)
 		drmModeDestroyPropertyBlob(device->fd, mode_blob);
@@ -326,8 +324,7 @@ static void restore_state(struct kms_output *output)
 		ret = drmModeSetCrtc(device->fd, output->crtc.id, 0, 0, 0, NULL, 0, NULL);
 	}
 	if (ret != 0)
-		tsr_log_errno(TSR_LOG_ERROR, "kms: %s: cannot restore the CRTC",
-			      output->base.name);
+		tsr_log_errno(TSR_LOG_ERROR, "kms: %s: cannot restore the CRTC", output->base.name);
 }
 
 void kms_output_destroy(struct kms_output *output)
@@ -370,17 +367,16 @@ static void output_impl_destroy(struct tsr_output *base)
 }
 
 static const struct tsr_output_impl kms_output_impl = {
-	.acquire = output_acquire,
-	.present = output_present,
-	.capture = kms_writeback_capture,
-	.set_cursor = kms_cursor_set,
-	.move_cursor = kms_cursor_move,
-	.destroy = output_impl_destroy,
+    .acquire = output_acquire,
+    .present = output_present,
+    .capture = kms_writeback_capture,
+    .set_cursor = kms_cursor_set,
+    .move_cursor = kms_cursor_move,
+    .destroy = output_impl_destroy,
 };
 
 static const drmModeModeInfo *choose_mode(const drmModeConnector *connector,
-					  const struct tsr_output_config *config,
-					  const char *name)
+					  const struct tsr_output_config *config, const char *name)
 {
 	const drmModeModeInfo *preferred = NULL, *exact = NULL;
 	for (int i = 0; i < connector->count_modes; i++) {
@@ -436,7 +432,7 @@ struct kms_output *kms_output_create(struct kms_backend *backend, drmModeConnect
 	output->base.height = mode->vdisplay;
 	uint64_t total = (uint64_t)mode->htotal * mode->vtotal;
 	output->base.refresh_mhz =
-		total ? (uint32_t)((uint64_t)mode->clock * 1000000ull / total) : 60000;
+	    total ? (uint32_t)((uint64_t)mode->clock * 1000000ull / total) : 60000;
 
 	if (!kms_read_connector_props(fd, connector->connector_id, &output->connector) ||
 	    !kms_read_crtc_props(fd, crtc_id, &output->crtc) ||
@@ -446,9 +442,8 @@ struct kms_output *kms_output_create(struct kms_backend *backend, drmModeConnect
 			      output->base.name);
 		goto error;
 	}
-	if (!output->connector.prop[KMS_CONNECTOR_CRTC_ID] ||
-	    !output->crtc.prop[KMS_CRTC_ACTIVE] || !output->crtc.prop[KMS_CRTC_MODE_ID] ||
-	    !has_plane_props(&output->primary)) {
+	if (!output->connector.prop[KMS_CONNECTOR_CRTC_ID] || !output->crtc.prop[KMS_CRTC_ACTIVE] ||
+	    !output->crtc.prop[KMS_CRTC_MODE_ID] || !has_plane_props(&output->primary)) {
 		tsr_log(TSR_LOG_ERROR, "kms: %s: the driver lacks atomic properties",
 			output->base.name);
 		goto error;
@@ -465,7 +460,7 @@ struct kms_output *kms_output_create(struct kms_backend *backend, drmModeConnect
 	}
 	output->retry_timer = tsr_event_loop_add_timer(backend->loop, retry_timer_fired, output);
 	output->deferred_timer =
-		tsr_event_loop_add_timer(backend->loop, deferred_timer_fired, output);
+	    tsr_event_loop_add_timer(backend->loop, deferred_timer_fired, output);
 	if (!output->retry_timer || !output->deferred_timer)
 		goto error;
 

@@ -70,8 +70,8 @@ static int commit_writeback_job(struct kms_output *output, uint32_t fb_id, int32
 			"with the output's connector detached",
 			output->base.name);
 	}
-	int ret = kms_atomic_commit(device, &atomic, flags, NULL, "writeback capture",
-				    output->base.name);
+	int ret =
+	    kms_atomic_commit(device, &atomic, flags, NULL, "writeback capture", output->base.name);
 	kms_atomic_finish(&atomic);
 	if (ret == 0 && !*exclusive)
 		output->writeback_attached = true;
@@ -86,16 +86,15 @@ static bool reattach_output(struct kms_output *output)
 	struct kms_atomic atomic;
 	kms_atomic_init(&atomic);
 	kms_atomic_add(&atomic, writeback->id, writeback->prop[KMS_CONNECTOR_CRTC_ID], 0);
-	kms_atomic_add(&atomic, output->connector.id,
-		       output->connector.prop[KMS_CONNECTOR_CRTC_ID], output->crtc.id);
-	int ret = kms_atomic_commit(&backend->device, &atomic, DRM_MODE_ATOMIC_ALLOW_MODESET,
-				    NULL, "reattach after capture", output->base.name);
+	kms_atomic_add(&atomic, output->connector.id, output->connector.prop[KMS_CONNECTOR_CRTC_ID],
+		       output->crtc.id);
+	int ret = kms_atomic_commit(&backend->device, &atomic, DRM_MODE_ATOMIC_ALLOW_MODESET, NULL,
+				    "reattach after capture", output->base.name);
 	kms_atomic_finish(&atomic);
 	return ret == 0;
 }
 
-bool kms_writeback_capture(struct tsr_output *base, const char *png_path, char *err,
-			   size_t err_len)
+bool kms_writeback_capture(struct tsr_output *base, const char *png_path, char *err, size_t err_len)
 {
 	struct kms_output *output = (struct kms_output *)base;
 	struct kms_backend *backend = output->backend;
@@ -114,8 +113,8 @@ bool kms_writeback_capture(struct tsr_output *base, const char *png_path, char *
 		return false;
 	}
 
-	struct kms_dumb *dumb = kms_dumb_create(backend->device.fd, base->width, base->height,
-						DRM_FORMAT_XRGB8888);
+	struct kms_dumb *dumb =
+	    kms_dumb_create(backend->device.fd, base->width, base->height, DRM_FORMAT_XRGB8888);
 	if (!dumb) {
 		snprintf(err, err_len, "cannot allocate the writeback buffer");
 		return false;

@@ -25,6 +25,7 @@ enum section_kind {
 	SECTION_CONTROL,
 	SECTION_DOMAIN,
 	SECTION_HOTKEYS,
+	SECTION_GPU,
 	SECTION_KIND_COUNT,
 };
 
@@ -38,9 +39,12 @@ static const char *const section_keys[SECTION_KIND_COUNT][SECTION_KEYS_MAX] = {
     [SECTION_HOTKEYS] = {"focus_1", "focus_2", "focus_3", "focus_4", "focus_5", "focus_6",
 			 "focus_7", "focus_8", "focus_9", "next", "previous", "mosaic",
 			 "gpu_handoff", "lock"},
+    [SECTION_GPU] = {"device", "domain", "drm_driver", "passthrough_driver", "toolstack",
+		     "step_timeout", "card_timeout", "fallback_device"},
 };
 
-#define SECTION_NAMES "[output], [decorations], [control], [domain NAME], [hotkeys]"
+#define SECTION_NAMES                                                                             \
+	"[output], [decorations], [control], [domain NAME], [hotkeys], [gpu_passthrough]"
 
 /* The size limits of the mode and of what pixman and KMS handle sanely. */
 #define OUTPUT_SIZE_MIN 64u
@@ -67,6 +71,7 @@ struct config_parser {
 
 	bool width_set, height_set;
 	int hotkey_lines[TSR_MAX_HOTKEYS]; /* 0 for built-in bindings */
+	int gpu_domain_line; /* where [gpu_passthrough] domain was set */
 
 	bool failed;
 	int error_line;
@@ -180,10 +185,23 @@ static void close_domain(struct config_parser *parser)
 	}
 }
 
+static void close_gpu(struct config_parser *parser)
+{
+	char reason[384];
+	const char *blame = tsr_config_check_gpu_section(&parser->config.gpu, reason,
+							 sizeof(reason));
+	if (!blame)
+		return;
+	int line = blame[0] ? key_line(parser, blame) : 0;
+	fail(parser, line ? line : parser->section_line, "%s", reason);
+}
+
 static void close_section(struct config_parser *parser)
 {
 	if (parser->section == SECTION_OUTPUT)
 		close_output(parser);
+	else if (parser->section == SECTION_GPU)
+		close_gpu(parser);
 	else if (parser->section == SECTION_DOMAIN)
 		close_domain(parser);
 	parser->section = SECTION_NONE;
@@ -235,6 +253,7 @@ static void open_section(struct config_parser *parser, const char *title)
 	    [SECTION_DECORATIONS] = "decorations",
 	    [SECTION_CONTROL] = "control",
 	    [SECTION_HOTKEYS] = "hotkeys",
+	    [SECTION_GPU] = "gpu_passthrough",
 	};
 	memset(parser->key_lines, 0, sizeof(parser->key_lines));
 	parser->section_line = parser->line;
@@ -265,6 +284,8 @@ static void open_section(struct config_parser *parser, const char *title)
 		parser->section_seen_line[kind] = parser->line;
 		parser->section = (enum section_kind)kind;
 		snprintf(parser->section_title, sizeof(parser->section_title), "[%.16s]", title);
+		if (kind == SECTION_GPU)
+			parser->config.gpu.enabled = true;
 		return;
 	}
 	fail(parser, parser->line, "unknown section [%.64s] (allowed: " SECTION_NAMES ")", title);
@@ -439,6 +460,12 @@ static int handle_pair(void *user, const char *section, const char *key, const c
 	case SECTION_HOTKEYS:
 		ok = apply_hotkey(parser, key, value, reason, sizeof(reason));
 		break;
+	case SECTION_GPU:
+		ok = tsr_config_apply_gpu(&parser->config.gpu, key, value, reason,
+					  sizeof(reason));
+		if (strcmp(key, "domain") == 0)
+			parser->gpu_domain_line = parser->line;
+		break;
 	case SECTION_NONE:
 	case SECTION_KIND_COUNT:
 		snprintf(reason, sizeof(reason), "no section");
@@ -601,6 +628,13 @@ static bool run_parser(struct config_parser *parser, struct tsr_config *config, 
 		close_section(parser);
 	if (!parser->failed)
 		check_hotkey_conflicts(parser);
+	/* Domains may be defined after [gpu_passthrough]. */
+	const struct tsr_gpu_config *gpu = &parser->config.gpu;
+	if (!parser->failed && gpu->enabled && tsr_config_find_domain(&parser->config, gpu->domain) < 0)
+		fail(parser, parser->gpu_domain_line,
+		     "domain: '%s' is not a configured domain (allowed: the name of a [domain NAME] "
+		     "section)",
+		     gpu->domain);
 
 	/* libinih's own syntax errors (a line that is neither a header, a
 	 * key = value pair nor a comment) do not reach the handler. */
@@ -637,6 +671,13 @@ void tsr_config_set_defaults(struct tsr_config *config)
 	    .border_width = 4,
 	    .banner_height = 28,
 	    .background_colour = 0x202020,
+	    .gpu =
+		{
+		    .passthrough_driver = TSR_GPU_DRIVER_PCI_STUB,
+		    .toolstack = TSR_GPU_TOOLSTACK_NONE,
+		    .step_timeout_s = 10,
+		    .card_timeout_s = 10,
+		},
 	};
 	snprintf(config->font_path, sizeof(config->font_path), "%s", TSR_DEFAULT_FONT);
 	snprintf(config->control_socket, sizeof(config->control_socket), "control.sock");

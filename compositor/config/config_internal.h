@@ -55,4 +55,16 @@ bool tsr_hotkey_same_chord(const struct tsr_hotkey *a, const struct tsr_hotkey *
 /* Writes "Ctrl+Alt+Left" for a parsed chord into buf. */
 void tsr_hotkey_format_chord(const struct tsr_hotkey *hotkey, char *buf, size_t len);
 
+/* [gpu_passthrough] (config_gpu.c). */
+/* "DDDD:BB:DD.F" (hex, slot <= 1f, function <= 7), stored in lower case. */
+bool tsr_config_parse_pci_address(const char *text, char out[TSR_PCI_BDF_MAX], char *err,
+				  size_t err_len);
+/* Applies one key of the section to gpu. */
+bool tsr_config_apply_gpu(struct tsr_gpu_config *gpu, const char *key, const char *value,
+			  char *err, size_t err_len);
+/* Checks the closed section: NULL when fine, else the key to blame ("" for
+ * the section header) with the message in err. */
+const char *tsr_config_check_gpu_section(const struct tsr_gpu_config *gpu, char *err,
+					 size_t err_len);
+
 #endif

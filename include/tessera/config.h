@@ -57,8 +57,36 @@ struct tsr_output_config {
 	char device[TSR_PATH_MAX]; /* KMS card path, "" = first with a connected connector */
 };
 
+/* [gpu_passthrough]: one PCI GPU Tessera can hand to a domain and take
+ * back (gpu-passthrough/README.md). */
+enum tsr_gpu_passthrough_driver {
+	TSR_GPU_DRIVER_PCI_STUB,    /* pci-stub: parks the device (tests, no IOMMU) */
+	TSR_GPU_DRIVER_VFIO_PCI,    /* vfio-pci: KVM/QEMU passthrough */
+	TSR_GPU_DRIVER_XEN_PCIBACK, /* xen-pciback ("pciback"): Xen passthrough */
+};
+
+enum tsr_gpu_toolstack {
+	TSR_GPU_TOOLSTACK_NONE, /* only bind the passthrough driver */
+	TSR_GPU_TOOLSTACK_XL,   /* xl pci-assignable-add / pci-attach and back */
+};
+
+#define TSR_PCI_BDF_MAX 16u /* "0000:00:02.0" plus NUL */
+
+struct tsr_gpu_config {
+	bool enabled;                /* the section is present */
+	char device[TSR_PCI_BDF_MAX]; /* PCI address DDDD:BB:DD.F, lower case */
+	char domain[TSR_NAME_MAX];   /* the target; a configured [domain NAME] */
+	char drm_driver[TSR_NAME_MAX]; /* dom0's driver for the device, e.g. i915 */
+	enum tsr_gpu_passthrough_driver passthrough_driver;
+	enum tsr_gpu_toolstack toolstack;
+	uint32_t step_timeout_s; /* each privileged step */
+	uint32_t card_timeout_s; /* waiting for the card node after the rebind */
+	char fallback_device[TSR_PATH_MAX]; /* card to show the desktop on meanwhile, "" none */
+};
+
 struct tsr_config {
 	struct tsr_output_config output;
+	struct tsr_gpu_config gpu;
 	uint32_t border_width;
 	uint32_t banner_height;
 	char font_path[TSR_PATH_MAX];

@@ -277,12 +277,13 @@ static void test_section_errors(void)
 {
 	EXPECT_ERROR("\n[outputs]\n",
 		     "test.conf:2: unknown section [outputs] (allowed: [output], [decorations], "
-		     "[control], [domain NAME], [hotkeys])");
+		     "[control], [domain NAME], [hotkeys], [gpu_passthrough])");
 	EXPECT_ERROR("[output]\nwidth = 1280\n\n[control]\n[output]\n",
 		     "test.conf:5: section [output] already appeared at line 1 (allowed: once)");
 	EXPECT_ERROR("# c\nwidth = 1280\n",
 		     "test.conf:2: key 'width' is outside a section (allowed: keys under "
-		     "[output], [decorations], [control], [domain NAME], [hotkeys])");
+		     "[output], [decorations], [control], [domain NAME], [hotkeys], "
+		     "[gpu_passthrough])");
 	EXPECT_ERROR("[output\n", "test.conf:1: section header has no closing ']' (allowed: "
 				  "[output], [domain NAME], ...)");
 	EXPECT_ERROR("[output] width = 3\n",
@@ -294,7 +295,7 @@ static void test_section_errors(void)
 		     "test.conf:1: section [domain] has no domain name (allowed: [domain NAME])");
 	EXPECT_ERROR("[domains x]\n",
 		     "test.conf:1: unknown section [domains x] (allowed: [output], [decorations], "
-		     "[control], [domain NAME], [hotkeys])");
+		     "[control], [domain NAME], [hotkeys], [gpu_passthrough])");
 
 	/* An over-long line is an error, not two lines. */
 	char long_line[400];
@@ -592,9 +593,97 @@ static void test_hotkeys_section(void)
 		     "once per section)");
 }
 
+static void test_gpu_section(void)
+{
+	/* Off unless configured, with the documented defaults. */
+	EXPECT_OK("[domain work]\ncolour = blue\n");
+	CHECK(!config.gpu.enabled);
+	CHECK_EQ_INT(config.gpu.step_timeout_s, 10);
+	CHECK_EQ_INT(config.gpu.card_timeout_s, 10);
+	CHECK_EQ_INT(config.gpu.passthrough_driver, TSR_GPU_DRIVER_PCI_STUB);
+	CHECK_EQ_INT(config.gpu.toolstack, TSR_GPU_TOOLSTACK_NONE);
+
+	/* The domain may come after the section; the address is lower-cased. */
+	EXPECT_OK("[gpu_passthrough]\ndevice = 0000:0A:1f.7\ndomain = cad\ndrm_driver = "
+		  "bochs-drm\npassthrough_driver = xen-pciback\ntoolstack = xl\n"
+		  "step_timeout = 5\ncard_timeout = 30\nfallback_device = /dev/dri/card0\n"
+		  "[domain cad]\ncolour = red\n");
+	CHECK(config.gpu.enabled);
+	CHECK(strcmp(config.gpu.device, "0000:0a:1f.7") == 0);
+	CHECK(strcmp(config.gpu.domain, "cad") == 0);
+	CHECK(strcmp(config.gpu.drm_driver, "bochs-drm") == 0);
+	CHECK_EQ_INT(config.gpu.passthrough_driver, TSR_GPU_DRIVER_XEN_PCIBACK);
+	CHECK_EQ_INT(config.gpu.toolstack, TSR_GPU_TOOLSTACK_XL);
+	CHECK_EQ_INT(config.gpu.step_timeout_s, 5);
+	CHECK_EQ_INT(config.gpu.card_timeout_s, 30);
+	CHECK(strcmp(config.gpu.fallback_device, "/dev/dri/card0") == 0);
+
+	/* An empty fallback means none. */
+	EXPECT_OK("[domain v]\ncolour = red\n[gpu_passthrough]\ndevice = 0000:00:02.0\n"
+		  "domain = v\ndrm_driver = i915\npassthrough_driver = vfio-pci\n"
+		  "fallback_device =\n");
+	CHECK_EQ_INT(config.gpu.passthrough_driver, TSR_GPU_DRIVER_VFIO_PCI);
+	CHECK(config.gpu.fallback_device[0] == '\0');
+}
+
+static void test_gpu_errors(void)
+{
+#define GPU_HEAD "[domain v]\ncolour = red\n[gpu_passthrough]\n"
+#define GPU_OK_KEYS "device = 0000:00:02.0\ndomain = v\ndrm_driver = i915\n"
+	EXPECT_ERROR(GPU_HEAD "device = 00:02.0\n",
+		     "test.conf:4: device: '00:02.0' is not a PCI address (allowed: "
+		     "DOMAIN:BUS:SLOT.FUNCTION as in lspci -D, e.g. 0000:01:00.0; slot 00..1f, "
+		     "function 0..7)");
+	EXPECT_ERROR(GPU_HEAD "device = 0000:00:20.0\n",
+		     "test.conf:4: device: '0000:00:20.0' is not a PCI address (allowed: "
+		     "DOMAIN:BUS:SLOT.FUNCTION as in lspci -D, e.g. 0000:01:00.0; slot 00..1f, "
+		     "function 0..7)");
+	EXPECT_ERROR(GPU_HEAD "device = 0000:00:02.8\n",
+		     "test.conf:4: device: '0000:00:02.8' is not a PCI address (allowed: "
+		     "DOMAIN:BUS:SLOT.FUNCTION as in lspci -D, e.g. 0000:01:00.0; slot 00..1f, "
+		     "function 0..7)");
+	EXPECT_ERROR(GPU_HEAD "device = 0000:00:02.0; rm\n",
+		     "test.conf:4: device: '0000:00:02.0; rm' is not a PCI address (allowed: "
+		     "DOMAIN:BUS:SLOT.FUNCTION as in lspci -D, e.g. 0000:01:00.0; slot 00..1f, "
+		     "function 0..7)");
+	EXPECT_ERROR(GPU_HEAD "drm_driver = ../i915\n",
+		     "test.conf:4: drm_driver: '../i915' is not a driver name (allowed: 1..31 "
+		     "characters of a-z, 0-9, - and _, as in /sys/bus/pci/drivers)");
+	EXPECT_ERROR(GPU_HEAD "passthrough_driver = pciback\n",
+		     "test.conf:4: passthrough_driver: 'pciback' is not a passthrough driver "
+		     "(allowed: pci-stub, vfio-pci, xen-pciback)");
+	EXPECT_ERROR(GPU_HEAD "toolstack = libvirt\n",
+		     "test.conf:4: toolstack: 'libvirt' is not a toolstack (allowed: xl, none)");
+	EXPECT_ERROR(GPU_HEAD "step_timeout = 0\n",
+		     "test.conf:4: step_timeout: 0 is out of range (allowed: 1..300)");
+	EXPECT_ERROR(GPU_HEAD "card_timeout = 301\n",
+		     "test.conf:4: card_timeout: 301 is out of range (allowed: 1..300)");
+	EXPECT_ERROR(GPU_HEAD "fallback_device = card0\n",
+		     "test.conf:4: fallback_device: 'card0' is not an absolute card path (allowed: "
+		     "e.g. /dev/dri/card0, or empty for none)");
+	EXPECT_ERROR(GPU_HEAD "device = 0000:00:02.0\n",
+		     "test.conf:3: [gpu_passthrough] has no domain (required)");
+	EXPECT_ERROR(GPU_HEAD GPU_OK_KEYS "toolstack = xl\n",
+		     "test.conf:7: toolstack xl assigns devices through xen-pciback (allowed: "
+		     "passthrough_driver = xen-pciback with toolstack = xl)");
+	EXPECT_ERROR("[domain v]\ncolour = red\n[gpu_passthrough]\ndevice = 0000:00:02.0\n"
+		     "domain = nosuch\ndrm_driver = i915\n",
+		     "test.conf:5: domain: 'nosuch' is not a configured domain (allowed: the name "
+		     "of a [domain NAME] section)");
+	EXPECT_ERROR(GPU_HEAD GPU_OK_KEYS "[gpu_passthrough]\n",
+		     "test.conf:7: section [gpu_passthrough] already appeared at line 3 (allowed: "
+		     "once)");
+	EXPECT_ERROR(GPU_HEAD GPU_OK_KEYS "hotkey = x\n",
+		     "test.conf:7: unknown key 'hotkey' in [gpu_passthrough] (allowed: device, "
+		     "domain, drm_driver, passthrough_driver, toolstack, step_timeout, card_timeout, "
+		     "fallback_device)");
+#undef GPU_HEAD
+#undef GPU_OK_KEYS
+}
+
 TSR_TEST_MAIN(TSR_CASE(test_defaults), TSR_CASE(test_example_file), TSR_CASE(test_example_xen_file),
 	      TSR_CASE(test_missing_file), TSR_CASE(test_values),
 	      TSR_CASE(test_failure_keeps_config), TSR_CASE(test_section_errors),
 	      TSR_CASE(test_key_errors), TSR_CASE(test_value_errors), TSR_CASE(test_name_errors),
 	      TSR_CASE(test_domain_errors), TSR_CASE(test_chords_good), TSR_CASE(test_chords_bad),
-	      TSR_CASE(test_hotkeys_section))
+	      TSR_CASE(test_hotkeys_section), TSR_CASE(test_gpu_section), TSR_CASE(test_gpu_errors))

@@ -60,9 +60,9 @@ static void on_output_added(void *data, struct tsr_output *output)
 {
 	struct test_context *context = data;
 	output->listener = (struct tsr_output_listener){
-		.frame = on_frame,
-		.removed = on_removed,
-		.data = context,
+	    .frame = on_frame,
+	    .removed = on_removed,
+	    .data = context,
 	};
 	if (!context->output)
 		context->output = output;
@@ -117,8 +117,7 @@ static void draw(struct test_context *context, struct tsr_buffer *buffer, uint32
 	renderer->impl->fill(renderer, &all, 0xff000000u | ((seed * 37u) & 0xffu) << 8 | 0x40);
 	pixman_box32_t red = {100, 80, 400, 300};
 	renderer->impl->fill(renderer, &red, 0xffd02020u);
-	pixman_box32_t green = {(int32_t)(seed % 200) + 300, 350, (int32_t)(seed % 200) + 500,
-				450};
+	pixman_box32_t green = {(int32_t)(seed % 200) + 300, 350, (int32_t)(seed % 200) + 500, 450};
 	renderer->impl->fill(renderer, &green, 0xff20c040u);
 	CHECK(renderer->impl->end(renderer));
 }
@@ -172,7 +171,7 @@ static void check_capture_matches(struct test_context *context, struct tsr_buffe
 static struct tsr_buffer *snapshot(const struct tsr_buffer *buffer)
 {
 	struct tsr_buffer *copy =
-		tsr_buffer_create_memory(buffer->width, buffer->height, DRM_FORMAT_XRGB8888);
+	    tsr_buffer_create_memory(buffer->width, buffer->height, DRM_FORMAT_XRGB8888);
 	if (!copy)
 		return NULL;
 	for (uint32_t y = 0; y < buffer->height; y++)
@@ -249,9 +248,9 @@ static void test_page_flips_ages_and_timestamps(void)
 	for (size_t i = 1; i < TEST_FLIP_COUNT; i++)
 		not_increasing += context.frame_times[i] <= context.frame_times[i - 1];
 	CHECK_EQ_INT(not_increasing, 0);
-	double average_ms = (double)(context.frame_times[TEST_FLIP_COUNT - 1] -
-				     context.frame_times[0]) /
-			    (TEST_FLIP_COUNT - 1) / 1e6;
+	double average_ms =
+	    (double)(context.frame_times[TEST_FLIP_COUNT - 1] - context.frame_times[0]) /
+	    (TEST_FLIP_COUNT - 1) / 1e6;
 	printf("# %d flips, average interval %.2f ms\n", TEST_FLIP_COUNT, average_ms);
 	/* Loose on purpose: a slow emulated VM may miss vblanks. */
 	CHECK(average_ms >= 5.0 && average_ms <= 50.0);
@@ -348,7 +347,7 @@ static void test_cursor_plane(void)
 				for (uint32_t x = 50; x < 66; x++)
 					((uint32_t *)((uint8_t *)expected->data +
 						      (size_t)y * expected->stride))[x] =
-						0xffffffffu;
+					    0xffffffffu;
 			check_capture_matches(&context, expected, "kms-cursor");
 		}
 		tsr_buffer_destroy(expected);
@@ -396,8 +395,8 @@ static bool read_state(int fd, struct kms_state *state)
 		drmModeFreeCrtc(crtc);
 	}
 	for (int i = 0; i < resources->count_connectors && state->connector_count < 16; i++) {
-		drmModeConnector *connector = drmModeGetConnectorCurrent(fd,
-									 resources->connectors[i]);
+		drmModeConnector *connector =
+		    drmModeGetConnectorCurrent(fd, resources->connectors[i]);
 		if (!connector)
 			continue;
 		uint32_t n = state->connector_count++;

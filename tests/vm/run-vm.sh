@@ -133,15 +133,19 @@ else
 	qemu_args+=(-m "${VM_MEMORY:-1024}" -kernel "$KIT/vmlinuz" -initrd "$KIT/initrd.gz"
 		-append "console=ttyS0 quiet panic=-1")
 	# qboot starts the kernel faster than SeaBIOS (about 0.5 s less per boot).
-	[ -f /usr/share/qemu/qboot.rom ] && qemu_args+=(-bios qboot.rom)
+	if [ -f /usr/share/qemu/qboot.rom ]; then
+		qemu_args+=(-bios qboot.rom)
+	fi
 fi
 if [ "${VM_GPU:-0}" = 1 ]; then
 	qemu_args+=(-vga none -device bochs-display)
 else
 	qemu_args+=(-vga none)
 fi
-# shellcheck disable=SC2206 # split on purpose
-[ -n "${VM_QEMU_ARGS:-}" ] && qemu_args+=(${VM_QEMU_ARGS})
+if [ -n "${VM_QEMU_ARGS:-}" ]; then
+	# shellcheck disable=SC2206 # split on purpose
+	qemu_args+=(${VM_QEMU_ARGS})
+fi
 
 vm_log "booting $(basename "$KIT") (accel $VM_ACCEL, timeout ${VM_TIMEOUT}s): $SCRIPT $*"
 start=$(vm_now)

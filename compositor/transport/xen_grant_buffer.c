@@ -1,0 +1,168 @@
+/* Mapping happens only after tsr_xen_check_grants() proved the refs cover
+ * the surface and the quota had room; both are undone together on destroy.
+ * The mapping is PROT_READ: a guest's pages are never written by dom0, and
+ * a guest granting them read-only (as the agent does) cannot be mapped
+ * writable anyway. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <xengnttab.h>
+#include <xentoollog.h>
+
+#include "tessera/log.h"
+#include "transport/xen_grant_buffer.h"
+#include "transport/xen_grant_check.h"
+
+struct tsr_xen_grant_mapper {
+	unsigned refs;
+	uint32_t domid;
+	/* libxengnttab logs every failed map to its logger; a hostile guest
+	 * must not be able to flood dom0's stderr, and we log the violation
+	 * ourselves (once, as the drop reason). */
+	xentoollog_logger_stdiostream *quiet_logger;
+	xengnttab_handle *gnttab;
+	struct tsr_xen_quota quota;
+};
+
+struct xen_grant_buffer {
+	struct tsr_buffer base;
+	struct tsr_xen_grant_mapper *mapper;
+	void *map;
+	uint32_t pages;
+};
+
+struct tsr_xen_grant_mapper *tsr_xen_grant_mapper_create(uint32_t domid, uint32_t quota_pages,
+							 char *err, size_t err_len)
+{
+	struct tsr_xen_grant_mapper *mapper = calloc(1, sizeof(*mapper));
+	if (!mapper) {
+		snprintf(err, err_len, "out of memory");
+		return NULL;
+	}
+	mapper->refs = 1;
+	mapper->domid = domid;
+	mapper->quota.limit_pages = quota_pages;
+	mapper->quiet_logger = xtl_createlogger_stdiostream(stderr, XTL_CRITICAL, 0);
+	mapper->gnttab = xengnttab_open((xentoollog_logger *)mapper->quiet_logger, 0);
+	if (!mapper->gnttab) {
+		snprintf(err, err_len, "cannot open gntdev: %s", strerror(errno));
+		xtl_logger_destroy((xentoollog_logger *)mapper->quiet_logger);
+		free(mapper);
+		return NULL;
+	}
+	/* Defence in depth: kernels that still enforce a per-handle limit
+	 * stop this handle at the quota too (newer kernels ignore it). */
+	xengnttab_set_max_grants(mapper->gnttab, quota_pages);
+	return mapper;
+}
+
+void tsr_xen_grant_mapper_unref(struct tsr_xen_grant_mapper *mapper)
+{
+	if (!mapper || --mapper->refs > 0)
+		return;
+	xengnttab_close(mapper->gnttab);
+	xtl_logger_destroy((xentoollog_logger *)mapper->quiet_logger);
+	free(mapper);
+}
+
+uint32_t tsr_xen_grant_mapper_mapped_pages(const struct tsr_xen_grant_mapper *mapper)
+{
+	return mapper->quota.used_pages;
+}
+
+static void grant_buffer_destroy(struct tsr_buffer *base)
+{
+	struct xen_grant_buffer *buffer = (struct xen_grant_buffer *)base;
+	if (xengnttab_unmap(buffer->mapper->gnttab, buffer->map, buffer->pages) < 0)
+		tsr_log(TSR_LOG_ERROR, "domid %u: unmapping %u grant pages failed: %s",
+			buffer->mapper->domid, buffer->pages, strerror(errno));
+	tsr_xen_quota_release(&buffer->mapper->quota, buffer->pages);
+	tsr_xen_grant_mapper_unref(buffer->mapper);
+	free(buffer);
+}
+
+static const struct tsr_buffer_impl grant_buffer_impl = {
+	.destroy = grant_buffer_destroy,
+};
+
+struct tsr_buffer *tsr_xen_grant_buffer_import(struct tsr_xen_grant_mapper *mapper,
+					       const struct tsr_msg_buffer_attach_grants *untrusted,
+					       const struct tsr_buffer_request *request, char *err,
+					       size_t err_len)
+{
+	uint32_t pages;
+	if (!tsr_xen_check_grants(untrusted->offset, untrusted->ref_count, request, &pages, err,
+				  err_len))
+		return NULL;
+	if (!tsr_xen_quota_reserve(&mapper->quota, pages)) {
+		snprintf(err, err_len, "mapping %u more pages would exceed the quota (%u of %u used)",
+			 pages, mapper->quota.used_pages, mapper->quota.limit_pages);
+		return NULL;
+	}
+	struct xen_grant_buffer *buffer = calloc(1, sizeof(*buffer));
+	if (!buffer) {
+		snprintf(err, err_len, "out of memory");
+		goto error_quota;
+	}
+	/* The refs were copied out of the ring by the decoder: the guest can no
+	 * longer change them between this check and the map. The API takes a
+	 * non-const array; the copy is the decoded message's, never the ring. */
+	uint32_t *refs = (uint32_t *)untrusted->refs;
+	buffer->map = xengnttab_map_domain_grant_refs(mapper->gnttab, pages, mapper->domid, refs,
+						      PROT_READ);
+	if (!buffer->map) {
+		/* Refs the guest did not grant us (or already revoked). */
+		snprintf(err, err_len, "cannot map %u grant refs read-only: %s", pages,
+			 strerror(errno));
+		goto error_buffer;
+	}
+	buffer->mapper = mapper;
+	mapper->refs++;
+	buffer->pages = pages;
+	buffer->base.impl = &grant_buffer_impl;
+	buffer->base.width = request->width;
+	buffer->base.height = request->height;
+	buffer->base.stride = request->stride;
+	buffer->base.format = request->format;
+	buffer->base.data = (uint8_t *)buffer->map + request->offset;
+	buffer->base.read_only = true;
+	return &buffer->base;
+
+error_buffer:
+	free(buffer);
+error_quota:
+	tsr_xen_quota_release(&mapper->quota, pages);
+	return NULL;
+}
+
+/* Asks gntdev to export one ref of a domain that cannot exist. A kernel
+ * without CONFIG_XEN_GNTDEV_DMABUF rejects the ioctl itself (ENOTTY; ENOSYS
+ * or EOPNOTSUPP from libxengnttab on other systems); a kernel with it gets
+ * as far as the grant map, which fails for that domain with another error.
+ * No guest is involved, so the verdict is the kernel's alone. */
+enum tsr_xen_dmabuf_export tsr_xen_probe_dmabuf_export(void)
+{
+	xentoollog_logger_stdiostream *quiet = xtl_createlogger_stdiostream(stderr, XTL_CRITICAL, 0);
+	xengnttab_handle *gnttab = xengnttab_open((xentoollog_logger *)quiet, 0);
+	if (!gnttab) {
+		xtl_logger_destroy((xentoollog_logger *)quiet);
+		return TSR_XEN_DMABUF_UNKNOWN;
+	}
+	uint32_t ref = 0, fd = 0;
+	enum tsr_xen_dmabuf_export result;
+	if (xengnttab_dmabuf_exp_from_refs(gnttab, 0x7fefu, 0, 1, &ref, &fd) == 0) {
+		close((int)fd);
+		result = TSR_XEN_DMABUF_AVAILABLE;
+	} else if (errno == ENOTTY || errno == ENOSYS || errno == EOPNOTSUPP) {
+		result = TSR_XEN_DMABUF_UNAVAILABLE;
+	} else {
+		result = TSR_XEN_DMABUF_AVAILABLE;
+	}
+	xengnttab_close(gnttab);
+	xtl_logger_destroy((xentoollog_logger *)quiet);
+	return result;
+}

@@ -1,0 +1,42 @@
+/* Guest buffers as grant mappings: a mapper per connected Xen guest owns a
+ * gntdev handle and that guest's page quota; each imported buffer maps its
+ * refs read-only into one contiguous range and unmaps them on destroy. */
+#ifndef TSR_TRANSPORT_XEN_GRANT_BUFFER_H
+#define TSR_TRANSPORT_XEN_GRANT_BUFFER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/guest_link.h"
+
+struct tsr_xen_grant_mapper;
+
+/* NULL with err set if gntdev cannot be opened. */
+struct tsr_xen_grant_mapper *tsr_xen_grant_mapper_create(uint32_t domid, uint32_t quota_pages,
+							 char *err, size_t err_len);
+/* Drops the caller's reference. Buffers hold their own, so the handle (and
+ * the accounting) lives until the last mapping is gone, whatever order the
+ * core destroys links and buffers in. Accepts NULL. */
+void tsr_xen_grant_mapper_unref(struct tsr_xen_grant_mapper *mapper);
+
+/* Pages this guest has mapped right now (for tests and statistics). */
+uint32_t tsr_xen_grant_mapper_mapped_pages(const struct tsr_xen_grant_mapper *mapper);
+
+/* Maps the refs of a decoded BUFFER_ATTACH_GRANTS read-only after checking
+ * them against request and the quota. NULL with err set on any violation. */
+struct tsr_buffer *tsr_xen_grant_buffer_import(struct tsr_xen_grant_mapper *mapper,
+					       const struct tsr_msg_buffer_attach_grants *untrusted,
+					       const struct tsr_buffer_request *request, char *err,
+					       size_t err_len);
+
+/* Whether this dom0 kernel can export grant refs as dma-bufs (gntdev built
+ * with CONFIG_XEN_GNTDEV_DMABUF), for a future GLES renderer that would
+ * import them as EGLImages instead of copying from a CPU mapping. */
+enum tsr_xen_dmabuf_export {
+	TSR_XEN_DMABUF_UNKNOWN,
+	TSR_XEN_DMABUF_AVAILABLE,
+	TSR_XEN_DMABUF_UNAVAILABLE,
+};
+enum tsr_xen_dmabuf_export tsr_xen_probe_dmabuf_export(void);
+
+#endif
