@@ -241,6 +241,9 @@ static void start_close_card(struct tsr_gpu_handoff *handoff)
 	if (handoff->probe.remember_card_nodes)
 		handoff->probe.remember_card_nodes(handoff->probe.data, handoff->config->device);
 	handoff->compositor.release_card(handoff->compositor.data);
+	/* Whatever the check below finds, the compositor let go of the card:
+	 * a reclaim must drive it again. */
+	handoff->released |= 1u << TSR_GPU_STEP_CLOSE_CARD;
 	char why[256] = "";
 	int users = handoff->probe.count_card_users(handoff->probe.data, handoff->config->device,
 						    why, sizeof(why));
@@ -393,6 +396,8 @@ static void start_reclaim_step(struct tsr_gpu_handoff *handoff)
 	handoff->step = -1;
 	handoff->failure = TSR_GPU_FAILURE_NONE;
 	handoff->reason[0] = '\0';
+	/* The consoles stay unbound: Tessera owns the display again. */
+	handoff->released = 0;
 	tsr_log(TSR_LOG_INFO, "gpu %s: back on %s in %.1f ms", config->device, handoff->card_path,
 		ms(total));
 	set_state(handoff, TSR_GPU_OWNED);

@@ -97,7 +97,7 @@ static const char *current_driver(const char *bdf, char *buf, size_t len)
 	}
 	target[n] = '\0';
 	const char *base = strrchr(target, '/');
-	snprintf(buf, len, "%s", base ? base + 1 : target);
+	snprintf(buf, len, "%.*s", (int)len - 1, base ? base + 1 : target);
 	return buf;
 }
 

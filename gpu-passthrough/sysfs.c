@@ -16,7 +16,7 @@
 #define NODE_NAME_MAX 32u
 
 struct tsr_gpu_sysfs {
-	char root[PATH_MAX];
+	char root[256]; /* short, so every path built on it fits PATH_MAX */
 	/* The device's DRM nodes, remembered before the handoff (afterwards
 	 * sysfs no longer lists them). */
 	struct {

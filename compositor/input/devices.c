@@ -249,7 +249,7 @@ static bool start_monitor(struct tsr_input_devices *devices)
 	 * are preferred; without udevd (minimal dom0, initramfs, the test VM)
 	 * nobody sends them, and the kernel's own uevents are the only ones.
 	 * Its devtmpfs node exists before the kernel announces the device. */
-	const char *source = "udev";
+	const char *source = access("/run/udev/control", F_OK) == 0 ? "udev" : "kernel";
 	devices->monitor = udev_monitor_new_from_netlink(devices->udev, source);
 	if (devices->monitor == NULL ||
 	    udev_monitor_filter_add_match_subsystem_devtype(devices->monitor, "input", NULL) < 0 ||

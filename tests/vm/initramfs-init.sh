@@ -75,7 +75,8 @@ mount -t devtmpfs devtmpfs /newroot/dev
 mkdir -p /newroot/dev/pts /newroot/dev/shm
 mount -t devpts -o newinstance,ptmxmode=0666 devpts /newroot/dev/pts
 mount -t tmpfs -o mode=1777 tmpfs /newroot/dev/shm
-mount -t tmpfs -o mode=1777 tmpfs /newroot/tmp
+# /tmp stays the overlay's (writable, backed by the tmpfs upper): CI may
+# clone the source tree under the host's /tmp, and the tests must see it.
 mount -t tmpfs -o mode=755 tmpfs /newroot/run
 # After /tmp and /run: the results directory may live under them on the host.
 mkdir -p "/newroot$VM_RESULTS_DIR"

@@ -195,8 +195,8 @@ static bool step_find_connectors(struct smoke *smoke)
 		if (!conn)
 			continue;
 		const char *type = drmModeGetConnectorTypeName(conn->connector_type);
-		printf("  connector %" PRIu32 ": %s-%" PRIu32 ", %s, %d modes\n", conn->connector_id,
-		       type ? type : "?", conn->connector_type_id,
+		printf("  connector %" PRIu32 ": %s-%" PRIu32 ", %s, %d modes\n",
+		       conn->connector_id, type ? type : "?", conn->connector_type_id,
 		       conn->connection == DRM_MODE_CONNECTED ? "connected" : "not connected",
 		       conn->count_modes);
 		if (conn->connector_type == DRM_MODE_CONNECTOR_WRITEBACK &&
@@ -271,7 +271,8 @@ static bool step_find_primary_plane(struct smoke *smoke)
 		drmModePlane *plane = drmModeGetPlane(smoke->fd, planes->planes[i]);
 		uint64_t type = 0;
 		if (plane && (plane->possible_crtcs & crtc_bit) &&
-		    find_property(smoke->fd, plane->plane_id, DRM_MODE_OBJECT_PLANE, "type", &type) &&
+		    find_property(smoke->fd, plane->plane_id, DRM_MODE_OBJECT_PLANE, "type",
+				  &type) &&
 		    type == DRM_PLANE_TYPE_PRIMARY)
 			smoke->primary_plane_id = plane->plane_id;
 		drmModeFreePlane(plane);
@@ -340,15 +341,14 @@ static drmModeAtomicReq *writeback_request(struct smoke *smoke, bool detach_virt
 	uint32_t conn = smoke->writeback_connector_id;
 	int fd = smoke->fd;
 	bool ok =
-		req &&
-		add_property(req, fd, conn, DRM_MODE_OBJECT_CONNECTOR, "CRTC_ID",
-			     smoke->crtc_id) &&
-		add_property(req, fd, conn, DRM_MODE_OBJECT_CONNECTOR, "WRITEBACK_FB_ID",
-			     smoke->capture.fb_id) &&
-		add_property(req, fd, conn, DRM_MODE_OBJECT_CONNECTOR, "WRITEBACK_OUT_FENCE_PTR",
-			     (uint64_t)(uintptr_t)fence_fd) &&
-		(!detach_virtual || add_property(req, fd, smoke->virtual_connector_id,
-						 DRM_MODE_OBJECT_CONNECTOR, "CRTC_ID", 0));
+	    req &&
+	    add_property(req, fd, conn, DRM_MODE_OBJECT_CONNECTOR, "CRTC_ID", smoke->crtc_id) &&
+	    add_property(req, fd, conn, DRM_MODE_OBJECT_CONNECTOR, "WRITEBACK_FB_ID",
+			 smoke->capture.fb_id) &&
+	    add_property(req, fd, conn, DRM_MODE_OBJECT_CONNECTOR, "WRITEBACK_OUT_FENCE_PTR",
+			 (uint64_t)(uintptr_t)fence_fd) &&
+	    (!detach_virtual || add_property(req, fd, smoke->virtual_connector_id,
+					     DRM_MODE_OBJECT_CONNECTOR, "CRTC_ID", 0));
 	if (!ok) {
 		drmModeAtomicFree(req);
 		return NULL;
@@ -371,7 +371,8 @@ static bool step_writeback_capture(struct smoke *smoke)
 	memset(smoke->capture.pixels, 0x5a, smoke->capture.size);
 
 	req = writeback_request(smoke, false, &fence_fd);
-	if (req && drmModeAtomicCommit(smoke->fd, req, flags | DRM_MODE_ATOMIC_TEST_ONLY, NULL) == 0) {
+	if (req &&
+	    drmModeAtomicCommit(smoke->fd, req, flags | DRM_MODE_ATOMIC_TEST_ONLY, NULL) == 0) {
 		printf("  capturing while Virtual-1 stays on (clone)\n");
 	} else {
 		printf("  no clone of Virtual-1 and writeback; capturing on writeback alone\n");
@@ -413,8 +414,8 @@ static bool step_compare(struct smoke *smoke)
 			if (want == got)
 				continue;
 			if (mismatches++ < 5)
-				fprintf(stderr, "  pixel (%u,%u): captured %06x, expected %06x\n", x,
-					y, got, want);
+				fprintf(stderr, "  pixel (%u,%u): captured %06x, expected %06x\n",
+					x, y, got, want);
 		}
 	}
 	printf("  %" PRIu64 " of %u pixels differ\n", mismatches,
@@ -474,14 +475,14 @@ struct smoke_step {
 int main(int argc, char **argv)
 {
 	static const struct smoke_step steps[] = {
-		{"open card, become master, atomic + writeback caps", step_open_master},
-		{"Virtual-1 connected and a writeback connector", step_find_connectors},
-		{"writeback offers XRGB8888", step_writeback_formats},
-		{"primary plane for the CRTC", step_find_primary_plane},
-		{"atomic modeset with a pattern buffer", step_modeset},
-		{"writeback capture, fence signalled", step_writeback_capture},
-		{"captured pixels equal the pattern", step_compare},
-		{"capture saved as PNG", step_save_png},
+	    {"open card, become master, atomic + writeback caps", step_open_master},
+	    {"Virtual-1 connected and a writeback connector", step_find_connectors},
+	    {"writeback offers XRGB8888", step_writeback_formats},
+	    {"primary plane for the CRTC", step_find_primary_plane},
+	    {"atomic modeset with a pattern buffer", step_modeset},
+	    {"writeback capture, fence signalled", step_writeback_capture},
+	    {"captured pixels equal the pattern", step_compare},
+	    {"capture saved as PNG", step_save_png},
 	};
 	struct smoke smoke = {.fd = -1, .png_path = argc > 1 ? argv[1] : NULL};
 	int passed = 0, failed = 0;

@@ -36,7 +36,7 @@ case $SCRIPT in
 *) vm_die "SCRIPT must be an absolute path (the VM sees the host tree at the same paths): $SCRIPT" ;;
 esac
 case $SCRIPT in
-/tmp/* | /run/*) vm_die "SCRIPT must not live under /tmp or /run: the VM mounts fresh tmpfs there: $SCRIPT" ;;
+/run/*) vm_die "SCRIPT must not live under /run: the VM mounts a fresh tmpfs there: $SCRIPT" ;;
 esac
 [ -f "$SCRIPT" ] || vm_die "no such script: $SCRIPT"
 [ -x "$SCRIPT" ] || vm_die "script is not executable: $SCRIPT (chmod +x it)"

@@ -1,0 +1,339 @@
+/* The GPU passthrough policy (see gpu_policy.h). Outputs of a backend it is
+ * about to destroy are taken out of the server first (listener.removed),
+ * because a backend's destroy does not announce them. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/gpu_policy.h"
+#include "core/server.h"
+#include "handoff.h"
+#include "runner.h"
+#include "sysfs.h"
+#include "tessera/log.h"
+#include "tessera/output.h"
+
+#define CARD_MAX_OUTPUTS 8u
+
+/* A KMS backend on one card and the outputs it gave the server. */
+struct card_backend {
+	struct tsr_gpu_policy *policy;
+	struct tsr_backend *backend;
+	char path[TSR_PATH_MAX];
+	struct tsr_output *outputs[CARD_MAX_OUTPUTS];
+	size_t output_count;
+};
+
+struct tsr_gpu_policy {
+	struct tsr_server *server;
+	const struct tsr_gpu_config *config;
+	struct tsr_gpu_sysfs *sysfs;
+	struct tsr_gpu_spawn_runner *runner;
+	struct tsr_gpu_handoff *handoff;
+	struct card_backend gpu, fallback;
+	int focus_before; /* domain focused before the handoff, -1 none */
+};
+
+static void output_added(void *data, struct tsr_output *output)
+{
+	struct card_backend *card = data;
+	tsr_server_add_output(card->policy->server, output);
+	/* The server leaves the listener unset for an output it ignored. */
+	if (!output->listener.removed || card->output_count >= CARD_MAX_OUTPUTS)
+		return;
+	card->outputs[card->output_count++] = output;
+}
+
+static void ignore_frame(void *data, struct tsr_output *output, uint64_t time_ns)
+{
+}
+
+static void ignore_removed(void *data, struct tsr_output *output)
+{
+}
+
+static void card_close(struct card_backend *card)
+{
+	if (!card->backend)
+		return;
+	for (size_t i = 0; i < card->output_count; i++) {
+		struct tsr_output *output = card->outputs[i];
+		if (output->listener.removed)
+			output->listener.removed(output->listener.data, output);
+		/* If the backend announces removals itself one day, it finds
+		 * a listener that does nothing. */
+		output->listener = (struct tsr_output_listener){
+			.frame = ignore_frame,
+			.removed = ignore_removed,
+		};
+	}
+	card->output_count = 0;
+	tsr_backend_destroy(card->backend);
+	card->backend = NULL;
+	tsr_log(TSR_LOG_INFO, "gpu: closed %s", card->path);
+}
+
+static bool card_open(struct card_backend *card, const char *path, char *err, size_t err_len)
+{
+	struct tsr_server *server = card->policy->server;
+	struct tsr_output_config output_config = server->config->output;
+	output_config.backend = TSR_BACKEND_KMS;
+	snprintf(output_config.device, sizeof(output_config.device), "%s", path);
+	snprintf(card->path, sizeof(card->path), "%s", path);
+	card->output_count = 0;
+	struct tsr_backend_listener listener = {.output_added = output_added, .data = card};
+	card->backend = tsr_backend_kms_create(server->loop, &output_config, &listener);
+	if (!card->backend || !card->backend->impl->start(card->backend)) {
+		snprintf(err, err_len, "cannot drive %s (see the kms log above)", path);
+		card_close(card);
+		return false;
+	}
+	tsr_log(TSR_LOG_INFO, "gpu: driving %s (%zu output%s)", path, card->output_count,
+		card->output_count == 1 ? "" : "s");
+	return true;
+}
+
+/* The desktop must stay visible somewhere while the GPU is away. */
+static void open_fallback(struct tsr_gpu_policy *policy)
+{
+	if (policy->fallback.backend)
+		return;
+	if (!policy->config->fallback_device[0]) {
+		tsr_log(TSR_LOG_WARN, "gpu: no fallback_device configured: no output while the "
+				      "GPU is away");
+		return;
+	}
+	char err[256];
+	if (!card_open(&policy->fallback, policy->config->fallback_device, err, sizeof(err)))
+		tsr_log(TSR_LOG_ERROR, "gpu: fallback: %s; no output while the GPU is away", err);
+}
+
+static void release_card(void *data)
+{
+	struct tsr_gpu_policy *policy = data;
+	open_fallback(policy);
+	card_close(&policy->gpu);
+}
+
+static bool reopen_card(void *data, const char *card_path, char *err, size_t err_len)
+{
+	struct tsr_gpu_policy *policy = data;
+	if (!card_open(&policy->gpu, card_path, err, err_len))
+		return false;
+	card_close(&policy->fallback);
+	return true;
+}
+
+static void state_changed(void *data, enum tsr_gpu_state state)
+{
+	struct tsr_gpu_policy *policy = data;
+	struct tsr_server *server = policy->server;
+	int target = tsr_config_find_domain(server->config, policy->config->domain);
+	if (state == TSR_GPU_RELEASING) {
+		policy->focus_before = server->focused;
+	} else if (state == TSR_GPU_ASSIGNED && target >= 0) {
+		/* The domain drives the monitor now: its keys and pointer go to
+		 * it. Hotkeys never reach it; the return chord stays ours. */
+		tsr_server_focus(server, target);
+	} else if (state == TSR_GPU_OWNED && policy->focus_before >= 0) {
+		tsr_server_focus(server, policy->focus_before);
+		policy->focus_before = -1;
+	}
+}
+
+static const char *default_helper_path(void)
+{
+	static const char *const candidates[] = {
+		TSR_BUILD_ROOT "/gpu-passthrough/tessera-gpu-helper",
+		"/usr/local/libexec/tessera-gpu-helper",
+		"/usr/libexec/tessera-gpu-helper",
+	};
+	for (size_t i = 0; i < sizeof(candidates) / sizeof(candidates[0]); i++) {
+		if (access(candidates[i], X_OK) == 0)
+			return candidates[i];
+	}
+	return candidates[2];
+}
+
+struct tsr_gpu_policy *tsr_gpu_policy_create(struct tsr_server *server,
+					     const struct tsr_gpu_policy_options *options,
+					     char *err, size_t err_len)
+{
+	const struct tsr_gpu_config *config = &server->config->gpu;
+	if (!config->enabled) {
+		snprintf(err, err_len, "gpu passthrough is not configured");
+		return NULL;
+	}
+	struct tsr_gpu_policy *policy = calloc(1, sizeof(*policy));
+	if (!policy) {
+		snprintf(err, err_len, "out of memory");
+		return NULL;
+	}
+	policy->server = server;
+	policy->config = config;
+	policy->focus_before = -1;
+	policy->gpu.policy = policy->fallback.policy = policy;
+	const char *helper = options && options->helper_path ? options->helper_path
+							     : default_helper_path();
+	policy->sysfs = tsr_gpu_sysfs_create(options ? options->sysfs_root : NULL);
+	policy->runner = tsr_gpu_spawn_runner_create(server->loop, helper);
+	if (!policy->sysfs || !policy->runner) {
+		snprintf(err, err_len, "out of memory");
+		tsr_gpu_policy_destroy(policy);
+		return NULL;
+	}
+	tsr_log(TSR_LOG_INFO, "gpu: %s (%s) for domain %s, helper %s", config->device,
+		config->drm_driver, config->domain, helper);
+	return policy;
+}
+
+/* Which release steps the device's present binding amounts to. */
+static uint32_t released_steps_now(struct tsr_gpu_policy *policy, const char *driver)
+{
+	if (strcmp(driver, policy->config->drm_driver) == 0)
+		return 1u << TSR_GPU_STEP_CLOSE_CARD;
+	uint32_t steps = 1u << TSR_GPU_STEP_CLOSE_CARD | 1u << TSR_GPU_STEP_UNBIND_DRM;
+	if (driver[0])
+		steps |= 1u << TSR_GPU_STEP_BIND_PASSTHROUGH;
+	return steps;
+}
+
+bool tsr_gpu_policy_start(struct tsr_gpu_policy *policy, char *err, size_t err_len)
+{
+	const struct tsr_gpu_config *config = policy->config;
+	char driver[64] = "", card[TSR_PATH_MAX] = "";
+	if (!tsr_gpu_sysfs_driver(policy->sysfs, config->device, driver, sizeof(driver))) {
+		snprintf(err, err_len, "[gpu_passthrough] device %s does not exist", config->device);
+		return false;
+	}
+	uint32_t released = 0;
+	if (tsr_gpu_sysfs_find_card(policy->sysfs, config->device, card, sizeof(card)) &&
+	    strcmp(driver, config->drm_driver) == 0) {
+		const char *wanted = policy->server->config->output.device;
+		if (wanted[0] && strcmp(wanted, card) != 0)
+			tsr_log(TSR_LOG_WARN, "gpu: [output] device %s is not the card of %s (%s); "
+					      "driving %s",
+				wanted, config->device, card, card);
+		if (!card_open(&policy->gpu, card, err, err_len))
+			return false;
+	} else {
+		tsr_log(TSR_LOG_WARN, "gpu: %s is bound to '%s', not %s, or has no card: starting "
+				      "on the fallback; reclaim to bring it back",
+			config->device, driver, config->drm_driver);
+		released = released_steps_now(policy, driver);
+		open_fallback(policy);
+		if (!policy->fallback.backend) {
+			snprintf(err, err_len, "neither the GPU %s nor a fallback card can be driven",
+				 config->device);
+			return false;
+		}
+	}
+	struct tsr_gpu_handoff_options options = {.config = config,
+						  .initially_released = released};
+	struct tsr_gpu_step_runner runner = tsr_gpu_spawn_runner_interface(policy->runner);
+	struct tsr_gpu_probe probe = tsr_gpu_sysfs_probe(policy->sysfs);
+	struct tsr_gpu_compositor compositor = {
+		.release_card = release_card,
+		.reopen_card = reopen_card,
+		.state_changed = state_changed,
+		.data = policy,
+	};
+	policy->handoff = tsr_gpu_handoff_create(policy->server->loop, &options, &runner, &probe,
+						 &compositor);
+	if (!policy->handoff) {
+		snprintf(err, err_len, "out of memory");
+		return false;
+	}
+	return true;
+}
+
+void tsr_gpu_policy_destroy(struct tsr_gpu_policy *policy)
+{
+	if (!policy)
+		return;
+	tsr_gpu_handoff_destroy(policy->handoff);
+	tsr_gpu_spawn_runner_destroy(policy->runner);
+	card_close(&policy->gpu);
+	card_close(&policy->fallback);
+	tsr_gpu_sysfs_destroy(policy->sysfs);
+	free(policy);
+}
+
+void tsr_gpu_policy_toggle(void *data)
+{
+	struct tsr_gpu_policy *policy = data;
+	char err[256];
+	if (!policy->handoff)
+		return;
+	enum tsr_gpu_state state = tsr_gpu_handoff_state(policy->handoff);
+	bool ok = state == TSR_GPU_OWNED ? tsr_gpu_handoff_release(policy->handoff, err, sizeof(err))
+					 : tsr_gpu_handoff_reclaim(policy->handoff, err, sizeof(err));
+	if (!ok)
+		tsr_log(TSR_LOG_WARN, "gpu hotkey: %s", err);
+}
+
+static void format_ms(char *buf, size_t len, uint64_t ns)
+{
+	snprintf(buf, len, "%.1f", (double)ns / 1e6);
+}
+
+static void reply_timings(struct tsr_gpu_policy *policy, char *reply, size_t reply_len)
+{
+	const struct tsr_gpu_timings *timings = tsr_gpu_handoff_timings(policy->handoff);
+	size_t used = (size_t)snprintf(reply, reply_len, "ok");
+	char value[32];
+	for (int i = 0; i < TSR_GPU_RELEASE_STEP_COUNT && used < reply_len; i++) {
+		format_ms(value, sizeof(value), timings->release_ns[i]);
+		used += (size_t)snprintf(reply + used, reply_len - used, " handoff.%s_ms=%s",
+					 tsr_gpu_release_step_name(i), value);
+	}
+	for (int i = 0; i < TSR_GPU_RECLAIM_STEP_COUNT && used < reply_len; i++) {
+		format_ms(value, sizeof(value), timings->reclaim_ns[i]);
+		used += (size_t)snprintf(reply + used, reply_len - used, " reclaim.%s_ms=%s",
+					 tsr_gpu_reclaim_step_name(i), value);
+	}
+	if (used < reply_len) {
+		char release[32], reclaim[32];
+		format_ms(release, sizeof(release), timings->release_total_ns);
+		format_ms(reclaim, sizeof(reclaim), timings->reclaim_total_ns);
+		snprintf(reply + used, reply_len - used, " handoff_ms=%s reclaim_ms=%s", release,
+			 reclaim);
+	}
+}
+
+void tsr_gpu_policy_control(struct tsr_gpu_policy *policy, const char *argument, char *reply,
+			    size_t reply_len)
+{
+	char err[256];
+	if (!policy->handoff) {
+		snprintf(reply, reply_len, "error gpu passthrough is not running");
+	} else if (strcmp(argument, "status") == 0 || argument[0] == '\0') {
+		struct tsr_gpu_handoff *handoff = policy->handoff;
+		snprintf(reply, reply_len,
+			 "ok state=%s device=%s domain=%s step=%s failure=%s card=%s fallback=%s "
+			 "outputs=%zu reason=%s",
+			 tsr_gpu_state_name(tsr_gpu_handoff_state(handoff)), policy->config->device,
+			 policy->config->domain, tsr_gpu_handoff_current_step(handoff),
+			 tsr_gpu_failure_name(tsr_gpu_handoff_failure(handoff)),
+			 policy->gpu.backend ? policy->gpu.path : "-",
+			 policy->fallback.backend ? policy->fallback.path : "-",
+			 policy->server->output_count,
+			 tsr_gpu_handoff_reason(handoff)[0] ? tsr_gpu_handoff_reason(handoff) : "-");
+	} else if (strcmp(argument, "handoff") == 0) {
+		if (tsr_gpu_handoff_release(policy->handoff, err, sizeof(err)))
+			snprintf(reply, reply_len, "ok handing off");
+		else
+			snprintf(reply, reply_len, "error %s", err);
+	} else if (strcmp(argument, "reclaim") == 0) {
+		if (tsr_gpu_handoff_reclaim(policy->handoff, err, sizeof(err)))
+			snprintf(reply, reply_len, "ok reclaiming");
+		else
+			snprintf(reply, reply_len, "error %s", err);
+	} else if (strcmp(argument, "timings") == 0) {
+		reply_timings(policy, reply, reply_len);
+	} else {
+		snprintf(reply, reply_len,
+			 "error gpu needs status, handoff, reclaim or timings (not '%s')", argument);
+	}
+}
