@@ -302,9 +302,9 @@ static void reply_timings(struct tsr_gpu_policy *policy, char *reply, size_t rep
 	}
 }
 
-void tsr_gpu_policy_control(struct tsr_gpu_policy *policy, const char *argument, char *reply,
-			    size_t reply_len)
+void tsr_gpu_policy_control(void *data, const char *argument, char *reply, size_t reply_len)
 {
+	struct tsr_gpu_policy *policy = data;
 	char err[256];
 	if (!policy->handoff) {
 		snprintf(reply, reply_len, "error gpu passthrough is not running");

@@ -36,9 +36,9 @@ void tsr_gpu_policy_destroy(struct tsr_gpu_policy *policy);
  * GPU off when owned, reclaims it when assigned or after a failure. */
 void tsr_gpu_policy_toggle(void *policy);
 
-/* Control commands: "status", "handoff", "reclaim", "timings". Writes one
- * reply line ("ok ..." or "error ..."). */
-void tsr_gpu_policy_control(struct tsr_gpu_policy *policy, const char *argument, char *reply,
-			    size_t reply_len);
+/* Control commands (server->hooks.gpu_command, data = policy): "status",
+ * "handoff", "reclaim", "timings". Writes one reply line ("ok ..." or
+ * "error ..."). */
+void tsr_gpu_policy_control(void *policy, const char *argument, char *reply, size_t reply_len);
 
 #endif

@@ -240,7 +240,7 @@ static void handle_output_removed(void *data, struct tsr_output *output)
 {
 	struct tsr_output_state *state = data;
 	struct tsr_server *server = state->server;
-	tsr_log(TSR_LOG_WARN, "output %s removed", output->name);
+	tsr_log(TSR_LOG_INFO, "output %s removed", output->name);
 	for (size_t i = 0; i < server->output_count; i++) {
 		if (server->outputs[i] != state)
 			continue;

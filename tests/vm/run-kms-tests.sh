@@ -8,7 +8,8 @@
 # every listed test runs. Results: BUILD_DIR/vm-results/<name>/{output.log,
 # exit-status} and BUILD_DIR/vm-results/console.log. Builds BUILD_DIR first
 # (VM_SKIP_BUILD=1 skips that). Environment: VM_TEST_TIMEOUT (seconds per
-# test, default 120), VM_TIMEOUT (whole VM; default from the test count), and
+# test, default 120), VM_TIMEOUT (whole VM; default from the test count),
+# VM_TEST_LIST (another list, e.g. gpu-tests.list; default kms-tests.list), and
 # run-vm.sh's variables.
 set -euo pipefail
 
@@ -22,7 +23,7 @@ SOURCE_ROOT=$(cd "$VM_DIR/../.." && pwd)
 [ -d "$1" ] || vm_die "no build directory $1 (meson setup it first)"
 BUILD_DIR=$(cd "$1" && pwd -P)
 shift
-LIST=$VM_DIR/kms-tests.list
+LIST=${VM_TEST_LIST:-$VM_DIR/kms-tests.list}
 RESULTS=$BUILD_DIR/vm-results
 START=$(vm_now)
 
