@@ -144,3 +144,27 @@ struct tsr_buffer *scene_fixture_front(struct scene_fixture *fixture)
 {
 	return fixture->output->last_presented;
 }
+
+static uint32_t standard_gradient(uint32_t x, uint32_t y)
+{
+	return ((x & 0xff) << 16) | ((y & 0xff) << 8) | 0x80;
+}
+
+static uint32_t standard_checker(uint32_t x, uint32_t y)
+{
+	return ((x / 16 + y / 16) % 2) ? 0xe0e0e0u : 0x909090u;
+}
+
+void scene_fixture_populate(struct scene_fixture *fixture)
+{
+	tsr_server_focus(fixture->server, 1);
+	for (int i = 0; i < 2; i++) {
+		const pixman_box32_t *content =
+			&fixture->server->outputs[0]->layout.domains[i].content;
+		if (tsr_box_width(content) == 0 || tsr_box_height(content) == 0)
+			continue;
+		scene_fixture_set_surface(fixture, i, tsr_box_width(content),
+					  tsr_box_height(content),
+					  i ? standard_checker : standard_gradient);
+	}
+}

@@ -33,6 +33,11 @@ struct tsr_buffer *scene_fixture_set_surface(struct scene_fixture *fixture, int 
 					     uint32_t width, uint32_t height,
 					     uint32_t (*colour_at)(uint32_t x, uint32_t y));
 
+/* The standard test scene: work shows a gradient, personal a checker,
+ * untrusted nothing; personal has focus. Surfaces match the current
+ * layout's content sizes (domains not shown get none). */
+void scene_fixture_populate(struct scene_fixture *fixture);
+
 /* Commits damage (surface coordinates) on domain index's surface. */
 void scene_fixture_damage(struct scene_fixture *fixture, int index, int32_t x, int32_t y,
 			  uint32_t width, uint32_t height);

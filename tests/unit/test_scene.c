@@ -201,6 +201,24 @@ static void test_untouched_pixels_never_rewritten(void)
 	scene_fixture_fini(&fixture);
 }
 
+/* The scene the VM's KMS test shows on vkms (1024x768): the writeback
+ * captures there are compared with these same references. */
+static void test_kms_scene_references(void)
+{
+	static const enum tsr_layout_mode modes[2] = {TSR_LAYOUT_MOSAIC, TSR_LAYOUT_FOCUS};
+	static const char *const names[2] = {"kms-scene-mosaic", "kms-scene-focus"};
+	for (int m = 0; m < 2; m++) {
+		struct scene_fixture fixture;
+		CHECK(scene_fixture_init(&fixture, 1024, 768));
+		tsr_server_focus(fixture.server, 1);
+		tsr_server_set_layout(fixture.server, modes[m]);
+		scene_fixture_populate(&fixture);
+		CHECK(scene_fixture_settle(&fixture));
+		CHECK(tsr_check_reference(scene_fixture_front(&fixture), names[m]));
+		scene_fixture_fini(&fixture);
+	}
+}
+
 static void test_no_damage_no_frame(void)
 {
 	struct scene_fixture fixture;
@@ -214,4 +232,5 @@ static void test_no_damage_no_frame(void)
 
 TSR_TEST_MAIN(TSR_CASE(test_focus_layout_reference), TSR_CASE(test_mosaic_layout_reference),
 	      TSR_CASE(test_guest_content_clipped_to_frame),
-	      TSR_CASE(test_untouched_pixels_never_rewritten), TSR_CASE(test_no_damage_no_frame))
+	      TSR_CASE(test_untouched_pixels_never_rewritten), TSR_CASE(test_kms_scene_references),
+	      TSR_CASE(test_no_damage_no_frame))

@@ -12,6 +12,7 @@
 #include "scene_fixture.h"
 #include "tessera/event_loop.h"
 #include "tessera/image.h"
+#include "reference.h"
 #include "test.h"
 
 static const char *results_dir = ".";
@@ -20,33 +21,11 @@ static const char domains[] = "[domain work]\ncolour = blue\n"
 			      "[domain personal]\ncolour = green\n"
 			      "[domain untrusted]\ncolour = red\n";
 
-static uint32_t gradient(uint32_t x, uint32_t y)
-{
-	return ((x & 0xff) << 16) | ((y & 0xff) << 8) | 0x80;
-}
-
-static uint32_t checker(uint32_t x, uint32_t y)
-{
-	return ((x / 16 + y / 16) % 2) ? 0xe0e0e0u : 0x909090u;
-}
-
-static void populate(struct scene_fixture *fixture)
-{
-	for (int i = 0; i < 2; i++) {
-		const pixman_box32_t *content =
-			&fixture->server->outputs[0]->layout.domains[i].content;
-		if (tsr_box_width(content) == 0 || tsr_box_height(content) == 0)
-			continue; /* not shown in this layout */
-		scene_fixture_set_surface(fixture, i, tsr_box_width(content),
-					  tsr_box_height(content), i ? checker : gradient);
-	}
-}
-
 static void set_layout(struct scene_fixture *fixture, enum tsr_layout_mode mode)
 {
 	tsr_server_focus(fixture->server, 1);
 	tsr_server_set_layout(fixture->server, mode);
-	populate(fixture);
+	scene_fixture_populate(fixture);
 }
 
 /* Compares what KMS shows (writeback) with headless for one layout. */
@@ -87,6 +66,15 @@ static void compare_layout(struct scene_fixture *kms, struct scene_fixture *head
 			diff.max_channel_delta, diff_path);
 	CHECK(same);
 	printf("%s: writeback capture matches the headless rendering (%s)\n", name, capture_path);
+	/* And the reference image the host's render test checks too (same
+	 * scene, same size), when the mode is the one it was made for. */
+	char reference[64];
+	snprintf(reference, sizeof(reference), "kms-scene-%s", name);
+	if (captured->width == 1024 && captured->height == 768)
+		CHECK(tsr_check_reference(captured, reference));
+	else
+		printf("%s: SKIP reference comparison: output is %ux%u, references are 1024x768\n",
+		       name, captured->width, captured->height);
 	tsr_buffer_destroy(captured);
 }
 
@@ -170,6 +158,21 @@ static void test_latency_figure(void)
 	       per_backend[1] > 0 ? per_backend[0] / per_backend[1] : 0);
 }
 
+static void test_two_outputs(void)
+{
+	if (!ready)
+		return;
+	size_t outputs = kms.server->output_count;
+	if (outputs < 2) {
+		printf("SKIP two outputs: the kernel offers %zu connected connector(s) "
+		       "(vkms in Linux 6.1 has one)\n", outputs);
+		return;
+	}
+	/* Every output shows the scene laid out for its own size. */
+	for (size_t i = 0; i < outputs; i++)
+		CHECK(kms.server->outputs[i]->frames_presented > 0);
+}
+
 static void test_teardown(void)
 {
 	if (!ready)
@@ -180,4 +183,4 @@ static void test_teardown(void)
 
 TSR_TEST_MAIN(TSR_CASE(test_setup), TSR_CASE(test_mosaic_matches_headless),
 	      TSR_CASE(test_focus_matches_headless), TSR_CASE(test_small_damage_small_commit),
-	      TSR_CASE(test_latency_figure), TSR_CASE(test_teardown))
+	      TSR_CASE(test_latency_figure), TSR_CASE(test_two_outputs), TSR_CASE(test_teardown))
