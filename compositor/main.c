@@ -22,6 +22,9 @@
 #include "tessera/log.h"
 #include "tessera/output.h"
 #include "transport/local_transport.h"
+#ifdef TSR_HAVE_XEN
+#include "transport/xen_transport.h"
+#endif
 
 struct options {
 	const char *config_path;
@@ -194,6 +197,9 @@ int main(int argc, char **argv)
 	struct tsr_server *server = NULL;
 	struct tsr_backend *backend = NULL;
 	struct tsr_local_transport *transport = NULL;
+#ifdef TSR_HAVE_XEN
+	struct tsr_xen_transport *xen_transport = NULL;
+#endif
 	struct tsr_control *control = NULL;
 	struct tsr_demo *demo = NULL;
 	struct tsr_event_source *sigint = NULL, *sigterm = NULL;
@@ -257,6 +263,22 @@ int main(int argc, char **argv)
 		fprintf(stderr, "tessera: %s\n", err);
 		goto out;
 	}
+#ifdef TSR_HAVE_XEN
+	xen_transport = tsr_xen_transport_create(loop, server, err, sizeof(err));
+	if (!xen_transport) {
+		fprintf(stderr, "tessera: %s\n", err);
+		goto out;
+	}
+#else
+	for (size_t i = 0; i < config->domain_count; i++) {
+		if (config->domains[i].transport == TSR_TRANSPORT_XEN) {
+			fprintf(stderr, "tessera: domain %s uses transport = xen, but this build "
+					"has no Xen support (meson -Dxen=enabled)\n",
+				config->domains[i].name);
+			goto out;
+		}
+	}
+#endif
 	char control_path[TSR_PATH_MAX + 256];
 	if (!tsr_resolve_runtime_path(runtime_dir, config->control_socket, control_path,
 				      sizeof(control_path))) {
@@ -299,6 +321,9 @@ out:
 	tsr_input_devices_destroy(input_devices);
 	tsr_control_destroy(control);
 	tsr_local_transport_destroy(transport);
+#ifdef TSR_HAVE_XEN
+	tsr_xen_transport_destroy(xen_transport);
+#endif
 	tsr_backend_destroy(backend);
 	tsr_server_destroy(server);
 	tsr_seat_destroy(seat);

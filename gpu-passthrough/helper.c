@@ -158,6 +158,15 @@ static int unbind_consoles(void)
 				continue;
 			snprintf(path, sizeof(path), SYSFS "/class/vtconsole/%s/bind",
 				 entry->d_name);
+			char bound[8] = "";
+			file = fopen(path, "re");
+			if (file) {
+				if (!fgets(bound, sizeof(bound), file))
+					bound[0] = '\0';
+				fclose(file);
+			}
+			if (bound[0] == '0')
+				continue;
 			int err = write_file(path, "0");
 			if (err) {
 				closedir(dir);

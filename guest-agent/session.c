@@ -18,6 +18,9 @@
 #include "input_log.h"
 #include "source.h"
 #include "transport.h"
+#ifdef TSR_AGENT_HAVE_XEN
+#include "transport_xen.h"
+#endif
 
 /* Three buffers: one on screen, one possibly still queued in the compositor,
  * one to draw into, so drawing never waits on a release in steady state. */
@@ -35,6 +38,9 @@ struct agent_session {
 	struct agent_transport *transport;
 	struct agent_source *source;
 	struct agent_buffer_pool *pool; /* NULL until the surface exists */
+	/* Xen: buffers are grant pages (BUFFER_ATTACH_GRANTS); NULL: memfds. */
+	const struct agent_page_sharer *sharer;
+	uint32_t buffer_cap; /* TSR_CAP_MEMFD or TSR_CAP_GRANTS */
 	struct agent_inject *inject;	/* --inject uinput, else NULL */
 	struct tsr_msg *msg;		/* receive scratch: too large for the stack */
 	bool welcomed;
@@ -82,6 +88,35 @@ static bool destroy_surface(struct agent_session *session)
 	return ok;
 }
 
+/* BUFFER_ATTACH_MEMFD with the memfd, or BUFFER_ATTACH_GRANTS with the
+ * refs of the buffer's shared pages (up to 64 KiB: on the heap, since the
+ * receive scratch may hold the message being handled). */
+static bool attach_buffer(struct agent_session *session, const struct agent_buffer *buffer)
+{
+	if (!buffer->refs) {
+		struct tsr_msg attach = {.type = TSR_MSG_BUFFER_ATTACH_MEMFD};
+		attach.u.attach_memfd = (struct tsr_msg_buffer_attach_memfd){
+		    .surface_id = SESSION_SURFACE_ID,
+		    .buffer_id = buffer->id,
+		    .offset = 0,
+		    .size = (uint32_t)buffer->size,
+		};
+		return agent_transport_send_with_fd(session->transport, &attach, buffer->memfd);
+	}
+	struct tsr_msg *attach = calloc(1, sizeof(*attach));
+	if (!attach)
+		return false;
+	attach->type = TSR_MSG_BUFFER_ATTACH_GRANTS;
+	attach->u.attach_grants.surface_id = SESSION_SURFACE_ID;
+	attach->u.attach_grants.buffer_id = buffer->id;
+	attach->u.attach_grants.offset = 0;
+	attach->u.attach_grants.ref_count = buffer->ref_count;
+	memcpy(attach->u.attach_grants.refs, buffer->refs, buffer->ref_count * sizeof(uint32_t));
+	bool ok = agent_transport_send(session->transport, attach);
+	free(attach);
+	return ok;
+}
+
 static bool create_surface(struct agent_session *session, uint32_t width, uint32_t height)
 {
 	char err[128];
@@ -102,8 +137,8 @@ static bool create_surface(struct agent_session *session, uint32_t width, uint32
 	if (!send_message(session, &msg))
 		return false;
 
-	session->pool =
-	    agent_buffer_pool_create(width, height, SESSION_BUFFER_COUNT, session->next_buffer_id);
+	session->pool = agent_buffer_pool_create_shared(width, height, SESSION_BUFFER_COUNT,
+							session->next_buffer_id, session->sharer);
 	if (!session->pool) {
 		agent_log(session_name(session), "cannot allocate buffers");
 		return false;
@@ -111,14 +146,7 @@ static bool create_surface(struct agent_session *session, uint32_t width, uint32
 	session->next_buffer_id += SESSION_BUFFER_COUNT;
 	for (size_t i = 0; i < session->pool->count; i++) {
 		struct agent_buffer *buffer = &session->pool->buffers[i];
-		struct tsr_msg attach = {.type = TSR_MSG_BUFFER_ATTACH_MEMFD};
-		attach.u.attach_memfd = (struct tsr_msg_buffer_attach_memfd){
-		    .surface_id = SESSION_SURFACE_ID,
-		    .buffer_id = buffer->id,
-		    .offset = 0,
-		    .size = (uint32_t)buffer->size,
-		};
-		if (!agent_transport_send_with_fd(session->transport, &attach, buffer->memfd)) {
+		if (!attach_buffer(session, buffer)) {
 			agent_log(session_name(session), "cannot attach buffer %" PRIu32,
 				  buffer->id);
 			return false;
@@ -205,9 +233,11 @@ static enum session_status handle_welcome(struct agent_session *session,
 			  welcome->minor, TSR_PROTOCOL_MAJOR, TSR_PROTOCOL_MINOR);
 		return SESSION_FAILED;
 	}
-	if (!(welcome->capabilities & TSR_CAP_MEMFD)) {
-		agent_log(name, "compositor does not accept memfd buffers (caps 0x%" PRIx32 ")",
-			  welcome->capabilities);
+	if (!(welcome->capabilities & session->buffer_cap)) {
+		agent_log(name,
+			  "compositor does not accept our buffers (caps 0x%" PRIx32
+			  ", need 0x%" PRIx32 ")",
+			  welcome->capabilities, session->buffer_cap);
 		return SESSION_FAILED;
 	}
 	session->welcomed = true;
@@ -390,7 +420,14 @@ int agent_session_run(const struct agent_options *options, int signal_fd)
 	struct agent_session session = {.options = options, .next_buffer_id = 1};
 	pixman_region32_init(&session.damage);
 
-	if (strcmp(options->transport, agent_transport_local.name) != 0) {
+	const struct agent_transport_type *type = NULL;
+	if (strcmp(options->transport, agent_transport_local.name) == 0)
+		type = &agent_transport_local;
+#ifdef TSR_AGENT_HAVE_XEN
+	if (strcmp(options->transport, agent_transport_xen.name) == 0)
+		type = &agent_transport_xen;
+#endif
+	if (!type) {
 		agent_log(options->name, "unknown transport '%s'", options->transport);
 		goto out;
 	}
@@ -403,19 +440,27 @@ int agent_session_run(const struct agent_options *options, int signal_fd)
 		if (!session.inject)
 			goto out;
 	}
-	session.transport = agent_transport_local.connect(options->socket_path);
+	session.transport = type->connect(options->socket_path);
 	if (!session.transport)
 		goto out;
+	session.buffer_cap = TSR_CAP_MEMFD;
+#ifdef TSR_AGENT_HAVE_XEN
+	if (type == &agent_transport_xen) {
+		session.sharer = agent_transport_xen_sharer(session.transport);
+		session.buffer_cap = TSR_CAP_GRANTS;
+	}
+#endif
 
 	struct tsr_msg hello = {.type = TSR_MSG_HELLO};
 	hello.u.hello = (struct tsr_msg_hello){
 	    .major = TSR_PROTOCOL_MAJOR,
 	    .minor = TSR_PROTOCOL_MINOR,
-	    .capabilities = TSR_CAP_MEMFD | TSR_CAP_INPUT,
+	    .capabilities = session.buffer_cap | TSR_CAP_INPUT,
 	};
 	if (!send_message(&session, &hello))
 		goto out;
-	agent_log(options->name, "connected to %s", options->socket_path);
+	agent_log(options->name, "connected (%s transport%s%s)", type->name,
+		  options->socket_path ? ", " : "", options->socket_path ? options->socket_path : "");
 	status = run_loop(&session, signal_fd);
 
 out:

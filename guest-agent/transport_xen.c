@@ -47,12 +47,12 @@ struct xen_transport {
 	struct libxenvchan *vchan;
 	xengntshr_handle *gntshr;
 	struct agent_page_sharer sharer;
-	int event_fd; /* the vchan's event channel (owned by libxenvchan) */
-	int kick_fd;  /* eventfd */
-	int poll_fd;  /* epoll over both: the fd the session polls */
+	int event_fd;	   /* the vchan's event channel (owned by libxenvchan) */
+	int kick_fd;	   /* eventfd */
+	int poll_fd;	   /* epoll over both: the fd the session polls */
 	uint8_t *recv_buf; /* TSR_MAX_MESSAGE_SIZE bytes */
 	size_t recv_have;
-	size_t recv_want; /* TSR_HEADER_SIZE until the header is checked */
+	size_t recv_want;  /* TSR_HEADER_SIZE until the header is checked */
 	uint8_t *send_buf; /* TSR_MAX_MESSAGE_SIZE bytes */
 };
 
@@ -154,8 +154,8 @@ static enum agent_recv_result xen_receive(struct agent_transport *transport, str
 				if (total_len > TSR_HEADER_SIZE)
 					continue;
 			}
-			bool ok = tsr_msg_decode(xen->recv_buf, xen->recv_have,
-						 TSR_FROM_COMPOSITOR, out, err, err_len);
+			bool ok = tsr_msg_decode(xen->recv_buf, xen->recv_have, TSR_FROM_COMPOSITOR,
+						 out, err, err_len);
 			xen->recv_have = 0;
 			xen->recv_want = TSR_HEADER_SIZE;
 			return ok ? AGENT_RECV_MESSAGE : AGENT_RECV_ERROR;
@@ -232,11 +232,11 @@ static struct agent_transport *xen_connect(const char *address)
 		agent_log_errno(NULL, "cannot open gntalloc (is xen-gntalloc loaded?)");
 		goto error;
 	}
-	xen->sharer = (struct agent_page_sharer){
-	    .share = share_pages, .unshare = unshare_pages, .data = xen};
-	xen->vchan = libxenvchan_server_init((xentoollog_logger *)xen->logger,
-					     AGENT_XEN_COMPOSITOR_DOMID, VCHAN_PATH, 0,
-					     TO_COMPOSITOR_RING_BYTES);
+	xen->sharer =
+	    (struct agent_page_sharer){.share = share_pages, .unshare = unshare_pages, .data = xen};
+	xen->vchan =
+	    libxenvchan_server_init((xentoollog_logger *)xen->logger, AGENT_XEN_COMPOSITOR_DOMID,
+				    VCHAN_PATH, 0, TO_COMPOSITOR_RING_BYTES);
 	if (!xen->vchan) {
 		agent_log_errno(NULL, "cannot publish a vchan at %s", VCHAN_PATH);
 		goto error;

@@ -86,7 +86,7 @@ static void grant_buffer_destroy(struct tsr_buffer *base)
 }
 
 static const struct tsr_buffer_impl grant_buffer_impl = {
-	.destroy = grant_buffer_destroy,
+    .destroy = grant_buffer_destroy,
 };
 
 struct tsr_buffer *tsr_xen_grant_buffer_import(struct tsr_xen_grant_mapper *mapper,
@@ -99,8 +99,9 @@ struct tsr_buffer *tsr_xen_grant_buffer_import(struct tsr_xen_grant_mapper *mapp
 				  err_len))
 		return NULL;
 	if (!tsr_xen_quota_reserve(&mapper->quota, pages)) {
-		snprintf(err, err_len, "mapping %u more pages would exceed the quota (%u of %u used)",
-			 pages, mapper->quota.used_pages, mapper->quota.limit_pages);
+		snprintf(err, err_len,
+			 "mapping %u more pages would exceed the quota (%u of %u used)", pages,
+			 mapper->quota.used_pages, mapper->quota.limit_pages);
 		return NULL;
 	}
 	struct xen_grant_buffer *buffer = calloc(1, sizeof(*buffer));
@@ -112,8 +113,8 @@ struct tsr_buffer *tsr_xen_grant_buffer_import(struct tsr_xen_grant_mapper *mapp
 	 * longer change them between this check and the map. The API takes a
 	 * non-const array; the copy is the decoded message's, never the ring. */
 	uint32_t *refs = (uint32_t *)untrusted->refs;
-	buffer->map = xengnttab_map_domain_grant_refs(mapper->gnttab, pages, mapper->domid, refs,
-						      PROT_READ);
+	buffer->map =
+	    xengnttab_map_domain_grant_refs(mapper->gnttab, pages, mapper->domid, refs, PROT_READ);
 	if (!buffer->map) {
 		/* Refs the guest did not grant us (or already revoked). */
 		snprintf(err, err_len, "cannot map %u grant refs read-only: %s", pages,
@@ -146,7 +147,8 @@ error_quota:
  * No guest is involved, so the verdict is the kernel's alone. */
 enum tsr_xen_dmabuf_export tsr_xen_probe_dmabuf_export(void)
 {
-	xentoollog_logger_stdiostream *quiet = xtl_createlogger_stdiostream(stderr, XTL_CRITICAL, 0);
+	xentoollog_logger_stdiostream *quiet =
+	    xtl_createlogger_stdiostream(stderr, XTL_CRITICAL, 0);
 	xengnttab_handle *gnttab = xengnttab_open((xentoollog_logger *)quiet, 0);
 	if (!gnttab) {
 		xtl_logger_destroy((xentoollog_logger *)quiet);

@@ -12,8 +12,7 @@
 #include "core/guest_link.h"
 
 /* Pages one 3840x2160 XRGB8888 frame needs (8100). */
-#define TSR_XEN_4K_FRAME_PAGES                                                            \
-	((3840u * 2160u * 4u + TSR_PAGE_SIZE - 1u) / TSR_PAGE_SIZE)
+#define TSR_XEN_4K_FRAME_PAGES ((3840u * 2160u * 4u + TSR_PAGE_SIZE - 1u) / TSR_PAGE_SIZE)
 
 /* Per-domain cap on mapped grant pages: four 4K frames (~127 MiB), enough
  * for a triple-buffered full-screen 4K surface plus one buffer being

@@ -136,9 +136,9 @@ static struct tsr_buffer *xen_link_import(struct tsr_guest_link *base, const str
 }
 
 static const struct tsr_guest_link_impl xen_link_impl = {
-	.send = xen_link_send,
-	.import_buffer = xen_link_import,
-	.destroy = xen_link_destroy,
+    .send = xen_link_send,
+    .import_buffer = xen_link_import,
+    .destroy = xen_link_destroy,
 };
 
 /* Returns false when the link was closed (and may be gone). */
@@ -172,8 +172,7 @@ static void handle_readable(struct xen_link *link)
 		}
 		if (count == 0) {
 			if (!libxenvchan_is_open(link->vchan))
-				close_link(link, "the guest closed the vchan",
-					   link->received != 0);
+				close_link(link, "the guest closed the vchan", link->received != 0);
 			return;
 		}
 		link->received += (size_t)count;

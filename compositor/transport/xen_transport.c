@@ -102,7 +102,7 @@ static void try_connect(struct tracked_domain *tracked)
 		return;
 	/* Fails until the agent published ring-ref and event-channel. */
 	struct libxenvchan *vchan = libxenvchan_client_init(
-		(xentoollog_logger *)transport->quiet_logger, (int)tracked->domid, path);
+	    (xentoollog_logger *)transport->quiet_logger, (int)tracked->domid, path);
 	if (!vchan) {
 		tsr_log_domain(TSR_LOG_DEBUG, domain->config->name, (int32_t)tracked->domid,
 			       "no vchan at %s yet", path);
@@ -111,7 +111,7 @@ static void try_connect(struct tracked_domain *tracked)
 	char err[160];
 	struct tsr_xen_link_owner owner = {.link_destroyed = link_destroyed, .data = tracked};
 	struct tsr_guest_link *link =
-		tsr_xen_link_create(transport->loop, tracked->domid, vchan, &owner, err, sizeof(err));
+	    tsr_xen_link_create(transport->loop, tracked->domid, vchan, &owner, err, sizeof(err));
 	if (!link) {
 		tsr_log_domain(TSR_LOG_ERROR, domain->config->name, (int32_t)tracked->domid,
 			       "cannot set up the link: %s", err);
@@ -165,8 +165,8 @@ static void consider_domain(struct tsr_xen_transport *transport, uint32_t domid)
 	/* No name yet (a domain being built): the next scan sees it. */
 	if (!name)
 		return;
-	int index = strlen(name) == length ? tsr_xen_config_match(transport->server->config, name)
-					   : -1;
+	int index =
+	    strlen(name) == length ? tsr_xen_config_match(transport->server->config, name) : -1;
 	if (index >= 0 && index_in_use(transport, index)) {
 		tsr_log(TSR_LOG_WARN, "xen: a second domain named '%s' (domid %u): ignored", name,
 			domid);
@@ -295,13 +295,14 @@ struct tsr_xen_transport *tsr_xen_transport_create(struct tsr_event_loop *loop,
 	transport->dmabuf_export = tsr_xen_probe_dmabuf_export();
 	tsr_log(TSR_LOG_INFO, "xen: gntdev dma-buf export: %s",
 		transport->dmabuf_export == TSR_XEN_DMABUF_AVAILABLE
-			? "available (recorded for a GLES renderer; mapping for now)"
-			: "unavailable, using mappings");
+		    ? "available (recorded for a GLES renderer; mapping for now)"
+		    : "unavailable, using mappings");
 	transport->quiet_logger = xtl_createlogger_stdiostream(stderr, XTL_CRITICAL, 0);
 	/* XS_UNWATCH_FILTER: no stale events for a watch we removed. */
 	transport->xs = xs_open(XS_UNWATCH_FILTER);
 	if (!transport->xs) {
-		snprintf(err, err_len, "xen domains are configured but xenstore is not reachable: %s",
+		snprintf(err, err_len,
+			 "xen domains are configured but xenstore is not reachable: %s",
 			 strerror(errno));
 		goto error;
 	}
@@ -315,8 +316,8 @@ struct tsr_xen_transport *tsr_xen_transport_create(struct tsr_event_loop *loop,
 			 strerror(errno));
 		goto error;
 	}
-	transport->xs_source = tsr_event_loop_add_fd(loop, xs_fileno(transport->xs),
-						     TSR_EVENT_READABLE, handle_xenstore, transport);
+	transport->xs_source = tsr_event_loop_add_fd(
+	    loop, xs_fileno(transport->xs), TSR_EVENT_READABLE, handle_xenstore, transport);
 	if (!transport->xs_source) {
 		snprintf(err, err_len, "cannot watch the xenstore connection");
 		goto error;
@@ -346,7 +347,8 @@ void tsr_xen_transport_destroy(struct tsr_xen_transport *transport)
 	free(transport);
 }
 
-enum tsr_xen_dmabuf_export tsr_xen_transport_dmabuf_export(const struct tsr_xen_transport *transport)
+enum tsr_xen_dmabuf_export
+tsr_xen_transport_dmabuf_export(const struct tsr_xen_transport *transport)
 {
 	return transport->dmabuf_export;
 }

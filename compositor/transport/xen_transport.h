@@ -23,6 +23,7 @@ struct tsr_xen_transport *tsr_xen_transport_create(struct tsr_event_loop *loop,
 void tsr_xen_transport_destroy(struct tsr_xen_transport *transport);
 
 /* What the dom0 kernel offers for a future GLES renderer (probed once). */
-enum tsr_xen_dmabuf_export tsr_xen_transport_dmabuf_export(const struct tsr_xen_transport *transport);
+enum tsr_xen_dmabuf_export
+tsr_xen_transport_dmabuf_export(const struct tsr_xen_transport *transport);
 
 #endif

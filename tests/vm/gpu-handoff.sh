@@ -238,7 +238,7 @@ status=$(ctl gpu status)
 grep -q "did not come back; Tessera goes on with the fallback" "$log" || fail "no clear message in the log"
 kill -0 "$tessera_pid" || fail "tessera died after the failed reclaim"
 [ "$(screenshot 4-after-timeout)" = "$fallback_size" ] || fail "fallback does not show the scene"
-note "reclaim timed out as expected: $(field "$status" reason) ... ; retrying"
+note "reclaim timed out as expected (${status#*reason=}); retrying"
 ctl gpu reclaim >/dev/null
 wait_state owned 60
 note "retry brought $bdf back"

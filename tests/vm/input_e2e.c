@@ -15,6 +15,7 @@
  *
  * Exits 77 (skip) without root or /dev/uinput; else 0 only if all pass. */
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <libevdev/libevdev-uinput.h>
 #include <libevdev/libevdev.h>
@@ -23,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -124,9 +126,17 @@ static struct input_lines read_input_lines(int agent)
 
 static size_t input_line_count(int agent)
 {
-	struct input_lines lines = read_input_lines(agent);
-	size_t count = lines.count;
-	lines_free(&lines);
+	char path[512], log_name[64];
+	snprintf(log_name, sizeof(log_name), "agent-%s.log", domain_names[agent]);
+	harness_path(&e2e.harness, log_name, path, sizeof(path));
+	FILE *file = fopen(path, "r");
+	if (!file)
+		return 0;
+	size_t count = 0;
+	char line[1024];
+	while (fgets(line, sizeof(line), file))
+		count += strncmp(line, "input ", 6) == 0 && strchr(line, '\n') != NULL;
+	fclose(file);
 	return count;
 }
 
@@ -266,6 +276,13 @@ static bool start_tessera(void)
 	harness->compositor = harness_spawn(harness, "tessera", argv);
 	if (harness->compositor < 0)
 		return false;
+	/* A display server runs above ordinary guest-side work (deployments
+	 * give it a higher priority too): the kernel buffers only ~40 ms of a
+	 * 1 kHz pointer per reader, and in the VM five processes share two
+	 * emulated CPUs. */
+	if (setpriority(PRIO_PROCESS, (id_t)harness->compositor, -10) < 0)
+		fprintf(stderr, "input-e2e: cannot raise tessera's priority: %s\n",
+			strerror(errno));
 	char reply[256];
 	for (int waited = 0; waited < WAIT_MS; waited += 20) {
 		if (control("status", reply, sizeof(reply)))
@@ -633,20 +650,23 @@ static void test_pointer_stream(void)
 		pointer_to(MOTION_X0 + i % MOTION_COLUMNS, MOTION_Y0 + i / MOTION_COLUMNS);
 		sleep_ms(1);
 	}
+	fprintf(stderr, "input-e2e: %d pointer events written\n", MOTION_EVENTS);
+	/* Waits while lines keep coming; stops 10 s after the last one. */
 	size_t received = 0;
-	for (int waited = 0; waited <= 60000; waited += 100) {
-		struct input_lines lines = read_input_lines(1);
-		received = count_lines(&lines, from, "motion ");
-		lines_free(&lines);
-		if (received >= MOTION_EVENTS)
-			break;
-		sleep_ms(100);
+	for (int idle = 0; idle <= 10000 && received < MOTION_EVENTS; idle += 100) {
+		size_t now = input_line_count(1) - from;
+		if (now != received)
+			idle = 0;
+		received = now;
+		if (received < MOTION_EVENTS)
+			sleep_ms(100);
 	}
+	struct input_lines lines = read_input_lines(1);
+	received = count_lines(&lines, from, "motion ");
 	CHECK_EQ_INT(received, MOTION_EVENTS);
 
 	/* Exactly our positions, in order, shifted by one constant offset (the
 	 * content's place on the output). */
-	struct input_lines lines = read_input_lines(1);
 	size_t index = 0, in_order = 0;
 	int offset_x = 0, offset_y = 0;
 	for (size_t i = from; i < lines.count; i++) {
