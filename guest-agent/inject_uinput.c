@@ -107,8 +107,8 @@ fail:
 	return NULL;
 }
 
-static bool write_events(struct agent_inject *inject, struct libevdev_uinput *device,
-			 unsigned type, unsigned code, int value)
+static bool write_events(struct agent_inject *inject, struct libevdev_uinput *device, unsigned type,
+			 unsigned code, int value)
 {
 	int rc = libevdev_uinput_write_event(device, type, code, value);
 	if (rc == 0)

@@ -142,8 +142,9 @@ static bool path_start(struct path *path)
 	fclose(file);
 	harness_path(harness, "control.sock", harness->control, sizeof(harness->control));
 	snprintf(tessera, sizeof(tessera), "%s", harness_binary("compositor/tessera"));
-	char *argv[] = {tessera, "--config", config_path, "--runtime-dir", harness->dir,
-			"--input", "--input-device", DEVICE_NAME, NULL};
+	char *argv[] = {tessera,	  "--config",	config_path,
+			"--runtime-dir",  harness->dir, "--input",
+			"--input-device", DEVICE_NAME,	NULL};
 	harness->compositor = harness_spawn(harness, "tessera", argv);
 	char reply[256];
 	bool up = false;
@@ -302,7 +303,6 @@ int main(void)
 	printf("input latency p50 %.2fx baseline, p99 %.2fx baseline; "
 	       "sustained throughput %.2fx baseline (window %d, %d events)\n",
 	       tessera.p50_us / baseline.p50_us, tessera.p99_us / baseline.p99_us,
-	       tessera.events_per_second / baseline.events_per_second, WINDOW,
-	       THROUGHPUT_EVENTS);
+	       tessera.events_per_second / baseline.events_per_second, WINDOW, THROUGHPUT_EVENTS);
 	return 0;
 }

@@ -271,8 +271,9 @@ static bool start_tessera(void)
 	char tessera[512];
 	snprintf(tessera, sizeof(tessera), "%s", harness_binary("compositor/tessera"));
 	/* Grabbing is required (no --allow-ungrabbed): the real policy. */
-	char *argv[] = {tessera,      "--config", config_path,	 "--runtime-dir", harness->dir,
-			"--input",    "--input-device", DEVICE_NAME, NULL};
+	char *argv[] = {tessera,	  "--config",	config_path,
+			"--runtime-dir",  harness->dir, "--input",
+			"--input-device", DEVICE_NAME,	NULL};
 	harness->compositor = harness_spawn(harness, "tessera", argv);
 	if (harness->compositor < 0)
 		return false;
@@ -352,8 +353,8 @@ static struct libevdev *make_pointer_template(void)
 
 static bool create_keyboard(void)
 {
-	int rc = libevdev_uinput_create_from_device(
-	    e2e.keyboard_template, LIBEVDEV_UINPUT_OPEN_MANAGED, &e2e.keyboard);
+	int rc = libevdev_uinput_create_from_device(e2e.keyboard_template,
+						    LIBEVDEV_UINPUT_OPEN_MANAGED, &e2e.keyboard);
 	if (rc < 0) {
 		fprintf(stderr, "input-e2e: cannot create the uinput keyboard: %s\n",
 			strerror(-rc));
@@ -706,10 +707,9 @@ static void test_pointer_stream(void)
 			while ((rc = libevdev_next_event(e2e.injected_pointer,
 							 LIBEVDEV_READ_FLAG_NORMAL, &event)) >= 0)
 				if (rc == LIBEVDEV_READ_STATUS_SYNC) /* overflowed: catch up */
-					while (libevdev_next_event(e2e.injected_pointer,
-								   LIBEVDEV_READ_FLAG_SYNC,
-								   &event) ==
-					       LIBEVDEV_READ_STATUS_SYNC)
+					while (libevdev_next_event(
+						   e2e.injected_pointer, LIBEVDEV_READ_FLAG_SYNC,
+						   &event) == LIBEVDEV_READ_STATUS_SYNC)
 						;
 			got_x = libevdev_get_event_value(e2e.injected_pointer, EV_ABS, ABS_X);
 			got_y = libevdev_get_event_value(e2e.injected_pointer, EV_ABS, ABS_Y);
@@ -827,12 +827,9 @@ static void teardown(void)
 }
 
 static const struct tsr_test_case cases[] = {
-    TSR_CASE(test_typing_reaches_only_focused),
-    TSR_CASE(test_hotkey_switches_and_never_leaks),
-    TSR_CASE(test_key_held_across_switch),
-    TSR_CASE(test_pointer_stream),
-    TSR_CASE(test_unplug_and_replug),
-    TSR_CASE(test_no_strays),
+    TSR_CASE(test_typing_reaches_only_focused), TSR_CASE(test_hotkey_switches_and_never_leaks),
+    TSR_CASE(test_key_held_across_switch),	TSR_CASE(test_pointer_stream),
+    TSR_CASE(test_unplug_and_replug),		TSR_CASE(test_no_strays),
 };
 
 /* The cases share one compositor and run in this order; each prints a line. */
