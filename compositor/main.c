@@ -13,6 +13,7 @@
 #include "core/control.h"
 #include "core/demo.h"
 #include "core/domain.h"
+#include "core/gpu_policy.h"
 #include "core/input_policy.h"
 #include "core/server.h"
 #include "default_config.h"
@@ -205,6 +206,7 @@ int main(int argc, char **argv)
 	struct tsr_event_source *sigint = NULL, *sigterm = NULL;
 	struct tsr_seat *seat = NULL;
 	struct tsr_input_devices *input_devices = NULL;
+	struct tsr_gpu_policy *gpu = NULL;
 
 	if (!runtime_dir) {
 		runtime_dir = mkdtemp(runtime_template);
@@ -231,10 +233,26 @@ int main(int argc, char **argv)
 
 	struct tsr_backend_listener listener = {.output_added = tsr_server_add_output,
 						.data = server};
-	backend = config->output.backend == TSR_BACKEND_KMS
-			  ? tsr_backend_kms_create(loop, &config->output, &listener)
-			  : tsr_backend_headless_create(loop, &config->output, &listener);
-	if (!backend || !backend->impl->start(backend)) {
+	if (config->gpu.enabled && config->output.backend == TSR_BACKEND_KMS) {
+		/* The GPU policy owns the KMS backends: the GPU's card, and the
+		 * fallback card while the GPU is handed to a domain. */
+		gpu = tsr_gpu_policy_create(server, NULL, err, sizeof(err));
+		if (!gpu || !tsr_gpu_policy_start(gpu, err, sizeof(err))) {
+			fprintf(stderr, "tessera: gpu passthrough: %s\n", err);
+			goto out;
+		}
+		server->hooks.gpu_handoff = tsr_gpu_policy_toggle;
+		server->hooks.gpu_command = tsr_gpu_policy_control;
+		server->hooks.data = gpu;
+	} else if (config->gpu.enabled) {
+		tsr_log(TSR_LOG_WARN, "[gpu_passthrough] needs [output] backend = kms; ignored");
+	}
+	if (!gpu) {
+		backend = config->output.backend == TSR_BACKEND_KMS
+				  ? tsr_backend_kms_create(loop, &config->output, &listener)
+				  : tsr_backend_headless_create(loop, &config->output, &listener);
+	}
+	if (!gpu && (!backend || !backend->impl->start(backend))) {
 		fprintf(stderr, "tessera: cannot start the %s backend (see the log above)\n",
 			config->output.backend == TSR_BACKEND_KMS ? "kms" : "headless");
 		goto out;
@@ -325,6 +343,7 @@ out:
 	tsr_xen_transport_destroy(xen_transport);
 #endif
 	tsr_backend_destroy(backend);
+	tsr_gpu_policy_destroy(gpu);
 	tsr_server_destroy(server);
 	tsr_seat_destroy(seat);
 	tsr_event_source_remove(sigint);

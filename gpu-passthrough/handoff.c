@@ -34,73 +34,67 @@ struct tsr_gpu_handoff {
 	char reason[384];
 	enum phase phase;
 	enum phase step_phase; /* phase of step: the running one, or the one that failed */
-	int step; /* index into the phase's steps, -1 when none */
+	int step;	       /* index into the phase's steps, -1 when none */
 	bool helper_running;
 	uint32_t released; /* bit per release step done and not undone */
 
 	uint64_t phase_start_ns, step_start_ns, card_deadline_ns;
 	struct tsr_event_source *card_timer;
-	struct tsr_event_source *watchdog; /* backs up the runner's own timeout */
+	struct tsr_event_source *watchdog;     /* backs up the runner's own timeout */
 	struct tsr_event_source *advance_idle; /* runs the next step outside callbacks */
 	char card_path[TSR_PATH_MAX];
 	struct tsr_gpu_timings timings;
 };
 
 static const char *const state_names[] = {
-	[TSR_GPU_OWNED] = "owned",
-	[TSR_GPU_RELEASING] = "releasing",
-	[TSR_GPU_ASSIGNED] = "assigned",
-	[TSR_GPU_RECLAIMING] = "reclaiming",
-	[TSR_GPU_RELEASE_FAILED] = "release_failed",
-	[TSR_GPU_RECLAIM_FAILED] = "reclaim_failed",
+    [TSR_GPU_OWNED] = "owned",
+    [TSR_GPU_RELEASING] = "releasing",
+    [TSR_GPU_ASSIGNED] = "assigned",
+    [TSR_GPU_RECLAIMING] = "reclaiming",
+    [TSR_GPU_RELEASE_FAILED] = "release_failed",
+    [TSR_GPU_RECLAIM_FAILED] = "reclaim_failed",
 };
 
 static const char *const failure_names[] = {
-	[TSR_GPU_FAILURE_NONE] = "none",
-	[TSR_GPU_FAILURE_STEP] = "step_failed",
-	[TSR_GPU_FAILURE_TIMEOUT] = "timeout",
-	[TSR_GPU_FAILURE_CARD_MISSING] = "card_missing",
-	[TSR_GPU_FAILURE_BUSY] = "card_busy",
+    [TSR_GPU_FAILURE_NONE] = "none",	   [TSR_GPU_FAILURE_STEP] = "step_failed",
+    [TSR_GPU_FAILURE_TIMEOUT] = "timeout", [TSR_GPU_FAILURE_CARD_MISSING] = "card_missing",
+    [TSR_GPU_FAILURE_BUSY] = "card_busy",
 };
 
 static const char *const release_step_names[] = {
-	[TSR_GPU_STEP_CLOSE_CARD] = "close_card",
-	[TSR_GPU_STEP_UNBIND_CONSOLES] = "unbind_consoles",
-	[TSR_GPU_STEP_UNBIND_DRM] = "unbind_drm",
-	[TSR_GPU_STEP_BIND_PASSTHROUGH] = "bind_passthrough",
-	[TSR_GPU_STEP_ATTACH] = "attach",
+    [TSR_GPU_STEP_CLOSE_CARD] = "close_card", [TSR_GPU_STEP_UNBIND_CONSOLES] = "unbind_consoles",
+    [TSR_GPU_STEP_UNBIND_DRM] = "unbind_drm", [TSR_GPU_STEP_BIND_PASSTHROUGH] = "bind_passthrough",
+    [TSR_GPU_STEP_ATTACH] = "attach",
 };
 
 static const char *const reclaim_step_names[] = {
-	[TSR_GPU_STEP_DETACH] = "detach",
-	[TSR_GPU_STEP_UNBIND_PASSTHROUGH] = "unbind_passthrough",
-	[TSR_GPU_STEP_BIND_DRM] = "bind_drm",
-	[TSR_GPU_STEP_WAIT_CARD] = "wait_card",
-	[TSR_GPU_STEP_REOPEN] = "reopen",
+    [TSR_GPU_STEP_DETACH] = "detach",	  [TSR_GPU_STEP_UNBIND_PASSTHROUGH] = "unbind_passthrough",
+    [TSR_GPU_STEP_BIND_DRM] = "bind_drm", [TSR_GPU_STEP_WAIT_CARD] = "wait_card",
+    [TSR_GPU_STEP_REOPEN] = "reopen",
 };
 
 /* The release step each reclaim step undoes: it runs only if that one is
  * marked done. WAIT_CARD belongs to BIND_DRM: the bind is only undone (its
  * bit cleared) once the card node is back. */
 static const enum tsr_gpu_release_step undoes[TSR_GPU_RECLAIM_STEP_COUNT] = {
-	[TSR_GPU_STEP_DETACH] = TSR_GPU_STEP_ATTACH,
-	[TSR_GPU_STEP_UNBIND_PASSTHROUGH] = TSR_GPU_STEP_BIND_PASSTHROUGH,
-	[TSR_GPU_STEP_BIND_DRM] = TSR_GPU_STEP_UNBIND_DRM,
-	[TSR_GPU_STEP_WAIT_CARD] = TSR_GPU_STEP_UNBIND_DRM,
-	[TSR_GPU_STEP_REOPEN] = TSR_GPU_STEP_CLOSE_CARD,
+    [TSR_GPU_STEP_DETACH] = TSR_GPU_STEP_ATTACH,
+    [TSR_GPU_STEP_UNBIND_PASSTHROUGH] = TSR_GPU_STEP_BIND_PASSTHROUGH,
+    [TSR_GPU_STEP_BIND_DRM] = TSR_GPU_STEP_UNBIND_DRM,
+    [TSR_GPU_STEP_WAIT_CARD] = TSR_GPU_STEP_UNBIND_DRM,
+    [TSR_GPU_STEP_REOPEN] = TSR_GPU_STEP_CLOSE_CARD,
 };
 
 const char *tsr_gpu_state_name(enum tsr_gpu_state state)
 {
 	return (size_t)state < sizeof(state_names) / sizeof(state_names[0]) ? state_names[state]
-									      : "?";
+									    : "?";
 }
 
 const char *tsr_gpu_failure_name(enum tsr_gpu_failure failure)
 {
 	return (size_t)failure < sizeof(failure_names) / sizeof(failure_names[0])
-		       ? failure_names[failure]
-		       : "?";
+		   ? failure_names[failure]
+		   : "?";
 }
 
 const char *tsr_gpu_release_step_name(enum tsr_gpu_release_step step)
@@ -118,7 +112,7 @@ static const char *step_name(const struct tsr_gpu_handoff *handoff)
 	if (handoff->step < 0)
 		return "-";
 	return handoff->step_phase == PHASE_RECLAIM ? reclaim_step_names[handoff->step]
-					       : release_step_names[handoff->step];
+						    : release_step_names[handoff->step];
 }
 
 static const char *passthrough_driver_name(enum tsr_gpu_passthrough_driver driver)
@@ -163,12 +157,12 @@ static void record_step_time(struct tsr_gpu_handoff *handoff, uint64_t elapsed)
 		handoff->timings.reclaim_ns[handoff->step] = elapsed;
 }
 
-static void fail(struct tsr_gpu_handoff *handoff, enum tsr_gpu_failure failure,
-		 const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void fail(struct tsr_gpu_handoff *handoff, enum tsr_gpu_failure failure, const char *fmt,
+		 ...) __attribute__((format(printf, 3, 4)));
 
 /* Ends the phase in its failed state; the step that failed stays named. */
-static void fail(struct tsr_gpu_handoff *handoff, enum tsr_gpu_failure failure,
-		 const char *fmt, ...)
+static void fail(struct tsr_gpu_handoff *handoff, enum tsr_gpu_failure failure, const char *fmt,
+		 ...)
 {
 	va_list args;
 	va_start(args, fmt);
@@ -339,8 +333,8 @@ static void start_reopen(struct tsr_gpu_handoff *handoff)
 	}
 	if (!handoff->compositor.reopen_card(handoff->compositor.data, handoff->card_path, err,
 					     sizeof(err))) {
-		fail(handoff, TSR_GPU_FAILURE_STEP, "cannot drive %s again: %s",
-		     handoff->card_path, err[0] ? err : "see the log above");
+		fail(handoff, TSR_GPU_FAILURE_STEP, "cannot drive %s again: %s", handoff->card_path,
+		     err[0] ? err : "see the log above");
 		return;
 	}
 	step_succeeded(handoff, handoff->card_path);
@@ -381,7 +375,7 @@ static void start_reclaim_step(struct tsr_gpu_handoff *handoff)
 	}
 	case TSR_GPU_STEP_WAIT_CARD:
 		handoff->card_deadline_ns =
-			handoff->step_start_ns + (uint64_t)config->card_timeout_s * NS_PER_S;
+		    handoff->step_start_ns + (uint64_t)config->card_timeout_s * NS_PER_S;
 		poll_card(handoff);
 		return;
 	case TSR_GPU_STEP_REOPEN:
@@ -473,7 +467,8 @@ struct tsr_gpu_handoff *tsr_gpu_handoff_create(struct tsr_event_loop *loop,
 	handoff->runner = *runner;
 	handoff->probe = *probe;
 	handoff->compositor = *compositor;
-	handoff->card_poll_ns = options->card_poll_ns ? options->card_poll_ns : DEFAULT_CARD_POLL_NS;
+	handoff->card_poll_ns =
+	    options->card_poll_ns ? options->card_poll_ns : DEFAULT_CARD_POLL_NS;
 	handoff->step = -1;
 	handoff->released = options->initially_released & ((1u << TSR_GPU_RELEASE_STEP_COUNT) - 1);
 	handoff->state = TSR_GPU_OWNED;

@@ -36,28 +36,28 @@ enum tsr_gpu_state {
 
 enum tsr_gpu_failure {
 	TSR_GPU_FAILURE_NONE,
-	TSR_GPU_FAILURE_STEP,        /* a step reported an error */
-	TSR_GPU_FAILURE_TIMEOUT,     /* a step did not finish in time (watchdog) */
+	TSR_GPU_FAILURE_STEP,	      /* a step reported an error */
+	TSR_GPU_FAILURE_TIMEOUT,      /* a step did not finish in time (watchdog) */
 	TSR_GPU_FAILURE_CARD_MISSING, /* the card node did not come back in time */
-	TSR_GPU_FAILURE_BUSY,        /* an fd or mapping of ours still points at the card */
+	TSR_GPU_FAILURE_BUSY,	      /* an fd or mapping of ours still points at the card */
 };
 
 /* Release steps, in order; reclaim undoes them in reverse. */
 enum tsr_gpu_release_step {
-	TSR_GPU_STEP_CLOSE_CARD,      /* compositor closes every fd, then verified */
-	TSR_GPU_STEP_UNBIND_CONSOLES, /* vtconsole / efifb, where present */
-	TSR_GPU_STEP_UNBIND_DRM,      /* DRM driver off the PCI device */
+	TSR_GPU_STEP_CLOSE_CARD,       /* compositor closes every fd, then verified */
+	TSR_GPU_STEP_UNBIND_CONSOLES,  /* vtconsole / efifb, where present */
+	TSR_GPU_STEP_UNBIND_DRM,       /* DRM driver off the PCI device */
 	TSR_GPU_STEP_BIND_PASSTHROUGH, /* pci-stub / vfio-pci / xen-pciback */
-	TSR_GPU_STEP_ATTACH,          /* toolstack: xl pci-attach */
+	TSR_GPU_STEP_ATTACH,	       /* toolstack: xl pci-attach */
 	TSR_GPU_RELEASE_STEP_COUNT,
 };
 
 enum tsr_gpu_reclaim_step {
-	TSR_GPU_STEP_DETACH,             /* undoes ATTACH */
+	TSR_GPU_STEP_DETACH,		 /* undoes ATTACH */
 	TSR_GPU_STEP_UNBIND_PASSTHROUGH, /* undoes BIND_PASSTHROUGH */
-	TSR_GPU_STEP_BIND_DRM,           /* undoes UNBIND_DRM (with WAIT_CARD) */
-	TSR_GPU_STEP_WAIT_CARD,          /* the card node of the device is back */
-	TSR_GPU_STEP_REOPEN,             /* undoes CLOSE_CARD: compositor drives it again */
+	TSR_GPU_STEP_BIND_DRM,		 /* undoes UNBIND_DRM (with WAIT_CARD) */
+	TSR_GPU_STEP_WAIT_CARD,		 /* the card node of the device is back */
+	TSR_GPU_STEP_REOPEN,		 /* undoes CLOSE_CARD: compositor drives it again */
 	TSR_GPU_RECLAIM_STEP_COUNT,
 };
 

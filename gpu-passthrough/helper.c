@@ -55,8 +55,8 @@ static bool valid_name(const char *text, bool allow_upper)
 		return false;
 	for (size_t i = 0; i < len; i++) {
 		char c = text[i];
-		bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
-			  (allow_upper && ((c >= 'A' && c <= 'Z') || c == '.'));
+		bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+			  c == '_' || (allow_upper && ((c >= 'A' && c <= 'Z') || c == '.'));
 		if (!ok)
 			return false;
 	}
@@ -114,22 +114,67 @@ static int unbind_from(const char *bdf, const char *driver)
 	return 0;
 }
 
-/* Runs a program (found on the fixed PATH) and waits; its output is ours. */
+/* The last non-empty line of text, for error messages. */
+static void last_line(const char *text, char *out, size_t out_len)
+{
+	size_t len = strlen(text);
+	while (len > 0 && (text[len - 1] == '\n' || text[len - 1] == '\r'))
+		len--;
+	size_t start = len;
+	while (start > 0 && text[start - 1] != '\n')
+		start--;
+	snprintf(out, out_len, "%.*s", (int)(len - start), text + start);
+}
+
+/* Runs a program (found on the fixed PATH) and waits. Its output is passed
+ * on, and its last line goes into the failure message (xl says why there). */
 static int run(const char *const argv[])
 {
+	int fds[2];
+	if (pipe2(fds, O_CLOEXEC) != 0)
+		return failf("pipe: %s", strerror(errno));
+	posix_spawn_file_actions_t actions;
+	posix_spawn_file_actions_init(&actions);
+	posix_spawn_file_actions_adddup2(&actions, fds[1], 1);
+	posix_spawn_file_actions_adddup2(&actions, fds[1], 2);
 	pid_t pid;
-	int rc = posix_spawnp(&pid, argv[0], NULL, NULL, (char *const *)argv, environ);
-	if (rc != 0)
+	int rc = posix_spawnp(&pid, argv[0], &actions, NULL, (char *const *)argv, environ);
+	posix_spawn_file_actions_destroy(&actions);
+	close(fds[1]);
+	if (rc != 0) {
+		close(fds[0]);
 		return failf("cannot run %s: %s", argv[0], strerror(rc));
+	}
+	char output[4096] = "", chunk[512];
+	size_t used = 0;
+	ssize_t n;
+	while ((n = read(fds[0], chunk, sizeof(chunk))) > 0 || (n < 0 && errno == EINTR)) {
+		if (n <= 0)
+			continue;
+		fwrite(chunk, 1, (size_t)n, stdout);
+		/* Keep the tail (chunk is smaller than output): the reason
+		 * is at the end. */
+		if (used + (size_t)n >= sizeof(output)) {
+			size_t drop = used + (size_t)n - (sizeof(output) - 1);
+			memmove(output, output + drop, used - drop);
+			used -= drop;
+		}
+		memcpy(output + used, chunk, (size_t)n);
+		used += (size_t)n;
+		output[used] = '\0';
+	}
+	close(fds[0]);
 	int status;
 	while (waitpid(pid, &status, 0) < 0) {
 		if (errno != EINTR)
 			return failf("waiting for %s: %s", argv[0], strerror(errno));
 	}
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		fflush(stdout);
-		return failf("%s %s failed (status %d)", argv[0], argv[1],
-			     WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+		char reason[256];
+		last_line(output, reason, sizeof(reason));
+		return failf("%s %s failed (status %d): %s", argv[0], argv[1],
+			     WIFEXITED(status) ? WEXITSTATUS(status) : -1,
+			     reason[0] ? reason : "no message");
 	}
 	return 0;
 }
@@ -314,12 +359,12 @@ int main(int argc, char **argv)
 	if (argc == 4 && (strcmp(command, "attach") == 0 || strcmp(command, "detach") == 0)) {
 		if (!valid_name(name, true))
 			return failf("bad domain name");
-		const char *xl_argv[] = {
-			"xl", command[0] == 'a' ? "pci-attach" : "pci-detach", name, bdf, NULL};
+		const char *xl_argv[] = {"xl", command[0] == 'a' ? "pci-attach" : "pci-detach",
+					 name, bdf, NULL};
 		if (run(xl_argv))
 			return 1;
-		printf("%s %s domain %s\n", bdf, command[0] == 'a' ? "attached to" : "detached from",
-		       name);
+		printf("%s %s domain %s\n", bdf,
+		       command[0] == 'a' ? "attached to" : "detached from", name);
 		return 0;
 	}
 	if (!valid_name(name, false))

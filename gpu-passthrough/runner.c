@@ -52,11 +52,16 @@ static void drain_output(struct tsr_gpu_spawn_runner *runner)
 {
 	char chunk[256];
 	ssize_t n;
+	/* Keeps the tail (chunk is smaller than output): the helper says why
+	 * it failed at the end. */
 	while ((n = read(runner->output_fd, chunk, sizeof(chunk))) > 0) {
-		size_t room = OUTPUT_MAX - 1 - runner->output_len;
-		size_t take = (size_t)n < room ? (size_t)n : room;
-		memcpy(runner->output + runner->output_len, chunk, take);
-		runner->output_len += take;
+		if (runner->output_len + (size_t)n >= OUTPUT_MAX) {
+			size_t drop = runner->output_len + (size_t)n - (OUTPUT_MAX - 1);
+			memmove(runner->output, runner->output + drop, runner->output_len - drop);
+			runner->output_len -= drop;
+		}
+		memcpy(runner->output + runner->output_len, chunk, (size_t)n);
+		runner->output_len += (size_t)n;
 		runner->output[runner->output_len] = '\0';
 	}
 }
@@ -182,8 +187,8 @@ static bool runner_start(void *data, struct tsr_gpu_handoff *handoff, const char
 		close_sources(runner);
 		return false;
 	}
-	runner->exit_source = tsr_event_loop_add_fd(runner->loop, runner->pidfd,
-						    TSR_EVENT_READABLE, helper_exited, runner);
+	runner->exit_source = tsr_event_loop_add_fd(runner->loop, runner->pidfd, TSR_EVENT_READABLE,
+						    helper_exited, runner);
 	runner->output_source = tsr_event_loop_add_fd(runner->loop, runner->output_fd,
 						      TSR_EVENT_READABLE, output_readable, runner);
 	if (!runner->exit_source || !runner->output_source ||
@@ -253,8 +258,8 @@ void tsr_gpu_spawn_runner_destroy(struct tsr_gpu_spawn_runner *runner)
 struct tsr_gpu_step_runner tsr_gpu_spawn_runner_interface(struct tsr_gpu_spawn_runner *runner)
 {
 	return (struct tsr_gpu_step_runner){
-		.start = runner_start,
-		.cancel = runner_cancel,
-		.data = runner,
+	    .start = runner_start,
+	    .cancel = runner_cancel,
+	    .data = runner,
 	};
 }

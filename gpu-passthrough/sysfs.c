@@ -207,15 +207,14 @@ static bool probe_find_card(void *data, const char *bdf, char *path, size_t path
 struct tsr_gpu_probe tsr_gpu_sysfs_probe(struct tsr_gpu_sysfs *sysfs)
 {
 	return (struct tsr_gpu_probe){
-		.find_card = probe_find_card,
-		.count_card_users = count_card_users,
-		.remember_card_nodes = remember_card_nodes,
-		.data = sysfs,
+	    .find_card = probe_find_card,
+	    .count_card_users = count_card_users,
+	    .remember_card_nodes = remember_card_nodes,
+	    .data = sysfs,
 	};
 }
 
-bool tsr_gpu_sysfs_driver(struct tsr_gpu_sysfs *sysfs, const char *bdf, char *name,
-			  size_t name_len)
+bool tsr_gpu_sysfs_driver(struct tsr_gpu_sysfs *sysfs, const char *bdf, char *name, size_t name_len)
 {
 	if (!tsr_pci_address_valid(bdf))
 		return false;

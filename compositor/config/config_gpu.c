@@ -50,18 +50,19 @@ static bool copy_driver_name(const char *text, char out[TSR_NAME_MAX], char *err
 		ok = islower((unsigned char)text[i]) || isdigit((unsigned char)text[i]) ||
 		     text[i] == '-' || text[i] == '_';
 	if (!ok) {
-		snprintf(err, err_len,
-			 "'%s' is not a driver name (allowed: 1..%u characters of a-z, 0-9, - and _, "
-			 "as in /sys/bus/pci/drivers)",
-			 text, TSR_NAME_MAX - 1);
+		snprintf(
+		    err, err_len,
+		    "'%s' is not a driver name (allowed: 1..%u characters of a-z, 0-9, - and _, "
+		    "as in /sys/bus/pci/drivers)",
+		    text, TSR_NAME_MAX - 1);
 		return false;
 	}
 	memcpy(out, text, len + 1);
 	return true;
 }
 
-bool tsr_config_apply_gpu(struct tsr_gpu_config *gpu, const char *key, const char *value,
-			  char *err, size_t err_len)
+bool tsr_config_apply_gpu(struct tsr_gpu_config *gpu, const char *key, const char *value, char *err,
+			  size_t err_len)
 {
 	if (strcmp(key, "device") == 0)
 		return tsr_config_parse_pci_address(value, gpu->device, err, err_len);
@@ -95,7 +96,8 @@ bool tsr_config_apply_gpu(struct tsr_gpu_config *gpu, const char *key, const cha
 		} else if (strcmp(value, "none") == 0) {
 			gpu->toolstack = TSR_GPU_TOOLSTACK_NONE;
 		} else {
-			snprintf(err, err_len, "'%s' is not a toolstack (allowed: xl, none)", value);
+			snprintf(err, err_len, "'%s' is not a toolstack (allowed: xl, none)",
+				 value);
 			return false;
 		}
 		return true;

@@ -89,11 +89,16 @@ void tsr_control_execute(struct tsr_server *server, const char *line, char *repl
 		reply_list(server, reply, reply_len);
 	} else if (strcmp(command, "status") == 0) {
 		struct tsr_server_stats stats = tsr_server_get_stats(server);
-		snprintf(reply, reply_len, "ok layout=%s focused=%s frames=%llu pixels=%llu",
+		/* latency_*: damage -> present sums, for benchmarks over a window. */
+		snprintf(reply, reply_len,
+			 "ok layout=%s focused=%s frames=%llu pixels=%llu latency_sum_ns=%llu "
+			 "latency_count=%llu",
 			 server->mode == TSR_LAYOUT_MOSAIC ? "mosaic" : "focus",
 			 server->focused >= 0 ? server->config->domains[server->focused].name
 					      : "-",
-			 (unsigned long long)stats.frames, (unsigned long long)stats.pixels_drawn);
+			 (unsigned long long)stats.frames, (unsigned long long)stats.pixels_drawn,
+			 (unsigned long long)stats.latency_sum_ns,
+			 (unsigned long long)stats.latency_count);
 	} else if (strcmp(command, "stats") == 0) {
 		reply_stats(server, argument, reply, reply_len);
 	} else if (strcmp(command, "focus") == 0) {
@@ -118,13 +123,18 @@ void tsr_control_execute(struct tsr_server *server, const char *line, char *repl
 			snprintf(reply, reply_len, "ok %s", argument);
 		else
 			snprintf(reply, reply_len, "error %s", err);
+	} else if (strcmp(command, "gpu") == 0) {
+		if (server->hooks.gpu_command)
+			server->hooks.gpu_command(server->hooks.data, argument, reply, reply_len);
+		else
+			snprintf(reply, reply_len, "error gpu passthrough is not configured");
 	} else if (strcmp(command, "quit") == 0) {
 		server->running = false;
 		snprintf(reply, reply_len, "ok");
 	} else {
 		snprintf(reply, reply_len,
 			 "error unknown command '%s' (list, status, stats, focus, layout, "
-			 "screenshot, quit)",
+			 "screenshot, gpu, quit)",
 			 command);
 	}
 }

@@ -64,8 +64,8 @@ static void card_close(struct card_backend *card)
 		/* If the backend announces removals itself one day, it finds
 		 * a listener that does nothing. */
 		output->listener = (struct tsr_output_listener){
-			.frame = ignore_frame,
-			.removed = ignore_removed,
+		    .frame = ignore_frame,
+		    .removed = ignore_removed,
 		};
 	}
 	card->output_count = 0;
@@ -145,9 +145,9 @@ static void state_changed(void *data, enum tsr_gpu_state state)
 static const char *default_helper_path(void)
 {
 	static const char *const candidates[] = {
-		TSR_BUILD_ROOT "/gpu-passthrough/tessera-gpu-helper",
-		"/usr/local/libexec/tessera-gpu-helper",
-		"/usr/libexec/tessera-gpu-helper",
+	    TSR_BUILD_ROOT "/gpu-passthrough/tessera-gpu-helper",
+	    "/usr/local/libexec/tessera-gpu-helper",
+	    "/usr/libexec/tessera-gpu-helper",
 	};
 	for (size_t i = 0; i < sizeof(candidates) / sizeof(candidates[0]); i++) {
 		if (access(candidates[i], X_OK) == 0)
@@ -174,8 +174,8 @@ struct tsr_gpu_policy *tsr_gpu_policy_create(struct tsr_server *server,
 	policy->config = config;
 	policy->focus_before = -1;
 	policy->gpu.policy = policy->fallback.policy = policy;
-	const char *helper = options && options->helper_path ? options->helper_path
-							     : default_helper_path();
+	const char *helper =
+	    options && options->helper_path ? options->helper_path : default_helper_path();
 	policy->sysfs = tsr_gpu_sysfs_create(options ? options->sysfs_root : NULL);
 	policy->runner = tsr_gpu_spawn_runner_create(server->loop, helper);
 	if (!policy->sysfs || !policy->runner) {
@@ -204,7 +204,8 @@ bool tsr_gpu_policy_start(struct tsr_gpu_policy *policy, char *err, size_t err_l
 	const struct tsr_gpu_config *config = policy->config;
 	char driver[64] = "", card[TSR_PATH_MAX] = "";
 	if (!tsr_gpu_sysfs_driver(policy->sysfs, config->device, driver, sizeof(driver))) {
-		snprintf(err, err_len, "[gpu_passthrough] device %s does not exist", config->device);
+		snprintf(err, err_len, "[gpu_passthrough] device %s does not exist",
+			 config->device);
 		return false;
 	}
 	uint32_t released = 0;
@@ -212,35 +213,37 @@ bool tsr_gpu_policy_start(struct tsr_gpu_policy *policy, char *err, size_t err_l
 	    strcmp(driver, config->drm_driver) == 0) {
 		const char *wanted = policy->server->config->output.device;
 		if (wanted[0] && strcmp(wanted, card) != 0)
-			tsr_log(TSR_LOG_WARN, "gpu: [output] device %s is not the card of %s (%s); "
-					      "driving %s",
+			tsr_log(TSR_LOG_WARN,
+				"gpu: [output] device %s is not the card of %s (%s); "
+				"driving %s",
 				wanted, config->device, card, card);
 		if (!card_open(&policy->gpu, card, err, err_len))
 			return false;
 	} else {
-		tsr_log(TSR_LOG_WARN, "gpu: %s is bound to '%s', not %s, or has no card: starting "
-				      "on the fallback; reclaim to bring it back",
+		tsr_log(TSR_LOG_WARN,
+			"gpu: %s is bound to '%s', not %s, or has no card: starting "
+			"on the fallback; reclaim to bring it back",
 			config->device, driver, config->drm_driver);
 		released = released_steps_now(policy, driver);
 		open_fallback(policy);
 		if (!policy->fallback.backend) {
-			snprintf(err, err_len, "neither the GPU %s nor a fallback card can be driven",
+			snprintf(err, err_len,
+				 "neither the GPU %s nor a fallback card can be driven",
 				 config->device);
 			return false;
 		}
 	}
-	struct tsr_gpu_handoff_options options = {.config = config,
-						  .initially_released = released};
+	struct tsr_gpu_handoff_options options = {.config = config, .initially_released = released};
 	struct tsr_gpu_step_runner runner = tsr_gpu_spawn_runner_interface(policy->runner);
 	struct tsr_gpu_probe probe = tsr_gpu_sysfs_probe(policy->sysfs);
 	struct tsr_gpu_compositor compositor = {
-		.release_card = release_card,
-		.reopen_card = reopen_card,
-		.state_changed = state_changed,
-		.data = policy,
+	    .release_card = release_card,
+	    .reopen_card = reopen_card,
+	    .state_changed = state_changed,
+	    .data = policy,
 	};
-	policy->handoff = tsr_gpu_handoff_create(policy->server->loop, &options, &runner, &probe,
-						 &compositor);
+	policy->handoff =
+	    tsr_gpu_handoff_create(policy->server->loop, &options, &runner, &probe, &compositor);
 	if (!policy->handoff) {
 		snprintf(err, err_len, "out of memory");
 		return false;
@@ -267,8 +270,9 @@ void tsr_gpu_policy_toggle(void *data)
 	if (!policy->handoff)
 		return;
 	enum tsr_gpu_state state = tsr_gpu_handoff_state(policy->handoff);
-	bool ok = state == TSR_GPU_OWNED ? tsr_gpu_handoff_release(policy->handoff, err, sizeof(err))
-					 : tsr_gpu_handoff_reclaim(policy->handoff, err, sizeof(err));
+	bool ok = state == TSR_GPU_OWNED
+		      ? tsr_gpu_handoff_release(policy->handoff, err, sizeof(err))
+		      : tsr_gpu_handoff_reclaim(policy->handoff, err, sizeof(err));
 	if (!ok)
 		tsr_log(TSR_LOG_WARN, "gpu hotkey: %s", err);
 }
@@ -319,7 +323,8 @@ void tsr_gpu_policy_control(void *data, const char *argument, char *reply, size_
 			 policy->gpu.backend ? policy->gpu.path : "-",
 			 policy->fallback.backend ? policy->fallback.path : "-",
 			 policy->server->output_count,
-			 tsr_gpu_handoff_reason(handoff)[0] ? tsr_gpu_handoff_reason(handoff) : "-");
+			 tsr_gpu_handoff_reason(handoff)[0] ? tsr_gpu_handoff_reason(handoff)
+							    : "-");
 	} else if (strcmp(argument, "handoff") == 0) {
 		if (tsr_gpu_handoff_release(policy->handoff, err, sizeof(err)))
 			snprintf(reply, reply_len, "ok handing off");
@@ -334,6 +339,7 @@ void tsr_gpu_policy_control(void *data, const char *argument, char *reply, size_
 		reply_timings(policy, reply, reply_len);
 	} else {
 		snprintf(reply, reply_len,
-			 "error gpu needs status, handoff, reclaim or timings (not '%s')", argument);
+			 "error gpu needs status, handoff, reclaim or timings (not '%s')",
+			 argument);
 	}
 }

@@ -52,6 +52,8 @@ struct tsr_server_stats {
 /* Actions the server cannot do itself; set by main when configured. */
 struct tsr_server_hooks {
 	void (*gpu_handoff)(void *data);
+	/* "gpu ARGUMENT" control commands; writes one reply line. */
+	void (*gpu_command)(void *data, const char *argument, char *reply, size_t reply_len);
 	void *data;
 };
 

@@ -111,21 +111,21 @@ static void fake_init(struct fake *fake, enum tsr_gpu_toolstack toolstack, uint3
 	memset(fake, 0, sizeof(*fake));
 	fake->loop = tsr_event_loop_create();
 	fake->config = (struct tsr_gpu_config){
-		.enabled = true,
-		.device = "0000:00:02.0",
-		.domain = "cad",
-		.drm_driver = "bochs-drm",
-		.passthrough_driver = toolstack == TSR_GPU_TOOLSTACK_XL ? TSR_GPU_DRIVER_XEN_PCIBACK
-									: TSR_GPU_DRIVER_PCI_STUB,
-		.toolstack = toolstack,
-		.step_timeout_s = 1,
-		.card_timeout_s = 1,
+	    .enabled = true,
+	    .device = "0000:00:02.0",
+	    .domain = "cad",
+	    .drm_driver = "bochs-drm",
+	    .passthrough_driver = toolstack == TSR_GPU_TOOLSTACK_XL ? TSR_GPU_DRIVER_XEN_PCIBACK
+								    : TSR_GPU_DRIVER_PCI_STUB,
+	    .toolstack = toolstack,
+	    .step_timeout_s = 1,
+	    .card_timeout_s = 1,
 	};
 	fake->card_present = released == 0;
 	struct tsr_gpu_handoff_options options = {
-		.config = &fake->config,
-		.initially_released = released,
-		.card_poll_ns = 10000000,
+	    .config = &fake->config,
+	    .initially_released = released,
+	    .card_poll_ns = 10000000,
 	};
 	struct tsr_gpu_step_runner runner = {fake_start, fake_cancel, fake};
 	struct tsr_gpu_probe probe = {fake_find_card, fake_users, fake_remember, fake};
@@ -442,11 +442,11 @@ static enum tsr_gpu_state run_real(const char *driver, char *reason, size_t reas
 {
 	struct tsr_event_loop *loop = tsr_event_loop_create();
 	struct tsr_gpu_config config = {
-		.enabled = true,
-		.device = "0000:00:02.0",
-		.domain = "cad",
-		.step_timeout_s = 1,
-		.card_timeout_s = 1,
+	    .enabled = true,
+	    .device = "0000:00:02.0",
+	    .domain = "cad",
+	    .step_timeout_s = 1,
+	    .card_timeout_s = 1,
 	};
 	snprintf(config.drm_driver, sizeof(config.drm_driver), "%s", driver);
 	struct tsr_gpu_spawn_runner *spawn = tsr_gpu_spawn_runner_create(loop, FAKE_HELPER);
@@ -455,7 +455,7 @@ static enum tsr_gpu_state run_real(const char *driver, char *reason, size_t reas
 	struct tsr_gpu_compositor compositor = {no_release, no_reopen, NULL, NULL};
 	struct tsr_gpu_handoff_options options = {.config = &config};
 	struct tsr_gpu_handoff *handoff =
-		tsr_gpu_handoff_create(loop, &options, &runner, &probe, &compositor);
+	    tsr_gpu_handoff_create(loop, &options, &runner, &probe, &compositor);
 	char err[256];
 	CHECK(tsr_gpu_handoff_release(handoff, err, sizeof(err)));
 	uint64_t deadline = tsr_now_ns() + 20ull * 1000000000ull;
@@ -478,6 +478,10 @@ static void test_real_runner(void)
 
 	CHECK_EQ_INT(run_real("fail", reason, sizeof(reason)), TSR_GPU_RELEASE_FAILED);
 	CHECK(strcmp(reason, "fake failure of unbind-driver") == 0);
+
+	/* The reason is the helper's last line, however much came before. */
+	CHECK_EQ_INT(run_real("noisy-fail", reason, sizeof(reason)), TSR_GPU_RELEASE_FAILED);
+	CHECK(strcmp(reason, "the real reason") == 0);
 
 	CHECK_EQ_INT(run_real("hang", reason, sizeof(reason)), TSR_GPU_RELEASE_FAILED);
 	CHECK(strstr(reason, "no answer within 1 s") != NULL);

@@ -3,13 +3,20 @@
  * ERROR message) and keeps running.
  *
  *   hostile-agent --socket PATH --mode MODE
+ *   hostile-agent --transport xen --mode MODE      (in a Xen domU)
  *
  * Exit 0: the expected outcome happened (for most modes: the compositor
  * closed the connection within 10 s). Exit 1: it did not, or the test could
  * not be set up. What happened is printed on stdout as "hostile: ..." lines.
  * Messages the encoder refuses to produce are written as raw bytes: the wire
  * format is an 8-byte header (u32 type, u32 total length, little endian) and
- * a body of little-endian u32 fields (see protocol/README.md). */
+ * a body of little-endian u32 fields (see protocol/README.md).
+ *
+ * Over Xen the agent's own transport (guest-agent/transport_xen.c) carries
+ * the bytes: it is compiled into this file, white-box, because a hostile
+ * guest must write bytes the encoder refuses to produce, straight into the
+ * vchan. Grant refs come from the same page sharer the agent's buffer pool
+ * uses (gntalloc, granted read-only to dom0). */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -28,15 +35,31 @@
 #include <drm_fourcc.h>
 #include <tessera/protocol.h>
 
+#include "transport.h"
+
+#ifdef TSR_HOSTILE_HAVE_XEN
+#include <xenstore.h>
+
+#include "transport_xen.c"
+#endif
+
 #define DROP_WAIT_MS 10000
 #define STAY_WAIT_MS 2000
+/* Over Xen, dom0 connects only once it saw our vchan in xenstore, and the
+ * VM runs under emulation: the WELCOME and the drop may take a while. */
+#define XEN_WAIT_MS 120000
+#define XEN_SURFACE_4K_WIDTH 3840u
+#define XEN_SURFACE_4K_HEIGHT 2160u
 #define FLOOD_COUNT 100000
 #define SURFACE_SIZE 64u
 #define SURFACE_STRIDE (SURFACE_SIZE * 4u)
 #define SURFACE_BYTES (SURFACE_STRIDE * SURFACE_SIZE)
 
 struct hostile {
-	int fd;
+	int fd;				  /* the local socket, or -1 over Xen */
+	struct agent_transport *xen;	  /* the Xen transport, or NULL */
+	int wait_ms;			  /* DROP_WAIT_MS, longer over Xen */
+	uint8_t *send_buf;		  /* TSR_MAX_MESSAGE_SIZE bytes */
 	bool dropped;	/* the compositor closed the connection */
 	bool welcomed;	/* a WELCOME arrived */
 	bool got_error; /* an ERROR message arrived */
@@ -69,9 +92,49 @@ static size_t raw_message(uint8_t *buf, uint32_t type, uint32_t claimed_len, con
 
 /* ---- sending ------------------------------------------------------------ */
 
+#ifdef TSR_HOSTILE_HAVE_XEN
+/* Raw bytes into the vchan, waiting (bounded) while the ring is full. */
+static bool xen_send_raw(struct hostile *h, const uint8_t *bytes, size_t len)
+{
+	struct xen_transport *xen = xen_from_base(h->xen);
+	size_t sent = 0;
+	int waited_ms = 0;
+	while (sent < len) {
+		int written = libxenvchan_write(xen->vchan, bytes + sent, len - sent);
+		if (written < 0 || !libxenvchan_is_open(xen->vchan)) {
+			h->dropped = true;
+			return false;
+		}
+		sent += (size_t)written;
+		if (sent == len)
+			break;
+		if (waited_ms >= h->wait_ms) {
+			printf("hostile: the compositor stopped reading the vchan\n");
+			return false;
+		}
+		/* The event may also announce data for us: kick the poll set. */
+		if (!consume_event(xen, 100)) {
+			printf("hostile: event channel failed: %s\n", strerror(errno));
+			return false;
+		}
+		kick(xen);
+		waited_ms += 100;
+	}
+	return true;
+}
+#endif
+
 /* false once the compositor has closed the connection (EPIPE and friends). */
 static bool send_bytes(struct hostile *h, const uint8_t *bytes, size_t len, int pass_fd)
 {
+	if (h->xen) {
+#ifdef TSR_HOSTILE_HAVE_XEN
+		if (pass_fd < 0)
+			return xen_send_raw(h, bytes, len);
+#endif
+		printf("hostile: no fds travel over Xen\n");
+		return false;
+	}
 	size_t sent = 0;
 	while (sent < len) {
 		struct iovec iov = {.iov_base = (void *)(bytes + sent), .iov_len = len - sent};
@@ -107,13 +170,12 @@ static bool send_bytes(struct hostile *h, const uint8_t *bytes, size_t len, int 
 
 static bool send_msg(struct hostile *h, const struct tsr_msg *msg, int pass_fd)
 {
-	uint8_t buf[512];
-	size_t len = tsr_msg_encode(msg, buf, sizeof(buf));
+	size_t len = tsr_msg_encode(msg, h->send_buf, TSR_MAX_MESSAGE_SIZE);
 	if (len == 0) {
 		printf("hostile: cannot encode %s\n", tsr_msg_type_name(msg->type));
 		return false;
 	}
-	return send_bytes(h, buf, len, pass_fd);
+	return send_bytes(h, h->send_buf, len, pass_fd);
 }
 
 /* ---- receiving ---------------------------------------------------------- */
@@ -123,6 +185,19 @@ static int64_t now_ms(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void handle_message(struct hostile *h, const struct tsr_msg *msg)
+{
+	if (msg->type == TSR_MSG_ERROR) {
+		h->got_error = true;
+		memcpy(h->error_text, msg->u.error.text, sizeof(h->error_text));
+		h->error_text[sizeof(h->error_text) - 1] = '\0';
+	} else if (msg->type == TSR_MSG_WELCOME) {
+		h->welcomed = true;
+	} else if (msg->type == TSR_MSG_FRAME_DONE) {
+		h->frames_done++;
+	}
 }
 
 /* Takes complete messages out of recv_buf. */
@@ -142,20 +217,33 @@ static void parse_received(struct hostile *h)
 			return;
 		if (tsr_msg_decode(h->recv_buf, total, TSR_FROM_COMPOSITOR, h->msg, err,
 				   sizeof(err))) {
-			if (h->msg->type == TSR_MSG_ERROR) {
-				h->got_error = true;
-				memcpy(h->error_text, h->msg->u.error.text, sizeof(h->error_text));
-				h->error_text[sizeof(h->error_text) - 1] = '\0';
-			} else if (h->msg->type == TSR_MSG_WELCOME) {
-				h->welcomed = true;
-			} else if (h->msg->type == TSR_MSG_FRAME_DONE) {
-				h->frames_done++;
-			}
+			handle_message(h, h->msg);
 		} else {
 			printf("hostile: compositor sent a bad message: %s\n", err);
 		}
 		memmove(h->recv_buf, h->recv_buf + total, h->recv_have - total);
 		h->recv_have -= total;
+	}
+}
+
+/* Reads what the Xen transport has; false on a read error. */
+static bool receive_xen(struct hostile *h)
+{
+	for (;;) {
+		char err[128];
+		switch (agent_transport_receive(h->xen, h->msg, err, sizeof(err))) {
+		case AGENT_RECV_MESSAGE:
+			handle_message(h, h->msg);
+			continue;
+		case AGENT_RECV_AGAIN:
+			return true;
+		case AGENT_RECV_CLOSED:
+			h->dropped = true;
+			return true;
+		case AGENT_RECV_ERROR:
+			printf("hostile: receiving failed: %s\n", err);
+			return false;
+		}
 	}
 }
 
@@ -168,10 +256,18 @@ static bool read_until(struct hostile *h, int timeout_ms, bool (*until)(const st
 		int64_t left = deadline - now_ms();
 		if (left <= 0)
 			break;
-		struct pollfd pfd = {.fd = h->fd, .events = POLLIN};
-		int ret = poll(&pfd, 1, (int)left);
+		int fd = h->xen ? agent_transport_get_fd(h->xen) : h->fd;
+		struct pollfd pfd = {.fd = fd, .events = POLLIN};
+		/* Over Xen, also look now and then: a send may have consumed
+		 * the event that announced the compositor's reply. */
+		int ret = poll(&pfd, 1, h->xen && left > 200 ? 200 : (int)left);
 		if (ret < 0 && errno != EINTR)
 			break;
+		if (h->xen) {
+			if (!receive_xen(h))
+				break;
+			continue;
+		}
 		if (ret <= 0)
 			continue;
 		ssize_t got =
@@ -207,11 +303,12 @@ static bool has_frame_done(const struct hostile *h)
 static bool say_hello(struct hostile *h)
 {
 	struct tsr_msg hello = {.type = TSR_MSG_HELLO};
+	uint32_t buffers = h->xen ? TSR_CAP_GRANTS : TSR_CAP_MEMFD;
 	hello.u.hello = (struct tsr_msg_hello){TSR_PROTOCOL_MAJOR, TSR_PROTOCOL_MINOR,
-					       TSR_CAP_MEMFD | TSR_CAP_INPUT};
+					       buffers | TSR_CAP_INPUT};
 	if (!send_msg(h, &hello, -1))
 		return false;
-	read_until(h, DROP_WAIT_MS, has_welcome_or_error);
+	read_until(h, h->wait_ms, has_welcome_or_error);
 	if (!h->welcomed || h->got_error) {
 		printf("hostile: no WELCOME after HELLO\n");
 		return false;
@@ -256,6 +353,130 @@ static bool damage_and_commit(struct hostile *h, uint32_t buffer_id, uint32_t se
 	commit.u.commit = (struct tsr_msg_commit){1, buffer_id, serial};
 	return send_msg(h, &damage, -1) && send_msg(h, &commit, -1);
 }
+
+
+/* ---- Xen modes ---------------------------------------------------------- */
+
+#ifdef TSR_HOSTILE_HAVE_XEN
+static bool create_surface_sized(struct hostile *h, uint32_t width, uint32_t height)
+{
+	struct tsr_msg msg = {.type = TSR_MSG_SURFACE_CREATE};
+	msg.u.surface_create =
+	    (struct tsr_msg_surface_create){1, width, height, DRM_FORMAT_XRGB8888, width * 4u};
+	return send_msg(h, &msg, -1);
+}
+
+static bool attach_grants(struct hostile *h, uint32_t buffer_id, const uint32_t *refs,
+			  uint32_t ref_count)
+{
+	struct tsr_msg *msg = calloc(1, sizeof(*msg));
+	if (!msg)
+		return false;
+	msg->type = TSR_MSG_BUFFER_ATTACH_GRANTS;
+	msg->u.attach_grants.surface_id = 1;
+	msg->u.attach_grants.buffer_id = buffer_id;
+	msg->u.attach_grants.ref_count = ref_count;
+	memcpy(msg->u.attach_grants.refs, refs, ref_count * sizeof(uint32_t));
+	bool sent = send_msg(h, msg, -1);
+	free(msg);
+	return sent;
+}
+
+/* Pages shared the way the agent's buffer pool shares them (read-only to
+ * dom0); NULL on failure. */
+static void *share(struct hostile *h, uint32_t pages, uint32_t *refs)
+{
+	const struct agent_page_sharer *sharer = agent_transport_xen_sharer(h->xen);
+	void *map = sharer->share(sharer->data, pages, refs);
+	if (!map)
+		printf("hostile: sharing %u pages failed: %s\n", pages, strerror(errno));
+	return map;
+}
+
+static bool read_own_domid(uint32_t *domid)
+{
+	struct xs_handle *xs = xs_open(0);
+	if (!xs)
+		return false;
+	char *text = xs_read(xs, XBT_NULL, "domid", NULL);
+	bool ok = text && sscanf(text, "%u", domid) == 1;
+	free(text);
+	xs_close(xs);
+	return ok;
+}
+
+/* A surface of 64x64 (4 pages) and one attach whose refs are wrong in the
+ * way the mode names. */
+static bool misbehave_xen(struct hostile *h, const char *mode)
+{
+	const uint32_t pages = SURFACE_BYTES / TSR_PAGE_SIZE;
+	uint32_t refs[SURFACE_BYTES / TSR_PAGE_SIZE];
+	if (!strcmp(mode, "too-few-refs")) {
+		if (!share(h, 1, refs) || !create_surface(h, 1))
+			return false;
+		attach_grants(h, 1, refs, 1);
+	} else if (!strcmp(mode, "ungranted-refs")) {
+		/* Far beyond any grant table: refs nobody granted. */
+		uint32_t seed = (uint32_t)now_ms();
+		for (uint32_t i = 0; i < pages; i++) {
+			seed = seed * 1103515245u + 12345u;
+			refs[i] = 0x100000u + (seed >> 8);
+		}
+		if (!create_surface(h, 1))
+			return false;
+		attach_grants(h, 1, refs, pages);
+	} else if (!strcmp(mode, "foreign-refs")) {
+		/* Real grants, but to another domain (ourselves), not dom0. */
+		struct xen_transport *xen = xen_from_base(h->xen);
+		uint32_t self;
+		if (!read_own_domid(&self)) {
+			printf("hostile: cannot read our domid\n");
+			return false;
+		}
+		if (!xengntshr_share_pages(xen->gntshr, self, (int)pages, refs, 0)) {
+			printf("hostile: sharing with domid %u failed: %s\n", self, strerror(errno));
+			return false;
+		}
+		printf("hostile: %u pages granted to domid %u, first ref %u\n", pages, self,
+		       refs[0]);
+		if (!create_surface(h, 1))
+			return false;
+		attach_grants(h, 1, refs, pages);
+	} else if (!strcmp(mode, "attach-flood")) {
+		/* One 4K frame of real grants, attached again and again: the
+		 * quota (four such frames) must stop the mapping. */
+		uint32_t frame_pages =
+		    XEN_SURFACE_4K_WIDTH * 4u * XEN_SURFACE_4K_HEIGHT / TSR_PAGE_SIZE;
+		uint32_t *big_refs = calloc(frame_pages, sizeof(uint32_t));
+		if (!big_refs || !share(h, frame_pages, big_refs) ||
+		    !create_surface_sized(h, XEN_SURFACE_4K_WIDTH, XEN_SURFACE_4K_HEIGHT)) {
+			free(big_refs);
+			return false;
+		}
+		uint32_t attached = 0;
+		for (uint32_t id = 1; id <= TSR_MAX_BUFFERS_PER_GUEST; id++) {
+			if (!attach_grants(h, id, big_refs, frame_pages))
+				break;
+			attached++;
+		}
+		printf("hostile: attached a %ux%u frame %u times\n", XEN_SURFACE_4K_WIDTH,
+		       XEN_SURFACE_4K_HEIGHT, attached);
+		free(big_refs);
+	} else if (!strcmp(mode, "garbage")) {
+		uint8_t noise[4096];
+		uint32_t seed = 0x7e55e7a;
+		for (size_t i = 0; i < sizeof(noise); i++) {
+			seed = seed * 1103515245u + 12345u;
+			noise[i] = (uint8_t)(seed >> 16);
+		}
+		send_bytes(h, noise, sizeof(noise), -1);
+	} else {
+		printf("hostile: unknown mode '%s'\n", mode);
+		return false;
+	}
+	return true;
+}
+#endif
 
 /* ---- modes -------------------------------------------------------------- */
 
@@ -307,6 +528,10 @@ static bool misbehave(struct hostile *h, const char *mode)
 		for (uint32_t id = 1; id <= TSR_MAX_SURFACES_PER_GUEST + 1; id++)
 			if (!create_surface(h, id))
 				break;
+	} else if (h->xen) {
+#ifdef TSR_HOSTILE_HAVE_XEN
+		return misbehave_xen(h, mode);
+#endif
 	} else {
 		printf("hostile: unknown mode '%s'\n", mode);
 		return false;
@@ -316,9 +541,9 @@ static bool misbehave(struct hostile *h, const char *mode)
 
 static int expect_drop(struct hostile *h)
 {
-	read_until(h, DROP_WAIT_MS, NULL);
+	read_until(h, h->wait_ms, NULL);
 	if (!h->dropped) {
-		printf("hostile: still connected after %d ms\n", DROP_WAIT_MS);
+		printf("hostile: still connected after %d ms\n", h->wait_ms);
 		return 1;
 	}
 	if (h->got_error)
@@ -456,48 +681,68 @@ int main(int argc, char **argv)
 {
 	static const struct option options[] = {
 	    {"socket", required_argument, NULL, 's'},
+	    {"transport", required_argument, NULL, 't'},
 	    {"mode", required_argument, NULL, 'm'},
 	    {0},
 	};
-	const char *socket_path = NULL, *mode = NULL;
+	const char *socket_path = NULL, *mode = NULL, *transport = "local";
 	int opt;
 	while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
 		if (opt == 's')
 			socket_path = optarg;
+		else if (opt == 't')
+			transport = optarg;
 		else if (opt == 'm')
 			mode = optarg;
 		else
 			return 2;
 	}
-	if (!socket_path || !mode) {
+	bool xen = !strcmp(transport, "xen");
+	if (!mode || (!xen && (strcmp(transport, "local") || !socket_path))) {
 		fprintf(
 		    stderr,
 		    "usage: hostile-agent --socket PATH --mode MODE\n"
+		    "       hostile-agent --transport xen --mode MODE\n"
 		    "modes: bad-size short-memfd unsealed-memfd shrink-after-attach flood\n"
 		    "       disconnect-mid-message disconnect-mid-body unknown-type bad-length\n"
-		    "       before-hello bad-damage too-many-surfaces wrong-fd-count\n");
+		    "       before-hello bad-damage too-many-surfaces wrong-fd-count\n"
+		    "Xen only: too-few-refs ungranted-refs foreign-refs attach-flood garbage\n");
 		return 2;
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
 
-	struct hostile h = {.fd = -1};
+	struct hostile h = {.fd = -1, .wait_ms = xen ? XEN_WAIT_MS : DROP_WAIT_MS};
 	int status = 1;
 	h.recv_buf = malloc(TSR_MAX_MESSAGE_SIZE);
+	h.send_buf = malloc(TSR_MAX_MESSAGE_SIZE);
 	h.msg = calloc(1, sizeof(*h.msg));
-	if (!h.recv_buf || !h.msg)
+	if (!h.recv_buf || !h.send_buf || !h.msg)
 		goto out;
-	h.fd = connect_to(socket_path);
-	if (h.fd < 0) {
-		printf("hostile: cannot connect to %s: %s\n", socket_path, strerror(errno));
-		goto out;
+	if (xen) {
+#ifdef TSR_HOSTILE_HAVE_XEN
+		h.xen = agent_transport_xen.connect(NULL);
+#endif
+		if (!h.xen) {
+			printf("hostile: no Xen transport (not built with Xen, or not in a domU)\n");
+			goto out;
+		}
+	} else {
+		h.fd = connect_to(socket_path);
+		if (h.fd < 0) {
+			printf("hostile: cannot connect to %s: %s\n", socket_path,
+			       strerror(errno));
+			goto out;
+		}
 	}
-	printf("hostile: mode %s\n", mode);
+	printf("hostile: mode %s over %s\n", mode, transport);
 	status = run(&h, mode);
 
 out:
 	if (h.fd >= 0)
 		close(h.fd);
+	agent_transport_destroy(h.xen);
 	free(h.recv_buf);
+	free(h.send_buf);
 	free(h.msg);
 	return status;
 }

@@ -27,6 +27,9 @@ fail()
 	xl dmesg >"$results/xl-dmesg.txt" 2>&1 || true
 	dmesg | tail -n 80 >"$results/dmesg.txt" 2>/dev/null || true
 	cp "/var/log/xen/console/guest-$domu.log" "$results/domu-console.log" 2>/dev/null || true
+	# What xl says in detail, when the device is still assignable.
+	xl -vvv pci-attach "$domu" "${bdf:-none}" >"$results/xl-pci-attach-vvv.txt" 2>&1 || true
+	xenstore-ls -f /local/domain/0/backend/pci >"$results/xenstore-pci.txt" 2>&1 || true
 	exit 1
 }
 note() { echo "gpu-xen: $*"; }
@@ -73,6 +76,10 @@ extra = "console=hvc0 tsr.role=domu"
 memory = 128
 vcpus = 1
 on_crash = "destroy"
+# No pci = [...] at creation (Tessera drives the device until the handoff),
+# so the IOMMU context must be asked for, or xl pci-attach fails with
+# "xc_assign_device failed: Operation not supported".
+passthrough = "enabled"
 CFG
 xl create "/tmp/$domu.cfg" || fail "xl create"
 for _ in $(seq 120); do

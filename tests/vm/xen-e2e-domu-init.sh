@@ -1,9 +1,12 @@
 #!/bin/busybox sh
 # /init of the domU initramfs that xen-e2e.sh builds: the kit's initramfs
-# with this script and a static tessera-agent appended. Loads the Xen
-# front-end modules, lets gntalloc share more than its default 1024 pages,
-# and runs the agent over the Xen transport:
+# with this script and static tessera-agent and hostile-agent appended.
+# Loads the Xen front-end modules, lets gntalloc share more than its default
+# 1024 pages, and runs the agent over the Xen transport:
 #   kernel command line: tsr.colour=RRGGBB (demo background), tsr.name=NAME
+# or, with tsr.hostile=MODE, runs `hostile-agent --transport xen --mode MODE`
+# once and reports "tessera-domu: hostile-agent exit N" (Tessera does not
+# reconnect a domain it dropped for a violation, so there is no second try).
 /bin/busybox --install -s
 export PATH=/bin:/sbin:/usr/bin:/usr/sbin
 mount -t proc proc /proc
@@ -20,12 +23,20 @@ echo 65536 >/sys/module/xen_gntalloc/parameters/limit 2>/dev/null
 dmesg -n 1
 colour=808080
 name=agent
+hostile=
 for word in $(cat /proc/cmdline); do
 	case $word in
 	tsr.colour=*) colour=${word#tsr.colour=} ;;
 	tsr.name=*) name=${word#tsr.name=} ;;
+	tsr.hostile=*) hostile=${word#tsr.hostile=} ;;
 	esac
 done
+if [ -n "$hostile" ]; then
+	echo "tessera-domu: up, starting hostile-agent --mode $hostile"
+	/bin/hostile-agent --transport xen --mode "$hostile"
+	echo "tessera-domu: hostile-agent exit $?"
+	while :; do sleep 3600; done
+fi
 echo "tessera-domu: up, starting the agent"
 while :; do
 	/bin/tessera-agent --transport xen --source demo --colour "$colour" --name "$name"

@@ -1,0 +1,64 @@
+#!/bin/bash
+# The Xen stage: builds BUILD_DIR, prepares the VM kit and its Xen part, and
+# runs the Xen end-to-end test (xen-e2e.sh) in ONE Xen boot (each boot costs
+# about a minute under emulation). Every check of the test counts.
+#
+#   tests/vm/run-xen-tests.sh BUILD_DIR
+#
+# Results: BUILD_DIR/xen-results/ (checks.txt, tessera.log, the writeback
+# captures *.png, guest consoles, benchmark figures bench-*.txt,
+# console.log). Ends with "N passed, N failed"; exits non-zero on any
+# failure. Needs a non-sanitizer build with libxen-dev (the domUs run
+# statically linked agents). Environment: VM_SKIP_BUILD=1 (test what is
+# built), VM_TIMEOUT (default 900 s), and run-vm.sh's variables.
+set -euo pipefail
+
+VM_LOG_NAME=xen-tests
+VM_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=lib.sh
+. "$VM_DIR/lib.sh"
+
+[ $# -eq 1 ] || vm_die "usage: $0 BUILD_DIR"
+[ -d "$1" ] || vm_die "no build directory $1 (meson setup it first)"
+BUILD_DIR=$(cd "$1" && pwd -P)
+RESULTS=$BUILD_DIR/xen-results
+START=$(vm_now)
+
+if [ "${VM_SKIP_BUILD:-0}" != 1 ]; then
+	vm_log "building $BUILD_DIR"
+	ninja -C "$BUILD_DIR" >/dev/null || vm_die "the build failed (ninja -C $BUILD_DIR)"
+fi
+for binary in guest-agent/tessera-agent-static tests/integration/hostile-agent-static \
+	tests/vm/xen-capture-check tests/vm/bench-xen-map; do
+	[ -x "$BUILD_DIR/$binary" ] ||
+		vm_die "$BUILD_DIR/$binary is missing: the Xen stage needs libxen-dev and a build without sanitizers"
+done
+
+"$VM_DIR/prepare-kit.sh" "$BUILD_DIR"
+"$VM_DIR/prepare-xen-kit.sh" "$BUILD_DIR"
+
+rm -rf "$RESULTS"
+mkdir -p "$RESULTS"
+# Eight domUs (2 x 160 MiB + 6 x 128 MiB) beside a 1 GiB dom0.
+export VM_MEMORY=${VM_MEMORY:-3072}
+export VM_TIMEOUT=${VM_TIMEOUT:-900}
+set +e
+"$VM_DIR/run-xen.sh" "$BUILD_DIR" "$RESULTS" "$VM_DIR/xen-e2e.sh" "$BUILD_DIR" "$RESULTS" \
+	>"$RESULTS/output.log" 2>&1
+vm_status=$?
+set -e
+
+passed=$(grep -c '^ok ' "$RESULTS/checks.txt" 2>/dev/null || true)
+failed=$(grep -c '^FAIL ' "$RESULTS/checks.txt" 2>/dev/null || true)
+echo
+cat "$RESULTS/checks.txt" 2>/dev/null || true
+tr -d '\r' <"$RESULTS/output.log" 2>/dev/null | grep '^benchmark:' | sort -u || true
+if [ $vm_status -ne 0 ]; then
+	vm_log "the Xen VM run failed (status $vm_status); see $RESULTS/output.log and console.log"
+	# A crash, a timeout or a test that stopped early, with no failed
+	# check to show for it: count it.
+	[ "${failed:-0}" -gt 0 ] || failed=1
+fi
+vm_log "total $(vm_elapsed "$START") s; results in $RESULTS"
+echo "${passed:-0} passed, ${failed:-0} failed"
+[ "${failed:-0}" -eq 0 ] && [ $vm_status -eq 0 ]
