@@ -88,22 +88,36 @@ shots=$(ls build/demo-ci/screenshots/*.png 2>/dev/null | wc -l)
 [ "$status" -eq 0 ] && [ "$shots" -eq 5 ] || status=1
 record "demo" $status
 
-stage "VM tests: real KMS (vkms) in QEMU"
-if [ -x tests/vm/run-kms-tests.sh ]; then
-	tests/vm/run-kms-tests.sh build 2>&1 | tee build/run-all-vm.log
-	vm_status=${PIPESTATUS[0]}
-	vm_passed=$(awk '/^[0-9]+ passed, [0-9]+ failed/ {print $1}' build/run-all-vm.log | tail -1)
-	vm_failed=$(awk '/^[0-9]+ passed, [0-9]+ failed/ {print $3}' build/run-all-vm.log | tail -1)
-	passed=$((passed + ${vm_passed:-0}))
-	failed=$((failed + ${vm_failed:-0}))
-	if [ "$vm_status" -ne 0 ] && [ "${vm_failed:-0}" -eq 0 ]; then
+# A VM stage's script ends with "N passed, N failed"; a run that dies
+# before saying so counts as one failure. Never skipped silently.
+vm_stage() { # name log script args...
+	local name=$1 log=$2
+	shift 2
+	if [ ! -x "$1" ]; then
+		echo "run-all: $1 is missing" >&2
+		record "$name" 1
+		return
+	fi
+	"$@" 2>&1 | tee "$log"
+	local status=${PIPESTATUS[0]} stage_passed stage_failed
+	stage_passed=$(awk '/^[0-9]+ passed, [0-9]+ failed/ {print $1}' "$log" | tail -1)
+	stage_failed=$(awk '/^[0-9]+ passed, [0-9]+ failed/ {print $3}' "$log" | tail -1)
+	passed=$((passed + ${stage_passed:-0}))
+	failed=$((failed + ${stage_failed:-0}))
+	if [ "$status" -ne 0 ] && [ "${stage_failed:-0}" -eq 0 ]; then
 		failed=$((failed + 1))
 	fi
-	[ "$vm_status" -eq 0 ] || failures+=("vm stage")
-else
-	echo "run-all: tests/vm/run-kms-tests.sh is missing" >&2
-	record "vm stage" 1
-fi
+	[ "$status" -eq 0 ] || failures+=("$name")
+}
+
+stage "VM tests: real KMS (vkms), evdev and uinput in QEMU"
+vm_stage "kms vm stage" build/run-all-vm.log tests/vm/run-kms-tests.sh build
+
+stage "VM tests: GPU passthrough handoff (bochs-display <-> pci-stub, vkms fallback)"
+vm_stage "gpu vm stage" build/run-all-gpu.log tests/vm/gpu-tests.sh build
+
+stage "VM tests: Xen 4.17 under QEMU (grant tables, vchan, domUs)"
+vm_stage "xen vm stage" build/run-all-xen.log tests/vm/run-xen-tests.sh build
 
 stage "benchmarks (figures, not tests)"
 build/tests/bench/bench_compose 2>/dev/null || echo "bench_compose failed (not counted)"

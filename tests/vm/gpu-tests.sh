@@ -4,10 +4,11 @@
 #
 #   tests/vm/gpu-tests.sh BUILD_DIR [TEST_NAME...]
 #
-# Results as for run-kms-tests.sh, under BUILD_DIR/vm-results.
+# Results as for run-kms-tests.sh, under BUILD_DIR/gpu-results.
 set -euo pipefail
 VM_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 export VM_GPU=1
 export VM_TEST_LIST=$VM_DIR/gpu-tests.list
+export VM_RESULTS_NAME=gpu-results
 export VM_TEST_TIMEOUT=${VM_TEST_TIMEOUT:-600}
 exec "$VM_DIR/run-kms-tests.sh" "$@"

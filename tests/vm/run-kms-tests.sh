@@ -24,7 +24,7 @@ SOURCE_ROOT=$(cd "$VM_DIR/../.." && pwd)
 BUILD_DIR=$(cd "$1" && pwd -P)
 shift
 LIST=${VM_TEST_LIST:-$VM_DIR/kms-tests.list}
-RESULTS=$BUILD_DIR/vm-results
+RESULTS=$BUILD_DIR/${VM_RESULTS_NAME:-vm-results}
 START=$(vm_now)
 
 if [ "${VM_SKIP_BUILD:-0}" != 1 ]; then
