@@ -46,15 +46,28 @@ static void destroy_buffer(struct tsr_guest_buffer *buffer)
 	memset(buffer, 0, sizeof(*buffer));
 }
 
-static void destroy_surface(struct tsr_domain *domain, struct tsr_surface *surface)
+/* The final release after BUFFER_DESTROY / SURFACE_DESTROY: from here the
+ * guest may unshare the memory and reuse the id (protocol/README.md 6.2). */
+static bool send_final_release(struct tsr_domain *domain, uint32_t buffer_id);
+
+/* Returns false if a final release could not be queued (the guest does
+ * not read); the buffers are gone either way. */
+static bool destroy_surface(struct tsr_domain *domain, struct tsr_surface *surface,
+			    bool send_releases)
 {
+	bool sent = true;
 	for (size_t i = 0; i < TSR_MAX_BUFFERS_PER_GUEST; i++) {
 		struct tsr_guest_buffer *buffer = &domain->buffers[i];
-		if (buffer->in_use && buffer->surface_id == surface->id)
-			destroy_buffer(buffer);
+		if (!buffer->in_use || buffer->surface_id != surface->id)
+			continue;
+		uint32_t id = buffer->id;
+		destroy_buffer(buffer);
+		if (send_releases && sent)
+			sent = send_final_release(domain, id);
 	}
 	pixman_region32_fini(&surface->pending_damage);
 	memset(surface, 0, sizeof(*surface));
+	return sent;
 }
 
 void tsr_domain_disconnect(struct tsr_domain *domain, const char *reason, bool violation)
@@ -77,7 +90,7 @@ void tsr_domain_disconnect(struct tsr_domain *domain, const char *reason, bool v
 	snprintf(domain->last_drop_reason, sizeof(domain->last_drop_reason), "%s", reason);
 	for (size_t i = 0; i < TSR_MAX_SURFACES_PER_GUEST; i++)
 		if (domain->surfaces[i].in_use)
-			destroy_surface(domain, &domain->surfaces[i]);
+			destroy_surface(domain, &domain->surfaces[i], false);
 	for (size_t i = 0; i < TSR_MAX_BUFFERS_PER_GUEST; i++)
 		if (domain->buffers[i].in_use)
 			destroy_buffer(&domain->buffers[i]);
@@ -132,6 +145,13 @@ static bool send_or_note(struct tsr_domain *domain, const struct tsr_msg *msg)
 	snprintf(domain->last_drop_reason, sizeof(domain->last_drop_reason),
 		 "guest does not read its connection (send queue full)");
 	return false;
+}
+
+static bool send_final_release(struct tsr_domain *domain, uint32_t buffer_id)
+{
+	struct tsr_msg release = {.type = TSR_MSG_BUFFER_RELEASE};
+	release.u.buffer_release.buffer_id = buffer_id;
+	return send_or_note(domain, &release);
 }
 
 static bool handle_hello(struct tsr_domain *domain, const struct tsr_msg_hello *hello)
@@ -194,10 +214,10 @@ static bool handle_surface_destroy(struct tsr_domain *domain, uint32_t surface_i
 	if (!surface)
 		return violation(domain, "SURFACE_DESTROY: no surface %u", surface_id);
 	bool main_surface = surface == tsr_domain_main_surface(domain);
-	destroy_surface(domain, surface);
+	bool sent = destroy_surface(domain, surface, true);
 	if (main_surface)
 		tsr_server_damage_domain(domain->server, domain->index, NULL);
-	return true;
+	return sent;
 }
 
 static bool handle_attach(struct tsr_domain *domain, const struct tsr_msg *msg)
@@ -261,7 +281,7 @@ static bool handle_buffer_destroy(struct tsr_domain *domain, uint32_t buffer_id)
 			tsr_server_damage_domain(domain->server, domain->index, NULL);
 	}
 	destroy_buffer(buffer);
-	return true;
+	return send_final_release(domain, buffer_id);
 }
 
 static bool handle_damage(struct tsr_domain *domain, const struct tsr_msg_damage *damage)
@@ -276,6 +296,7 @@ static bool handle_damage(struct tsr_domain *domain, const struct tsr_msg_damage
 		pixman_region32_union_rect(&surface->pending_damage, &surface->pending_damage,
 					   clipped.x, clipped.y, clipped.width, clipped.height);
 	}
+	surface->damage_sent = true;
 	if (pixman_region32_n_rects(&surface->pending_damage) > MAX_DAMAGE_RECTS) {
 		pixman_box32_t extents = *pixman_region32_extents(&surface->pending_damage);
 		pixman_region32_reset(&surface->pending_damage, &extents);
@@ -294,7 +315,9 @@ static bool handle_commit(struct tsr_domain *domain, const struct tsr_msg_commit
 				 commit->buffer_id, commit->surface_id);
 	struct tsr_guest_buffer *previous = surface->current;
 	surface->current = buffer;
-	if (!buffer->ever_current) {
+	/* No DAMAGE since the last commit means "everything changed", and a
+	 * buffer shown for the first time has no history to rely on. */
+	if (!buffer->ever_current || !surface->damage_sent) {
 		buffer->ever_current = true;
 		pixman_region32_union_rect(&surface->pending_damage, &surface->pending_damage, 0,
 					   0, surface->width, surface->height);
@@ -307,6 +330,7 @@ static bool handle_commit(struct tsr_domain *domain, const struct tsr_msg_commit
 		if (!send_or_note(domain, &release))
 			return false;
 	}
+	surface->damage_sent = false;
 	surface->commit_serial = commit->serial;
 	surface->frame_requested = true;
 	domain->stats.commits++;
@@ -369,11 +393,18 @@ bool tsr_domain_attach_link(struct tsr_domain *domain, struct tsr_guest_link *li
 	return true;
 }
 
-void tsr_domain_send_frame_done(struct tsr_domain *domain, uint64_t time_ns)
+bool tsr_domain_surface_shown(struct tsr_domain *domain, const struct tsr_surface *surface)
+{
+	return surface == tsr_domain_main_surface(domain) &&
+	       tsr_server_domain_visible(domain->server, domain->index);
+}
+
+void tsr_domain_send_frame_done(struct tsr_domain *domain, uint64_t time_ns, bool shown)
 {
 	for (size_t i = 0; i < TSR_MAX_SURFACES_PER_GUEST && domain->link; i++) {
 		struct tsr_surface *surface = &domain->surfaces[i];
-		if (!surface->in_use || !surface->frame_requested)
+		if (!surface->in_use || !surface->frame_requested ||
+		    tsr_domain_surface_shown(domain, surface) != shown)
 			continue;
 		surface->frame_requested = false;
 		struct tsr_msg msg = {.type = TSR_MSG_FRAME_DONE};

@@ -28,6 +28,7 @@ struct tsr_surface {
 	struct tsr_guest_buffer *current; /* committed buffer, or NULL */
 	pixman_region32_t pending_damage; /* surface coordinates */
 	bool frame_requested;
+	bool damage_sent; /* DAMAGE arrived since the last COMMIT */
 	uint32_t commit_serial;
 	uint32_t configured_width, configured_height;
 };
@@ -66,8 +67,12 @@ void tsr_domain_disconnect(struct tsr_domain *domain, const char *reason, bool v
 /* The surface the layout shows for this domain (the first live one). */
 struct tsr_surface *tsr_domain_main_surface(struct tsr_domain *domain);
 
-/* Sends FRAME_DONE to every surface waiting for one. */
-void tsr_domain_send_frame_done(struct tsr_domain *domain, uint64_t time_ns);
+/* Whether a surface is on screen: the main surface of a visible domain. */
+bool tsr_domain_surface_shown(struct tsr_domain *domain, const struct tsr_surface *surface);
+
+/* Sends FRAME_DONE to the waiting surfaces that are shown (paced by output
+ * frames) or, with shown false, to the hidden ones (paced at 1 Hz). */
+void tsr_domain_send_frame_done(struct tsr_domain *domain, uint64_t time_ns, bool shown);
 
 /* Sends CONFIGURE to surfaces whose size differs from the layout's.
  * false: the guest's queue is full; the caller drops it (outside any link

@@ -15,6 +15,8 @@
 #include "tessera/log.h"
 #include "tessera/renderer.h"
 
+static void handle_hidden_tick(void *data);
+
 struct tsr_server *tsr_server_create(struct tsr_event_loop *loop, const struct tsr_config *config,
 				     char *err, size_t err_len)
 {
@@ -28,6 +30,11 @@ struct tsr_server *tsr_server_create(struct tsr_event_loop *loop, const struct t
 	server->mode = TSR_LAYOUT_MOSAIC;
 	server->focused = config->domain_count > 0 ? 0 : -1;
 	server->running = true;
+	server->hidden_timer = tsr_event_loop_add_timer(loop, handle_hidden_tick, server);
+	if (!server->hidden_timer) {
+		snprintf(err, err_len, "cannot create a timer");
+		goto error;
+	}
 	server->renderer = tsr_renderer_pixman_create();
 	if (!server->renderer) {
 		snprintf(err, err_len, "cannot create the pixman renderer");
@@ -72,6 +79,7 @@ void tsr_server_destroy(struct tsr_server *server)
 		output_state_destroy(server->outputs[i]);
 	tsr_decorations_destroy(server->decorations);
 	tsr_renderer_destroy(server->renderer);
+	tsr_event_source_remove(server->hidden_timer);
 	free(server);
 }
 
@@ -103,20 +111,54 @@ static void relayout(struct tsr_server *server)
 	}
 }
 
-static void send_frame_done(struct tsr_server *server, uint64_t time_ns)
+/* Hidden surfaces are paced at 1 Hz: a guest nobody sees gets no reason to
+ * draw at the output's rate (protocol/README.md 6.3). */
+#define HIDDEN_FRAME_PERIOD_NS 1000000000ull
+/* Past this many rectangles an output's damage becomes its bounding box:
+ * bounded region work per frame, whatever guests send. */
+#define MAX_OUTPUT_DAMAGE_RECTS 64
+
+bool tsr_server_domain_visible(const struct tsr_server *server, int index)
 {
-	for (size_t i = 0; i < server->domain_count; i++)
-		tsr_domain_send_frame_done(server->domains[i], time_ns);
+	for (size_t i = 0; i < server->output_count; i++)
+		if (server->outputs[i]->layout.domains[index].visible)
+			return true;
+	return false;
 }
 
-static bool frame_requested(const struct tsr_server *server)
+static void send_frame_done(struct tsr_server *server, uint64_t time_ns, bool shown)
 {
 	for (size_t i = 0; i < server->domain_count; i++)
-		for (size_t s = 0; s < TSR_MAX_SURFACES_PER_GUEST; s++)
-			if (server->domains[i]->surfaces[s].in_use &&
-			    server->domains[i]->surfaces[s].frame_requested)
+		tsr_domain_send_frame_done(server->domains[i], time_ns, shown);
+}
+
+static bool frame_requested(struct tsr_server *server, bool shown)
+{
+	for (size_t i = 0; i < server->domain_count; i++) {
+		struct tsr_domain *domain = server->domains[i];
+		for (size_t s = 0; s < TSR_MAX_SURFACES_PER_GUEST; s++) {
+			struct tsr_surface *surface = &domain->surfaces[s];
+			if (surface->in_use && surface->frame_requested &&
+			    tsr_domain_surface_shown(domain, surface) == shown)
 				return true;
+		}
+	}
 	return false;
+}
+
+static void handle_hidden_tick(void *data)
+{
+	struct tsr_server *server = data;
+	server->hidden_timer_armed = false;
+	send_frame_done(server, tsr_now_ns(), false);
+}
+
+static void collapse_damage(pixman_region32_t *damage)
+{
+	if (pixman_region32_n_rects(damage) > MAX_OUTPUT_DAMAGE_RECTS) {
+		pixman_box32_t extents = *pixman_region32_extents(damage);
+		pixman_region32_reset(damage, &extents);
+	}
 }
 
 static uint64_t frame_period_ns(const struct tsr_output *output)
@@ -168,7 +210,7 @@ static void repaint(void *data)
 	if (state->frame_pending)
 		return;
 	if (!pixman_region32_not_empty(&state->damage)) {
-		if (frame_requested(server))
+		if (frame_requested(server, true))
 			tsr_event_source_timer_update(state->tick_timer, frame_period_ns(output));
 		return;
 	}
@@ -221,8 +263,8 @@ static void handle_frame(void *data, struct tsr_output *output, uint64_t time_ns
 {
 	struct tsr_output_state *state = data;
 	state->frame_pending = false;
-	send_frame_done(state->server, time_ns);
-	if (pixman_region32_not_empty(&state->damage) || frame_requested(state->server))
+	send_frame_done(state->server, time_ns, true);
+	if (pixman_region32_not_empty(&state->damage) || frame_requested(state->server, true))
 		schedule_repaint(state);
 }
 
@@ -231,7 +273,7 @@ static void handle_tick(void *data)
 	struct tsr_output_state *state = data;
 	if (state->frame_pending)
 		return;
-	send_frame_done(state->server, tsr_now_ns());
+	send_frame_done(state->server, tsr_now_ns(), true);
 	if (pixman_region32_not_empty(&state->damage))
 		schedule_repaint(state);
 }
@@ -311,6 +353,7 @@ void tsr_server_damage_box(struct tsr_server *server, struct tsr_output_state *s
 					   (unsigned)(box->y2 - box->y1));
 		pixman_region32_intersect_rect(&each->damage, &each->damage, 0, 0,
 					       each->output->width, each->output->height);
+		collapse_damage(&each->damage);
 		schedule_repaint(each);
 	}
 }
@@ -348,6 +391,7 @@ void tsr_server_damage_domain(struct tsr_server *server, int domain_index,
 		}
 		pixman_region32_union(&state->damage, &state->damage, &damage);
 		pixman_region32_fini(&damage);
+		collapse_damage(&state->damage);
 		if (pixman_region32_not_empty(&state->damage))
 			schedule_repaint(state);
 	}
@@ -357,6 +401,12 @@ void tsr_server_schedule_frame(struct tsr_server *server)
 {
 	for (size_t i = 0; i < server->output_count; i++)
 		schedule_repaint(server->outputs[i]);
+	if (server->hidden_timer && !server->hidden_timer_armed && frame_requested(server, false)) {
+		/* Not re-armed while pending: a flooding hidden guest cannot
+		 * push its frame-done further out. */
+		server->hidden_timer_armed =
+			tsr_event_source_timer_update(server->hidden_timer, HIDDEN_FRAME_PERIOD_NS);
+	}
 }
 
 void tsr_server_content_size(struct tsr_server *server, int domain_index, uint32_t *width,

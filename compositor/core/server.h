@@ -73,6 +73,8 @@ struct tsr_server {
 	bool cursor_visible;   /* after the first pointer motion */
 	int32_t cursor_x, cursor_y;
 	struct tsr_server_hooks hooks;
+	struct tsr_event_source *hidden_timer; /* frame-done for hidden surfaces */
+	bool hidden_timer_armed;
 	bool running;
 	int exit_code;
 };
@@ -99,6 +101,9 @@ void tsr_server_damage_all(struct tsr_server *server);
  * on every output. NULL region: the whole content area. */
 void tsr_server_damage_domain(struct tsr_server *server, int domain_index,
 			      const pixman_region32_t *surface_damage);
+/* Whether domain index is laid out on any output. */
+bool tsr_server_domain_visible(const struct tsr_server *server, int index);
+
 /* A surface waits for frame-done: make sure a frame tick comes. */
 void tsr_server_schedule_frame(struct tsr_server *server);
 

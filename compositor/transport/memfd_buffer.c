@@ -1,8 +1,13 @@
 /* F_SEAL_SHRINK is mandatory: without it a guest could truncate the file
  * after we checked its size, and the next read of the mapping would raise
- * SIGBUS in the compositor. With it, the checked size holds for the life
- * of the mapping. */
+ * SIGBUS in the compositor. The order matters: seals first, size second. A
+ * seal can never be removed, so a size read after F_SEAL_SHRINK was seen is
+ * a floor for the life of the mapping; read the other way round, a guest
+ * could shrink and then seal between the two calls. Only tmpfs (shmem)
+ * memfds are taken: hugetlbfs pages can vanish under a mapping. */
 #include <fcntl.h>
+#include <linux/magic.h>
+#include <sys/vfs.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/mman.h>
@@ -33,11 +38,6 @@ struct tsr_buffer *tsr_memfd_buffer_import(int fd, uint32_t untrusted_offset,
 					   const struct tsr_buffer_request *request, char *err,
 					   size_t err_len)
 {
-	struct stat info;
-	if (fstat(fd, &info) < 0 || !S_ISREG(info.st_mode)) {
-		snprintf(err, err_len, "the fd is not a memfd");
-		return NULL;
-	}
 	int seals = fcntl(fd, F_GET_SEALS);
 	if (seals < 0) {
 		snprintf(err, err_len, "the fd is not a sealable memfd");
@@ -45,6 +45,16 @@ struct tsr_buffer *tsr_memfd_buffer_import(int fd, uint32_t untrusted_offset,
 	}
 	if (!(seals & F_SEAL_SHRINK)) {
 		snprintf(err, err_len, "the memfd is not sealed with F_SEAL_SHRINK");
+		return NULL;
+	}
+	struct statfs filesystem;
+	if (fstatfs(fd, &filesystem) < 0 || filesystem.f_type != TMPFS_MAGIC) {
+		snprintf(err, err_len, "the memfd is not on tmpfs (hugetlb memfds are refused)");
+		return NULL;
+	}
+	struct stat info;
+	if (fstat(fd, &info) < 0 || !S_ISREG(info.st_mode)) {
+		snprintf(err, err_len, "the fd is not a memfd");
 		return NULL;
 	}
 	/* Validated once, here: the sizes the guest declared against the file. */

@@ -1,0 +1,268 @@
+/* The per-domain protocol state machine, driven message by message through
+ * a recording link: damage semantics, buffer release, frame pacing of
+ * hidden surfaces, and memfd import checks. */
+#include <drm_fourcc.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "core/domain.h"
+#include "scene_fixture.h"
+#include "tessera/event_loop.h"
+#include "test.h"
+#include "transport/memfd_buffer.h"
+
+#define MAX_RECORDED 256
+
+struct recording_link {
+	struct tsr_guest_link base;
+	struct tsr_msg sent[MAX_RECORDED];
+	size_t sent_count;
+	struct tsr_buffer *next_import; /* handed out by the next import */
+};
+
+static bool record_send(struct tsr_guest_link *base, const struct tsr_msg *msg)
+{
+	struct recording_link *link = (struct recording_link *)base;
+	if (link->sent_count < MAX_RECORDED)
+		link->sent[link->sent_count++] = *msg;
+	return true;
+}
+
+static struct tsr_buffer *record_import(struct tsr_guest_link *base, const struct tsr_msg *msg,
+					const struct tsr_buffer_request *request, char *err,
+					size_t err_len)
+{
+	struct recording_link *link = (struct recording_link *)base;
+	struct tsr_buffer *buffer = link->next_import;
+	link->next_import = NULL;
+	return buffer;
+}
+
+static void record_destroy(struct tsr_guest_link *base)
+{
+	free(base);
+}
+
+static const struct tsr_guest_link_impl recording_impl = {
+	.send = record_send,
+	.import_buffer = record_import,
+	.destroy = record_destroy,
+};
+
+static size_t count_sent(struct recording_link *link, enum tsr_msg_type type, uint32_t id)
+{
+	size_t count = 0;
+	for (size_t i = 0; i < link->sent_count; i++) {
+		const struct tsr_msg *msg = &link->sent[i];
+		if (msg->type != type)
+			continue;
+		if (type == TSR_MSG_BUFFER_RELEASE && msg->u.buffer_release.buffer_id != id)
+			continue;
+		count++;
+	}
+	return count;
+}
+
+static bool deliver(struct recording_link *link, struct tsr_msg *msg)
+{
+	return link->base.listener.message(link->base.listener.data, msg);
+}
+
+/* HELLO, a width x height surface 1, and two attached memory buffers 1, 2. */
+static struct recording_link *connect_guest(struct scene_fixture *fixture, int index,
+					    uint32_t width, uint32_t height,
+					    struct tsr_buffer **buffers)
+{
+	struct recording_link *link = calloc(1, sizeof(*link));
+	link->base.impl = &recording_impl;
+	CHECK(tsr_domain_attach_link(fixture->server->domains[index], &link->base, -1));
+	struct tsr_msg msg = {.type = TSR_MSG_HELLO};
+	msg.u.hello = (struct tsr_msg_hello){.major = 1, .capabilities = TSR_CAP_MEMFD};
+	CHECK(deliver(link, &msg));
+	msg = (struct tsr_msg){.type = TSR_MSG_SURFACE_CREATE};
+	msg.u.surface_create = (struct tsr_msg_surface_create){
+		.surface_id = 1, .width = width, .height = height,
+		.fourcc = DRM_FORMAT_XRGB8888, .stride = width * 4};
+	CHECK(deliver(link, &msg));
+	for (uint32_t b = 0; b < 2; b++) {
+		buffers[b] = tsr_buffer_create_memory(width, height, DRM_FORMAT_XRGB8888);
+		link->next_import = buffers[b];
+		msg = (struct tsr_msg){.type = TSR_MSG_BUFFER_ATTACH_MEMFD};
+		msg.u.attach_memfd = (struct tsr_msg_buffer_attach_memfd){
+			.surface_id = 1, .buffer_id = b + 1, .size = width * height * 4};
+		CHECK(deliver(link, &msg));
+	}
+	return link;
+}
+
+static void fill(struct tsr_buffer *buffer, uint32_t colour)
+{
+	for (uint32_t y = 0; y < buffer->height; y++)
+		for (uint32_t x = 0; x < buffer->width; x++)
+			((uint32_t *)((uint8_t *)buffer->data + (size_t)y * buffer->stride))[x] = colour;
+}
+
+static void commit(struct recording_link *link, uint32_t buffer_id, uint32_t serial)
+{
+	struct tsr_msg msg = {.type = TSR_MSG_COMMIT};
+	msg.u.commit = (struct tsr_msg_commit){.surface_id = 1, .buffer_id = buffer_id,
+					       .serial = serial};
+	CHECK(deliver(link, &msg));
+}
+
+static void damage(struct recording_link *link, int32_t x, int32_t y, uint32_t w, uint32_t h)
+{
+	struct tsr_msg msg = {.type = TSR_MSG_DAMAGE};
+	msg.u.damage.surface_id = 1;
+	msg.u.damage.count = 1;
+	msg.u.damage.rects[0] = (struct tsr_rect){x, y, w, h};
+	CHECK(deliver(link, &msg));
+}
+
+static uint32_t shown_pixel(struct scene_fixture *fixture, int index, uint32_t x, uint32_t y)
+{
+	const pixman_box32_t *content = &fixture->server->outputs[0]->layout.domains[index].content;
+	return pixel_at(scene_fixture_front(fixture), (uint32_t)content->x1 + x,
+			(uint32_t)content->y1 + y);
+}
+
+/* Commit A, B, then A again without DAMAGE: "no damage" means the whole
+ * surface changed, so A's new pixels must be on screen. */
+static void test_commit_without_damage_repaints_everything(void)
+{
+	struct scene_fixture fixture;
+	CHECK(scene_fixture_init(&fixture, 640, 400));
+	tsr_server_set_layout(fixture.server, TSR_LAYOUT_FOCUS);
+	CHECK(scene_fixture_settle(&fixture));
+	uint32_t width, height;
+	tsr_server_content_size(fixture.server, 0, &width, &height);
+	struct tsr_buffer *buffers[2];
+	struct recording_link *link = connect_guest(&fixture, 0, width, height, buffers);
+	fill(buffers[0], 0xff0000);
+	commit(link, 1, 1);
+	CHECK(scene_fixture_settle(&fixture));
+	fill(buffers[1], 0x00ff00);
+	damage(link, 0, 0, width, height);
+	commit(link, 2, 2);
+	CHECK(scene_fixture_settle(&fixture));
+	CHECK_EQ_INT(shown_pixel(&fixture, 0, 40, 80), 0x00ff00);
+	fill(buffers[0], 0x0000ff);
+	commit(link, 1, 3); /* no DAMAGE */
+	CHECK(scene_fixture_settle(&fixture));
+	CHECK_EQ_INT(shown_pixel(&fixture, 0, 40, 80), 0x0000ff);
+	CHECK_EQ_INT(shown_pixel(&fixture, 0, width - 1, height - 1), 0x0000ff);
+	/* With DAMAGE, only the damaged part is taken from the buffer. */
+	fill(buffers[1], 0xffff00);
+	damage(link, 0, 0, 10, 10);
+	commit(link, 2, 4);
+	CHECK(scene_fixture_settle(&fixture));
+	CHECK_EQ_INT(shown_pixel(&fixture, 0, 5, 5), 0xffff00);
+	scene_fixture_fini(&fixture);
+}
+
+static void test_final_release_after_destroy(void)
+{
+	struct scene_fixture fixture;
+	CHECK(scene_fixture_init(&fixture, 640, 400));
+	struct tsr_buffer *buffers[2];
+	struct recording_link *link = connect_guest(&fixture, 0, 64, 64, buffers);
+	commit(link, 1, 1);
+	commit(link, 2, 2);
+	CHECK_EQ_INT(count_sent(link, TSR_MSG_BUFFER_RELEASE, 1), 1); /* replaced */
+	struct tsr_msg msg = {.type = TSR_MSG_BUFFER_DESTROY};
+	msg.u.buffer_destroy.buffer_id = 1;
+	CHECK(deliver(link, &msg));
+	CHECK_EQ_INT(count_sent(link, TSR_MSG_BUFFER_RELEASE, 1), 2); /* final */
+	msg = (struct tsr_msg){.type = TSR_MSG_SURFACE_DESTROY};
+	msg.u.surface_destroy.surface_id = 1;
+	CHECK(deliver(link, &msg));
+	CHECK_EQ_INT(count_sent(link, TSR_MSG_BUFFER_RELEASE, 2), 1); /* with its surface */
+	/* The id is free again. */
+	CHECK(fixture.server->domains[0]->buffers[0].in_use == false);
+	scene_fixture_fini(&fixture);
+}
+
+/* A domain hidden by the focus layout that commits in a loop gets at most
+ * one FRAME_DONE per second; the shown one is paced by output frames. */
+static void test_hidden_surfaces_paced_at_one_hertz(void)
+{
+	struct scene_fixture fixture;
+	CHECK(scene_fixture_init(&fixture, 640, 400));
+	tsr_server_focus(fixture.server, 0);
+	tsr_server_set_layout(fixture.server, TSR_LAYOUT_FOCUS);
+	struct tsr_buffer *shown_buffers[2], *hidden_buffers[2];
+	struct recording_link *shown = connect_guest(&fixture, 0, 64, 64, shown_buffers);
+	struct recording_link *hidden = connect_guest(&fixture, 1, 64, 64, hidden_buffers);
+	uint64_t start = tsr_now_ns();
+	uint32_t serial = 0;
+	while (tsr_now_ns() - start < 1500000000ull) {
+		/* Both commit as soon as they may (after each FRAME_DONE). */
+		size_t shown_done = count_sent(shown, TSR_MSG_FRAME_DONE, 0);
+		size_t hidden_done = count_sent(hidden, TSR_MSG_FRAME_DONE, 0);
+		if (serial == 0 || shown_done + hidden_done > 0) {
+			serial++;
+			commit(shown, 1 + serial % 2, serial);
+			commit(hidden, 1 + serial % 2, serial);
+		}
+		shown->sent_count = hidden->sent_count = 0;
+		tsr_event_loop_dispatch(fixture.loop, 5);
+	}
+	uint64_t hidden_frames = fixture.server->domains[1]->stats.frames_done;
+	uint64_t shown_frames = fixture.server->domains[0]->stats.frames_done;
+	printf("in 1.5 s: shown surface %llu frame-dones, hidden surface %llu\n",
+	       (unsigned long long)shown_frames, (unsigned long long)hidden_frames);
+	CHECK(hidden_frames >= 1 && hidden_frames <= 2);
+	CHECK(shown_frames > 10);
+	scene_fixture_fini(&fixture);
+}
+
+static int sealed_memfd(size_t size, bool seal)
+{
+	int fd = memfd_create("test", MFD_ALLOW_SEALING | MFD_CLOEXEC);
+	CHECK(fd >= 0 && ftruncate(fd, (off_t)size) == 0);
+	if (seal)
+		CHECK(fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK) == 0);
+	return fd;
+}
+
+static void test_memfd_import_checks(void)
+{
+	struct tsr_buffer_request request = {.width = 64, .height = 64, .stride = 256,
+					     .format = DRM_FORMAT_XRGB8888,
+					     .required_bytes = 64 * 256};
+	char err[160];
+	int fd = sealed_memfd(64 * 256, true);
+	struct tsr_buffer *buffer =
+		tsr_memfd_buffer_import(fd, 0, 64 * 256, &request, err, sizeof(err));
+	CHECK(buffer != NULL && buffer->read_only);
+	tsr_buffer_destroy(buffer);
+	close(fd);
+
+	fd = sealed_memfd(64 * 256, false);
+	CHECK(tsr_memfd_buffer_import(fd, 0, 64 * 256, &request, err, sizeof(err)) == NULL);
+	CHECK(strstr(err, "F_SEAL_SHRINK") != NULL);
+	close(fd);
+
+	fd = sealed_memfd(4096, true); /* shrunk, then sealed: the size is checked after */
+	CHECK(tsr_memfd_buffer_import(fd, 0, 64 * 256, &request, err, sizeof(err)) == NULL);
+	CHECK(strstr(err, "memfd holds 4096") != NULL);
+	close(fd);
+
+	fd = sealed_memfd(64 * 256, true); /* declared size too small for the surface */
+	CHECK(tsr_memfd_buffer_import(fd, 0, 4096, &request, err, sizeof(err)) == NULL);
+	close(fd);
+
+	int pipe_fds[2];
+	CHECK(pipe(pipe_fds) == 0);
+	CHECK(tsr_memfd_buffer_import(pipe_fds[0], 0, 64 * 256, &request, err, sizeof(err)) ==
+	      NULL);
+	close(pipe_fds[0]);
+	close(pipe_fds[1]);
+}
+
+TSR_TEST_MAIN(TSR_CASE(test_commit_without_damage_repaints_everything),
+	      TSR_CASE(test_final_release_after_destroy),
+	      TSR_CASE(test_hidden_surfaces_paced_at_one_hertz), TSR_CASE(test_memfd_import_checks))
