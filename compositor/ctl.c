@@ -11,7 +11,7 @@ static int usage(void)
 {
 	fprintf(stderr, "usage: tessera-ctl [--socket PATH] COMMAND [ARGUMENT]\n"
 			"  commands: list, status, stats NAME, focus NAME|N, layout focus|mosaic,\n"
-			"            screenshot PATH, quit\n"
+			"            screenshot PATH, gpu status|handoff|reclaim|timings, quit\n"
 			"  the socket defaults to $TESSERA_CONTROL\n");
 	return 2;
 }
