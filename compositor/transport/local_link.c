@@ -11,28 +11,24 @@
 #include "tessera/event_loop.h"
 #include "tessera/log.h"
 #include "tessera/protocol.h"
+#include "transport/framing.h"
 #include "transport/local_link.h"
 #include "transport/memfd_buffer.h"
 
 /* Messages handled per wake-up: a flooding guest yields to the others. */
 #define MESSAGES_PER_DISPATCH 64
 #define MAX_FDS_PER_MESSAGE 2
-#define SEND_QUEUE_BYTES (256u * 1024u)
 
 struct local_link {
 	struct tsr_guest_link base;
 	struct tsr_event_loop *loop;
 	int fd;
 	struct tsr_event_source *source;
-	uint8_t *receive; /* TSR_MAX_MESSAGE_SIZE bytes */
-	size_t received;
-	size_t expected; /* header size until the header is checked */
-	int fds[MAX_FDS_PER_MESSAGE];
+	struct tsr_frame_reader reader;
+	int fds[MAX_FDS_PER_MESSAGE]; /* received with the current message */
 	size_t fd_count;
 	int message_fd; /* the fd of the message being handled, for import */
-	struct tsr_msg *decoded;
-	uint8_t *send_queue;
-	size_t queued;
+	struct tsr_send_queue queue;
 	bool closed;
 };
 
@@ -52,9 +48,8 @@ static void local_link_destroy(struct tsr_guest_link *base)
 	close_fds(link);
 	if (link->fd >= 0)
 		close(link->fd);
-	free(link->receive);
-	free(link->decoded);
-	free(link->send_queue);
+	tsr_frame_reader_fini(&link->reader);
+	tsr_send_queue_fini(&link->queue);
 	free(link);
 }
 
@@ -69,19 +64,17 @@ static void close_link(struct local_link *link, const char *reason, bool violati
 
 static bool flush_queue(struct local_link *link)
 {
-	while (link->queued > 0) {
-		ssize_t written = send(link->fd, link->send_queue, link->queued,
+	while (link->queue.queued > 0) {
+		ssize_t written = send(link->fd, link->queue.bytes, link->queue.queued,
 				       MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (written < 0) {
 			if (errno == EAGAIN || errno == EINTR)
 				break;
 			return false;
 		}
-		memmove(link->send_queue, link->send_queue + written,
-			link->queued - (size_t)written);
-		link->queued -= (size_t)written;
+		tsr_send_queue_consume(&link->queue, (size_t)written);
 	}
-	uint32_t mask = TSR_EVENT_READABLE | (link->queued ? TSR_EVENT_WRITABLE : 0);
+	uint32_t mask = TSR_EVENT_READABLE | (link->queue.queued ? TSR_EVENT_WRITABLE : 0);
 	if (link->source)
 		tsr_event_source_fd_update(link->source, mask);
 	return true;
@@ -90,16 +83,10 @@ static bool flush_queue(struct local_link *link)
 static bool local_link_send(struct tsr_guest_link *base, const struct tsr_msg *msg)
 {
 	struct local_link *link = (struct local_link *)base;
-	uint8_t encoded[256];
-	size_t length = tsr_msg_encode(msg, encoded, sizeof(encoded));
 	/* Still allowed once closing: the ERROR that explains a drop goes out
 	 * from inside close_link(). */
-	if (length == 0)
+	if (!tsr_send_queue_push(&link->queue, msg))
 		return false;
-	if (link->queued + length > SEND_QUEUE_BYTES)
-		return false;
-	memcpy(link->send_queue + link->queued, encoded, length);
-	link->queued += length;
 	/* A write error shows up as a hangup on the next poll. */
 	flush_queue(link);
 	return true;
@@ -145,13 +132,17 @@ static void collect_fds(struct local_link *link, struct msghdr *header, bool *to
 
 enum read_result { READ_MORE, READ_WAIT, READ_EOF, READ_ERROR, READ_BAD_FDS };
 
-static enum read_result read_some(struct local_link *link)
+/* Reads at most what the current message still needs, so fds received
+ * belong to this message alone. *count: bytes read. */
+
+static enum read_result read_some(struct local_link *link, size_t *count_read)
 {
 	union {
 		char buf[CMSG_SPACE(sizeof(int) * 4)];
 		struct cmsghdr align;
 	} control;
-	struct iovec iov = {link->receive + link->received, link->expected - link->received};
+	struct iovec iov = {tsr_frame_reader_tail(&link->reader),
+			    tsr_frame_reader_missing(&link->reader)};
 	struct msghdr header = {
 		.msg_iov = &iov,
 		.msg_iovlen = 1,
@@ -167,33 +158,26 @@ static enum read_result read_some(struct local_link *link)
 		return READ_BAD_FDS;
 	if (count == 0)
 		return READ_EOF;
-	link->received += (size_t)count;
+	*count_read = (size_t)count;
 	return READ_MORE;
 }
 
 /* Returns false when the link was closed (and may be gone). */
-static bool handle_complete_message(struct local_link *link)
+static bool handle_complete_message(struct local_link *link, const struct tsr_msg *msg)
 {
 	char err[160];
-	if (!tsr_msg_decode(link->receive, link->received, TSR_FROM_GUEST, link->decoded, err,
-			    sizeof(err))) {
-		close_link(link, err, true);
-		return false;
-	}
-	size_t wanted = link->decoded->type == TSR_MSG_BUFFER_ATTACH_MEMFD ? 1 : 0;
+	size_t wanted = msg->type == TSR_MSG_BUFFER_ATTACH_MEMFD ? 1 : 0;
 	if (link->fd_count != wanted) {
 		snprintf(err, sizeof(err), "%s came with %zu fds (%zu expected)",
-			 tsr_msg_type_name(link->decoded->type), link->fd_count, wanted);
+			 tsr_msg_type_name(msg->type), link->fd_count, wanted);
 		close_fds(link);
 		close_link(link, err, true);
 		return false;
 	}
 	link->message_fd = wanted ? link->fds[0] : -1;
-	bool ok = link->base.listener.message(link->base.listener.data, link->decoded);
+	bool ok = link->base.listener.message(link->base.listener.data, msg);
 	close_fds(link); /* an imported memfd is mapped; the fd is no longer needed */
 	link->message_fd = -1;
-	link->received = 0;
-	link->expected = TSR_HEADER_SIZE;
 	if (!ok) {
 		close_link(link, "protocol violation", true);
 		return false;
@@ -204,15 +188,17 @@ static bool handle_complete_message(struct local_link *link)
 static void handle_readable(struct local_link *link)
 {
 	for (int handled = 0; handled < MESSAGES_PER_DISPATCH;) {
-		enum read_result result = read_some(link);
+		size_t count = 0;
+		enum read_result result = read_some(link, &count);
+		bool mid_message = tsr_frame_reader_mid_message(&link->reader);
 		switch (result) {
 		case READ_WAIT:
 			return;
 		case READ_EOF:
 			close_link(link,
-				   link->received ? "connection closed in the middle of a message"
-						  : "connection closed by the guest",
-				   link->received != 0);
+				   mid_message ? "connection closed in the middle of a message"
+					       : "connection closed by the guest",
+				   mid_message);
 			return;
 		case READ_ERROR:
 			close_link(link, "read error on the connection", false);
@@ -223,21 +209,19 @@ static void handle_readable(struct local_link *link)
 		case READ_MORE:
 			break;
 		}
-		if (link->received < link->expected)
+		const struct tsr_msg *msg;
+		char err[160];
+		switch (tsr_frame_reader_push(&link->reader, count, &msg, err, sizeof(err))) {
+		case TSR_FRAME_INCOMPLETE:
 			continue;
-		if (link->expected == TSR_HEADER_SIZE) {
-			size_t total;
-			char err[160];
-			if (!tsr_header_check(link->receive, TSR_FROM_GUEST, &total, err,
-					      sizeof(err))) {
-				close_link(link, err, true);
-				return;
-			}
-			link->expected = total;
-			if (total > TSR_HEADER_SIZE)
-				continue;
+		case TSR_FRAME_INVALID:
+			close_fds(link);
+			close_link(link, err, true);
+			return;
+		case TSR_FRAME_COMPLETE:
+			break;
 		}
-		if (!handle_complete_message(link))
+		if (!handle_complete_message(link, msg))
 			return;
 		handled++;
 	}
@@ -266,12 +250,8 @@ struct tsr_guest_link *tsr_local_link_create(struct tsr_event_loop *loop, int fd
 	link->base.impl = &local_link_impl;
 	link->loop = loop;
 	link->fd = fd;
-	link->expected = TSR_HEADER_SIZE;
 	link->message_fd = -1;
-	link->receive = malloc(TSR_MAX_MESSAGE_SIZE);
-	link->decoded = malloc(sizeof(*link->decoded));
-	link->send_queue = malloc(SEND_QUEUE_BYTES);
-	if (!link->receive || !link->decoded || !link->send_queue) {
+	if (!tsr_frame_reader_init(&link->reader) || !tsr_send_queue_init(&link->queue)) {
 		local_link_destroy(&link->base);
 		return NULL;
 	}

@@ -32,11 +32,11 @@
 #include "tessera/protocol.h"
 #include "transport/xen_grant_buffer.h"
 #include "transport/xen_grant_check.h"
+#include "transport/framing.h"
 #include "transport/xen_link.h"
 
 /* Messages handled per wake-up: a flooding guest yields to the others. */
 #define MESSAGES_PER_DISPATCH 64
-#define SEND_QUEUE_BYTES (256u * 1024u)
 
 struct xen_link {
 	struct tsr_guest_link base;
@@ -47,13 +47,8 @@ struct xen_link {
 	struct tsr_event_source *resume; /* idle: more to read without an event */
 	struct tsr_xen_grant_mapper *mapper;
 	struct tsr_xen_link_owner owner;
-	uint8_t *receive; /* TSR_MAX_MESSAGE_SIZE bytes */
-	size_t received;
-	size_t expected; /* header size until the header is checked */
-	struct tsr_msg *decoded;
-	uint8_t *encoded; /* TSR_MAX_MESSAGE_SIZE bytes, for send */
-	uint8_t *send_queue;
-	size_t queued;
+	struct tsr_frame_reader reader;
+	struct tsr_send_queue queue;
 	bool closed;
 };
 
@@ -71,10 +66,8 @@ static void xen_link_destroy(struct tsr_guest_link *base)
 	/* Buffers hold their own references: the core destroys them before the
 	 * link, but the gntdev handle would outlive us either way. */
 	tsr_xen_grant_mapper_unref(link->mapper);
-	free(link->receive);
-	free(link->decoded);
-	free(link->encoded);
-	free(link->send_queue);
+	tsr_frame_reader_fini(&link->reader);
+	tsr_send_queue_fini(&link->queue);
 	free(link);
 }
 
@@ -94,15 +87,13 @@ static void close_link(struct xen_link *link, const char *reason, bool violation
  * continues from the event. */
 static bool flush_queue(struct xen_link *link)
 {
-	while (link->queued > 0) {
-		int written = libxenvchan_write(link->vchan, link->send_queue, link->queued);
+	while (link->queue.queued > 0) {
+		int written = libxenvchan_write(link->vchan, link->queue.bytes, link->queue.queued);
 		if (written < 0)
 			return false;
 		if (written == 0)
 			break;
-		memmove(link->send_queue, link->send_queue + written,
-			link->queued - (size_t)written);
-		link->queued -= (size_t)written;
+		tsr_send_queue_consume(&link->queue, (size_t)written);
 	}
 	return true;
 }
@@ -110,13 +101,10 @@ static bool flush_queue(struct xen_link *link)
 static bool xen_link_send(struct tsr_guest_link *base, const struct tsr_msg *msg)
 {
 	struct xen_link *link = (struct xen_link *)base;
-	size_t length = tsr_msg_encode(msg, link->encoded, TSR_MAX_MESSAGE_SIZE);
 	/* Still allowed once closing: the ERROR that explains a drop goes out
 	 * from inside close_link(). */
-	if (length == 0 || link->queued + length > SEND_QUEUE_BYTES)
+	if (!tsr_send_queue_push(&link->queue, msg))
 		return false;
-	memcpy(link->send_queue + link->queued, link->encoded, length);
-	link->queued += length;
 	/* A dead ring shows up on the next event or @releaseDomain. */
 	flush_queue(link);
 	return true;
@@ -141,57 +129,39 @@ static const struct tsr_guest_link_impl xen_link_impl = {
     .destroy = xen_link_destroy,
 };
 
-/* Returns false when the link was closed (and may be gone). */
-static bool handle_complete_message(struct xen_link *link)
-{
-	char err[160];
-	if (!tsr_msg_decode(link->receive, link->received, TSR_FROM_GUEST, link->decoded, err,
-			    sizeof(err))) {
-		close_link(link, err, true);
-		return false;
-	}
-	link->received = 0;
-	link->expected = TSR_HEADER_SIZE;
-	if (!link->base.listener.message(link->base.listener.data, link->decoded)) {
-		close_link(link, "protocol violation", true);
-		return false;
-	}
-	return true;
-}
-
 static void resume_reading(void *data);
 
 static void handle_readable(struct xen_link *link)
 {
 	for (int handled = 0; handled < MESSAGES_PER_DISPATCH;) {
-		int count = libxenvchan_read(link->vchan, link->receive + link->received,
-					     link->expected - link->received);
+		bool mid_message = tsr_frame_reader_mid_message(&link->reader);
+		int count = libxenvchan_read(link->vchan, tsr_frame_reader_tail(&link->reader),
+					     tsr_frame_reader_missing(&link->reader));
 		if (count < 0) {
-			close_link(link, "the guest closed the vchan", link->received != 0);
+			close_link(link, "the guest closed the vchan", mid_message);
 			return;
 		}
 		if (count == 0) {
 			if (!libxenvchan_is_open(link->vchan))
-				close_link(link, "the guest closed the vchan", link->received != 0);
+				close_link(link, "the guest closed the vchan", mid_message);
 			return;
 		}
-		link->received += (size_t)count;
-		if (link->received < link->expected)
-			continue;
-		if (link->expected == TSR_HEADER_SIZE) {
-			size_t total;
-			char err[160];
-			if (!tsr_header_check(link->receive, TSR_FROM_GUEST, &total, err,
+		const struct tsr_msg *msg;
+		char err[160];
+		switch (tsr_frame_reader_push(&link->reader, (size_t)count, &msg, err,
 					      sizeof(err))) {
-				close_link(link, err, true);
-				return;
-			}
-			link->expected = total;
-			if (total > TSR_HEADER_SIZE)
-				continue;
-		}
-		if (!handle_complete_message(link))
+		case TSR_FRAME_INCOMPLETE:
+			continue;
+		case TSR_FRAME_INVALID:
+			close_link(link, err, true);
 			return;
+		case TSR_FRAME_COMPLETE:
+			break;
+		}
+		if (!link->base.listener.message(link->base.listener.data, msg)) {
+			close_link(link, "protocol violation", true);
+			return;
+		}
 		handled++;
 	}
 	/* The cap was reached with data possibly left in the ring. No event
@@ -241,12 +211,7 @@ struct tsr_guest_link *tsr_xen_link_create(struct tsr_event_loop *loop, uint32_t
 	link->vchan = vchan;
 	/* Never block dom0 on a guest (libxenvchan leaves this unset). */
 	link->vchan->blocking = 0;
-	link->expected = TSR_HEADER_SIZE;
-	link->receive = malloc(TSR_MAX_MESSAGE_SIZE);
-	link->encoded = malloc(TSR_MAX_MESSAGE_SIZE);
-	link->decoded = malloc(sizeof(*link->decoded));
-	link->send_queue = malloc(SEND_QUEUE_BYTES);
-	if (!link->receive || !link->encoded || !link->decoded || !link->send_queue) {
+	if (!tsr_frame_reader_init(&link->reader) || !tsr_send_queue_init(&link->queue)) {
 		snprintf(err, err_len, "out of memory");
 		goto error;
 	}
