@@ -26,6 +26,8 @@
  * one to draw into, so drawing never waits on a release in steady state. */
 #define SESSION_BUFFER_COUNT 3
 #define SESSION_SURFACE_ID 1u
+/* Pools of replaced surfaces kept until the compositor has caught up. */
+#define SESSION_MAX_RETIRED 4
 
 enum session_status {
 	SESSION_CONTINUE,
@@ -52,6 +54,15 @@ struct agent_session {
 	uint32_t next_frame;  /* the demo frame number drawn next */
 	uint64_t frames_presented;
 	pixman_region32_t damage; /* scene changes not yet committed */
+	/* A replaced surface's pool stays until a FRAME_DONE for a later
+	 * commit: the compositor handles messages in order, so by then it has
+	 * mapped (or refused) every attach we sent for it and unmapped it on
+	 * our BUFFER_DESTROY. Ending a grant earlier would make an attach it
+	 * has not read yet fail to map, and get us dropped as hostile. */
+	struct {
+		struct agent_buffer_pool *pool;
+		uint32_t last_serial; /* freed once a FRAME_DONE is newer */
+	} retired[SESSION_MAX_RETIRED];
 };
 
 static const char *session_name(const struct agent_session *session)
@@ -65,6 +76,33 @@ static bool send_message(struct agent_session *session, const struct tsr_msg *ms
 		return true;
 	agent_log(session_name(session), "cannot send %s", tsr_msg_type_name(msg->type));
 	return false;
+}
+
+static void retire_pool(struct agent_session *session, struct agent_buffer_pool *pool)
+{
+	size_t slot = 0;
+	for (size_t i = 0; i < SESSION_MAX_RETIRED; i++) {
+		if (!session->retired[i].pool) {
+			slot = i;
+			break;
+		}
+		if (session->retired[i].last_serial < session->retired[slot].last_serial)
+			slot = i;
+	}
+	/* Four resizes without a frame in between: the oldest goes first. */
+	agent_buffer_pool_destroy(session->retired[slot].pool);
+	session->retired[slot].pool = pool;
+	session->retired[slot].last_serial = session->serial;
+}
+
+static void free_retired_pools(struct agent_session *session, uint32_t done_serial, bool all)
+{
+	for (size_t i = 0; i < SESSION_MAX_RETIRED; i++) {
+		if (session->retired[i].pool && (all || done_serial > session->retired[i].last_serial)) {
+			agent_buffer_pool_destroy(session->retired[i].pool);
+			session->retired[i].pool = NULL;
+		}
+	}
 }
 
 /* Buffers first, then the surface: a buffer destroy never names something
@@ -82,8 +120,7 @@ static bool destroy_surface(struct agent_session *session)
 	struct tsr_msg msg = {.type = TSR_MSG_SURFACE_DESTROY};
 	msg.u.surface_destroy.surface_id = SESSION_SURFACE_ID;
 	ok = ok && send_message(session, &msg);
-	/* The compositor keeps its own mapping of each memfd; ours can go now. */
-	agent_buffer_pool_destroy(session->pool);
+	retire_pool(session, session->pool);
 	session->pool = NULL;
 	return ok;
 }
@@ -296,6 +333,7 @@ static enum session_status handle_frame_done(struct agent_session *session,
 	    done->serial > session->serial)
 		return SESSION_CONTINUE;
 	session->done_serial = done->serial;
+	free_retired_pools(session, done->serial, false);
 	session->frames_presented++;
 	if (session->options->frames && session->frames_presented >= session->options->frames) {
 		agent_log(session_name(session), "%" PRIu64 " frames presented, done",
@@ -466,6 +504,7 @@ int agent_session_run(const struct agent_options *options, int signal_fd)
 out:
 	agent_inject_destroy(session.inject);
 	agent_buffer_pool_destroy(session.pool);
+	free_retired_pools(&session, 0, true);
 	agent_transport_destroy(session.transport);
 	agent_source_destroy(session.source);
 	free(session.msg);
