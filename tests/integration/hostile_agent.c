@@ -3,8 +3,11 @@
  * ERROR message) and keeps running.
  *
  *   hostile-agent --socket PATH --mode MODE
- *   hostile-agent --transport xen --mode MODE      (in a Xen domU)
+ *   hostile-agent --transport xen --mode MODE [--wait-for PATH]   (in a domU)
  *
+ * --wait-for: before publishing the vchan, wait until the xenstore node PATH
+ * (relative to this domain's home) exists; dom0 writes it to start every
+ * hostile guest at the same moment, after they all booted.
  * Exit 0: the expected outcome happened (for most modes: the compositor
  * closed the connection within 10 s). Exit 1: it did not, or the test could
  * not be set up. What happened is printed on stdout as "hostile: ..." lines.
@@ -48,6 +51,7 @@
 /* Over Xen, dom0 connects only once it saw our vchan in xenstore, and the
  * VM runs under emulation: the WELCOME and the drop may take a while. */
 #define XEN_WAIT_MS 120000
+#define XEN_GO_WAIT_MS 900000
 #define XEN_SURFACE_4K_WIDTH 3840u
 #define XEN_SURFACE_4K_HEIGHT 2160u
 #define FLOOD_COUNT 100000
@@ -56,13 +60,13 @@
 #define SURFACE_BYTES (SURFACE_STRIDE * SURFACE_SIZE)
 
 struct hostile {
-	int fd;				  /* the local socket, or -1 over Xen */
-	struct agent_transport *xen;	  /* the Xen transport, or NULL */
-	int wait_ms;			  /* DROP_WAIT_MS, longer over Xen */
-	uint8_t *send_buf;		  /* TSR_MAX_MESSAGE_SIZE bytes */
-	bool dropped;	/* the compositor closed the connection */
-	bool welcomed;	/* a WELCOME arrived */
-	bool got_error; /* an ERROR message arrived */
+	int fd;			     /* the local socket, or -1 over Xen */
+	struct agent_transport *xen; /* the Xen transport, or NULL */
+	int wait_ms;		     /* DROP_WAIT_MS, longer over Xen */
+	uint8_t *send_buf;	     /* TSR_MAX_MESSAGE_SIZE bytes */
+	bool dropped;		     /* the compositor closed the connection */
+	bool welcomed;		     /* a WELCOME arrived */
+	bool got_error;		     /* an ERROR message arrived */
 	char error_text[TSR_ERROR_TEXT_MAX];
 	uint32_t frames_done;
 	uint8_t *recv_buf; /* TSR_MAX_MESSAGE_SIZE bytes */
@@ -304,8 +308,8 @@ static bool say_hello(struct hostile *h)
 {
 	struct tsr_msg hello = {.type = TSR_MSG_HELLO};
 	uint32_t buffers = h->xen ? TSR_CAP_GRANTS : TSR_CAP_MEMFD;
-	hello.u.hello = (struct tsr_msg_hello){TSR_PROTOCOL_MAJOR, TSR_PROTOCOL_MINOR,
-					       buffers | TSR_CAP_INPUT};
+	hello.u.hello =
+	    (struct tsr_msg_hello){TSR_PROTOCOL_MAJOR, TSR_PROTOCOL_MINOR, buffers | TSR_CAP_INPUT};
 	if (!send_msg(h, &hello, -1))
 		return false;
 	read_until(h, h->wait_ms, has_welcome_or_error);
@@ -353,7 +357,6 @@ static bool damage_and_commit(struct hostile *h, uint32_t buffer_id, uint32_t se
 	commit.u.commit = (struct tsr_msg_commit){1, buffer_id, serial};
 	return send_msg(h, &damage, -1) && send_msg(h, &commit, -1);
 }
-
 
 /* ---- Xen modes ---------------------------------------------------------- */
 
@@ -405,6 +408,34 @@ static bool read_own_domid(uint32_t *domid)
 	return ok;
 }
 
+/* Waits until the xenstore node PATH (relative to our domain's home)
+ * exists. It looks twice a second rather than watching: libxenstore's
+ * watches need its reader thread, whose 16 KiB stack is too small for a
+ * static binary's TLS (pthread_create fails, xs_watch reports EINVAL), and
+ * this binary is static to run in a busybox domU. */
+static bool wait_for_node(const char *path, int timeout_ms)
+{
+	struct xs_handle *xs = xs_open(0);
+	if (!xs) {
+		printf("hostile: cannot open xenstore: %s\n", strerror(errno));
+		return false;
+	}
+	printf("hostile: waiting for %s\n", path);
+	int64_t deadline = now_ms() + timeout_ms;
+	bool found = false;
+	while (!found && now_ms() < deadline) {
+		char *value = xs_read(xs, XBT_NULL, path, NULL);
+		found = value != NULL;
+		free(value);
+		if (!found)
+			usleep(500 * 1000);
+	}
+	xs_close(xs);
+	if (!found)
+		printf("hostile: %s did not appear\n", path);
+	return found;
+}
+
 /* A surface of 64x64 (4 pages) and one attach whose refs are wrong in the
  * way the mode names. */
 static bool misbehave_xen(struct hostile *h, const char *mode)
@@ -434,7 +465,8 @@ static bool misbehave_xen(struct hostile *h, const char *mode)
 			return false;
 		}
 		if (!xengntshr_share_pages(xen->gntshr, self, (int)pages, refs, 0)) {
-			printf("hostile: sharing with domid %u failed: %s\n", self, strerror(errno));
+			printf("hostile: sharing with domid %u failed: %s\n", self,
+			       strerror(errno));
 			return false;
 		}
 		printf("hostile: %u pages granted to domid %u, first ref %u\n", pages, self,
@@ -542,6 +574,10 @@ static bool misbehave(struct hostile *h, const char *mode)
 static int expect_drop(struct hostile *h)
 {
 	read_until(h, h->wait_ms, NULL);
+	/* A send may have seen the vchan close first: what the compositor
+	 * wrote before closing (the ERROR) is still in the ring. */
+	if (h->xen)
+		receive_xen(h);
 	if (!h->dropped) {
 		printf("hostile: still connected after %d ms\n", h->wait_ms);
 		return 1;
@@ -683,9 +719,10 @@ int main(int argc, char **argv)
 	    {"socket", required_argument, NULL, 's'},
 	    {"transport", required_argument, NULL, 't'},
 	    {"mode", required_argument, NULL, 'm'},
+	    {"wait-for", required_argument, NULL, 'w'},
 	    {0},
 	};
-	const char *socket_path = NULL, *mode = NULL, *transport = "local";
+	const char *socket_path = NULL, *mode = NULL, *transport = "local", *wait_for = NULL;
 	int opt;
 	while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
 		if (opt == 's')
@@ -694,6 +731,8 @@ int main(int argc, char **argv)
 			transport = optarg;
 		else if (opt == 'm')
 			mode = optarg;
+		else if (opt == 'w')
+			wait_for = optarg;
 		else
 			return 2;
 	}
@@ -702,7 +741,7 @@ int main(int argc, char **argv)
 		fprintf(
 		    stderr,
 		    "usage: hostile-agent --socket PATH --mode MODE\n"
-		    "       hostile-agent --transport xen --mode MODE\n"
+		    "       hostile-agent --transport xen --mode MODE [--wait-for XENSTORE_PATH]\n"
 		    "modes: bad-size short-memfd unsealed-memfd shrink-after-attach flood\n"
 		    "       disconnect-mid-message disconnect-mid-body unknown-type bad-length\n"
 		    "       before-hello bad-damage too-many-surfaces wrong-fd-count\n"
@@ -720,17 +759,20 @@ int main(int argc, char **argv)
 		goto out;
 	if (xen) {
 #ifdef TSR_HOSTILE_HAVE_XEN
+		if (wait_for && !wait_for_node(wait_for, XEN_GO_WAIT_MS))
+			goto out;
 		h.xen = agent_transport_xen.connect(NULL);
 #endif
+		(void)wait_for;
 		if (!h.xen) {
-			printf("hostile: no Xen transport (not built with Xen, or not in a domU)\n");
+			printf(
+			    "hostile: no Xen transport (not built with Xen, or not in a domU)\n");
 			goto out;
 		}
 	} else {
 		h.fd = connect_to(socket_path);
 		if (h.fd < 0) {
-			printf("hostile: cannot connect to %s: %s\n", socket_path,
-			       strerror(errno));
+			printf("hostile: cannot connect to %s: %s\n", socket_path, strerror(errno));
 			goto out;
 		}
 	}

@@ -15,6 +15,8 @@
  *                           OTHER colour covers more than 1% of it
  *   updating NAME PNG PNG   NAME's content box differs between the captures
  *   background NAME PNG     NAME's content box shows the background colour
+ *   size NAME WxH           prints NAME's content size on a WxH output
+ *                           (agents start at it: no CONFIGURE to follow)
  *
  * Exit 0: the check holds; 1: it does not (the reason on stdout); 2: usage
  * or input errors. */
@@ -108,8 +110,8 @@ static double colour_share(const struct tsr_buffer *image, const pixman_box32_t 
 
 /* The label strip as the compositor draws it: the frame colour, then the
  * label mask in the text colour, through the same renderer and font. */
-static bool check_label(const struct checker *checker, size_t index,
-			const struct tsr_buffer *image, uint32_t argb)
+static bool check_label(const struct checker *checker, size_t index, const struct tsr_buffer *image,
+			uint32_t argb)
 {
 	const pixman_box32_t *strip = &checker->layout.domains[index].label;
 	if (tsr_box_height(strip) == 0) {
@@ -117,8 +119,8 @@ static bool check_label(const struct checker *checker, size_t index,
 		return false;
 	}
 	char err[256];
-	struct tsr_decorations *decorations = tsr_decorations_create(&checker->config, err,
-								     sizeof(err));
+	struct tsr_decorations *decorations =
+	    tsr_decorations_create(&checker->config, err, sizeof(err));
 	struct tsr_renderer *renderer = tsr_renderer_pixman_create();
 	struct tsr_buffer *expected =
 	    tsr_buffer_create_memory(image->width, image->height, DRM_FORMAT_XRGB8888);
@@ -165,8 +167,7 @@ out:
 	return ok;
 }
 
-static bool check_frame(const struct checker *checker, size_t index,
-			const struct tsr_buffer *image)
+static bool check_frame(const struct checker *checker, size_t index, const struct tsr_buffer *image)
 {
 	const struct tsr_domain_placement *placement = &checker->layout.domains[index];
 	bool dimmed = (int)index != checker->focused;
@@ -243,7 +244,7 @@ static int usage(void)
 {
 	fprintf(stderr, "usage: xen-capture-check --config FILE [--focused NAME] CHECK ARGS...\n"
 			"  frame NAME PNG | content NAME PNG RRGGBB [OTHER...] |\n"
-			"  updating NAME PNG PNG | background NAME PNG\n");
+			"  updating NAME PNG PNG | background NAME PNG | size NAME WxH\n");
 	return 2;
 }
 
@@ -290,13 +291,23 @@ int main(int argc, char **argv)
 	struct tsr_buffer *images[2] = {NULL, NULL};
 	int status = 2;
 	int image_count = !strcmp(check, "updating") ? 2 : 1;
+	if (!strcmp(check, "size")) {
+		struct tsr_buffer output = {0};
+		if (sscanf(rest[0], "%ux%u", &output.width, &output.height) != 2)
+			goto out;
+		compute_layout(checker, &output);
+		const pixman_box32_t *box = &checker->layout.domains[index].content;
+		printf("%ux%u\n", tsr_box_width(box), tsr_box_height(box));
+		free(checker);
+		return 0;
+	}
 	if (rest_count < image_count)
 		goto out;
 	for (int i = 0; i < image_count; i++)
 		if (!(images[i] = load(rest[i])))
 			goto out;
-	if (image_count == 2 && (images[0]->width != images[1]->width ||
-				 images[0]->height != images[1]->height)) {
+	if (image_count == 2 &&
+	    (images[0]->width != images[1]->width || images[0]->height != images[1]->height)) {
 		fprintf(stderr, "xen-capture-check: the captures differ in size\n");
 		goto out;
 	}
@@ -313,8 +324,8 @@ int main(int argc, char **argv)
 		uint32_t rgb;
 		if (!parse_rgb(rest[1], &rgb))
 			goto out;
-		ok = check_content(checker, (size_t)index, images[0], rgb, rest + 2,
-				   rest_count - 2);
+		ok =
+		    check_content(checker, (size_t)index, images[0], rgb, rest + 2, rest_count - 2);
 	} else if (!strcmp(check, "updating")) {
 		ok = check_updating(checker, (size_t)index, images[0], images[1]);
 	} else if (!strcmp(check, "background")) {
