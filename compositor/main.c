@@ -41,38 +41,39 @@ struct options {
 
 static void usage(FILE *out)
 {
-	fprintf(out,
-		"usage: tessera [--config FILE] [options]\n"
-		"  --config FILE       configuration (default: the embedded demo configuration,\n"
-		"                      which also turns on --demo)\n"
-		"  --demo DIR          start demo agents, walk through the layouts, write\n"
-		"                      screenshots to DIR and exit (default DIR: tessera-screenshots)\n"
-		"  --runtime-dir DIR   where relative sockets live (default: a new /tmp/tessera-*)\n"
-		"  --backend NAME      headless or kms, overriding the configuration\n"
-		"  --agent PATH        the tessera-agent binary the demo starts\n"
-		"  --input, --no-input read keyboards and pointers through evdev (default: on\n"
-		"                      with kms, off with headless)\n"
-		"  --input-device NAME use only the evdev device with this name (tests)\n"
-		"  --allow-ungrabbed   go on when a device cannot be grabbed (EVIOCGRAB);\n"
-		"                      other dom0 processes could then read its keys\n"
-		"  --help\n"
-		"Control the running compositor with tessera-ctl (see README.md).\n");
+	fprintf(
+	    out,
+	    "usage: tessera [--config FILE] [options]\n"
+	    "  --config FILE       configuration (default: the embedded demo configuration,\n"
+	    "                      which also turns on --demo)\n"
+	    "  --demo DIR          start demo agents, walk through the layouts, write\n"
+	    "                      screenshots to DIR and exit (default DIR: tessera-screenshots)\n"
+	    "  --runtime-dir DIR   where relative sockets live (default: a new /tmp/tessera-*)\n"
+	    "  --backend NAME      headless or kms, overriding the configuration\n"
+	    "  --agent PATH        the tessera-agent binary the demo starts\n"
+	    "  --input, --no-input read keyboards and pointers through evdev (default: on\n"
+	    "                      with kms, off with headless)\n"
+	    "  --input-device NAME use only the evdev device with this name (tests)\n"
+	    "  --allow-ungrabbed   go on when a device cannot be grabbed (EVIOCGRAB);\n"
+	    "                      other dom0 processes could then read its keys\n"
+	    "  --help\n"
+	    "Control the running compositor with tessera-ctl (see README.md).\n");
 }
 
 static bool parse_options(int argc, char **argv, struct options *options)
 {
 	static const struct option long_options[] = {
-		{"config", required_argument, NULL, 'c'},
-		{"demo", required_argument, NULL, 'd'},
-		{"runtime-dir", required_argument, NULL, 'r'},
-		{"backend", required_argument, NULL, 'b'},
-		{"agent", required_argument, NULL, 'a'},
-		{"input", no_argument, NULL, 'i'},
-		{"no-input", no_argument, NULL, 'n'},
-		{"input-device", required_argument, NULL, 'D'},
-		{"allow-ungrabbed", no_argument, NULL, 'u'},
-		{"help", no_argument, NULL, 'h'},
-		{0},
+	    {"config", required_argument, NULL, 'c'},
+	    {"demo", required_argument, NULL, 'd'},
+	    {"runtime-dir", required_argument, NULL, 'r'},
+	    {"backend", required_argument, NULL, 'b'},
+	    {"agent", required_argument, NULL, 'a'},
+	    {"input", no_argument, NULL, 'i'},
+	    {"no-input", no_argument, NULL, 'n'},
+	    {"input-device", required_argument, NULL, 'D'},
+	    {"allow-ungrabbed", no_argument, NULL, 'u'},
+	    {"help", no_argument, NULL, 'h'},
+	    {0},
 	};
 	int opt;
 	while ((opt = getopt_long(argc, argv, "", long_options, NULL)) != -1) {
@@ -130,9 +131,9 @@ static bool load_config(const struct options *options, struct tsr_config *config
 {
 	char err[512];
 	bool ok = options->config_path
-			  ? tsr_config_load_file(config, options->config_path, err, sizeof(err))
-			  : tsr_config_load_string(config, tsr_default_config_text,
-						   "<embedded data/tessera.conf>", err, sizeof(err));
+		      ? tsr_config_load_file(config, options->config_path, err, sizeof(err))
+		      : tsr_config_load_string(config, tsr_default_config_text,
+					       "<embedded data/tessera.conf>", err, sizeof(err));
 	if (!ok) {
 		fprintf(stderr, "tessera: %s\n", err);
 		return false;
@@ -249,8 +250,8 @@ int main(int argc, char **argv)
 	}
 	if (!gpu) {
 		backend = config->output.backend == TSR_BACKEND_KMS
-				  ? tsr_backend_kms_create(loop, &config->output, &listener)
-				  : tsr_backend_headless_create(loop, &config->output, &listener);
+			      ? tsr_backend_kms_create(loop, &config->output, &listener)
+			      : tsr_backend_headless_create(loop, &config->output, &listener);
 	}
 	if (!gpu && (!backend || !backend->impl->start(backend))) {
 		fprintf(stderr, "tessera: cannot start the %s backend (see the log above)\n",
@@ -266,8 +267,8 @@ int main(int argc, char **argv)
 	}
 	if (want_input) {
 		struct tsr_input_devices_options input_options = {
-			.require_grab = !options.allow_ungrabbed,
-			.only_name = options.input_device,
+		    .require_grab = !options.allow_ungrabbed,
+		    .only_name = options.input_device,
 		};
 		input_devices = tsr_input_devices_create(loop, seat, &input_options);
 		if (!input_devices) {
@@ -290,8 +291,9 @@ int main(int argc, char **argv)
 #else
 	for (size_t i = 0; i < config->domain_count; i++) {
 		if (config->domains[i].transport == TSR_TRANSPORT_XEN) {
-			fprintf(stderr, "tessera: domain %s uses transport = xen, but this build "
-					"has no Xen support (meson -Dxen=enabled)\n",
+			fprintf(stderr,
+				"tessera: domain %s uses transport = xen, but this build "
+				"has no Xen support (meson -Dxen=enabled)\n",
 				config->domains[i].name);
 			goto out;
 		}
@@ -310,9 +312,9 @@ int main(int argc, char **argv)
 	}
 	if (options.demo) {
 		struct tsr_demo_options demo_options = {
-			.agent_path = options.agent_path,
-			.runtime_dir = runtime_dir,
-			.screenshot_dir = options.screenshot_dir,
+		    .agent_path = options.agent_path,
+		    .runtime_dir = runtime_dir,
+		    .screenshot_dir = options.screenshot_dir,
 		};
 		demo = tsr_demo_create(server, &demo_options, err, sizeof(err));
 		if (!demo) {

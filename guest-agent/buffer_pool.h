@@ -29,13 +29,13 @@ struct agent_page_sharer {
 
 struct agent_buffer {
 	uint32_t id;
-	int memfd;   /* sealed: F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL; -1 if shared pages */
-	void *data;  /* our read-write mapping of the memfd or the shared pages */
-	size_t size; /* stride * height */
+	int memfd;	/* sealed: F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL; -1 if shared pages */
+	void *data;	/* our read-write mapping of the memfd or the shared pages */
+	size_t size;	/* stride * height */
 	uint32_t *refs; /* grant refs of the shared pages (NULL for a memfd) */
 	uint32_t ref_count;
 	const struct agent_page_sharer *sharer;
-	bool busy;   /* held by the compositor */
+	bool busy; /* held by the compositor */
 	pixman_image_t *image;
 	pixman_region32_t stale;
 };

@@ -14,17 +14,18 @@
 
 static void usage(FILE *out)
 {
-	fprintf(out, "usage: tessera-agent --socket PATH [options]\n"
-		     "  --socket PATH      the compositor's socket (local transport)\n"
-		     "  --transport NAME   local (default) or xen (vchan + grants, in a Xen guest)\n"
-		     "  --size WxH         surface size before any CONFIGURE (default 640x480)\n"
-		     "  --source NAME      demo (default)\n"
-		     "  --colour RRGGBB    demo background (default 808080)\n"
-		     "  --frames N         exit 0 after N presented frames (default: run forever)\n"
-		     "  --log-input        print each input event on stdout\n"
-		     "  --inject uinput    replay input as a uinput keyboard and pointer\n"
-		     "  --name NAME        name used in our log lines\n"
-		     "  --help\n");
+	fprintf(out,
+		"usage: tessera-agent --socket PATH [options]\n"
+		"  --socket PATH      the compositor's socket (local transport)\n"
+		"  --transport NAME   local (default) or xen (vchan + grants, in a Xen guest)\n"
+		"  --size WxH         surface size before any CONFIGURE (default 640x480)\n"
+		"  --source NAME      demo (default)\n"
+		"  --colour RRGGBB    demo background (default 808080)\n"
+		"  --frames N         exit 0 after N presented frames (default: run forever)\n"
+		"  --log-input        print each input event on stdout\n"
+		"  --inject uinput    replay input as a uinput keyboard and pointer\n"
+		"  --name NAME        name used in our log lines\n"
+		"  --help\n");
 }
 
 static bool parse_u64(const char *text, uint64_t *out)
@@ -132,7 +133,8 @@ static int parse_options(int argc, char **argv, struct agent_options *options)
 			break;
 		case OPT_INJECT:
 			if (strcmp(optarg, "uinput") != 0) {
-				fprintf(stderr, "tessera-agent: unknown --inject '%s' (want uinput)\n",
+				fprintf(stderr,
+					"tessera-agent: unknown --inject '%s' (want uinput)\n",
 					optarg);
 				return 2 + 1;
 			}

@@ -42,9 +42,9 @@ struct agent_session {
 	struct agent_buffer_pool *pool; /* NULL until the surface exists */
 	/* Xen: buffers are grant pages (BUFFER_ATTACH_GRANTS); NULL: memfds. */
 	const struct agent_page_sharer *sharer;
-	uint32_t buffer_cap; /* TSR_CAP_MEMFD or TSR_CAP_GRANTS */
-	struct agent_inject *inject;	/* --inject uinput, else NULL */
-	struct tsr_msg *msg;		/* receive scratch: too large for the stack */
+	uint32_t buffer_cap;	     /* TSR_CAP_MEMFD or TSR_CAP_GRANTS */
+	struct agent_inject *inject; /* --inject uinput, else NULL */
+	struct tsr_msg *msg;	     /* receive scratch: too large for the stack */
 	bool welcomed;
 	uint32_t max_width, max_height;
 	uint32_t next_buffer_id;
@@ -98,7 +98,8 @@ static void retire_pool(struct agent_session *session, struct agent_buffer_pool 
 static void free_retired_pools(struct agent_session *session, uint32_t done_serial, bool all)
 {
 	for (size_t i = 0; i < SESSION_MAX_RETIRED; i++) {
-		if (session->retired[i].pool && (all || done_serial > session->retired[i].last_serial)) {
+		if (session->retired[i].pool &&
+		    (all || done_serial > session->retired[i].last_serial)) {
 			agent_buffer_pool_destroy(session->retired[i].pool);
 			session->retired[i].pool = NULL;
 		}
@@ -498,7 +499,8 @@ int agent_session_run(const struct agent_options *options, int signal_fd)
 	if (!send_message(&session, &hello))
 		goto out;
 	agent_log(options->name, "connected (%s transport%s%s)", type->name,
-		  options->socket_path ? ", " : "", options->socket_path ? options->socket_path : "");
+		  options->socket_path ? ", " : "",
+		  options->socket_path ? options->socket_path : "");
 	status = run_loop(&session, signal_fd);
 
 out:

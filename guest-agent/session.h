@@ -15,7 +15,7 @@ struct agent_options {
 	uint64_t frames;	 /* exit after this many presented frames; 0: never */
 	bool log_input;
 	const char *inject; /* NULL, or "uinput": replay input in the guest */
-	const char *name; /* for our own log lines only */
+	const char *name;   /* for our own log lines only */
 };
 
 /* Runs until done, a signal (SIGTERM/SIGINT, already blocked by the

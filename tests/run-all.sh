@@ -35,6 +35,20 @@ record() { # name status
 stage "dependencies"
 bash tests/deps.sh all || { echo "run-all: cannot install dependencies" >&2; exit 1; }
 
+stage "format (clang-format, .clang-format at the root)"
+# Every C file of ours must be formatted; the list of offenders is printed.
+unformatted=()
+while IFS= read -r file; do
+	clang-format --dry-run -Werror "$file" >/dev/null 2>&1 || unformatted+=("$file")
+done < <(git ls-files '*.c' '*.h' 2>/dev/null || find compositor protocol guest-agent gpu-passthrough include tests -name '*.[ch]')
+if [ ${#unformatted[@]} -eq 0 ]; then
+	echo "format: every C file is formatted"
+	record "format" 0
+else
+	printf 'format: not formatted (run clang-format -i): %s\n' "${unformatted[@]}"
+	record "format" 1
+fi
+
 stage "build (gcc, -Werror)"
 [ -f build/build.ninja ] || meson setup build >/dev/null || exit 1
 meson compile -C build || { echo "run-all: build failed" >&2; exit 1; }
@@ -118,6 +132,9 @@ vm_stage "gpu vm stage" build/run-all-gpu.log tests/vm/gpu-tests.sh build
 
 stage "VM tests: Xen 4.17 under QEMU (grant tables, vchan, domUs)"
 vm_stage "xen vm stage" build/run-all-xen.log tests/vm/run-xen-tests.sh build
+
+stage "VM tests: GPU handoff under Xen (xen-pciback, xl pci-attach/detach, a PV domU drives the card)"
+vm_stage "gpu xen stage" build/run-all-gpu-xen.log tests/vm/gpu-xen-test.sh build
 
 stage "benchmarks (figures, not tests)"
 build/tests/bench/bench_compose 2>/dev/null || echo "bench_compose failed (not counted)"

@@ -35,9 +35,9 @@ static struct tsr_buffer *headless_acquire(struct tsr_output *base, int *age)
 	for (size_t i = 0; i < HEADLESS_BUFFERS; i++) {
 		if (output->buffers[i] == output->front)
 			continue;
-		*age = output->presented_at[i] ? (int)(output->frame_counter -
-						       output->presented_at[i] + 1)
-					       : 0;
+		*age = output->presented_at[i]
+			   ? (int)(output->frame_counter - output->presented_at[i] + 1)
+			   : 0;
 		return output->buffers[i];
 	}
 	return NULL;
@@ -83,9 +83,9 @@ static void headless_output_destroy(struct tsr_output *base)
 }
 
 static const struct tsr_output_impl headless_output_impl = {
-	.acquire = headless_acquire,
-	.present = headless_present,
-	.destroy = headless_output_destroy,
+    .acquire = headless_acquire,
+    .present = headless_present,
+    .destroy = headless_output_destroy,
 };
 
 static bool headless_start(struct tsr_backend *base)
@@ -98,16 +98,15 @@ static bool headless_start(struct tsr_backend *base)
 	snprintf(output->base.name, sizeof(output->base.name), "HEADLESS-1");
 	output->base.width = backend->config.width;
 	output->base.height = backend->config.height;
-	output->base.refresh_mhz = backend->config.refresh_mhz ? backend->config.refresh_mhz
-							       : 60000;
+	output->base.refresh_mhz =
+	    backend->config.refresh_mhz ? backend->config.refresh_mhz : 60000;
 	output->loop = backend->loop;
 	output->vblank = tsr_event_loop_add_timer(backend->loop, headless_vblank, output);
 	if (!output->vblank)
 		goto error;
 	for (size_t i = 0; i < HEADLESS_BUFFERS; i++) {
-		output->buffers[i] = tsr_buffer_create_memory(output->base.width,
-							      output->base.height,
-							      DRM_FORMAT_XRGB8888);
+		output->buffers[i] = tsr_buffer_create_memory(
+		    output->base.width, output->base.height, DRM_FORMAT_XRGB8888);
 		if (!output->buffers[i]) {
 			tsr_log(TSR_LOG_ERROR, "headless: cannot allocate a %ux%u buffer",
 				output->base.width, output->base.height);
@@ -135,8 +134,8 @@ static void headless_backend_destroy(struct tsr_backend *base)
 }
 
 static const struct tsr_backend_impl headless_backend_impl = {
-	.start = headless_start,
-	.destroy = headless_backend_destroy,
+    .start = headless_start,
+    .destroy = headless_backend_destroy,
 };
 
 struct tsr_backend *tsr_backend_headless_create(struct tsr_event_loop *loop,

@@ -43,7 +43,7 @@ static const char *const section_keys[SECTION_KIND_COUNT][SECTION_KEYS_MAX] = {
 		     "step_timeout", "card_timeout", "fallback_device"},
 };
 
-#define SECTION_NAMES                                                                             \
+#define SECTION_NAMES                                                                              \
 	"[output], [decorations], [control], [domain NAME], [hotkeys], [gpu_passthrough]"
 
 /* The size limits of the mode and of what pixman and KMS handle sanely. */
@@ -71,7 +71,7 @@ struct config_parser {
 
 	bool width_set, height_set;
 	int hotkey_lines[TSR_MAX_HOTKEYS]; /* 0 for built-in bindings */
-	int gpu_domain_line; /* where [gpu_passthrough] domain was set */
+	int gpu_domain_line;		   /* where [gpu_passthrough] domain was set */
 
 	bool failed;
 	int error_line;
@@ -188,8 +188,8 @@ static void close_domain(struct config_parser *parser)
 static void close_gpu(struct config_parser *parser)
 {
 	char reason[384];
-	const char *blame = tsr_config_check_gpu_section(&parser->config.gpu, reason,
-							 sizeof(reason));
+	const char *blame =
+	    tsr_config_check_gpu_section(&parser->config.gpu, reason, sizeof(reason));
 	if (!blame)
 		return;
 	int line = blame[0] ? key_line(parser, blame) : 0;
@@ -249,10 +249,8 @@ static void open_section(struct config_parser *parser, const char *title)
 		return;
 
 	static const char *const simple_sections[SECTION_KIND_COUNT] = {
-	    [SECTION_OUTPUT] = "output",
-	    [SECTION_DECORATIONS] = "decorations",
-	    [SECTION_CONTROL] = "control",
-	    [SECTION_HOTKEYS] = "hotkeys",
+	    [SECTION_OUTPUT] = "output",       [SECTION_DECORATIONS] = "decorations",
+	    [SECTION_CONTROL] = "control",     [SECTION_HOTKEYS] = "hotkeys",
 	    [SECTION_GPU] = "gpu_passthrough",
 	};
 	memset(parser->key_lines, 0, sizeof(parser->key_lines));
@@ -461,8 +459,7 @@ static int handle_pair(void *user, const char *section, const char *key, const c
 		ok = apply_hotkey(parser, key, value, reason, sizeof(reason));
 		break;
 	case SECTION_GPU:
-		ok = tsr_config_apply_gpu(&parser->config.gpu, key, value, reason,
-					  sizeof(reason));
+		ok = tsr_config_apply_gpu(&parser->config.gpu, key, value, reason, sizeof(reason));
 		if (strcmp(key, "domain") == 0)
 			parser->gpu_domain_line = parser->line;
 		break;
@@ -630,11 +627,13 @@ static bool run_parser(struct config_parser *parser, struct tsr_config *config, 
 		check_hotkey_conflicts(parser);
 	/* Domains may be defined after [gpu_passthrough]. */
 	const struct tsr_gpu_config *gpu = &parser->config.gpu;
-	if (!parser->failed && gpu->enabled && tsr_config_find_domain(&parser->config, gpu->domain) < 0)
-		fail(parser, parser->gpu_domain_line,
-		     "domain: '%s' is not a configured domain (allowed: the name of a [domain NAME] "
-		     "section)",
-		     gpu->domain);
+	if (!parser->failed && gpu->enabled &&
+	    tsr_config_find_domain(&parser->config, gpu->domain) < 0)
+		fail(
+		    parser, parser->gpu_domain_line,
+		    "domain: '%s' is not a configured domain (allowed: the name of a [domain NAME] "
+		    "section)",
+		    gpu->domain);
 
 	/* libinih's own syntax errors (a line that is neither a header, a
 	 * key = value pair nor a comment) do not reach the handler. */

@@ -60,8 +60,8 @@ void tsr_hotkey_format_chord(const struct tsr_hotkey *hotkey, char *buf, size_t 
 bool tsr_config_parse_pci_address(const char *text, char out[TSR_PCI_BDF_MAX], char *err,
 				  size_t err_len);
 /* Applies one key of the section to gpu. */
-bool tsr_config_apply_gpu(struct tsr_gpu_config *gpu, const char *key, const char *value,
-			  char *err, size_t err_len);
+bool tsr_config_apply_gpu(struct tsr_gpu_config *gpu, const char *key, const char *value, char *err,
+			  size_t err_len);
 /* Checks the closed section: NULL when fine, else the key to blame ("" for
  * the section header) with the message in err. */
 const char *tsr_config_check_gpu_section(const struct tsr_gpu_config *gpu, char *err,

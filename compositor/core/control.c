@@ -49,16 +49,14 @@ static void reply_list(struct tsr_server *server, char *reply, size_t reply_len)
 	size_t used = (size_t)snprintf(reply, reply_len, "ok");
 	for (size_t i = 0; i < server->domain_count && used < reply_len; i++) {
 		struct tsr_domain *domain = server->domains[i];
-		used += (size_t)snprintf(reply + used, reply_len - used, " %s=%s%s",
-					 domain->config->name,
-					 tsr_domain_connected(domain) ? "connected"
-								      : "disconnected",
-					 (int)i == server->focused ? ",focused" : "");
+		used += (size_t)snprintf(
+		    reply + used, reply_len - used, " %s=%s%s", domain->config->name,
+		    tsr_domain_connected(domain) ? "connected" : "disconnected",
+		    (int)i == server->focused ? ",focused" : "");
 	}
 }
 
-static void reply_stats(struct tsr_server *server, const char *name, char *reply,
-			size_t reply_len)
+static void reply_stats(struct tsr_server *server, const char *name, char *reply, size_t reply_len)
 {
 	int index = find_domain(server, name);
 	if (index < 0) {
@@ -77,8 +75,7 @@ static void reply_stats(struct tsr_server *server, const char *name, char *reply
 		 surface ? surface->height : 0, domain->last_drop_reason);
 }
 
-void tsr_control_execute(struct tsr_server *server, const char *line, char *reply,
-			 size_t reply_len)
+void tsr_control_execute(struct tsr_server *server, const char *line, char *reply, size_t reply_len)
 {
 	char command[32] = "", argument[LINE_MAX_BYTES] = "";
 	if (sscanf(line, "%31s %511[^\n]", command, argument) < 1) {
@@ -94,8 +91,7 @@ void tsr_control_execute(struct tsr_server *server, const char *line, char *repl
 			 "ok layout=%s focused=%s frames=%llu pixels=%llu latency_sum_ns=%llu "
 			 "latency_count=%llu",
 			 server->mode == TSR_LAYOUT_MOSAIC ? "mosaic" : "focus",
-			 server->focused >= 0 ? server->config->domains[server->focused].name
-					      : "-",
+			 server->focused >= 0 ? server->config->domains[server->focused].name : "-",
 			 (unsigned long long)stats.frames, (unsigned long long)stats.pixels_drawn,
 			 (unsigned long long)stats.latency_sum_ns,
 			 (unsigned long long)stats.latency_count);
@@ -110,7 +106,7 @@ void tsr_control_execute(struct tsr_server *server, const char *line, char *repl
 	} else if (strcmp(command, "layout") == 0) {
 		if (strcmp(argument, "focus") == 0 || strcmp(argument, "mosaic") == 0) {
 			tsr_server_set_layout(server, argument[0] == 'f' ? TSR_LAYOUT_FOCUS
-									: TSR_LAYOUT_MOSAIC);
+									 : TSR_LAYOUT_MOSAIC);
 			snprintf(reply, reply_len, "ok");
 		} else {
 			snprintf(reply, reply_len, "error layout must be focus or mosaic");
@@ -243,9 +239,8 @@ struct tsr_control *tsr_control_create(struct tsr_server *server, const char *pa
 	control->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	unlink(path);
 	mode_t old_mask = umask(0177);
-	int bound = control->fd >= 0 ? bind(control->fd, (struct sockaddr *)&address,
-					     sizeof(address))
-				     : -1;
+	int bound =
+	    control->fd >= 0 ? bind(control->fd, (struct sockaddr *)&address, sizeof(address)) : -1;
 	umask(old_mask);
 	if (bound < 0 || listen(control->fd, 4) < 0) {
 		snprintf(err, err_len, "cannot listen on %s: %s", path, strerror(errno));

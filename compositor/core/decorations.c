@@ -28,7 +28,7 @@ struct tsr_decorations {
 static struct tsr_buffer *create_cursor(void)
 {
 	struct tsr_buffer *cursor =
-		tsr_buffer_create_memory(CURSOR_SIZE, CURSOR_SIZE, DRM_FORMAT_ARGB8888);
+	    tsr_buffer_create_memory(CURSOR_SIZE, CURSOR_SIZE, DRM_FORMAT_ARGB8888);
 	if (!cursor)
 		return NULL;
 	for (int32_t y = 0; y < 18; y++) {
@@ -58,11 +58,10 @@ struct tsr_decorations *tsr_decorations_create(const struct tsr_config *config, 
 	if (!decorations->font)
 		goto error;
 	decorations->config = config;
-	decorations->mosaic_text =
-		tsr_font_render(decorations->font, "Overview - click or press a hotkey to focus",
-				LABEL_MAX_WIDTH);
+	decorations->mosaic_text = tsr_font_render(
+	    decorations->font, "Overview - click or press a hotkey to focus", LABEL_MAX_WIDTH);
 	decorations->no_focus_text =
-		tsr_font_render(decorations->font, "No domain focused", LABEL_MAX_WIDTH);
+	    tsr_font_render(decorations->font, "No domain focused", LABEL_MAX_WIDTH);
 	decorations->cursor = create_cursor();
 	return decorations;
 error:
@@ -91,7 +90,7 @@ struct tsr_buffer *tsr_decorations_label(struct tsr_decorations *decorations, si
 	if (!decorations->labels[index] || decorations->label_widths[index] != max_width) {
 		tsr_buffer_destroy(decorations->labels[index]);
 		decorations->labels[index] = tsr_font_render(
-			decorations->font, decorations->config->domains[index].label, max_width);
+		    decorations->font, decorations->config->domains[index].label, max_width);
 		decorations->label_widths[index] = max_width;
 	}
 	return decorations->labels[index];

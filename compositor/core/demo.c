@@ -30,7 +30,7 @@ struct tsr_demo {
 	char agent_path[TSR_PATH_MAX + 64];
 	struct tsr_event_source *timer;
 	pid_t agents[TSR_MAX_DOMAINS];
-	int step;        /* 0: mosaic, 1..n: focus domain step-1, n+1: mosaic again */
+	int step; /* 0: mosaic, 1..n: focus domain step-1, n+1: mosaic again */
 	bool step_begun;
 	int ticks_in_step;
 	uint64_t commits_at_step[TSR_MAX_DOMAINS];
@@ -144,8 +144,8 @@ static void take_screenshot(struct tsr_demo *demo)
 	struct tsr_server *server = demo->server;
 	char path[TSR_PATH_MAX + 64], err[256];
 	const char *what = server->mode == TSR_LAYOUT_MOSAIC
-				   ? (demo->step == 0 ? "mosaic" : "mosaic-again")
-				   : server->config->domains[server->focused].name;
+			       ? (demo->step == 0 ? "mosaic" : "mosaic-again")
+			       : server->config->domains[server->focused].name;
 	snprintf(path, sizeof(path), "%s/%02d-%s%s.png", demo->options.screenshot_dir,
 		 ++demo->screenshots, server->mode == TSR_LAYOUT_FOCUS ? "focus-" : "", what);
 	if (tsr_server_screenshot(server, path, err, sizeof(err)))
@@ -237,7 +237,8 @@ struct tsr_demo *tsr_demo_create(struct tsr_server *server, const struct tsr_dem
 	demo->server = server;
 	demo->options = *options;
 	if (!find_agent(options->agent_path, demo->agent_path, sizeof(demo->agent_path))) {
-		snprintf(err, err_len, "tessera-agent not found (tried %s); build it or pass --agent",
+		snprintf(err, err_len,
+			 "tessera-agent not found (tried %s); build it or pass --agent",
 			 demo->agent_path);
 		goto error;
 	}

@@ -15,7 +15,7 @@
  * bounded work per frame whatever a guest sends. */
 #define MAX_DAMAGE_RECTS 32
 
-#define log_domain(level, domain, ...)                                                  \
+#define log_domain(level, domain, ...)                                                             \
 	tsr_log_domain(level, (domain)->config->name, (domain)->domid, __VA_ARGS__)
 
 struct tsr_domain *tsr_domain_create(struct tsr_server *server, int index,
@@ -127,7 +127,7 @@ static struct tsr_guest_buffer *find_buffer(struct tsr_domain *domain, uint32_t 
 }
 
 static bool violation(struct tsr_domain *domain, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 
 static bool violation(struct tsr_domain *domain, const char *fmt, ...)
 {
@@ -163,9 +163,9 @@ static bool handle_hello(struct tsr_domain *domain, const struct tsr_msg_hello *
 				   hello->minor, &minor))
 		return violation(domain, "protocol version %u.%u not supported (want %u.x)",
 				 hello->major, hello->minor, TSR_PROTOCOL_MAJOR);
-	uint32_t ours = TSR_CAP_INPUT |
-			(domain->config->transport == TSR_TRANSPORT_XEN ? TSR_CAP_GRANTS
-									: TSR_CAP_MEMFD);
+	uint32_t ours =
+	    TSR_CAP_INPUT |
+	    (domain->config->transport == TSR_TRANSPORT_XEN ? TSR_CAP_GRANTS : TSR_CAP_MEMFD);
 	domain->capabilities = hello->capabilities & ours;
 	domain->hello_done = true;
 	struct tsr_msg reply = {.type = TSR_MSG_WELCOME};
@@ -223,8 +223,8 @@ static bool handle_surface_destroy(struct tsr_domain *domain, uint32_t surface_i
 static bool handle_attach(struct tsr_domain *domain, const struct tsr_msg *msg)
 {
 	bool memfd = msg->type == TSR_MSG_BUFFER_ATTACH_MEMFD;
-	uint32_t surface_id = memfd ? msg->u.attach_memfd.surface_id
-				    : msg->u.attach_grants.surface_id;
+	uint32_t surface_id =
+	    memfd ? msg->u.attach_memfd.surface_id : msg->u.attach_grants.surface_id;
 	uint32_t buffer_id = memfd ? msg->u.attach_memfd.buffer_id : msg->u.attach_grants.buffer_id;
 	uint64_t offset = memfd ? msg->u.attach_memfd.offset : msg->u.attach_grants.offset;
 	uint32_t needed_cap = memfd ? TSR_CAP_MEMFD : TSR_CAP_GRANTS;
@@ -249,17 +249,17 @@ static bool handle_attach(struct tsr_domain *domain, const struct tsr_msg *msg)
 				      sizeof(err)))
 		return violation(domain, "BUFFER_ATTACH: %s", err);
 	struct tsr_buffer_request request = {
-		.width = surface->width,
-		.height = surface->height,
-		.stride = surface->stride,
-		.format = surface->format,
-		.offset = offset,
-		/* cannot overflow: tsr_validate_surface capped stride*height */
-		.required_bytes = offset + (uint64_t)(surface->height - 1) * surface->stride +
-				  (uint64_t)surface->width * tsr_format_bpp(surface->format),
+	    .width = surface->width,
+	    .height = surface->height,
+	    .stride = surface->stride,
+	    .format = surface->format,
+	    .offset = offset,
+	    /* cannot overflow: tsr_validate_surface capped stride*height */
+	    .required_bytes = offset + (uint64_t)(surface->height - 1) * surface->stride +
+			      (uint64_t)surface->width * tsr_format_bpp(surface->format),
 	};
 	struct tsr_buffer *buffer =
-		domain->link->impl->import_buffer(domain->link, msg, &request, err, sizeof(err));
+	    domain->link->impl->import_buffer(domain->link, msg, &request, err, sizeof(err));
 	if (!buffer)
 		return violation(domain, "BUFFER_ATTACH %u: %s", buffer_id, err);
 	slot->in_use = true;
@@ -319,8 +319,8 @@ static bool handle_commit(struct tsr_domain *domain, const struct tsr_msg_commit
 	 * buffer shown for the first time has no history to rely on. */
 	if (!buffer->ever_current || !surface->damage_sent) {
 		buffer->ever_current = true;
-		pixman_region32_union_rect(&surface->pending_damage, &surface->pending_damage, 0,
-					   0, surface->width, surface->height);
+		pixman_region32_union_rect(&surface->pending_damage, &surface->pending_damage, 0, 0,
+					   surface->width, surface->height);
 	}
 	/* The renderer copies at repaint time and keeps nothing of the old
 	 * buffer: it is free for the guest as soon as it is replaced. */
@@ -377,8 +377,7 @@ static void handle_closed(void *data, const char *reason, bool is_violation)
 	tsr_domain_disconnect(domain, why, is_violation);
 }
 
-bool tsr_domain_attach_link(struct tsr_domain *domain, struct tsr_guest_link *link,
-			    int32_t domid)
+bool tsr_domain_attach_link(struct tsr_domain *domain, struct tsr_guest_link *link, int32_t domid)
 {
 	if (domain->link) {
 		log_domain(TSR_LOG_WARN, domain, "refusing a second connection");

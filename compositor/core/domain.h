@@ -59,8 +59,7 @@ struct tsr_domain *tsr_domain_create(struct tsr_server *server, int index,
 void tsr_domain_destroy(struct tsr_domain *domain);
 
 /* Takes ownership of link; refuses (false) if a guest is already connected. */
-bool tsr_domain_attach_link(struct tsr_domain *domain, struct tsr_guest_link *link,
-			    int32_t domid);
+bool tsr_domain_attach_link(struct tsr_domain *domain, struct tsr_guest_link *link, int32_t domid);
 /* Drops the guest: unmaps everything, logs reason, keeps the domain. */
 void tsr_domain_disconnect(struct tsr_domain *domain, const char *reason, bool violation);
 

@@ -25,8 +25,9 @@ static void handle_action(void *data, enum tsr_action action, int argument)
 		}
 		break;
 	case TSR_ACTION_TOGGLE_MOSAIC:
-		tsr_server_set_layout(server, server->mode == TSR_LAYOUT_MOSAIC ? TSR_LAYOUT_FOCUS
-										: TSR_LAYOUT_MOSAIC);
+		tsr_server_set_layout(server, server->mode == TSR_LAYOUT_MOSAIC
+						  ? TSR_LAYOUT_FOCUS
+						  : TSR_LAYOUT_MOSAIC);
 		break;
 	case TSR_ACTION_GPU_HANDOFF:
 		if (server->hooks.gpu_handoff)
@@ -47,8 +48,7 @@ static void handle_focus_clicked(void *data, int domain)
 	tsr_server_focus(data, domain);
 }
 
-static int handle_pick_domain(void *data, int32_t x, int32_t y, int32_t *local_x,
-			      int32_t *local_y)
+static int handle_pick_domain(void *data, int32_t x, int32_t y, int32_t *local_x, int32_t *local_y)
 {
 	struct tsr_server *server = data;
 	if (server->output_count == 0)
@@ -105,7 +105,7 @@ static void handle_motion(void *data, int domain, int32_t local_x, int32_t local
 		return;
 	struct tsr_msg msg = {.type = TSR_MSG_POINTER_MOTION};
 	msg.u.pointer_motion = (struct tsr_msg_pointer_motion){
-		.surface_id = surface->id, .x = local_x, .y = local_y, .time_ns = time_ns};
+	    .surface_id = surface->id, .x = local_x, .y = local_y, .time_ns = time_ns};
 	tsr_domain_send_input(target, &msg);
 }
 
@@ -113,8 +113,8 @@ static void handle_button(void *data, int domain, uint32_t button, enum tsr_butt
 			  uint64_t time_ns)
 {
 	struct tsr_msg msg = {.type = TSR_MSG_POINTER_BUTTON};
-	msg.u.pointer_button = (struct tsr_msg_pointer_button){
-		.code = button, .state = state, .time_ns = time_ns};
+	msg.u.pointer_button =
+	    (struct tsr_msg_pointer_button){.code = button, .state = state, .time_ns = time_ns};
 	send_input(data, domain, &msg);
 }
 
@@ -123,7 +123,7 @@ static void handle_axis(void *data, int domain, enum tsr_pointer_axis axis, int3
 {
 	struct tsr_msg msg = {.type = TSR_MSG_POINTER_AXIS};
 	msg.u.pointer_axis = (struct tsr_msg_pointer_axis){
-		.axis = axis == TSR_AXIS_HORIZONTAL ? 1 : 0, .value = steps, .time_ns = time_ns};
+	    .axis = axis == TSR_AXIS_HORIZONTAL ? 1 : 0, .value = steps, .time_ns = time_ns};
 	send_input(data, domain, &msg);
 }
 
@@ -133,23 +133,23 @@ static void handle_cursor_moved(void *data, int32_t x, int32_t y)
 }
 
 static const struct tsr_seat_listener seat_listener = {
-	.cursor_moved = handle_cursor_moved,
-	.action = handle_action,
-	.focus_clicked = handle_focus_clicked,
-	.pick_domain = handle_pick_domain,
-	.deliver_key = handle_key,
-	.deliver_focus_in = handle_focus_in,
-	.deliver_focus_out = handle_focus_out,
-	.deliver_motion = handle_motion,
-	.deliver_button = handle_button,
-	.deliver_axis = handle_axis,
+    .cursor_moved = handle_cursor_moved,
+    .action = handle_action,
+    .focus_clicked = handle_focus_clicked,
+    .pick_domain = handle_pick_domain,
+    .deliver_key = handle_key,
+    .deliver_focus_in = handle_focus_in,
+    .deliver_focus_out = handle_focus_out,
+    .deliver_motion = handle_motion,
+    .deliver_button = handle_button,
+    .deliver_axis = handle_axis,
 };
 
 struct tsr_seat *tsr_input_policy_create_seat(struct tsr_server *server)
 {
 	const struct tsr_config *config = server->config;
 	struct tsr_seat *seat =
-		tsr_seat_create(config->hotkeys, config->hotkey_count, &seat_listener, server);
+	    tsr_seat_create(config->hotkeys, config->hotkey_count, &seat_listener, server);
 	if (!seat)
 		return NULL;
 	tsr_server_attach_seat(server, seat);

@@ -44,8 +44,8 @@ void tsr_layout_compute(const struct tsr_layout_params *params, struct tsr_layou
 	int32_t banner = (int32_t)params->banner_height;
 	if (banner > height)
 		banner = height;
-	size_t count = params->domain_count < TSR_MAX_DOMAINS ? params->domain_count
-							       : TSR_MAX_DOMAINS;
+	size_t count =
+	    params->domain_count < TSR_MAX_DOMAINS ? params->domain_count : TSR_MAX_DOMAINS;
 	out->domain_count = count;
 	out->banner = make_box(0, 0, width, banner);
 

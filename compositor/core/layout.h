@@ -23,9 +23,9 @@ struct tsr_layout_params {
 
 struct tsr_domain_placement {
 	bool visible;
-	pixman_box32_t frame;   /* border + label strip + content */
+	pixman_box32_t frame;	/* border + label strip + content */
 	pixman_box32_t content; /* guest pixels go here and nowhere else */
-	pixman_box32_t label;   /* the name strip (mosaic) or empty (focus) */
+	pixman_box32_t label;	/* the name strip (mosaic) or empty (focus) */
 };
 
 struct tsr_layout {

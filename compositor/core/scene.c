@@ -23,8 +23,8 @@ static struct tsr_buffer *visible_buffer(struct tsr_server *server, size_t index
 static void covered_box(const struct tsr_domain_placement *placement,
 			const struct tsr_buffer *buffer, pixman_region32_t *out)
 {
-	pixman_region32_init_rect(out, placement->content.x1, placement->content.y1,
-				  buffer->width, buffer->height);
+	pixman_region32_init_rect(out, placement->content.x1, placement->content.y1, buffer->width,
+				  buffer->height);
 	pixman_region32_intersect_rect(out, out, placement->content.x1, placement->content.y1,
 				       tsr_box_width(&placement->content),
 				       tsr_box_height(&placement->content));
@@ -67,10 +67,10 @@ static void draw_frame(struct tsr_server *server, const struct tsr_domain_placem
 	const pixman_box32_t *frame = &placement->frame;
 	const pixman_box32_t *content = &placement->content;
 	pixman_box32_t sides[4] = {
-		{frame->x1, frame->y1, frame->x2, content->y1},   /* top, with the label */
-		{frame->x1, content->y2, frame->x2, frame->y2},   /* bottom */
-		{frame->x1, content->y1, content->x1, content->y2}, /* left */
-		{content->x2, content->y1, frame->x2, content->y2}, /* right */
+	    {frame->x1, frame->y1, frame->x2, content->y1},	/* top, with the label */
+	    {frame->x1, content->y2, frame->x2, frame->y2},	/* bottom */
+	    {frame->x1, content->y1, content->x1, content->y2}, /* left */
+	    {content->x2, content->y1, frame->x2, content->y2}, /* right */
 	};
 	for (size_t i = 0; i < 4; i++)
 		if (sides[i].x2 > sides[i].x1 && sides[i].y2 > sides[i].y1)
@@ -121,8 +121,8 @@ void tsr_scene_draw(struct tsr_server *server, struct tsr_output_state *state,
 		pixman_region32_subtract(&background, &background, &covered);
 		pixman_region32_fini(&covered);
 	}
-	fill_region(renderer, &background, tsr_colour_argb(server->config->background_colour,
-							   false));
+	fill_region(renderer, &background,
+		    tsr_colour_argb(server->config->background_colour, false));
 	pixman_region32_fini(&background);
 
 	for (size_t i = 0; i < layout->domain_count; i++) {

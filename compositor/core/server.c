@@ -86,13 +86,13 @@ void tsr_server_destroy(struct tsr_server *server)
 static void compute_layout(struct tsr_server *server, struct tsr_output_state *state)
 {
 	struct tsr_layout_params params = {
-		.output_width = state->output->width,
-		.output_height = state->output->height,
-		.border_width = server->config->border_width,
-		.banner_height = server->config->banner_height,
-		.domain_count = server->domain_count,
-		.focused = server->focused,
-		.mode = server->mode,
+	    .output_width = state->output->width,
+	    .output_height = state->output->height,
+	    .border_width = server->config->border_width,
+	    .banner_height = server->config->banner_height,
+	    .domain_count = server->domain_count,
+	    .focused = server->focused,
+	    .mode = server->mode,
 	};
 	tsr_layout_compute(&params, &state->layout);
 }
@@ -197,7 +197,8 @@ static uint64_t region_area(const pixman_region32_t *region)
 	const pixman_box32_t *boxes = pixman_region32_rectangles(region, &count);
 	uint64_t area = 0;
 	for (int i = 0; i < count; i++)
-		area += (uint64_t)(boxes[i].x2 - boxes[i].x1) * (uint64_t)(boxes[i].y2 - boxes[i].y1);
+		area +=
+		    (uint64_t)(boxes[i].x2 - boxes[i].x1) * (uint64_t)(boxes[i].y2 - boxes[i].y1);
 	return area;
 }
 
@@ -372,8 +373,7 @@ void tsr_server_damage_domain(struct tsr_server *server, int domain_index,
 {
 	for (size_t i = 0; i < server->output_count; i++) {
 		struct tsr_output_state *state = server->outputs[i];
-		const struct tsr_domain_placement *placement =
-			&state->layout.domains[domain_index];
+		const struct tsr_domain_placement *placement = &state->layout.domains[domain_index];
 		if (!placement->visible)
 			continue;
 		const pixman_box32_t *content = &placement->content;
@@ -405,7 +405,7 @@ void tsr_server_schedule_frame(struct tsr_server *server)
 		/* Not re-armed while pending: a flooding hidden guest cannot
 		 * push its frame-done further out. */
 		server->hidden_timer_armed =
-			tsr_event_source_timer_update(server->hidden_timer, HIDDEN_FRAME_PERIOD_NS);
+		    tsr_event_source_timer_update(server->hidden_timer, HIDDEN_FRAME_PERIOD_NS);
 	}
 }
 
@@ -417,14 +417,14 @@ void tsr_server_content_size(struct tsr_server *server, int domain_index, uint32
 		return;
 	struct tsr_layout layout;
 	struct tsr_layout_params params = {
-		.output_width = server->outputs[0]->output->width,
-		.output_height = server->outputs[0]->output->height,
-		.border_width = server->config->border_width,
-		.banner_height = server->config->banner_height,
-		.domain_count = server->domain_count,
-		/* A domain not shown now is configured for when it will be. */
-		.focused = server->mode == TSR_LAYOUT_FOCUS ? domain_index : server->focused,
-		.mode = server->mode,
+	    .output_width = server->outputs[0]->output->width,
+	    .output_height = server->outputs[0]->output->height,
+	    .border_width = server->config->border_width,
+	    .banner_height = server->config->banner_height,
+	    .domain_count = server->domain_count,
+	    /* A domain not shown now is configured for when it will be. */
+	    .focused = server->mode == TSR_LAYOUT_FOCUS ? domain_index : server->focused,
+	    .mode = server->mode,
 	};
 	tsr_layout_compute(&params, &layout);
 	*width = tsr_box_width(&layout.domains[domain_index].content);
@@ -457,8 +457,7 @@ void tsr_server_set_layout(struct tsr_server *server, enum tsr_layout_mode mode)
 	relayout(server);
 }
 
-bool tsr_server_screenshot(struct tsr_server *server, const char *path, char *err,
-			   size_t err_len)
+bool tsr_server_screenshot(struct tsr_server *server, const char *path, char *err, size_t err_len)
 {
 	if (server->output_count == 0) {
 		snprintf(err, err_len, "no output");

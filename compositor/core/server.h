@@ -33,7 +33,7 @@ struct tsr_output_state {
 	bool frame_pending; /* a presented frame has not reached the screen */
 	struct tsr_event_source *repaint_idle;
 	struct tsr_event_source *tick_timer; /* frame pacing when nothing is drawn */
-	bool hardware_cursor; /* the output's cursor plane shows the pointer */
+	bool hardware_cursor;		     /* the output's cursor plane shows the pointer */
 	uint64_t frames_presented;
 	uint64_t pixels_drawn; /* sum of rendered region areas, for tests */
 	/* Damage-to-present latency: from the moment damage arrives on an
@@ -68,7 +68,7 @@ struct tsr_server {
 	struct tsr_domain *domains[TSR_MAX_DOMAINS];
 	size_t domain_count;
 	enum tsr_layout_mode mode;
-	int focused; /* domain index or -1 */
+	int focused;	       /* domain index or -1 */
 	struct tsr_seat *seat; /* NULL without input */
 	bool cursor_visible;   /* after the first pointer motion */
 	int32_t cursor_x, cursor_y;
@@ -112,8 +112,7 @@ void tsr_server_content_size(struct tsr_server *server, int domain_index, uint32
 			     uint32_t *height);
 
 /* Writes what the first output shows to a PNG. */
-bool tsr_server_screenshot(struct tsr_server *server, const char *path, char *err,
-			   size_t err_len);
+bool tsr_server_screenshot(struct tsr_server *server, const char *path, char *err, size_t err_len);
 
 struct tsr_server_stats tsr_server_get_stats(const struct tsr_server *server);
 

@@ -20,7 +20,7 @@ static void memory_buffer_destroy(struct tsr_buffer *buffer)
 }
 
 static const struct tsr_buffer_impl memory_buffer_impl = {
-	.destroy = memory_buffer_destroy,
+    .destroy = memory_buffer_destroy,
 };
 
 static bool stride_for_format(uint32_t width, uint32_t format, uint32_t *stride)

@@ -28,7 +28,7 @@ static const struct {
 #define TSR_FONT_MAX_PIXEL_HEIGHT 512u
 #define TSR_FONT_MAX_MASK_WIDTH 16384u
 
-struct tsr_font {
+    struct tsr_font {
 	FT_Library library; /* one per font: no shared global FreeType state */
 	FT_Face face;
 	uint32_t line_height;

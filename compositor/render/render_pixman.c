@@ -95,10 +95,10 @@ static pixman_color_t pixman_color_from_argb(uint32_t argb)
 {
 	/* 8-bit to 16-bit channel: v * 257 maps 0xff to 0xffff exactly. */
 	return (pixman_color_t){
-		.alpha = (uint16_t)(((argb >> 24) & 0xff) * 257),
-		.red = (uint16_t)(((argb >> 16) & 0xff) * 257),
-		.green = (uint16_t)(((argb >> 8) & 0xff) * 257),
-		.blue = (uint16_t)((argb & 0xff) * 257),
+	    .alpha = (uint16_t)(((argb >> 24) & 0xff) * 257),
+	    .red = (uint16_t)(((argb >> 16) & 0xff) * 257),
+	    .green = (uint16_t)(((argb >> 8) & 0xff) * 257),
+	    .blue = (uint16_t)((argb & 0xff) * 257),
 	};
 }
 
@@ -195,8 +195,8 @@ static void copy_opaque(struct pixman_renderer *pixman, const struct tsr_buffer 
 			const uint8_t *from = (const uint8_t *)src->data +
 					      (size_t)(ty - dy) * src->stride +
 					      (size_t)(box->x1 - dx) * 4u;
-			uint8_t *to = (uint8_t *)dst->data + (size_t)ty * dst->stride +
-				      (size_t)box->x1 * 4u;
+			uint8_t *to =
+			    (uint8_t *)dst->data + (size_t)ty * dst->stride + (size_t)box->x1 * 4u;
 			memcpy(to, from, bytes);
 		}
 	}
@@ -295,12 +295,12 @@ static void pixman_renderer_destroy(struct tsr_renderer *renderer)
 }
 
 static const struct tsr_renderer_impl pixman_renderer_impl = {
-	.begin = pixman_renderer_begin,
-	.fill = pixman_renderer_fill,
-	.blit = pixman_renderer_blit,
-	.mask = pixman_renderer_mask,
-	.end = pixman_renderer_end,
-	.destroy = pixman_renderer_destroy,
+    .begin = pixman_renderer_begin,
+    .fill = pixman_renderer_fill,
+    .blit = pixman_renderer_blit,
+    .mask = pixman_renderer_mask,
+    .end = pixman_renderer_end,
+    .destroy = pixman_renderer_destroy,
 };
 
 struct tsr_renderer *tsr_renderer_pixman_create(void)

@@ -21,8 +21,7 @@ void tsr_frame_reader_fini(struct tsr_frame_reader *reader)
 }
 
 enum tsr_frame_result tsr_frame_reader_push(struct tsr_frame_reader *reader, size_t count,
-					    const struct tsr_msg **msg, char *err,
-					    size_t err_len)
+					    const struct tsr_msg **msg, char *err, size_t err_len)
 {
 	reader->received += count;
 	if (reader->received < reader->expected)
@@ -59,8 +58,8 @@ void tsr_send_queue_fini(struct tsr_send_queue *queue)
 
 bool tsr_send_queue_push(struct tsr_send_queue *queue, const struct tsr_msg *msg)
 {
-	size_t length = tsr_msg_encode(msg, queue->bytes + queue->queued,
-				       TSR_SEND_QUEUE_BYTES - queue->queued);
+	size_t length =
+	    tsr_msg_encode(msg, queue->bytes + queue->queued, TSR_SEND_QUEUE_BYTES - queue->queued);
 	queue->queued += length;
 	return length != 0;
 }

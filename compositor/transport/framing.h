@@ -49,8 +49,7 @@ static inline bool tsr_frame_reader_mid_message(const struct tsr_frame_reader *r
  * On COMPLETE, *msg stays valid until the next call and the reader waits
  * for the next header. */
 enum tsr_frame_result tsr_frame_reader_push(struct tsr_frame_reader *reader, size_t count,
-					    const struct tsr_msg **msg, char *err,
-					    size_t err_len);
+					    const struct tsr_msg **msg, char *err, size_t err_len);
 
 struct tsr_send_queue {
 	uint8_t *bytes; /* TSR_SEND_QUEUE_BYTES */

@@ -106,15 +106,14 @@ static struct tsr_buffer *local_link_import(struct tsr_guest_link *base, const s
 }
 
 static const struct tsr_guest_link_impl local_link_impl = {
-	.send = local_link_send,
-	.import_buffer = local_link_import,
-	.destroy = local_link_destroy,
+    .send = local_link_send,
+    .import_buffer = local_link_import,
+    .destroy = local_link_destroy,
 };
 
 static void collect_fds(struct local_link *link, struct msghdr *header, bool *too_many)
 {
-	for (struct cmsghdr *cmsg = CMSG_FIRSTHDR(header); cmsg;
-	     cmsg = CMSG_NXTHDR(header, cmsg)) {
+	for (struct cmsghdr *cmsg = CMSG_FIRSTHDR(header); cmsg; cmsg = CMSG_NXTHDR(header, cmsg)) {
 		if (cmsg->cmsg_level != SOL_SOCKET || cmsg->cmsg_type != SCM_RIGHTS)
 			continue;
 		size_t count = (cmsg->cmsg_len - CMSG_LEN(0)) / sizeof(int);
@@ -144,10 +143,10 @@ static enum read_result read_some(struct local_link *link, size_t *count_read)
 	struct iovec iov = {tsr_frame_reader_tail(&link->reader),
 			    tsr_frame_reader_missing(&link->reader)};
 	struct msghdr header = {
-		.msg_iov = &iov,
-		.msg_iovlen = 1,
-		.msg_control = control.buf,
-		.msg_controllen = sizeof(control.buf),
+	    .msg_iov = &iov,
+	    .msg_iovlen = 1,
+	    .msg_control = control.buf,
+	    .msg_controllen = sizeof(control.buf),
 	};
 	ssize_t count = recvmsg(link->fd, &header, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
 	if (count < 0)
@@ -261,7 +260,7 @@ struct tsr_guest_link *tsr_local_link_create(struct tsr_event_loop *loop, int fd
 bool tsr_local_link_start(struct tsr_guest_link *base)
 {
 	struct local_link *link = (struct local_link *)base;
-	link->source = tsr_event_loop_add_fd(link->loop, link->fd, TSR_EVENT_READABLE,
-					     handle_event, link);
+	link->source =
+	    tsr_event_loop_add_fd(link->loop, link->fd, TSR_EVENT_READABLE, handle_event, link);
 	return link->source != NULL;
 }

@@ -28,8 +28,7 @@ struct tsr_local_transport {
 	size_t listener_count;
 };
 
-bool tsr_resolve_runtime_path(const char *runtime_dir, const char *path, char *out,
-			      size_t out_len)
+bool tsr_resolve_runtime_path(const char *runtime_dir, const char *path, char *out, size_t out_len)
 {
 	int written = path[0] == '/' ? snprintf(out, out_len, "%s", path)
 				     : snprintf(out, out_len, "%s/%s", runtime_dir, path);
@@ -57,8 +56,7 @@ static void handle_connection(int fd, uint32_t mask, void *data)
 		tsr_domain_disconnect(domain, "cannot watch the connection", false);
 }
 
-static bool listen_on(struct domain_listener *listener, const char *path, char *err,
-		      size_t err_len)
+static bool listen_on(struct domain_listener *listener, const char *path, char *err, size_t err_len)
 {
 	struct sockaddr_un address = {.sun_family = AF_UNIX};
 	if (strlen(path) >= sizeof(address.sun_path)) {
@@ -106,7 +104,8 @@ struct tsr_local_transport *tsr_local_transport_create(struct tsr_event_loop *lo
 		struct tsr_domain *domain = server->domains[i];
 		if (domain->config->transport != TSR_TRANSPORT_LOCAL)
 			continue;
-		struct domain_listener *listener = &transport->listeners[transport->listener_count++];
+		struct domain_listener *listener =
+		    &transport->listeners[transport->listener_count++];
 		listener->transport = transport;
 		listener->domain = domain;
 		listener->fd = -1;

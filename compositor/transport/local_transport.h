@@ -18,7 +18,6 @@ struct tsr_local_transport *tsr_local_transport_create(struct tsr_event_loop *lo
 void tsr_local_transport_destroy(struct tsr_local_transport *transport);
 
 /* Resolves a configured path against the runtime directory. */
-bool tsr_resolve_runtime_path(const char *runtime_dir, const char *path, char *out,
-			      size_t out_len);
+bool tsr_resolve_runtime_path(const char *runtime_dir, const char *path, char *out, size_t out_len);
 
 #endif

@@ -148,8 +148,8 @@ static void handle_readable(struct xen_link *link)
 		}
 		const struct tsr_msg *msg;
 		char err[160];
-		switch (tsr_frame_reader_push(&link->reader, (size_t)count, &msg, err,
-					      sizeof(err))) {
+		switch (
+		    tsr_frame_reader_push(&link->reader, (size_t)count, &msg, err, sizeof(err))) {
 		case TSR_FRAME_INCOMPLETE:
 			continue;
 		case TSR_FRAME_INVALID:

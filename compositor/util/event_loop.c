@@ -127,8 +127,8 @@ bool tsr_event_source_fd_update(struct tsr_event_source *source, uint32_t mask)
 	return true;
 }
 
-struct tsr_event_source *tsr_event_loop_add_timer(struct tsr_event_loop *loop,
-						  tsr_timer_func func, void *data)
+struct tsr_event_source *tsr_event_loop_add_timer(struct tsr_event_loop *loop, tsr_timer_func func,
+						  void *data)
 {
 	int fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 	if (fd < 0) {
@@ -136,7 +136,7 @@ struct tsr_event_source *tsr_event_loop_add_timer(struct tsr_event_loop *loop,
 		return NULL;
 	}
 	struct tsr_event_source *source =
-		add_source(loop, SOURCE_TIMER, fd, TSR_EVENT_READABLE, data);
+	    add_source(loop, SOURCE_TIMER, fd, TSR_EVENT_READABLE, data);
 	if (!source) {
 		close(fd);
 		return NULL;
@@ -169,7 +169,7 @@ struct tsr_event_source *tsr_event_loop_add_signal(struct tsr_event_loop *loop, 
 		return NULL;
 	}
 	struct tsr_event_source *source =
-		add_source(loop, SOURCE_SIGNAL, fd, TSR_EVENT_READABLE, data);
+	    add_source(loop, SOURCE_SIGNAL, fd, TSR_EVENT_READABLE, data);
 	if (!source) {
 		close(fd);
 		return NULL;

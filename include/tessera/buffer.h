@@ -18,8 +18,8 @@ struct tsr_buffer {
 	uint32_t width, height;
 	uint32_t stride; /* bytes */
 	uint32_t format; /* DRM fourcc: XRGB8888, ARGB8888 or R8 for masks */
-	void *data;      /* CPU mapping of the first pixel */
-	bool read_only;  /* guest memory: never written by Tessera */
+	void *data;	 /* CPU mapping of the first pixel */
+	bool read_only;	 /* guest memory: never written by Tessera */
 };
 
 /* A plain heap buffer (headless outputs, text masks, tests). */

@@ -22,7 +22,7 @@ enum tsr_transport_kind {
 struct tsr_domain_config {
 	char name[TSR_NAME_MAX];  /* section name; the Xen toolstack name for xen domains */
 	char label[TSR_NAME_MAX]; /* shown in the border and banner */
-	uint32_t colour;          /* 0xRRGGBB */
+	uint32_t colour;	  /* 0xRRGGBB */
 	enum tsr_transport_kind transport;
 	char socket_path[TSR_PATH_MAX]; /* local transport only */
 };
@@ -34,7 +34,7 @@ enum tsr_action {
 	TSR_ACTION_FOCUS_PREV,
 	TSR_ACTION_TOGGLE_MOSAIC,
 	TSR_ACTION_GPU_HANDOFF, /* reserved: gpu-passthrough issue */
-	TSR_ACTION_LOCK,        /* reserved */
+	TSR_ACTION_LOCK,	/* reserved */
 };
 
 struct tsr_hotkey {
@@ -52,8 +52,8 @@ enum tsr_backend_kind {
 
 struct tsr_output_config {
 	enum tsr_backend_kind backend;
-	uint32_t width, height;  /* headless size; KMS: 0 = preferred mode */
-	uint32_t refresh_mhz;    /* headless simulated refresh, e.g. 60000 */
+	uint32_t width, height;	   /* headless size; KMS: 0 = preferred mode */
+	uint32_t refresh_mhz;	   /* headless simulated refresh, e.g. 60000 */
 	char device[TSR_PATH_MAX]; /* KMS card path, "" = first with a connected connector */
 };
 
@@ -67,20 +67,20 @@ enum tsr_gpu_passthrough_driver {
 
 enum tsr_gpu_toolstack {
 	TSR_GPU_TOOLSTACK_NONE, /* only bind the passthrough driver */
-	TSR_GPU_TOOLSTACK_XL,   /* xl pci-assignable-add / pci-attach and back */
+	TSR_GPU_TOOLSTACK_XL,	/* xl pci-assignable-add / pci-attach and back */
 };
 
 #define TSR_PCI_BDF_MAX 16u /* "0000:00:02.0" plus NUL */
 
 struct tsr_gpu_config {
-	bool enabled;                /* the section is present */
-	char device[TSR_PCI_BDF_MAX]; /* PCI address DDDD:BB:DD.F, lower case */
-	char domain[TSR_NAME_MAX];   /* the target; a configured [domain NAME] */
+	bool enabled;		       /* the section is present */
+	char device[TSR_PCI_BDF_MAX];  /* PCI address DDDD:BB:DD.F, lower case */
+	char domain[TSR_NAME_MAX];     /* the target; a configured [domain NAME] */
 	char drm_driver[TSR_NAME_MAX]; /* dom0's driver for the device, e.g. i915 */
 	enum tsr_gpu_passthrough_driver passthrough_driver;
 	enum tsr_gpu_toolstack toolstack;
-	uint32_t step_timeout_s; /* each privileged step */
-	uint32_t card_timeout_s; /* waiting for the card node after the rebind */
+	uint32_t step_timeout_s;	    /* each privileged step */
+	uint32_t card_timeout_s;	    /* waiting for the card node after the rebind */
 	char fallback_device[TSR_PATH_MAX]; /* card to show the desktop on meanwhile, "" none */
 };
 

@@ -29,8 +29,8 @@ struct tsr_event_source *tsr_event_loop_add_fd(struct tsr_event_loop *loop, int 
 bool tsr_event_source_fd_update(struct tsr_event_source *source, uint32_t mask);
 
 /* A disarmed timer; arm it with tsr_event_source_timer_update. */
-struct tsr_event_source *tsr_event_loop_add_timer(struct tsr_event_loop *loop,
-						  tsr_timer_func func, void *data);
+struct tsr_event_source *tsr_event_loop_add_timer(struct tsr_event_loop *loop, tsr_timer_func func,
+						  void *data);
 /* Fires once after delay_ns (0 disarms). */
 bool tsr_event_source_timer_update(struct tsr_event_source *source, uint64_t delay_ns);
 

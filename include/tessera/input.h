@@ -53,7 +53,6 @@
 #include "tessera/config.h"
 #include "tessera/protocol.h" /* enum tsr_key_state */
 
-
 enum tsr_button_state {
 	TSR_BUTTON_RELEASED = 0,
 	TSR_BUTTON_PRESSED = 1,

@@ -8,8 +8,7 @@ enum tsr_log_level { TSR_LOG_ERROR = 0, TSR_LOG_WARN, TSR_LOG_INFO, TSR_LOG_DEBU
 
 /* Lines less severe than TESSERA_LOG (error|warn|info|debug; default info)
  * are dropped. */
-void tsr_log(enum tsr_log_level level, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+void tsr_log(enum tsr_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* "[domain NAME/DOMID] message": domid is -1 for local-transport domains. */
 void tsr_log_domain(enum tsr_log_level level, const char *domain_name, int32_t domid,

@@ -29,8 +29,7 @@ struct tsr_output_impl {
 	/* Writes what the output shows to a PNG (KMS: through a writeback
 	 * connector when there is one). Optional: NULL means the compositor
 	 * writes its last presented buffer instead. */
-	bool (*capture)(struct tsr_output *output, const char *png_path, char *err,
-			size_t err_len);
+	bool (*capture)(struct tsr_output *output, const char *png_path, char *err, size_t err_len);
 	/* Optional hardware cursor: NULL or false means draw it in software. */
 	bool (*set_cursor)(struct tsr_output *output, struct tsr_buffer *image, int32_t hot_x,
 			   int32_t hot_y);

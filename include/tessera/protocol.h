@@ -18,7 +18,7 @@
 #define TSR_PAGE_SIZE 4096u
 #define TSR_MAX_GRANT_REFS (TSR_MAX_BUFFER_BYTES / TSR_PAGE_SIZE)
 #define TSR_MAX_DAMAGE_RECTS 16u /* per DAMAGE message */
-#define TSR_MAX_HELD_KEYS 32u    /* per FOCUS_IN message */
+#define TSR_MAX_HELD_KEYS 32u	 /* per FOCUS_IN message */
 #define TSR_MAX_SURFACES_PER_GUEST 8u
 #define TSR_MAX_BUFFERS_PER_GUEST 16u
 #define TSR_HEADER_SIZE 8u
@@ -26,17 +26,17 @@
 #define TSR_ERROR_TEXT_MAX 64u
 
 /* Capability bits in HELLO / WELCOME. */
-#define TSR_CAP_MEMFD (1u << 0)  /* buffers as memfds (local transport) */
+#define TSR_CAP_MEMFD (1u << 0)	 /* buffers as memfds (local transport) */
 #define TSR_CAP_GRANTS (1u << 1) /* buffers as Xen grant refs */
-#define TSR_CAP_INPUT (1u << 2)  /* wants input events */
+#define TSR_CAP_INPUT (1u << 2)	 /* wants input events */
 
 /* ERROR codes: why the compositor is dropping the guest. */
 enum tsr_error_code {
-	TSR_ERROR_PROTOCOL = 1,   /* malformed message, wrong order, wrong direction */
-	TSR_ERROR_VERSION = 2,    /* no common major version */
-	TSR_ERROR_LIMIT = 3,      /* a per-guest cap exceeded (surfaces, buffers) */
-	TSR_ERROR_ID = 4,         /* unknown, duplicate or mismatched surface/buffer id */
-	TSR_ERROR_BUFFER = 5,     /* a buffer could not be mapped, is unsealed or too small */
+	TSR_ERROR_PROTOCOL = 1,	  /* malformed message, wrong order, wrong direction */
+	TSR_ERROR_VERSION = 2,	  /* no common major version */
+	TSR_ERROR_LIMIT = 3,	  /* a per-guest cap exceeded (surfaces, buffers) */
+	TSR_ERROR_ID = 4,	  /* unknown, duplicate or mismatched surface/buffer id */
+	TSR_ERROR_BUFFER = 5,	  /* a buffer could not be mapped, is unsealed or too small */
 	TSR_ERROR_CAPABILITY = 6, /* a feature used that WELCOME did not grant */
 };
 
@@ -95,7 +95,7 @@ struct tsr_msg_buffer_attach_memfd {
 	uint32_t surface_id;
 	uint32_t buffer_id;
 	uint32_t offset; /* of the first pixel in the memfd */
-	uint32_t size;   /* bytes the guest promises from offset */
+	uint32_t size;	 /* bytes the guest promises from offset */
 };
 
 struct tsr_msg_buffer_attach_grants {
@@ -200,7 +200,7 @@ struct tsr_msg {
 };
 
 enum tsr_direction {
-	TSR_FROM_GUEST,      /* the compositor decodes these */
+	TSR_FROM_GUEST,	     /* the compositor decodes these */
 	TSR_FROM_COMPOSITOR, /* the agent decodes these */
 };
 

@@ -61,7 +61,7 @@ static void bench_size(uint32_t width, uint32_t height)
 	tsr_server_set_layout(fixture.server, TSR_LAYOUT_MOSAIC);
 	for (int i = 0; i < 4; i++) {
 		const pixman_box32_t *content =
-			&fixture.server->outputs[0]->layout.domains[i].content;
+		    &fixture.server->outputs[0]->layout.domains[i].content;
 		scene_fixture_set_surface(&fixture, i, tsr_box_width(content),
 					  tsr_box_height(content), pattern);
 	}

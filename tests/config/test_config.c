@@ -673,10 +673,11 @@ static void test_gpu_errors(void)
 	EXPECT_ERROR(GPU_HEAD GPU_OK_KEYS "[gpu_passthrough]\n",
 		     "test.conf:7: section [gpu_passthrough] already appeared at line 3 (allowed: "
 		     "once)");
-	EXPECT_ERROR(GPU_HEAD GPU_OK_KEYS "hotkey = x\n",
-		     "test.conf:7: unknown key 'hotkey' in [gpu_passthrough] (allowed: device, "
-		     "domain, drm_driver, passthrough_driver, toolstack, step_timeout, card_timeout, "
-		     "fallback_device)");
+	EXPECT_ERROR(
+	    GPU_HEAD GPU_OK_KEYS "hotkey = x\n",
+	    "test.conf:7: unknown key 'hotkey' in [gpu_passthrough] (allowed: device, "
+	    "domain, drm_driver, passthrough_driver, toolstack, step_timeout, card_timeout, "
+	    "fallback_device)");
 #undef GPU_HEAD
 #undef GPU_OK_KEYS
 }

@@ -75,8 +75,7 @@ bool harness_alive(pid_t pid)
 	return waitpid(pid, &status, WNOHANG) == 0;
 }
 
-bool harness_control(struct harness *harness, const char *command, char *reply,
-		     size_t reply_len)
+bool harness_control(struct harness *harness, const char *command, char *reply, size_t reply_len)
 {
 	reply[0] = '\0';
 	struct sockaddr_un address = {.sun_family = AF_UNIX};

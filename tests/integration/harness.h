@@ -9,8 +9,8 @@
 #include <sys/types.h>
 
 struct harness {
-	char dir[256];          /* a fresh directory for sockets, logs, screenshots */
-	char control[320];      /* control socket path */
+	char dir[256];	   /* a fresh directory for sockets, logs, screenshots */
+	char control[320]; /* control socket path */
 	pid_t compositor;
 };
 
@@ -30,8 +30,7 @@ int harness_wait(pid_t pid, int timeout_ms);
 bool harness_alive(pid_t pid);
 
 /* Sends a control command; reply holds the reply line. True if "ok...". */
-bool harness_control(struct harness *harness, const char *command, char *reply,
-		     size_t reply_len);
+bool harness_control(struct harness *harness, const char *command, char *reply, size_t reply_len);
 /* Reads "key=NUMBER" from a `stats NAME` reply; -1 if absent. */
 long long harness_stat(struct harness *harness, const char *domain, const char *key);
 /* Polls `stats domain` until key >= value or timeout. */

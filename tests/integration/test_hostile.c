@@ -79,9 +79,17 @@ static void run_mode(const char *mode, bool expect_drop)
 static void test_dropped_modes(void)
 {
 	static const char *const modes[] = {
-		"bad-size",	"short-memfd",	 "unsealed-memfd",    "unknown-type",
-		"bad-length",	"before-hello",	 "bad-damage",	      "too-many-surfaces",
-		"wrong-fd-count", "disconnect-mid-message", "disconnect-mid-body",
+	    "bad-size",
+	    "short-memfd",
+	    "unsealed-memfd",
+	    "unknown-type",
+	    "bad-length",
+	    "before-hello",
+	    "bad-damage",
+	    "too-many-surfaces",
+	    "wrong-fd-count",
+	    "disconnect-mid-message",
+	    "disconnect-mid-body",
 	};
 	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
 		run_mode(modes[i], true);
@@ -108,9 +116,12 @@ static void test_output_still_shows_honest_guests(void)
 	CHECK(image != NULL);
 	if (!image)
 		return;
-	struct tsr_layout_params params = {.output_width = 640, .output_height = 400,
-					   .border_width = 4, .banner_height = 28,
-					   .domain_count = 3, .focused = 0,
+	struct tsr_layout_params params = {.output_width = 640,
+					   .output_height = 400,
+					   .border_width = 4,
+					   .banner_height = 28,
+					   .domain_count = 3,
+					   .focused = 0,
 					   .mode = TSR_LAYOUT_MOSAIC};
 	struct tsr_layout layout;
 	tsr_layout_compute(&params, &layout);
@@ -118,9 +129,10 @@ static void test_output_still_shows_honest_guests(void)
 	 * untrusted's tile shows the compositor background. */
 	for (int i = 0; i < 3; i++) {
 		const pixman_box32_t *c = &layout.domains[i].content;
-		uint32_t centre = ((const uint32_t *)((const uint8_t *)image->data +
-						      (size_t)(c->y2 - 8) * image->stride))[c->x2 - 8] &
-				  0xffffffu;
+		uint32_t centre =
+		    ((const uint32_t *)((const uint8_t *)image->data +
+					(size_t)(c->y2 - 8) * image->stride))[c->x2 - 8] &
+		    0xffffffu;
 		if (i < 2)
 			CHECK(centre != 0x202020u);
 		else

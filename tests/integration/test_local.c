@@ -31,23 +31,27 @@ static pid_t start_agent(const char *name, const char *colour)
 	snprintf(log_name, sizeof(log_name), "agent-%s", name);
 	char agent[512];
 	snprintf(agent, sizeof(agent), "%s", harness_binary("guest-agent/tessera-agent"));
-	char *argv[] = {agent,	    "--socket", socket_path, "--source", "demo", "--colour",
-			(char *)colour, "--name", (char *)name, "--log-input", NULL};
+	char *argv[] = {agent,		"--socket", socket_path,  "--source",	 "demo", "--colour",
+			(char *)colour, "--name",   (char *)name, "--log-input", NULL};
 	return harness_spawn(&harness, log_name, argv);
 }
 
 static void layout_for(enum tsr_layout_mode mode, int focused, struct tsr_layout *layout)
 {
-	struct tsr_layout_params params = {.output_width = WIDTH, .output_height = HEIGHT,
-					   .border_width = 4, .banner_height = 28,
-					   .domain_count = 3, .focused = focused, .mode = mode};
+	struct tsr_layout_params params = {.output_width = WIDTH,
+					   .output_height = HEIGHT,
+					   .border_width = 4,
+					   .banner_height = 28,
+					   .domain_count = 3,
+					   .focused = focused,
+					   .mode = mode};
 	tsr_layout_compute(&params, layout);
 }
 
 static uint32_t pixel(const struct tsr_buffer *image, int32_t x, int32_t y)
 {
-	return ((const uint32_t *)((const uint8_t *)image->data +
-				   (size_t)y * image->stride))[x] & 0xffffffu;
+	return ((const uint32_t *)((const uint8_t *)image->data + (size_t)y * image->stride))[x] &
+	       0xffffffu;
 }
 
 /* Share of a grid of sample points in box whose dominant channel is the
@@ -123,8 +127,10 @@ static void test_mosaic_shows_each_guest_in_its_frame(void)
 	wait_for_size("work", &layout.domains[0].content);
 	wait_for_size("personal", &layout.domains[1].content);
 	/* Two more commits each, so the configured frames are on screen. */
-	CHECK(harness_wait_stat(&harness, "work", "commits", harness_stat(&harness, "work", "commits") + 2, 10000));
-	CHECK(harness_wait_stat(&harness, "personal", "commits", harness_stat(&harness, "personal", "commits") + 2, 10000));
+	CHECK(harness_wait_stat(&harness, "work", "commits",
+				harness_stat(&harness, "work", "commits") + 2, 10000));
+	CHECK(harness_wait_stat(&harness, "personal", "commits",
+				harness_stat(&harness, "personal", "commits") + 2, 10000));
 	struct tsr_buffer *image = screenshot("mosaic.png");
 	CHECK(image != NULL);
 	if (!image)
@@ -155,13 +161,14 @@ static void test_focus_layout_configures_and_shows_one_guest(void)
 	struct tsr_layout layout;
 	layout_for(TSR_LAYOUT_FOCUS, 1, &layout);
 	wait_for_size("personal", &layout.domains[1].content);
-	CHECK(harness_wait_stat(&harness, "personal", "commits", harness_stat(&harness, "personal", "commits") + 2, 10000));
+	CHECK(harness_wait_stat(&harness, "personal", "commits",
+				harness_stat(&harness, "personal", "commits") + 2, 10000));
 	struct tsr_buffer *image = screenshot("focus-personal.png");
 	CHECK(image != NULL);
 	if (!image)
 		return;
 	CHECK(dominant_share(image, &layout.domains[1].content, 8) > 0.8);
-	CHECK_EQ_INT(pixel(image, WIDTH - 2, 2), 0x4e9a06); /* banner in personal's green */
+	CHECK_EQ_INT(pixel(image, WIDTH - 2, 2), 0x4e9a06);  /* banner in personal's green */
 	CHECK_EQ_INT(pixel(image, 0, HEIGHT / 2), 0x4e9a06); /* border */
 	tsr_buffer_destroy(image);
 }

@@ -378,13 +378,13 @@ static void test_read_only_source(void)
 	if (memory == MAP_FAILED)
 		return;
 	struct tsr_buffer guest = {
-		.impl = &borrowed_impl,
-		.width = 16,
-		.height = 8,
-		.stride = 64,
-		.format = DRM_FORMAT_XRGB8888,
-		.data = memory,
-		.read_only = true,
+	    .impl = &borrowed_impl,
+	    .width = 16,
+	    .height = 8,
+	    .stride = 64,
+	    .format = DRM_FORMAT_XRGB8888,
+	    .data = memory,
+	    .read_only = true,
 	};
 	for (uint32_t y = 0; y < guest.height; y++)
 		for (uint32_t x = 0; x < guest.width; x++)

@@ -30,8 +30,8 @@ static void null_destroy(struct tsr_guest_link *link)
 }
 
 static const struct tsr_guest_link_impl null_link_impl = {
-	.send = null_send,
-	.destroy = null_destroy,
+    .send = null_send,
+    .destroy = null_destroy,
 };
 
 bool scene_fixture_init(struct scene_fixture *fixture, uint32_t width, uint32_t height)
@@ -57,10 +57,9 @@ bool scene_fixture_init_with(struct scene_fixture *fixture, uint32_t width, uint
 	struct tsr_backend_listener listener = {.output_added = tsr_server_add_output,
 						.data = fixture->server};
 	fixture->backend =
-		fixture->config.output.backend == TSR_BACKEND_KMS
-			? tsr_backend_kms_create(fixture->loop, &fixture->config.output, &listener)
-			: tsr_backend_headless_create(fixture->loop, &fixture->config.output,
-						      &listener);
+	    fixture->config.output.backend == TSR_BACKEND_KMS
+		? tsr_backend_kms_create(fixture->loop, &fixture->config.output, &listener)
+		: tsr_backend_headless_create(fixture->loop, &fixture->config.output, &listener);
 	if (!fixture->backend || !fixture->backend->impl->start(fixture->backend) ||
 	    fixture->server->output_count == 0)
 		return false;
@@ -93,7 +92,7 @@ struct tsr_buffer *scene_fixture_set_surface(struct scene_fixture *fixture, int 
 	for (uint32_t y = 0; y < height; y++)
 		for (uint32_t x = 0; x < width; x++)
 			((uint32_t *)((uint8_t *)buffer->data + (size_t)y * buffer->stride))[x] =
-				colour_at(x, y);
+			    colour_at(x, y);
 	/* The surface is set up as the protocol would leave it after
 	 * SURFACE_CREATE + ATTACH + COMMIT. */
 	struct tsr_surface *surface = &domain->surfaces[0];
@@ -110,7 +109,7 @@ struct tsr_buffer *scene_fixture_set_surface(struct scene_fixture *fixture, int 
 	surface->stride = buffer->stride;
 	pixman_region32_init(&surface->pending_damage);
 	domain->buffers[0] = (struct tsr_guest_buffer){
-		.in_use = true, .id = 1, .surface_id = 1, .ever_current = true, .buffer = buffer};
+	    .in_use = true, .id = 1, .surface_id = 1, .ever_current = true, .buffer = buffer};
 	surface->current = &domain->buffers[0];
 	tsr_server_damage_domain(fixture->server, index, NULL);
 	return buffer;
@@ -160,7 +159,7 @@ void scene_fixture_populate(struct scene_fixture *fixture)
 	tsr_server_focus(fixture->server, 1);
 	for (int i = 0; i < 2; i++) {
 		const pixman_box32_t *content =
-			&fixture->server->outputs[0]->layout.domains[i].content;
+		    &fixture->server->outputs[0]->layout.domains[i].content;
 		if (tsr_box_width(content) == 0 || tsr_box_height(content) == 0)
 			continue;
 		scene_fixture_set_surface(fixture, i, tsr_box_width(content),

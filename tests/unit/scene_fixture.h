@@ -50,8 +50,8 @@ struct tsr_buffer *scene_fixture_front(struct scene_fixture *fixture);
 
 static inline uint32_t pixel_at(const struct tsr_buffer *buffer, uint32_t x, uint32_t y)
 {
-	const uint32_t *row = (const uint32_t *)((const uint8_t *)buffer->data +
-						 (size_t)y * buffer->stride);
+	const uint32_t *row =
+	    (const uint32_t *)((const uint8_t *)buffer->data + (size_t)y * buffer->stride);
 	return row[x] & 0xffffffu;
 }
 

@@ -47,9 +47,9 @@ static void record_destroy(struct tsr_guest_link *base)
 }
 
 static const struct tsr_guest_link_impl recording_impl = {
-	.send = record_send,
-	.import_buffer = record_import,
-	.destroy = record_destroy,
+    .send = record_send,
+    .import_buffer = record_import,
+    .destroy = record_destroy,
 };
 
 static size_t count_sent(struct recording_link *link, enum tsr_msg_type type, uint32_t id)
@@ -83,16 +83,18 @@ static struct recording_link *connect_guest(struct scene_fixture *fixture, int i
 	msg.u.hello = (struct tsr_msg_hello){.major = 1, .capabilities = TSR_CAP_MEMFD};
 	CHECK(deliver(link, &msg));
 	msg = (struct tsr_msg){.type = TSR_MSG_SURFACE_CREATE};
-	msg.u.surface_create = (struct tsr_msg_surface_create){
-		.surface_id = 1, .width = width, .height = height,
-		.fourcc = DRM_FORMAT_XRGB8888, .stride = width * 4};
+	msg.u.surface_create = (struct tsr_msg_surface_create){.surface_id = 1,
+							       .width = width,
+							       .height = height,
+							       .fourcc = DRM_FORMAT_XRGB8888,
+							       .stride = width * 4};
 	CHECK(deliver(link, &msg));
 	for (uint32_t b = 0; b < 2; b++) {
 		buffers[b] = tsr_buffer_create_memory(width, height, DRM_FORMAT_XRGB8888);
 		link->next_import = buffers[b];
 		msg = (struct tsr_msg){.type = TSR_MSG_BUFFER_ATTACH_MEMFD};
 		msg.u.attach_memfd = (struct tsr_msg_buffer_attach_memfd){
-			.surface_id = 1, .buffer_id = b + 1, .size = width * height * 4};
+		    .surface_id = 1, .buffer_id = b + 1, .size = width * height * 4};
 		CHECK(deliver(link, &msg));
 	}
 	return link;
@@ -102,14 +104,15 @@ static void fill(struct tsr_buffer *buffer, uint32_t colour)
 {
 	for (uint32_t y = 0; y < buffer->height; y++)
 		for (uint32_t x = 0; x < buffer->width; x++)
-			((uint32_t *)((uint8_t *)buffer->data + (size_t)y * buffer->stride))[x] = colour;
+			((uint32_t *)((uint8_t *)buffer->data + (size_t)y * buffer->stride))[x] =
+			    colour;
 }
 
 static void commit(struct recording_link *link, uint32_t buffer_id, uint32_t serial)
 {
 	struct tsr_msg msg = {.type = TSR_MSG_COMMIT};
-	msg.u.commit = (struct tsr_msg_commit){.surface_id = 1, .buffer_id = buffer_id,
-					       .serial = serial};
+	msg.u.commit =
+	    (struct tsr_msg_commit){.surface_id = 1, .buffer_id = buffer_id, .serial = serial};
 	CHECK(deliver(link, &msg));
 }
 
@@ -230,13 +233,15 @@ static int sealed_memfd(size_t size, bool seal)
 
 static void test_memfd_import_checks(void)
 {
-	struct tsr_buffer_request request = {.width = 64, .height = 64, .stride = 256,
+	struct tsr_buffer_request request = {.width = 64,
+					     .height = 64,
+					     .stride = 256,
 					     .format = DRM_FORMAT_XRGB8888,
 					     .required_bytes = 64 * 256};
 	char err[160];
 	int fd = sealed_memfd(64 * 256, true);
 	struct tsr_buffer *buffer =
-		tsr_memfd_buffer_import(fd, 0, 64 * 256, &request, err, sizeof(err));
+	    tsr_memfd_buffer_import(fd, 0, 64 * 256, &request, err, sizeof(err));
 	CHECK(buffer != NULL && buffer->read_only);
 	tsr_buffer_destroy(buffer);
 	close(fd);

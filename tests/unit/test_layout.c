@@ -49,13 +49,13 @@ static void test_layout_invariants(void)
 		for (size_t count = 1; count <= TSR_MAX_DOMAINS; count++) {
 			for (int mode = 0; mode < 2; mode++) {
 				struct tsr_layout_params params = {
-					.output_width = sizes[s][0],
-					.output_height = sizes[s][1],
-					.border_width = 4,
-					.banner_height = 28,
-					.domain_count = count,
-					.focused = (int)(count / 2),
-					.mode = mode ? TSR_LAYOUT_MOSAIC : TSR_LAYOUT_FOCUS,
+				    .output_width = sizes[s][0],
+				    .output_height = sizes[s][1],
+				    .border_width = 4,
+				    .banner_height = 28,
+				    .domain_count = count,
+				    .focused = (int)(count / 2),
+				    .mode = mode ? TSR_LAYOUT_MOSAIC : TSR_LAYOUT_FOCUS,
 				};
 				check_layout(&params);
 			}
@@ -65,9 +65,12 @@ static void test_layout_invariants(void)
 
 static void test_domain_at(void)
 {
-	struct tsr_layout_params params = {.output_width = 640, .output_height = 400,
-					   .border_width = 4, .banner_height = 28,
-					   .domain_count = 4, .focused = 0,
+	struct tsr_layout_params params = {.output_width = 640,
+					   .output_height = 400,
+					   .border_width = 4,
+					   .banner_height = 28,
+					   .domain_count = 4,
+					   .focused = 0,
 					   .mode = TSR_LAYOUT_MOSAIC};
 	struct tsr_layout layout;
 	tsr_layout_compute(&params, &layout);
@@ -84,9 +87,12 @@ static void test_domain_at(void)
 
 static void test_tiny_output_does_not_underflow(void)
 {
-	struct tsr_layout_params params = {.output_width = 64, .output_height = 64,
-					   .border_width = 64, .banner_height = 128,
-					   .domain_count = 32, .focused = 3,
+	struct tsr_layout_params params = {.output_width = 64,
+					   .output_height = 64,
+					   .border_width = 64,
+					   .banner_height = 128,
+					   .domain_count = 32,
+					   .focused = 3,
 					   .mode = TSR_LAYOUT_MOSAIC};
 	struct tsr_layout layout;
 	tsr_layout_compute(&params, &layout);

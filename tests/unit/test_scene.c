@@ -106,7 +106,8 @@ static void test_mosaic_layout_reference(void)
 		int text_pixels = 0;
 		for (int32_t y = label->y1; y < label->y2; y++)
 			for (int32_t x = label->x1; x < label->x2; x++)
-				text_pixels += pixel_at(front, (uint32_t)x, (uint32_t)y) == 0xffffffu;
+				text_pixels +=
+				    pixel_at(front, (uint32_t)x, (uint32_t)y) == 0xffffffu;
 		CHECK(text_pixels > 20);
 	}
 	scene_fixture_fini(&fixture);
@@ -153,7 +154,7 @@ static void test_untouched_pixels_never_rewritten(void)
 	tsr_server_set_layout(fixture.server, TSR_LAYOUT_FOCUS);
 	const struct tsr_domain_placement *work = placement_of(&fixture, 0);
 	struct tsr_buffer *guest = scene_fixture_set_surface(
-		&fixture, 0, tsr_box_width(&work->content), tsr_box_height(&work->content), checker);
+	    &fixture, 0, tsr_box_width(&work->content), tsr_box_height(&work->content), checker);
 	CHECK(scene_fixture_settle(&fixture));
 	/* Two small frames so both headless buffers are fully drawn and aged. */
 	scene_fixture_damage(&fixture, 0, 0, 0, 1, 1);
@@ -168,12 +169,12 @@ static void test_untouched_pixels_never_rewritten(void)
 	for (uint32_t y = 0; y < HEIGHT; y++)
 		for (uint32_t x = 0; x < WIDTH; x++)
 			((uint32_t *)((uint8_t *)next->data + (size_t)y * next->stride))[x] =
-				0x00123456u;
+			    0x00123456u;
 	/* The guest changes a 10x10 square and says so. */
 	for (uint32_t y = 20; y < 30; y++)
 		for (uint32_t x = 40; x < 50; x++)
 			((uint32_t *)((uint8_t *)guest->data + (size_t)y * guest->stride))[x] =
-				0x00ff8800u;
+			    0x00ff8800u;
 	struct tsr_server_stats before = tsr_server_get_stats(fixture.server);
 	scene_fixture_damage(&fixture, 0, 40, 20, 10, 10);
 	CHECK(scene_fixture_settle(&fixture));
@@ -184,9 +185,10 @@ static void test_untouched_pixels_never_rewritten(void)
 	uint64_t rewritten = 0, poisoned_in_damage = 0;
 	for (uint32_t y = 0; y < HEIGHT; y++) {
 		for (uint32_t x = 0; x < WIDTH; x++) {
-			int32_t gx = (int32_t)x - work->content.x1, gy = (int32_t)y - work->content.y1;
-			bool in_damage = (gx >= 40 && gx < 50 && gy >= 20 && gy < 30) ||
-					 (gx == 0 && gy == 0);
+			int32_t gx = (int32_t)x - work->content.x1,
+				gy = (int32_t)y - work->content.y1;
+			bool in_damage =
+			    (gx >= 40 && gx < 50 && gy >= 20 && gy < 30) || (gx == 0 && gy == 0);
 			bool poisoned = pixel_at(next, x, y) == 0x123456u;
 			if (in_damage)
 				poisoned_in_damage += poisoned;
@@ -196,8 +198,9 @@ static void test_untouched_pixels_never_rewritten(void)
 	}
 	CHECK_EQ_INT(rewritten, 0);
 	CHECK_EQ_INT(poisoned_in_damage, 0);
-	CHECK_EQ_INT(pixel_at(next, (uint32_t)work->content.x1 + 45, (uint32_t)work->content.y1 + 25),
-		     0xff8800u);
+	CHECK_EQ_INT(
+	    pixel_at(next, (uint32_t)work->content.x1 + 45, (uint32_t)work->content.y1 + 25),
+	    0xff8800u);
 	scene_fixture_fini(&fixture);
 }
 

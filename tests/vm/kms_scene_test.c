@@ -47,8 +47,10 @@ static void compare_layout(struct scene_fixture *kms, struct scene_fixture *head
 	snprintf(diff_path, sizeof(diff_path), "%s/diff-%s.png", results_dir, name);
 	struct tsr_output *output = kms->server->outputs[0]->output;
 	CHECK(output->impl->capture != NULL);
-	if (!output->impl->capture || !output->impl->capture(output, capture_path, err, sizeof(err))) {
-		fprintf(stderr, "writeback capture failed: %s\n", output->impl->capture ? err : "none");
+	if (!output->impl->capture ||
+	    !output->impl->capture(output, capture_path, err, sizeof(err))) {
+		fprintf(stderr, "writeback capture failed: %s\n",
+			output->impl->capture ? err : "none");
 		CHECK(!"writeback capture");
 		return;
 	}
@@ -58,8 +60,8 @@ static void compare_layout(struct scene_fixture *kms, struct scene_fixture *head
 	if (!captured)
 		return;
 	struct tsr_image_diff diff;
-	bool same = tsr_image_compare(captured, scene_fixture_front(headless), 3, 4, diff_path,
-				      &diff);
+	bool same =
+	    tsr_image_compare(captured, scene_fixture_front(headless), 3, 4, diff_path, &diff);
 	if (!same)
 		fprintf(stderr, "%s: %llu pixels differ (first at %d,%d, max delta %d); see %s\n",
 			name, (unsigned long long)diff.differing_pixels, diff.first_x, diff.first_y,
@@ -150,7 +152,7 @@ static void test_latency_figure(void)
 		struct tsr_server_stats after = tsr_server_get_stats(fixtures[b]->server);
 		uint64_t count = after.latency_count - before.latency_count;
 		per_backend[b] = count ? (double)(after.latency_sum_ns - before.latency_sum_ns) /
-						 (double)count / 1e6
+					     (double)count / 1e6
 				       : 0;
 	}
 	printf("benchmark: damage -> commit latency kms %.3f ms, headless %.3f ms, ratio %.2f\n",
@@ -165,7 +167,8 @@ static void test_two_outputs(void)
 	size_t outputs = kms.server->output_count;
 	if (outputs < 2) {
 		printf("SKIP two outputs: the kernel offers %zu connected connector(s) "
-		       "(vkms in Linux 6.1 has one)\n", outputs);
+		       "(vkms in Linux 6.1 has one)\n",
+		       outputs);
 		return;
 	}
 	/* Every output shows the scene laid out for its own size. */
