@@ -332,6 +332,13 @@ void kms_output_destroy(struct kms_output *output)
 	if (!output)
 		return;
 	struct kms_backend *backend = output->backend;
+	/* No frame events from here on; the flip in flight must land before
+	 * the restore commit, or the kernel refuses it with EBUSY. The output
+	 * stays in the backend's list until then: the flip handler finds it
+	 * there (removed first, every destroy waited out the full timeout). */
+	output->capturing = true;
+	if (output->commit_in_flight)
+		kms_output_wait_idle(output, KMS_IDLE_TIMEOUT_MS);
 	for (size_t i = 0; i < backend->output_count; i++) {
 		if (backend->outputs[i] == output) {
 			backend->outputs[i] = backend->outputs[--backend->output_count];
@@ -340,12 +347,6 @@ void kms_output_destroy(struct kms_output *output)
 	}
 	if (backend->writeback.user == output)
 		backend->writeback.user = NULL;
-
-	/* No frame events from here on; the flip in flight must land before
-	 * the restore commit, or the kernel refuses it with EBUSY. */
-	output->capturing = true;
-	if (output->commit_in_flight)
-		kms_output_wait_idle(output, KMS_IDLE_TIMEOUT_MS);
 	if (output->modeset_done || output->writeback_attached)
 		restore_state(output);
 
