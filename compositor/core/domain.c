@@ -77,6 +77,13 @@ void tsr_domain_disconnect(struct tsr_domain *domain, const char *reason, bool v
 	bool was_visible = tsr_domain_main_surface(domain) != NULL;
 	if (violation) {
 		domain->stats.violations++;
+		if (tsr_violation_limiter_record(&domain->violation_limiter, tsr_now_ns()))
+			log_domain(
+			    TSR_LOG_WARN, domain,
+			    "%u violations within %llu s: refusing its connections for %llu s",
+			    TSR_VIOLATION_BURST,
+			    (unsigned long long)(TSR_VIOLATION_WINDOW_NS / 1000000000ull),
+			    (unsigned long long)(TSR_VIOLATION_COOLDOWN_NS / 1000000000ull));
 		struct tsr_msg msg = {.type = TSR_MSG_ERROR};
 		msg.u.error.code = 1;
 		size_t n = 0;
@@ -381,6 +388,17 @@ bool tsr_domain_attach_link(struct tsr_domain *domain, struct tsr_guest_link *li
 {
 	if (domain->link) {
 		log_domain(TSR_LOG_WARN, domain, "refusing a second connection");
+		return false;
+	}
+	bool report;
+	uint64_t remaining_ns;
+	if (tsr_violation_limiter_refuses(&domain->violation_limiter, tsr_now_ns(), &report,
+					  &remaining_ns)) {
+		if (report)
+			log_domain(TSR_LOG_WARN, domain,
+				   "refusing connections for %llu s more after repeated "
+				   "violations (further refusals are not logged)",
+				   (unsigned long long)(remaining_ns / 1000000000ull + 1));
 		return false;
 	}
 	domain->link = link;

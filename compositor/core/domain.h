@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "core/guest_link.h"
+#include "core/violation_limit.h"
 #include "tessera/config.h"
 #include "tessera/protocol.h"
 
@@ -52,6 +53,7 @@ struct tsr_domain {
 	struct tsr_guest_buffer buffers[TSR_MAX_BUFFERS_PER_GUEST];
 	struct tsr_domain_stats stats;
 	char last_drop_reason[160];
+	struct tsr_violation_limiter violation_limiter;
 };
 
 struct tsr_domain *tsr_domain_create(struct tsr_server *server, int index,

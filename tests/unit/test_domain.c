@@ -268,6 +268,66 @@ static void test_memfd_import_checks(void)
 	close(pipe_fds[1]);
 }
 
+static void test_violation_limiter_policy(void)
+{
+	const uint64_t second = 1000000000ull;
+	struct tsr_violation_limiter limiter = {0};
+	bool report;
+	uint64_t remaining;
+	/* Spread out (one every 5 s for five minutes): never a cool-down. */
+	for (uint64_t i = 0; i < 60; i++)
+		CHECK(!tsr_violation_limiter_record(&limiter, 1000 * second + i * 5 * second));
+	CHECK(!tsr_violation_limiter_refuses(&limiter, 1400 * second, &report, &remaining));
+
+	/* A burst: the BURST-th violation starts the cool-down. */
+	limiter = (struct tsr_violation_limiter){0};
+	uint64_t t = 5000 * second;
+	for (uint32_t i = 1; i < TSR_VIOLATION_BURST; i++)
+		CHECK(!tsr_violation_limiter_record(&limiter, t + i));
+	CHECK(!tsr_violation_limiter_refuses(&limiter, t + 100, &report, &remaining));
+	CHECK(tsr_violation_limiter_record(&limiter, t + 200));
+	CHECK(tsr_violation_limiter_refuses(&limiter, t + 300, &report, &remaining));
+	CHECK(report); /* logged once... */
+	CHECK(remaining > 0 && remaining <= TSR_VIOLATION_COOLDOWN_NS);
+	CHECK(tsr_violation_limiter_refuses(&limiter, t + 30 * second, &report, &remaining));
+	CHECK(!report); /* ...not again */
+	/* Over: accepted again, and the count starts afresh. */
+	uint64_t after = t + 200 + TSR_VIOLATION_COOLDOWN_NS;
+	CHECK(!tsr_violation_limiter_refuses(&limiter, after, &report, &remaining));
+	CHECK(!tsr_violation_limiter_record(&limiter, after + 1));
+}
+
+static void test_repeated_violations_refuse_reconnects(void)
+{
+	struct scene_fixture fixture;
+	CHECK(scene_fixture_init(&fixture, 320, 200));
+	struct tsr_domain *hostile = fixture.server->domains[2];
+	for (uint32_t i = 0; i < TSR_VIOLATION_BURST; i++) {
+		struct recording_link *link = calloc(1, sizeof(*link));
+		link->base.impl = &recording_impl;
+		CHECK(tsr_domain_attach_link(hostile, &link->base, -1));
+		struct tsr_msg commit_first = {.type = TSR_MSG_COMMIT}; /* before HELLO */
+		CHECK(!deliver(link, &commit_first));
+		/* What a transport does with a violation: the core drops it. */
+		link->base.listener.closed(link->base.listener.data, "violation", true);
+		CHECK(hostile->link == NULL);
+	}
+	CHECK_EQ_INT(hostile->stats.violations, TSR_VIOLATION_BURST);
+	struct recording_link *again = calloc(1, sizeof(*again));
+	again->base.impl = &recording_impl;
+	CHECK(!tsr_domain_attach_link(hostile, &again->base, -1));
+	CHECK(hostile->link == NULL);
+	free(again);
+
+	/* Only that domain: another one connects and draws as before. */
+	struct tsr_buffer *buffers[2];
+	struct recording_link *honest = connect_guest(&fixture, 0, 64, 64, buffers);
+	CHECK(fixture.server->domains[0]->link == &honest->base);
+	scene_fixture_fini(&fixture);
+}
+
 TSR_TEST_MAIN(TSR_CASE(test_commit_without_damage_repaints_everything),
 	      TSR_CASE(test_final_release_after_destroy),
-	      TSR_CASE(test_hidden_surfaces_paced_at_one_hertz), TSR_CASE(test_memfd_import_checks))
+	      TSR_CASE(test_hidden_surfaces_paced_at_one_hertz), TSR_CASE(test_memfd_import_checks),
+	      TSR_CASE(test_violation_limiter_policy),
+	      TSR_CASE(test_repeated_violations_refuse_reconnects))
