@@ -160,7 +160,8 @@ static int parse_options(int argc, char **argv, struct agent_options *options)
 		return 2 + 1;
 	}
 	/* Xen needs no address: the vchan lives under our own xenstore home. */
-	if (!options->socket_path && strcmp(options->transport, "xen") != 0) {
+	if (!options->socket_path &&
+	    (!options->transport || strcmp(options->transport, "xen") != 0)) {
 		fprintf(stderr, "tessera-agent: --socket PATH is required\n");
 		return 2 + 1;
 	}

@@ -306,6 +306,8 @@ static enum session_status handle_configure(struct agent_session *session,
 			  configure->surface_id);
 		return SESSION_FAILED;
 	}
+	if (!session->pool)
+		return SESSION_FAILED; /* create_surface failed and said why */
 	if (configure->width == session->pool->width && configure->height == session->pool->height)
 		return SESSION_CONTINUE;
 	if (configure->width == 0 || configure->height == 0 ||

@@ -35,7 +35,7 @@ static struct tsr_buffer *create_cursor(void)
 		uint32_t *row = (uint32_t *)((uint8_t *)cursor->data + (size_t)y * cursor->stride);
 		int32_t width = y < 12 ? y + 1 : 12 - (y - 12) * 2;
 		for (int32_t x = 0; x < width && x < CURSOR_SIZE; x++) {
-			bool edge = x == 0 || x == width - 1 || y == 17 || (y >= 12 && y == 12);
+			bool edge = x == 0 || x == width - 1 || y == 17 || y == 12;
 			row[x] = edge ? 0xff000000u : 0xffffffffu;
 		}
 	}

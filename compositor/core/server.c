@@ -287,8 +287,9 @@ static void handle_output_removed(void *data, struct tsr_output *output)
 	for (size_t i = 0; i < server->output_count; i++) {
 		if (server->outputs[i] != state)
 			continue;
+		/* The array holds pointers: moving pointers is the intent. */
 		memmove(&server->outputs[i], &server->outputs[i + 1],
-			sizeof(server->outputs[0]) * (server->output_count - i - 1));
+			sizeof(struct tsr_output_state *) * (server->output_count - i - 1));
 		server->output_count--;
 		break;
 	}
