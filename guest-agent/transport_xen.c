@@ -61,11 +61,41 @@ static struct xen_transport *xen_from_base(struct agent_transport *transport)
 	return (struct xen_transport *)transport;
 }
 
+#define GNTALLOC_LIMIT_PATH "/sys/module/xen_gntalloc/parameters/limit"
+
+/* gntalloc caps the pages one guest may share (1024 by default, 4 MiB):
+ * less than one 1080p buffer. Say so, with the knob, instead of leaving a
+ * bare "No space left on device". */
+static void explain_share_failure(uint32_t pages, int error)
+{
+	char limit[32] = "?";
+	FILE *file = fopen(GNTALLOC_LIMIT_PATH, "r");
+	if (file) {
+		if (!fgets(limit, sizeof(limit), file))
+			snprintf(limit, sizeof(limit), "?");
+		limit[strcspn(limit, "\n")] = '\0';
+		fclose(file);
+	}
+	if (error == ENOSPC)
+		agent_log(NULL,
+			  "gntalloc refused %u more pages: this guest may share %s pages in all; "
+			  "raise the limit, "
+			  "e.g. echo 65536 > " GNTALLOC_LIMIT_PATH,
+			  pages, limit);
+	else
+		agent_log(NULL, "gntalloc cannot share %u pages: %s (limit %s pages)", pages,
+			  strerror(error), limit);
+}
+
 static void *share_pages(void *data, uint32_t pages, uint32_t *refs)
 {
 	struct xen_transport *xen = data;
 	/* writable = 0: dom0 can only map these pages read-only. */
-	return xengntshr_share_pages(xen->gntshr, AGENT_XEN_COMPOSITOR_DOMID, (int)pages, refs, 0);
+	void *address =
+	    xengntshr_share_pages(xen->gntshr, AGENT_XEN_COMPOSITOR_DOMID, (int)pages, refs, 0);
+	if (!address)
+		explain_share_failure(pages, errno);
+	return address;
 }
 
 static void unshare_pages(void *data, void *address, uint32_t pages)
