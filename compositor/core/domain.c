@@ -255,16 +255,8 @@ static bool handle_attach(struct tsr_domain *domain, const struct tsr_msg *msg)
 				      surface->stride, offset, TSR_MAX_BUFFER_BYTES + offset, err,
 				      sizeof(err)))
 		return violation(domain, "BUFFER_ATTACH: %s", err);
-	struct tsr_buffer_request request = {
-	    .width = surface->width,
-	    .height = surface->height,
-	    .stride = surface->stride,
-	    .format = surface->format,
-	    .offset = offset,
-	    /* cannot overflow: tsr_validate_surface capped stride*height */
-	    .required_bytes = offset + (uint64_t)(surface->height - 1) * surface->stride +
-			      (uint64_t)surface->width * tsr_format_bpp(surface->format),
-	};
+	struct tsr_buffer_request request = tsr_buffer_request_for(
+	    surface->width, surface->height, surface->stride, surface->format, offset);
 	struct tsr_buffer *buffer =
 	    domain->link->impl->import_buffer(domain->link, msg, &request, err, sizeof(err));
 	if (!buffer)

@@ -21,6 +21,24 @@ struct tsr_buffer_request {
 	uint64_t required_bytes; /* offset + (height-1)*stride + width*bpp */
 };
 
+/* The request for a surface of this geometry whose first pixel lies at
+ * offset. Cannot overflow for a surface tsr_validate_surface accepted (it
+ * caps stride * height) and an offset of 32 bits. */
+static inline struct tsr_buffer_request tsr_buffer_request_for(uint32_t width, uint32_t height,
+							       uint32_t stride, uint32_t format,
+							       uint64_t offset)
+{
+	return (struct tsr_buffer_request){
+	    .width = width,
+	    .height = height,
+	    .stride = stride,
+	    .format = format,
+	    .offset = offset,
+	    .required_bytes =
+		offset + (uint64_t)(height - 1) * stride + (uint64_t)width * tsr_format_bpp(format),
+	};
+}
+
 struct tsr_guest_link_impl {
 	/* Queues one message for the guest. Returns false when the guest is
 	 * not reading and its queue is full (the caller decides whether that

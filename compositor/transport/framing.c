@@ -3,10 +3,15 @@
 
 #include "transport/framing.h"
 
-bool tsr_frame_reader_init(struct tsr_frame_reader *reader)
+void tsr_frame_reader_reset(struct tsr_frame_reader *reader)
 {
 	reader->received = 0;
 	reader->expected = TSR_HEADER_SIZE;
+}
+
+bool tsr_frame_reader_init(struct tsr_frame_reader *reader)
+{
+	tsr_frame_reader_reset(reader);
 	reader->buffer = malloc(TSR_MAX_MESSAGE_SIZE);
 	reader->decoded = malloc(sizeof(*reader->decoded));
 	return reader->buffer && reader->decoded;
@@ -35,8 +40,7 @@ enum tsr_frame_result tsr_frame_reader_push(struct tsr_frame_reader *reader, siz
 			return TSR_FRAME_INCOMPLETE;
 	}
 	size_t length = reader->received;
-	reader->received = 0;
-	reader->expected = TSR_HEADER_SIZE;
+	tsr_frame_reader_reset(reader);
 	if (!tsr_msg_decode(reader->buffer, length, TSR_FROM_GUEST, reader->decoded, err, err_len))
 		return TSR_FRAME_INVALID;
 	*msg = reader->decoded;

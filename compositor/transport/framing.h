@@ -45,6 +45,10 @@ static inline bool tsr_frame_reader_mid_message(const struct tsr_frame_reader *r
 	return reader->received != 0;
 }
 
+/* Forgets any partial message: the next bytes start a header (a new
+ * connection on the same reader). */
+void tsr_frame_reader_reset(struct tsr_frame_reader *reader);
+
 /* Accounts for count bytes just written at the tail (count <= missing).
  * On COMPLETE, *msg stays valid until the next call and the reader waits
  * for the next header. */

@@ -43,11 +43,6 @@ struct fuzz_world {
 	struct tsr_frame_reader reader;
 };
 
-struct fuzz_link {
-	struct tsr_guest_link base;
-	bool closed;
-};
-
 static bool fuzz_send(struct tsr_guest_link *link, const struct tsr_msg *msg)
 {
 	/* Encode like the real send queue would, so compositor-side
@@ -149,7 +144,7 @@ static void settle(struct fuzz_world *world)
 
 static struct tsr_guest_link *connect_guest(struct fuzz_world *world)
 {
-	struct tsr_guest_link *link = calloc(1, sizeof(struct fuzz_link));
+	struct tsr_guest_link *link = calloc(1, sizeof(*link));
 	if (!link)
 		abort();
 	link->impl = &fuzz_link_impl;
@@ -159,8 +154,7 @@ static struct tsr_guest_link *connect_guest(struct fuzz_world *world)
 	domain->violation_limiter = (struct tsr_violation_limiter){0};
 	if (!tsr_domain_attach_link(domain, link, -1))
 		abort();
-	world->reader.received = 0;
-	world->reader.expected = TSR_HEADER_SIZE;
+	tsr_frame_reader_reset(&world->reader);
 	return link;
 }
 

@@ -32,15 +32,8 @@ static void fuzz_grants(const struct fuzz_numbers *n)
 				  sizeof(err)))
 		return;
 	/* What the core computes before calling the transport. */
-	struct tsr_buffer_request request = {
-	    .width = n->width,
-	    .height = n->height,
-	    .stride = n->stride,
-	    .format = DRM_FORMAT_XRGB8888,
-	    .offset = n->offset,
-	    .required_bytes = (uint64_t)n->offset + (uint64_t)(n->height - 1) * n->stride +
-			      (uint64_t)n->width * 4u,
-	};
+	struct tsr_buffer_request request =
+	    tsr_buffer_request_for(n->width, n->height, n->stride, DRM_FORMAT_XRGB8888, n->offset);
 	uint32_t pages = 0;
 	if (!tsr_xen_check_grants(n->untrusted_offset, n->untrusted_ref_count, &request, &pages,
 				  err, sizeof(err))) {

@@ -16,14 +16,7 @@
 static struct tsr_buffer_request request_for(uint32_t width, uint32_t height, uint32_t stride,
 					     uint32_t offset)
 {
-	return (struct tsr_buffer_request){
-	    .width = width,
-	    .height = height,
-	    .stride = stride,
-	    .format = DRM_FORMAT_XRGB8888,
-	    .offset = offset,
-	    .required_bytes = offset + (uint64_t)(height - 1) * stride + (uint64_t)width * 4,
-	};
+	return tsr_buffer_request_for(width, height, stride, DRM_FORMAT_XRGB8888, offset);
 }
 
 static void grants_exact_cover(void)
