@@ -244,16 +244,23 @@ static void test_page_flips_ages_and_timestamps(void)
 		bad_ages += ages[i] != 2;
 	CHECK_EQ_INT(bad_ages, 0);
 
-	int not_increasing = 0;
+	/* Paced by the display: no flip completes sooner than one refresh
+	 * period after the previous one (vblank timestamps step by whole
+	 * periods; half a period is the margin). How much longer they take
+	 * depends on the machine's load: a figure, not a check. */
+	CHECK(context.output->refresh_mhz > 0);
+	if (context.output->refresh_mhz == 0)
+		goto out;
+	uint64_t period_ns = 1000000000000ull / context.output->refresh_mhz;
+	int too_soon = 0;
 	for (size_t i = 1; i < TEST_FLIP_COUNT; i++)
-		not_increasing += context.frame_times[i] <= context.frame_times[i - 1];
-	CHECK_EQ_INT(not_increasing, 0);
+		too_soon += context.frame_times[i] < context.frame_times[i - 1] + period_ns / 2;
+	CHECK_EQ_INT(too_soon, 0);
 	double average_ms =
 	    (double)(context.frame_times[TEST_FLIP_COUNT - 1] - context.frame_times[0]) /
 	    (TEST_FLIP_COUNT - 1) / 1e6;
-	printf("# %d flips, average interval %.2f ms\n", TEST_FLIP_COUNT, average_ms);
-	/* Loose on purpose: a slow emulated VM may miss vblanks. */
-	CHECK(average_ms >= 5.0 && average_ms <= 50.0);
+	printf("# %d flips, average interval %.2f ms (refresh period %.2f ms)\n", TEST_FLIP_COUNT,
+	       average_ms, (double)period_ns / 1e6);
 out:
 	context_finish(&context);
 }
