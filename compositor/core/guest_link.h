@@ -68,6 +68,12 @@ struct tsr_guest_link_listener {
 struct tsr_guest_link {
 	const struct tsr_guest_link_impl *impl;
 	struct tsr_guest_link_listener listener;
+	/* Set by transports whose guests choose their own display size (the
+	 * Xen PV display: a connector's resolution is fixed by the toolstack).
+	 * The core then never sends CONFIGURE for this link's surfaces and the
+	 * layout fits them into the content area instead (1:1 and centred, or
+	 * scaled down). */
+	bool fixed_size;
 };
 
 static inline void tsr_guest_link_destroy(struct tsr_guest_link *link)
