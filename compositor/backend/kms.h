@@ -205,8 +205,8 @@ struct kms_writeback {
 	struct kms_output *user; /* output whose CRTC it is attached to */
 };
 
-bool kms_writeback_capture(struct tsr_output *output, const char *png_path, char *err,
-			   size_t err_len);
+/* A memory copy of what the CRTC scans out, through the writeback connector. */
+struct tsr_buffer *kms_writeback_capture(struct tsr_output *output, char *err, size_t err_len);
 /* Adds the detach of the writeback connector to a restore request. */
 void kms_writeback_add_restore(struct kms_output *output, struct kms_atomic *atomic);
 

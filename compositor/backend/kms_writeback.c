@@ -12,7 +12,6 @@
 
 #include "kms.h"
 #include "tessera/event_loop.h"
-#include "tessera/image.h"
 #include "tessera/log.h"
 
 #define KMS_WRITEBACK_TIMEOUT_MS 2000
@@ -94,33 +93,34 @@ static bool reattach_output(struct kms_output *output)
 	return ret == 0;
 }
 
-bool kms_writeback_capture(struct tsr_output *base, const char *png_path, char *err, size_t err_len)
+struct tsr_buffer *kms_writeback_capture(struct tsr_output *base, char *err, size_t err_len)
 {
 	struct kms_output *output = (struct kms_output *)base;
 	struct kms_backend *backend = output->backend;
 	struct kms_writeback *writeback = &backend->writeback;
 	if (!backend->has_writeback || !(writeback->possible_crtcs & (1u << output->crtc_index))) {
 		snprintf(err, err_len, "no writeback connector");
-		return false;
+		return NULL;
 	}
 	if (writeback->user && writeback->user != output) {
 		snprintf(err, err_len, "the writeback connector is in use by %s",
 			 writeback->user->base.name);
-		return false;
+		return NULL;
 	}
 	if (!output->modeset_done) {
 		snprintf(err, err_len, "%s shows nothing yet", base->name);
-		return false;
+		return NULL;
 	}
 
 	struct kms_dumb *dumb =
 	    kms_dumb_create(backend->device.fd, base->width, base->height, DRM_FORMAT_XRGB8888);
 	if (!dumb) {
 		snprintf(err, err_len, "cannot allocate the writeback buffer");
-		return false;
+		return NULL;
 	}
 
 	bool ok = false, exclusive = false;
+	struct tsr_buffer *image = NULL;
 	int32_t fence_fd = -1;
 	output->capturing = true;
 	if (!kms_output_wait_idle(output, KMS_WRITEBACK_TIMEOUT_MS)) {
@@ -142,7 +142,13 @@ bool kms_writeback_capture(struct tsr_output *base, const char *png_path, char *
 		snprintf(err, err_len, "timed out waiting for the writeback fence");
 		goto out;
 	}
-	ok = tsr_png_write(png_path, &dumb->base, err, err_len);
+	/* Copied out here: the dumb buffer belongs to the device, which a GPU
+	 * handoff may close while the file is still being written. */
+	image = tsr_buffer_copy_memory(&dumb->base);
+	ok = image != NULL;
+	if (!ok)
+		snprintf(err, err_len, "out of memory for a %ux%u capture", base->width,
+			 base->height);
 
 out:
 	if (exclusive && !reattach_output(output)) {
@@ -156,7 +162,11 @@ out:
 	output->capturing = false;
 	/* Frame events and presents held back meanwhile go out from the loop. */
 	tsr_event_source_timer_update(output->deferred_timer, 1);
-	return ok;
+	if (!ok) {
+		tsr_buffer_destroy(image);
+		return NULL;
+	}
+	return image;
 }
 
 void kms_writeback_add_restore(struct kms_output *output, struct kms_atomic *atomic)

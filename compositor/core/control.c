@@ -1,10 +1,9 @@
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include "core/control.h"
@@ -12,24 +11,33 @@
 #include "core/server.h"
 #include "tessera/event_loop.h"
 #include "tessera/log.h"
+#include "util/log_limit.h"
+#include "util/unix_listener.h"
 
 #define MAX_CLIENTS 4
 #define LINE_MAX_BYTES 512
+#define REPLY_MAX_BYTES 1024
+/* A client that has not sent a complete command line for this long is
+ * dropped, so idle connections cannot hold every slot. */
+#define IDLE_TIMEOUT_NS (5ull * 1000 * 1000 * 1000)
 
 struct control_client {
 	struct tsr_control *control;
 	int fd;
 	struct tsr_event_source *source;
-	char line[LINE_MAX_BYTES];
+	struct tsr_event_source *idle_timer;
+	char input[LINE_MAX_BYTES]; /* received, not yet executed */
 	size_t length;
+	bool pending; /* a command's reply comes later (screenshot) */
 };
 
 struct tsr_control {
 	struct tsr_server *server;
-	int fd;
-	char path[108];
+	struct tsr_unix_listener *listener;
 	struct tsr_event_source *source;
+	bool accepting; /* false while every client slot is taken */
 	struct control_client clients[MAX_CLIENTS];
+	struct tsr_log_limit log_limit; /* what control peers can make us log */
 };
 
 static int find_domain(struct tsr_server *server, const char *name)
@@ -112,13 +120,7 @@ void tsr_control_execute(struct tsr_server *server, const char *line, char *repl
 			snprintf(reply, reply_len, "error layout must be focus or mosaic");
 		}
 	} else if (strcmp(command, "screenshot") == 0) {
-		char err[256];
-		if (!argument[0])
-			snprintf(reply, reply_len, "error screenshot needs a path");
-		else if (tsr_server_screenshot(server, argument, err, sizeof(err)))
-			snprintf(reply, reply_len, "ok %s", argument);
-		else
-			snprintf(reply, reply_len, "error %s", err);
+		snprintf(reply, reply_len, "error screenshot is answered by the control socket");
 	} else if (strcmp(command, "gpu") == 0) {
 		if (server->hooks.gpu_command)
 			server->hooks.gpu_command(server->hooks.data, argument, reply, reply_len);
@@ -135,46 +137,176 @@ void tsr_control_execute(struct tsr_server *server, const char *line, char *repl
 	}
 }
 
-static void client_close(struct control_client *client)
+__attribute__((format(printf, 3, 4))) static void
+control_log(struct tsr_control *control, enum tsr_log_level level, const char *fmt, ...)
 {
-	tsr_event_source_remove(client->source);
-	close(client->fd);
-	client->fd = -1;
-	client->source = NULL;
+	uint64_t suppressed = 0;
+	if (!tsr_log_limit_allow(&control->log_limit, tsr_now_ns(), &suppressed))
+		return;
+	char line[256];
+	va_list args;
+	va_start(args, fmt);
+	vsnprintf(line, sizeof(line), fmt, args);
+	va_end(args);
+	if (suppressed)
+		tsr_log(level, "control: %s (%llu earlier control lines not logged)", line,
+			(unsigned long long)suppressed);
+	else
+		tsr_log(level, "control: %s", line);
+}
+
+static void client_close(struct control_client *client);
+static void process_input(struct control_client *client);
+
+static void send_reply(struct control_client *client, const char *reply)
+{
+	char line[REPLY_MAX_BYTES + 1];
+	int length = snprintf(line, sizeof(line), "%s\n", reply);
+	if (length < 0 || (size_t)length >= sizeof(line)) {
+		line[sizeof(line) - 2] = '\n';
+		length = (int)sizeof(line) - 1;
+	}
+	/* Replies are short; a client that does not read them is dropped. */
+	if (write(client->fd, line, (size_t)length) != length)
+		client_close(client);
+}
+
+static void screenshot_done(void *data, bool ok, const char *message)
+{
+	struct control_client *client = data;
+	char reply[REPLY_MAX_BYTES];
+	snprintf(reply, sizeof(reply), "%s %s", ok ? "ok" : "error", message);
+	if (!ok)
+		control_log(client->control, TSR_LOG_WARN, "screenshot failed: %s", message);
+	client->pending = false;
+	send_reply(client, reply);
+	if (client->fd < 0)
+		return;
+	tsr_event_source_fd_update(client->source, TSR_EVENT_READABLE);
+	tsr_event_source_timer_update(client->idle_timer, IDLE_TIMEOUT_NS);
+	process_input(client); /* lines that arrived meanwhile */
+}
+
+/* Executes one command line; returns false when the reply comes later
+ * (through screenshot_done), true when it is in reply. */
+static bool execute(struct control_client *client, const char *line, char *reply, size_t reply_len)
+{
+	struct tsr_server *server = client->control->server;
+	char command[32] = "", argument[LINE_MAX_BYTES] = "";
+	if (sscanf(line, "%31s %511[^\n]", command, argument) >= 1 &&
+	    strcmp(command, "screenshot") == 0) {
+		char err[512];
+		if (!argument[0]) {
+			snprintf(reply, reply_len, "error screenshot needs a path");
+			return true;
+		}
+		if (!tsr_server_screenshot(server, argument, screenshot_done, client, err,
+					   sizeof(err))) {
+			snprintf(reply, reply_len, "error %s", err);
+			return true;
+		}
+		return false;
+	}
+	tsr_control_execute(server, line, reply, reply_len);
+	return true;
+}
+
+/* Runs the complete lines received, in order, until one is pending. */
+static void process_input(struct control_client *client)
+{
+	while (client->fd >= 0 && !client->pending) {
+		char *newline = memchr(client->input, '\n', client->length);
+		if (!newline)
+			return;
+		*newline = '\0';
+		char reply[REPLY_MAX_BYTES];
+		bool answered = execute(client, client->input, reply, sizeof(reply));
+		size_t used = (size_t)(newline - client->input) + 1;
+		memmove(client->input, newline + 1, client->length - used);
+		client->length -= used;
+		if (answered) {
+			send_reply(client, reply);
+			if (client->fd >= 0)
+				tsr_event_source_timer_update(client->idle_timer, IDLE_TIMEOUT_NS);
+			continue;
+		}
+		/* Nothing more is read or timed out until the reply went out. */
+		client->pending = true;
+		tsr_event_source_fd_update(client->source, 0);
+		tsr_event_source_timer_update(client->idle_timer, 0);
+	}
 }
 
 static void handle_client(int fd, uint32_t mask, void *data)
 {
 	struct control_client *client = data;
-	char chunk[256];
-	ssize_t count = read(fd, chunk, sizeof(chunk));
+	if (client->pending) {
+		/* Only a hang-up is reported while reading is paused: the peer is
+		 * gone and cannot get its reply. */
+		client_close(client);
+		return;
+	}
+	if (client->length == sizeof(client->input)) {
+		send_reply(client, "error command line too long");
+		control_log(client->control, TSR_LOG_WARN,
+			    "dropped a client: command line longer than %d bytes",
+			    LINE_MAX_BYTES - 1);
+		client_close(client);
+		return;
+	}
+	ssize_t count =
+	    read(fd, client->input + client->length, sizeof(client->input) - client->length);
 	if (count <= 0) {
 		if (count < 0 && (errno == EAGAIN || errno == EINTR))
 			return;
 		client_close(client);
 		return;
 	}
-	for (ssize_t i = 0; i < count; i++) {
-		if (chunk[i] != '\n') {
-			if (client->length + 1 >= LINE_MAX_BYTES) {
-				client_close(client);
-				return;
-			}
-			client->line[client->length++] = chunk[i];
-			continue;
-		}
-		client->line[client->length] = '\0';
-		client->length = 0;
-		char reply[1024];
-		tsr_control_execute(client->control->server, client->line, reply,
-				    sizeof(reply) - 1);
-		strcat(reply, "\n");
-		/* Replies are short; a client that does not read them is dropped. */
-		if (write(fd, reply, strlen(reply)) < 0) {
-			client_close(client);
-			return;
-		}
+	client->length += (size_t)count;
+	process_input(client);
+	if (client->fd >= 0 && !client->pending && client->length == sizeof(client->input)) {
+		send_reply(client, "error command line too long");
+		control_log(client->control, TSR_LOG_WARN,
+			    "dropped a client: command line longer than %d bytes",
+			    LINE_MAX_BYTES - 1);
+		client_close(client);
 	}
+}
+
+static void handle_idle(void *data)
+{
+	struct control_client *client = data;
+	send_reply(client, "error idle for too long without a complete command line");
+	control_log(client->control, TSR_LOG_INFO,
+		    "dropped a client idle for %llu s without a complete command line",
+		    IDLE_TIMEOUT_NS / 1000000000ull);
+	if (client->fd >= 0)
+		client_close(client);
+}
+
+static void set_accepting(struct tsr_control *control, bool accepting)
+{
+	if (control->accepting == accepting)
+		return;
+	control->accepting = accepting;
+	/* Paused while full: new clients wait in the listen backlog until an
+	 * idle one times out or a busy one is done, instead of being refused. */
+	tsr_event_source_fd_update(control->source, accepting ? TSR_EVENT_READABLE : 0);
+}
+
+static void client_close(struct control_client *client)
+{
+	if (client->pending)
+		tsr_server_screenshot_forget(client->control->server, client);
+	tsr_event_source_remove(client->source);
+	tsr_event_source_remove(client->idle_timer);
+	close(client->fd);
+	client->fd = -1;
+	client->source = NULL;
+	client->idle_timer = NULL;
+	client->pending = false;
+	client->length = 0;
+	set_accepting(client->control, true);
 }
 
 static bool peer_allowed(int fd)
@@ -186,31 +318,44 @@ static bool peer_allowed(int fd)
 	return credentials.uid == 0 || credentials.uid == geteuid();
 }
 
+static struct control_client *free_slot(struct tsr_control *control)
+{
+	for (size_t i = 0; i < MAX_CLIENTS; i++)
+		if (control->clients[i].fd < 0)
+			return &control->clients[i];
+	return NULL;
+}
+
 static void handle_accept(int fd, uint32_t mask, void *data)
 {
 	struct tsr_control *control = data;
+	struct control_client *client = free_slot(control);
+	if (!client) {
+		set_accepting(control, false);
+		return;
+	}
 	int client_fd = accept4(fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 	if (client_fd < 0)
 		return;
 	if (!peer_allowed(client_fd)) {
-		tsr_log(TSR_LOG_WARN, "control: refused a client of another user");
+		control_log(control, TSR_LOG_WARN, "refused a client of another user");
 		close(client_fd);
 		return;
 	}
-	for (size_t i = 0; i < MAX_CLIENTS; i++) {
-		struct control_client *client = &control->clients[i];
-		if (client->fd >= 0)
-			continue;
-		client->fd = client_fd;
-		client->length = 0;
-		client->source = tsr_event_loop_add_fd(control->server->loop, client_fd,
-						       TSR_EVENT_READABLE, handle_client, client);
-		if (!client->source)
-			client_close(client);
+	client->fd = client_fd;
+	client->length = 0;
+	client->pending = false;
+	client->source = tsr_event_loop_add_fd(control->server->loop, client_fd, TSR_EVENT_READABLE,
+					       handle_client, client);
+	client->idle_timer = tsr_event_loop_add_timer(control->server->loop, handle_idle, client);
+	if (!client->source || !client->idle_timer ||
+	    !tsr_event_source_timer_update(client->idle_timer, IDLE_TIMEOUT_NS)) {
+		control_log(control, TSR_LOG_ERROR, "cannot watch a new client");
+		client_close(client);
 		return;
 	}
-	tsr_log(TSR_LOG_WARN, "control: too many clients");
-	close(client_fd);
+	if (!free_slot(control))
+		set_accepting(control, false);
 }
 
 struct tsr_control *tsr_control_create(struct tsr_server *server, const char *path, char *err,
@@ -222,36 +367,25 @@ struct tsr_control *tsr_control_create(struct tsr_server *server, const char *pa
 		return NULL;
 	}
 	control->server = server;
+	control->log_limit = (struct tsr_log_limit)TSR_LOG_LIMIT_INIT(10, 10);
 	for (size_t i = 0; i < MAX_CLIENTS; i++) {
 		control->clients[i].fd = -1;
 		control->clients[i].control = control;
 	}
-	struct sockaddr_un address = {.sun_family = AF_UNIX};
-	if (strlen(path) >= sizeof(address.sun_path)) {
-		snprintf(err, err_len, "control socket path too long: %s", path);
-		free(control);
-		return NULL;
-	}
-	/* Length checked above; memcpy keeps gcc's -Wformat-truncation quiet
-	 * under ASan, which confuses its analysis of snprintf here. */
-	memcpy(address.sun_path, path, strlen(path) + 1);
-	memcpy(control->path, path, strlen(path) + 1);
-	control->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	unlink(path);
-	mode_t old_mask = umask(0177);
-	int bound =
-	    control->fd >= 0 ? bind(control->fd, (struct sockaddr *)&address, sizeof(address)) : -1;
-	umask(old_mask);
-	if (bound < 0 || listen(control->fd, 4) < 0) {
-		snprintf(err, err_len, "cannot listen on %s: %s", path, strerror(errno));
+	char reason[512];
+	control->listener = tsr_unix_listener_create(path, 4, reason, sizeof(reason));
+	if (!control->listener) {
+		snprintf(err, err_len, "control socket: %s", reason);
 		goto error;
 	}
-	control->source = tsr_event_loop_add_fd(server->loop, control->fd, TSR_EVENT_READABLE,
-						handle_accept, control);
+	control->source =
+	    tsr_event_loop_add_fd(server->loop, tsr_unix_listener_fd(control->listener),
+				  TSR_EVENT_READABLE, handle_accept, control);
 	if (!control->source) {
 		snprintf(err, err_len, "cannot watch %s", path);
 		goto error;
 	}
+	control->accepting = true;
 	tsr_log(TSR_LOG_INFO, "control socket: %s", path);
 	return control;
 error:
@@ -267,9 +401,6 @@ void tsr_control_destroy(struct tsr_control *control)
 		if (control->clients[i].fd >= 0)
 			client_close(&control->clients[i]);
 	tsr_event_source_remove(control->source);
-	if (control->fd >= 0) {
-		close(control->fd);
-		unlink(control->path);
-	}
+	tsr_unix_listener_destroy(control->listener);
 	free(control);
 }

@@ -1,8 +1,11 @@
 /* The control interface: a unix socket only the owner (or root) can use,
  * one text command per line, one reply line each ("ok ..." or
  * "error ..."). Commands: list, status, stats NAME, focus NAME|N,
- * layout focus|mosaic, screenshot PATH, quit. Hotkeys drive the same
- * server entry points. */
+ * layout focus|mosaic, screenshot PATH, gpu ..., quit. Hotkeys drive the
+ * same server entry points. At most 4 clients at a time; more wait in the
+ * listen backlog; a client idle for 5 s without a complete command line is
+ * dropped; what clients can make Tessera log is rate-limited. A screenshot
+ * is answered once the file is written (off the loop). */
 #ifndef TSR_CORE_CONTROL_H
 #define TSR_CORE_CONTROL_H
 
@@ -16,7 +19,8 @@ struct tsr_control *tsr_control_create(struct tsr_server *server, const char *pa
 void tsr_control_destroy(struct tsr_control *control);
 
 /* Executes one command line (without newline) and writes the reply line
- * (without newline). Shared by the socket and by tests. */
+ * (without newline); every command but screenshot, which only the socket
+ * answers (its reply comes when the file is written). */
 void tsr_control_execute(struct tsr_server *server, const char *line, char *reply,
 			 size_t reply_len);
 

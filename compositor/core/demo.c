@@ -36,6 +36,8 @@ struct tsr_demo {
 	uint64_t commits_at_step[TSR_MAX_DOMAINS];
 	uint64_t settled_frames; /* frames count when the step settled, 0 = not yet */
 	int screenshots;
+	int screenshots_pending; /* started, not yet written */
+	bool screenshot_failed;
 	bool finished, success;
 };
 
@@ -139,6 +141,25 @@ static bool step_settled(struct tsr_demo *demo)
 	return true;
 }
 
+static void stop_when_written(struct tsr_demo *demo)
+{
+	if (demo->finished && demo->screenshots_pending == 0)
+		demo->server->running = false;
+}
+
+static void screenshot_written(void *data, bool ok, const char *message)
+{
+	struct tsr_demo *demo = data;
+	demo->screenshots_pending--;
+	if (ok) {
+		printf("screenshot: %s\n", message);
+	} else {
+		tsr_log(TSR_LOG_ERROR, "screenshot failed: %s", message);
+		demo->screenshot_failed = true;
+	}
+	stop_when_written(demo);
+}
+
 static void take_screenshot(struct tsr_demo *demo)
 {
 	struct tsr_server *server = demo->server;
@@ -148,10 +169,12 @@ static void take_screenshot(struct tsr_demo *demo)
 			       : server->config->domains[server->focused].name;
 	snprintf(path, sizeof(path), "%s/%02d-%s%s.png", demo->options.screenshot_dir,
 		 ++demo->screenshots, server->mode == TSR_LAYOUT_FOCUS ? "focus-" : "", what);
-	if (tsr_server_screenshot(server, path, err, sizeof(err)))
-		printf("screenshot: %s\n", path);
-	else
+	if (tsr_server_screenshot(server, path, screenshot_written, demo, err, sizeof(err)))
+		demo->screenshots_pending++;
+	else {
 		tsr_log(TSR_LOG_ERROR, "screenshot %s failed: %s", path, err);
+		demo->screenshot_failed = true;
+	}
 }
 
 static void report_stuck(struct tsr_demo *demo)
@@ -170,17 +193,20 @@ static void report_stuck(struct tsr_demo *demo)
 	}
 }
 
+/* The loop stops once the screenshots still being written are in place. */
 static void finish(struct tsr_demo *demo, bool success)
 {
 	demo->finished = true;
 	demo->success = success;
-	demo->server->running = false;
+	stop_when_written(demo);
 }
 
 static void tick(void *data)
 {
 	struct tsr_demo *demo = data;
 	struct tsr_server *server = demo->server;
+	if (demo->finished)
+		return; /* waiting for the last screenshots to be written */
 	tsr_event_source_timer_update(demo->timer, TICK_NS);
 	if (!demo->step_begun)
 		begin_step(demo);
@@ -268,6 +294,7 @@ void tsr_demo_destroy(struct tsr_demo *demo)
 	if (!demo)
 		return;
 	tsr_event_source_remove(demo->timer);
+	tsr_server_screenshot_forget(demo->server, demo);
 	for (size_t i = 0; i < TSR_MAX_DOMAINS; i++) {
 		if (demo->agents[i] <= 0)
 			continue;
@@ -279,6 +306,6 @@ void tsr_demo_destroy(struct tsr_demo *demo)
 
 bool tsr_demo_finished(const struct tsr_demo *demo, bool *success)
 {
-	*success = demo->success;
+	*success = demo->success && !demo->screenshot_failed;
 	return demo->finished;
 }

@@ -10,10 +10,10 @@
 #include "core/scene.h"
 #include "core/server.h"
 #include "tessera/event_loop.h"
-#include "tessera/image.h"
 #include "tessera/input.h"
 #include "tessera/log.h"
 #include "tessera/renderer.h"
+#include "util/log_limit.h"
 
 static void handle_hidden_tick(void *data);
 
@@ -30,9 +30,15 @@ struct tsr_server *tsr_server_create(struct tsr_event_loop *loop, const struct t
 	server->mode = TSR_LAYOUT_MOSAIC;
 	server->focused = config->domain_count > 0 ? 0 : -1;
 	server->running = true;
+	server->policy_log_limit = (struct tsr_log_limit)TSR_LOG_LIMIT_INIT(20, 10);
 	server->hidden_timer = tsr_event_loop_add_timer(loop, handle_hidden_tick, server);
 	if (!server->hidden_timer) {
 		snprintf(err, err_len, "cannot create a timer");
+		goto error;
+	}
+	server->screenshots = tsr_screenshot_writer_create(loop);
+	if (!server->screenshots) {
+		snprintf(err, err_len, "out of memory");
 		goto error;
 	}
 	server->renderer = tsr_renderer_pixman_create();
@@ -73,6 +79,7 @@ void tsr_server_destroy(struct tsr_server *server)
 {
 	if (!server)
 		return;
+	tsr_screenshot_writer_destroy(server->screenshots);
 	for (size_t i = 0; i < server->domain_count; i++)
 		tsr_domain_destroy(server->domains[i]);
 	for (size_t i = 0; i < server->output_count; i++)
@@ -432,6 +439,21 @@ void tsr_server_content_size(struct tsr_server *server, int domain_index, uint32
 	*height = tsr_box_height(&layout.domains[domain_index].content);
 }
 
+/* Focus and layout lines are bounded: a control client in a loop must not
+ * flood the log. note says how many were left out before this one. */
+static bool policy_log_allowed(struct tsr_server *server, char *note, size_t note_len)
+{
+	uint64_t suppressed = 0;
+	if (!tsr_log_limit_allow(&server->policy_log_limit, tsr_now_ns(), &suppressed))
+		return false;
+	if (suppressed)
+		snprintf(note, note_len, " (%llu earlier focus and layout lines not logged)",
+			 (unsigned long long)suppressed);
+	else
+		note[0] = '\0';
+	return true;
+}
+
 bool tsr_server_focus(struct tsr_server *server, int domain_index)
 {
 	if (domain_index < 0 || (size_t)domain_index >= server->domain_count)
@@ -441,8 +463,10 @@ bool tsr_server_focus(struct tsr_server *server, int domain_index)
 	server->focused = domain_index;
 	if (server->seat)
 		tsr_seat_set_focus(server->seat, domain_index);
-	tsr_log_domain(TSR_LOG_INFO, server->config->domains[domain_index].name,
-		       server->domains[domain_index]->domid, "focused");
+	char note[96];
+	if (policy_log_allowed(server, note, sizeof(note)))
+		tsr_log_domain(TSR_LOG_INFO, server->config->domains[domain_index].name,
+			       server->domains[domain_index]->domid, "focused%s", note);
 	relayout(server);
 	return true;
 }
@@ -454,24 +478,46 @@ void tsr_server_set_layout(struct tsr_server *server, enum tsr_layout_mode mode)
 	server->mode = mode;
 	if (server->seat)
 		tsr_seat_set_mosaic(server->seat, mode == TSR_LAYOUT_MOSAIC);
-	tsr_log(TSR_LOG_INFO, "layout: %s", mode == TSR_LAYOUT_MOSAIC ? "mosaic" : "focus");
+	char note[96];
+	if (policy_log_allowed(server, note, sizeof(note)))
+		tsr_log(TSR_LOG_INFO, "layout: %s%s",
+			mode == TSR_LAYOUT_MOSAIC ? "mosaic" : "focus", note);
 	relayout(server);
 }
 
-bool tsr_server_screenshot(struct tsr_server *server, const char *path, char *err, size_t err_len)
+bool tsr_server_screenshot(struct tsr_server *server, const char *path,
+			   tsr_screenshot_done_func done, void *data, char *err, size_t err_len)
 {
 	if (server->output_count == 0) {
 		snprintf(err, err_len, "no output");
 		return false;
 	}
+	/* The frame is copied here, on the loop; encoding and writing happen
+	 * on the writer's thread. */
 	struct tsr_output *output = server->outputs[0]->output;
-	if (output->impl->capture && output->impl->capture(output, path, err, err_len))
-		return true;
-	if (!output->last_presented) {
-		snprintf(err, err_len, "output %s has not shown a frame yet", output->name);
+	struct tsr_buffer *image = NULL;
+	if (output->impl->capture)
+		image = output->impl->capture(output, err, err_len);
+	if (!image && !output->last_presented) {
+		if (!output->impl->capture)
+			snprintf(err, err_len, "output %s has not shown a frame yet", output->name);
 		return false;
 	}
-	return tsr_png_write(path, output->last_presented, err, err_len);
+	if (!image) {
+		image = tsr_buffer_copy_memory(output->last_presented);
+		if (!image) {
+			snprintf(err, err_len, "out of memory for a %ux%u copy", output->width,
+				 output->height);
+			return false;
+		}
+	}
+	return tsr_screenshot_writer_start(server->screenshots, path, image, done, data, err,
+					   err_len);
+}
+
+void tsr_server_screenshot_forget(struct tsr_server *server, void *data)
+{
+	tsr_screenshot_writer_forget(server->screenshots, data);
 }
 
 struct tsr_server_stats tsr_server_get_stats(const struct tsr_server *server)

@@ -9,6 +9,8 @@
 #include <stdint.h>
 
 #include "core/layout.h"
+#include "core/screenshot_writer.h"
+#include "util/log_limit.h"
 #include "tessera/config.h"
 #include "tessera/output.h"
 
@@ -73,6 +75,8 @@ struct tsr_server {
 	bool cursor_visible;   /* after the first pointer motion */
 	int32_t cursor_x, cursor_y;
 	struct tsr_server_hooks hooks;
+	struct tsr_screenshot_writer *screenshots;
+	struct tsr_log_limit policy_log_limit; /* focus and layout lines */
 	struct tsr_event_source *hidden_timer; /* frame-done for hidden surfaces */
 	bool hidden_timer_armed;
 	bool running;
@@ -111,8 +115,14 @@ void tsr_server_schedule_frame(struct tsr_server *server);
 void tsr_server_content_size(struct tsr_server *server, int domain_index, uint32_t *width,
 			     uint32_t *height);
 
-/* Writes what the first output shows to a PNG. */
-bool tsr_server_screenshot(struct tsr_server *server, const char *path, char *err, size_t err_len);
+/* Starts writing what the first output shows (the frame of this moment) to
+ * a PNG at path, off the loop (core/screenshot_writer.h); done runs on the
+ * loop once the file is in place or not. False, with err, when it cannot
+ * start: no frame yet, the capture failed, too many screenshots at once. */
+bool tsr_server_screenshot(struct tsr_server *server, const char *path,
+			   tsr_screenshot_done_func done, void *data, char *err, size_t err_len);
+/* Forgets the callbacks of screenshots started with data. */
+void tsr_server_screenshot_forget(struct tsr_server *server, void *data);
 
 struct tsr_server_stats tsr_server_get_stats(const struct tsr_server *server);
 

@@ -1,6 +1,7 @@
 /* Heap-backed buffers: headless outputs, text masks, decoded PNGs and tests. */
 #include <drm_fourcc.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "tessera/buffer.h"
 
@@ -75,6 +76,20 @@ struct tsr_buffer *tsr_buffer_create_memory(uint32_t width, uint32_t height, uin
 	memory->base.format = format;
 	memory->base.read_only = false;
 	return &memory->base;
+}
+
+struct tsr_buffer *tsr_buffer_copy_memory(const struct tsr_buffer *source)
+{
+	struct tsr_buffer *copy =
+	    tsr_buffer_create_memory(source->width, source->height, source->format);
+	if (!copy)
+		return NULL;
+	/* Same format and width, so the same row length; strides may differ. */
+	size_t row = source->stride < copy->stride ? source->stride : copy->stride;
+	for (uint32_t y = 0; y < source->height; y++)
+		memcpy((uint8_t *)copy->data + (size_t)y * copy->stride,
+		       (const uint8_t *)source->data + (size_t)y * source->stride, row);
+	return copy;
 }
 
 void tsr_buffer_destroy(struct tsr_buffer *buffer)

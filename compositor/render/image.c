@@ -9,10 +9,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "tessera/image.h"
 #include "tessera/log.h"
+#include "util/atomic_file.h"
 
 /* Same cap as memory buffers: anything larger is not one of our images. */
 #define TSR_PNG_MAX_DIMENSION 16384u
@@ -87,19 +87,16 @@ bool tsr_png_write(const char *path, const struct tsr_buffer *buffer, char *err,
 		snprintf(err, err_len, "%s: can only write XRGB8888/ARGB8888 buffers", path);
 		return false;
 	}
-	FILE *file = fopen(path, "wb");
-	if (!file) {
-		snprintf(err, err_len, "%s: %s", path, strerror(errno));
+	/* 0600: a screenshot may show every domain's content. */
+	struct tsr_atomic_file *file = tsr_atomic_file_create(path, 0600, err, err_len);
+	if (!file)
 		return false;
-	}
 	struct png_error_context context = {.err = err, .err_len = err_len, .path = path};
-	bool ok = write_png_file(file, buffer, &context);
-	if (fclose(file) != 0 && ok) {
-		snprintf(err, err_len, "%s: %s", path, strerror(errno));
-		ok = false;
-	}
-	if (!ok)
-		unlink(path); /* never leave a truncated image behind */
+	bool ok = write_png_file(tsr_atomic_file_stream(file), buffer, &context) &&
+		  tsr_atomic_file_commit(file, err, err_len);
+	/* Removes the temporary file if anything failed: never a truncated
+	 * image, and never anything that was there before. */
+	tsr_atomic_file_destroy(file);
 	return ok;
 }
 

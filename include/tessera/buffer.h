@@ -24,6 +24,8 @@ struct tsr_buffer {
 
 /* A plain heap buffer (headless outputs, text masks, tests). */
 struct tsr_buffer *tsr_buffer_create_memory(uint32_t width, uint32_t height, uint32_t format);
+/* A heap copy of source's pixels (XRGB8888, ARGB8888 or R8); NULL on failure. */
+struct tsr_buffer *tsr_buffer_copy_memory(const struct tsr_buffer *source);
 void tsr_buffer_destroy(struct tsr_buffer *buffer); /* accepts NULL */
 
 #endif

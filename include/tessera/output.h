@@ -26,10 +26,11 @@ struct tsr_output_impl {
 	 * the buffer goes back to the free pool and false is returned. */
 	bool (*present)(struct tsr_output *output, struct tsr_buffer *buffer,
 			const pixman_region32_t *damage);
-	/* Writes what the output shows to a PNG (KMS: through a writeback
-	 * connector when there is one). Optional: NULL means the compositor
-	 * writes its last presented buffer instead. */
-	bool (*capture)(struct tsr_output *output, const char *png_path, char *err, size_t err_len);
+	/* A copy of what the output shows, in a new memory buffer the caller
+	 * destroys (KMS: through a writeback connector when there is one), or
+	 * NULL with err. Optional: NULL means the compositor copies its last
+	 * presented buffer instead. The caller writes the file, off the loop. */
+	struct tsr_buffer *(*capture)(struct tsr_output *output, char *err, size_t err_len);
 	/* Optional hardware cursor: NULL or false means draw it in software. */
 	bool (*set_cursor)(struct tsr_output *output, struct tsr_buffer *image, int32_t hot_x,
 			   int32_t hot_y);
