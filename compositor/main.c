@@ -29,6 +29,7 @@
 
 struct options {
 	const char *config_path;
+	const char *check_config_path; /* --check-config: validate and exit */
 	const char *runtime_dir;
 	const char *screenshot_dir;
 	const char *agent_path;
@@ -44,8 +45,12 @@ static void usage(FILE *out)
 	fprintf(
 	    out,
 	    "usage: tessera [--config FILE] [options]\n"
+	    "       tessera --check-config FILE [--runtime-dir DIR]\n"
 	    "  --config FILE       configuration (default: the embedded demo configuration,\n"
 	    "                      which also turns on --demo)\n"
+	    "  --check-config FILE validate FILE (the same strict parser, and no two sockets\n"
+	    "                      on one path) and exit: 0 and a one-line summary, or 2\n"
+	    "                      and FILE:LINE: what is wrong\n"
 	    "  --demo DIR          start demo agents, walk through the layouts, write\n"
 	    "                      screenshots to DIR and exit (default DIR: tessera-screenshots)\n"
 	    "  --runtime-dir DIR   where relative sockets live (default: a new /tmp/tessera-*)\n"
@@ -57,6 +62,8 @@ static void usage(FILE *out)
 	    "  --allow-ungrabbed   go on when a device cannot be grabbed (EVIOCGRAB);\n"
 	    "                      other dom0 processes could then read its keys\n"
 	    "  --help\n"
+	    "Exit status: 0 done (or a valid configuration), 1 failed while running (or the\n"
+	    "demo failed), 2 bad options or a configuration error.\n"
 	    "Control the running compositor with tessera-ctl (see README.md).\n");
 }
 
@@ -64,6 +71,7 @@ static bool parse_options(int argc, char **argv, struct options *options)
 {
 	static const struct option long_options[] = {
 	    {"config", required_argument, NULL, 'c'},
+	    {"check-config", required_argument, NULL, 'C'},
 	    {"demo", required_argument, NULL, 'd'},
 	    {"runtime-dir", required_argument, NULL, 'r'},
 	    {"backend", required_argument, NULL, 'b'},
@@ -80,6 +88,9 @@ static bool parse_options(int argc, char **argv, struct options *options)
 		switch (opt) {
 		case 'c':
 			options->config_path = optarg;
+			break;
+		case 'C':
+			options->check_config_path = optarg;
 			break;
 		case 'd':
 			options->demo = true;
@@ -119,6 +130,14 @@ static bool parse_options(int argc, char **argv, struct options *options)
 		fprintf(stderr, "tessera: unexpected argument '%s'\n", argv[optind]);
 		return false;
 	}
+	if (options->check_config_path) {
+		if (options->config_path || options->demo) {
+			fprintf(stderr, "tessera: --check-config takes the file itself; not with "
+					"--config or --demo\n");
+			return false;
+		}
+		return true;
+	}
 	if (!options->config_path) {
 		options->demo = true;
 		if (!options->screenshot_dir)
@@ -130,10 +149,11 @@ static bool parse_options(int argc, char **argv, struct options *options)
 static bool load_config(const struct options *options, struct tsr_config *config)
 {
 	char err[512];
-	bool ok = options->config_path
-		      ? tsr_config_load_file(config, options->config_path, err, sizeof(err))
-		      : tsr_config_load_string(config, tsr_default_config_text,
-					       "<embedded data/tessera.conf>", err, sizeof(err));
+	const char *path =
+	    options->check_config_path ? options->check_config_path : options->config_path;
+	bool ok = path ? tsr_config_load_file(config, path, err, sizeof(err))
+		       : tsr_config_load_string(config, tsr_default_config_text,
+						"<embedded data/tessera.conf>", err, sizeof(err));
 	if (!ok) {
 		fprintf(stderr, "tessera: %s\n", err);
 		return false;
@@ -154,6 +174,35 @@ static bool load_config(const struct options *options, struct tsr_config *config
 		}
 	}
 	return true;
+}
+
+/* --check-config: the parser's own checks, the --backend override, and the
+ * socket conflicts (with --runtime-dir, relative and absolute paths are
+ * compared too). */
+static int check_config(const struct options *options, struct tsr_config *config)
+{
+	char err[1024];
+	if (!load_config(options, config))
+		return 2;
+	if (options->runtime_dir &&
+	    !tsr_config_check_sockets(config, options->runtime_dir, err, sizeof(err))) {
+		fprintf(stderr, "tessera: %s\n", err);
+		return 2;
+	}
+	char names[TSR_MAX_DOMAINS * (TSR_NAME_MAX + 2)] = "";
+	size_t used = 0;
+	for (size_t i = 0; i < config->domain_count; i++) {
+		int n = snprintf(names + used, sizeof(names) - used, "%s%s", i ? ", " : "",
+				 config->domains[i].name);
+		if (n > 0 && (size_t)n < sizeof(names) - used)
+			used += (size_t)n;
+	}
+	printf(
+	    "%s: ok: %zu domain%s%s%s%s, %s output, control socket %s\n",
+	    options->check_config_path, config->domain_count, config->domain_count == 1 ? "" : "s",
+	    config->domain_count ? " (" : "", names, config->domain_count ? ")" : "",
+	    config->output.backend == TSR_BACKEND_KMS ? "kms" : "headless", config->control_socket);
+	return 0;
 }
 
 static void handle_stop_signal(int signal_number, void *data)
@@ -188,11 +237,22 @@ int main(int argc, char **argv)
 	if (!parse_options(argc, argv, &options))
 		return 2;
 	struct tsr_config *config = calloc(1, sizeof(*config));
-	if (!config || !load_config(&options, config))
+	if (!config) {
+		fprintf(stderr, "tessera: out of memory\n");
+		return 1;
+	}
+	if (options.check_config_path) {
+		int status = check_config(&options, config);
+		free(config);
+		return status;
+	}
+	if (!load_config(&options, config)) {
+		free(config); /* exit status 2 holds under LeakSanitizer too */
 		return 2;
+	}
 
 	int exit_code = 1;
-	char err[512], runtime_template[] = "/tmp/tessera-XXXXXX";
+	char err[1024], runtime_template[] = "/tmp/tessera-XXXXXX";
 	const char *runtime_dir = options.runtime_dir;
 	bool own_runtime_dir = false;
 	struct tsr_event_loop *loop = NULL;
@@ -217,6 +277,12 @@ int main(int argc, char **argv)
 			goto out;
 		}
 		own_runtime_dir = true;
+	}
+	/* Now relative socket paths can be compared with absolute ones. */
+	if (!tsr_config_check_sockets(config, runtime_dir, err, sizeof(err))) {
+		fprintf(stderr, "tessera: %s\n", err);
+		exit_code = 2;
+		goto out;
 	}
 	signal(SIGPIPE, SIG_IGN);
 	loop = tsr_event_loop_create();

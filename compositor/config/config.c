@@ -56,6 +56,8 @@ struct config_parser {
 
 	/* Input: exactly one of file and text. */
 	FILE *file;
+	size_t bytes_read; /* of file, capped at TSR_CONFIG_FILE_MAX */
+	bool too_big;
 	const char *text;
 	size_t text_offset;
 	int line; /* number of the line the handler is looking at */
@@ -179,6 +181,8 @@ static void close_domain(struct config_parser *parser)
 		if (!domain->socket_path[0])
 			snprintf(domain->socket_path, sizeof(domain->socket_path), "%s.sock",
 				 domain->name);
+		int line = key_line(parser, "socket");
+		domain->socket_line = line ? line : parser->section_line;
 	} else if (domain->socket_path[0]) {
 		fail(parser, key_line(parser, "socket"),
 		     "socket is not used by xen domains (allowed with transport = local)");
@@ -451,6 +455,7 @@ static int handle_pair(void *user, const char *section, const char *key, const c
 	case SECTION_CONTROL:
 		ok = tsr_config_copy_path(value, parser->config.control_socket, reason,
 					  sizeof(reason));
+		parser->config.control_socket_line = parser->line;
 		break;
 	case SECTION_DOMAIN:
 		ok = apply_domain(parser, key, value, reason, sizeof(reason));
@@ -477,8 +482,14 @@ static int handle_pair(void *user, const char *section, const char *key, const c
 
 static int next_char(struct config_parser *parser)
 {
-	if (parser->file)
-		return getc(parser->file);
+	if (parser->file) {
+		int c = getc(parser->file);
+		if (c != EOF && ++parser->bytes_read > TSR_CONFIG_FILE_MAX) {
+			parser->too_big = true;
+			return EOF;
+		}
+		return c;
+	}
 	char c = parser->text[parser->text_offset];
 	if (c == '\0')
 		return EOF;
@@ -535,13 +546,21 @@ static char *read_line(char *buffer, int size, void *stream)
 			break;
 		if (c == '\0')
 			has_nul = true;
-		if (len < capacity)
-			buffer[len++] = (char)c;
-		else
+		if (len == capacity) {
+			/* Stop here: the rest of the line may never end (/dev/zero). */
 			too_long = true;
+			break;
+		}
+		buffer[len++] = (char)c;
 	}
 	if (parser->file && ferror(parser->file)) {
 		fail(parser, parser->line + 1, "cannot read: %s", strerror(errno));
+		return NULL;
+	}
+	if (parser->too_big) {
+		fail(parser, parser->line + 1,
+		     "the file is larger than %u bytes (allowed: a configuration up to 1 MiB)",
+		     TSR_CONFIG_FILE_MAX);
 		return NULL;
 	}
 	if (!any)
@@ -620,6 +639,8 @@ static bool run_parser(struct config_parser *parser, struct tsr_config *config, 
 		       size_t err_len)
 {
 	tsr_config_set_defaults(&parser->config);
+	snprintf(parser->config.source_name, sizeof(parser->config.source_name), "%s",
+		 parser->source_name);
 	int result = ini_parse_stream(read_line, parser, handle_pair, parser);
 	if (!parser->failed)
 		close_section(parser);
@@ -634,6 +655,16 @@ static bool run_parser(struct config_parser *parser, struct tsr_config *config, 
 		    "domain: '%s' is not a configured domain (allowed: the name of a [domain NAME] "
 		    "section)",
 		    gpu->domain);
+
+	/* Domains on one socket, or on the control socket. Relative paths are
+	 * compared with relative ones only: the runtime directory is not known
+	 * yet (tsr_config_check_sockets compares them all later). */
+	int conflict_line = 0;
+	char conflict[600];
+	if (!parser->failed &&
+	    tsr_config_find_socket_conflict(&parser->config, NULL, &conflict_line, conflict,
+					    sizeof(conflict)))
+		fail(parser, conflict_line, "%s", conflict);
 
 	/* libinih's own syntax errors (a line that is neither a header, a
 	 * key = value pair nor a comment) do not reach the handler. */

@@ -18,6 +18,10 @@
  * being silently split in two. */
 #define TSR_CONFIG_LINE_MAX 198u
 
+/* Largest configuration file read: far beyond any real one (the example is
+ * 3 KiB), and what stops reading a device or an endless pipe. */
+#define TSR_CONFIG_FILE_MAX (1024u * 1024u)
+
 /* Decimal whole number in min..max, no sign, no trailing characters. */
 bool tsr_config_parse_uint(const char *text, uint32_t min, uint32_t max, uint32_t *out, char *err,
 			   size_t err_len);
@@ -54,6 +58,15 @@ bool tsr_hotkey_same_chord(const struct tsr_hotkey *a, const struct tsr_hotkey *
 
 /* Writes "Ctrl+Alt+Left" for a parsed chord into buf. */
 void tsr_hotkey_format_chord(const struct tsr_hotkey *hotkey, char *buf, size_t len);
+
+/* Socket paths (config_sockets.c). */
+/* Lexically normalised path (relative ones under runtime_dir unless NULL). */
+bool tsr_config_normalise_path(const char *runtime_dir, const char *path, char *out,
+			       size_t out_len);
+/* Finds two local domains on one socket, or a domain on the control socket:
+ * true with the line to blame and the message (without FILE:LINE). */
+bool tsr_config_find_socket_conflict(const struct tsr_config *config, const char *runtime_dir,
+				     int *line, char *err, size_t err_len);
 
 /* [gpu_passthrough] (config_gpu.c). */
 /* "DDDD:BB:DD.F" (hex, slot <= 1f, function <= 7), stored in lower case. */

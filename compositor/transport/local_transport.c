@@ -13,12 +13,12 @@
 #include "tessera/log.h"
 #include "transport/local_link.h"
 #include "transport/local_transport.h"
+#include "util/unix_listener.h"
 
 struct domain_listener {
 	struct tsr_local_transport *transport;
 	struct tsr_domain *domain;
-	int fd;
-	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	struct tsr_unix_listener *socket;
 	struct tsr_event_source *source;
 };
 
@@ -58,30 +58,17 @@ static void handle_connection(int fd, uint32_t mask, void *data)
 
 static bool listen_on(struct domain_listener *listener, const char *path, char *err, size_t err_len)
 {
-	struct sockaddr_un address = {.sun_family = AF_UNIX};
-	if (strlen(path) >= sizeof(address.sun_path)) {
-		snprintf(err, err_len, "socket path too long: %s", path);
-		return false;
-	}
-	snprintf(address.sun_path, sizeof(address.sun_path), "%s", path);
-	snprintf(listener->path, sizeof(listener->path), "%s", path);
-	listener->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (listener->fd < 0) {
-		snprintf(err, err_len, "socket(): %s", strerror(errno));
-		return false;
-	}
-	unlink(path);
 	/* Only the owner (root in dom0) may connect: guests reach their own
 	 * socket through whatever the deployment forwards, not directly. */
-	mode_t old_mask = umask(0177);
-	int bound = bind(listener->fd, (struct sockaddr *)&address, sizeof(address));
-	umask(old_mask);
-	if (bound < 0 || listen(listener->fd, 4) < 0) {
-		snprintf(err, err_len, "cannot listen on %s: %s", path, strerror(errno));
+	char reason[512];
+	listener->socket = tsr_unix_listener_create(path, 4, reason, sizeof(reason));
+	if (!listener->socket) {
+		snprintf(err, err_len, "domain %s: %s", listener->domain->config->name, reason);
 		return false;
 	}
-	listener->source = tsr_event_loop_add_fd(listener->transport->loop, listener->fd,
-						 TSR_EVENT_READABLE, handle_connection, listener);
+	listener->source =
+	    tsr_event_loop_add_fd(listener->transport->loop, tsr_unix_listener_fd(listener->socket),
+				  TSR_EVENT_READABLE, handle_connection, listener);
 	if (!listener->source) {
 		snprintf(err, err_len, "cannot watch %s", path);
 		return false;
@@ -108,7 +95,6 @@ struct tsr_local_transport *tsr_local_transport_create(struct tsr_event_loop *lo
 		    &transport->listeners[transport->listener_count++];
 		listener->transport = transport;
 		listener->domain = domain;
-		listener->fd = -1;
 		char path[TSR_PATH_MAX + 256];
 		if (!tsr_resolve_runtime_path(runtime_dir, domain->config->socket_path, path,
 					      sizeof(path))) {
@@ -133,10 +119,7 @@ void tsr_local_transport_destroy(struct tsr_local_transport *transport)
 	for (size_t i = 0; i < transport->listener_count; i++) {
 		struct domain_listener *listener = &transport->listeners[i];
 		tsr_event_source_remove(listener->source);
-		if (listener->fd >= 0) {
-			close(listener->fd);
-			unlink(listener->path);
-		}
+		tsr_unix_listener_destroy(listener->socket);
 	}
 	free(transport);
 }

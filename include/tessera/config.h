@@ -25,6 +25,7 @@ struct tsr_domain_config {
 	uint32_t colour;	  /* 0xRRGGBB */
 	enum tsr_transport_kind transport;
 	char socket_path[TSR_PATH_MAX]; /* local transport only */
+	int socket_line;		/* where it was set (the section's line if by default) */
 };
 
 enum tsr_action {
@@ -92,6 +93,8 @@ struct tsr_config {
 	char font_path[TSR_PATH_MAX];
 	uint32_t background_colour; /* 0xRRGGBB */
 	char control_socket[TSR_PATH_MAX];
+	int control_socket_line;	/* 0: the default */
+	char source_name[TSR_PATH_MAX]; /* the file (or name) it was read from, for messages */
 	struct tsr_domain_config domains[TSR_MAX_DOMAINS];
 	size_t domain_count;
 	struct tsr_hotkey hotkeys[TSR_MAX_HOTKEYS];
@@ -103,12 +106,20 @@ void tsr_config_set_defaults(struct tsr_config *config);
 
 /* Parses an INI file over the defaults. On failure returns false and writes
  * "FILE:LINE: message" to err. Unknown sections or keys, bad values,
- * duplicate domains and out-of-range numbers are errors. */
+ * duplicate domains, out-of-range numbers, lines over 198 characters, files
+ * over 1 MiB and two sockets on one path are errors. */
 bool tsr_config_load_file(struct tsr_config *config, const char *path, char *err, size_t err_len);
 
 /* Same, from a string; name is used in error messages in place of a file. */
 bool tsr_config_load_string(struct tsr_config *config, const char *text, const char *name,
 			    char *err, size_t err_len);
+
+/* Checks the socket paths again with relative ones resolved under
+ * runtime_dir (at parse time a relative and an absolute path cannot be
+ * compared): two local domains on one socket, or a domain on the control
+ * socket, are "FILE:LINE: message" in err. */
+bool tsr_config_check_sockets(const struct tsr_config *config, const char *runtime_dir, char *err,
+			      size_t err_len);
 
 /* Parses "Ctrl+Alt+1" style chords into a hotkey (action left untouched). */
 bool tsr_hotkey_parse_chord(const char *text, struct tsr_hotkey *out, char *err, size_t err_len);
