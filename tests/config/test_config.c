@@ -682,9 +682,90 @@ static void test_gpu_errors(void)
 #undef GPU_OK_KEYS
 }
 
+static void test_socket_conflicts(void)
+{
+	/* Two local domains on one socket, spelled differently. */
+	EXPECT_ERROR("[domain a]\ncolour = red\nsocket = s/a.sock\n"
+		     "[domain b]\ncolour = blue\nsocket = s//./x/../a.sock\n",
+		     "test.conf:6: socket: 's//./x/../a.sock' of domain 'b' is already the socket "
+		     "of domain 'a' (line 3) (allowed: one socket per domain)");
+	/* A default socket (NAME.sock) is blamed on the section header. */
+	EXPECT_ERROR("[domain a]\ncolour = red\n[domain b]\ncolour = blue\nsocket = ./a.sock\n",
+		     "test.conf:5: socket: './a.sock' of domain 'b' is already the socket of "
+		     "domain 'a' (line 1) (allowed: one socket per domain)");
+	EXPECT_ERROR("[domain a]\ncolour = red\nsocket = /run/t/a.sock\n"
+		     "[domain b]\ncolour = blue\nsocket = /run/t/a.sock/\n",
+		     "test.conf:6: socket: '/run/t/a.sock/' of domain 'b' is already the socket of "
+		     "domain 'a' (line 3) (allowed: one socket per domain)");
+	/* A domain on the default control socket, and on a configured one. */
+	EXPECT_ERROR("[domain control]\ncolour = red\n",
+		     "test.conf:1: socket: 'control.sock' of domain 'control' is the control "
+		     "socket ('control.sock', the default) (allowed: a path of its own)");
+	EXPECT_ERROR(
+	    "[control]\nsocket = ctl.sock\n[domain a]\ncolour = red\nsocket = ./ctl.sock\n",
+	    "test.conf:5: socket: './ctl.sock' of domain 'a' is the control socket "
+	    "('ctl.sock', set in [control]) (allowed: a path of its own)");
+	EXPECT_ERROR("[domain a]\ncolour = red\n[control]\nsocket = a.sock\n",
+		     "test.conf:4: socket: 'a.sock' is also the socket of domain 'a' (line 1) "
+		     "(allowed: a path no domain uses)");
+	/* Different paths, and xen domains (no socket), are fine. */
+	EXPECT_OK("[domain a]\ncolour = red\nsocket = a.sock\n"
+		  "[domain b]\ncolour = blue\nsocket = sub/a.sock\n"
+		  "[domain x]\ncolour = green\ntransport = xen\n"
+		  "[domain y]\ncolour = green\ntransport = xen\n");
+	/* Relative against absolute: only known with the runtime directory. */
+	EXPECT_OK("[control]\nsocket = /run/t/a.sock\n[domain a]\ncolour = red\n");
+	char check_err[1024] = "";
+	CHECK(tsr_config_check_sockets(&config, "/run/other", check_err, sizeof(check_err)));
+	CHECK(!tsr_config_check_sockets(&config, "/run//t/", check_err, sizeof(check_err)));
+	const char *expected = "test.conf:3: socket: 'a.sock' of domain 'a' is the control socket "
+			       "('/run/t/a.sock', set in [control]) (allowed: a path of its own)";
+	if (strcmp(check_err, expected) != 0)
+		fprintf(stderr, "check_sockets: got \"%s\"\n", check_err);
+	CHECK(strcmp(check_err, expected) == 0);
+}
+
+static void test_bounded_reading(void)
+{
+	/* Used to never return: the line cap was checked only at a newline. */
+	struct tsr_config c;
+	char file_err[512] = "";
+	CHECK(!tsr_config_load_file(&c, "/dev/zero", file_err, sizeof(file_err)));
+	CHECK(strcmp(file_err, "/dev/zero:1: line is too long (allowed: up to 198 characters)") ==
+	      0);
+
+	/* More than 1 MiB of valid lines. */
+	char path[] = "/tmp/tessera-config-XXXXXX";
+	int fd = mkstemp(path);
+	CHECK(fd >= 0);
+	FILE *file = fdopen(fd, "w");
+	CHECK(file != NULL);
+	if (!file)
+		return;
+	char line[101];
+	memset(line, 'x', sizeof(line) - 1);
+	line[0] = '#';
+	line[sizeof(line) - 2] = '\n';
+	line[sizeof(line) - 1] = '\0';
+	for (int i = 0; i < 11000; i++) /* 100 bytes each */
+		fputs(line, file);
+	fclose(file);
+	CHECK(!tsr_config_load_file(&c, path, file_err, sizeof(file_err)));
+	char expected[600];
+	snprintf(expected, sizeof(expected),
+		 "%s:10486: the file is larger than 1048576 bytes (allowed: a configuration up "
+		 "to 1 MiB)",
+		 path);
+	if (strcmp(file_err, expected) != 0)
+		fprintf(stderr, "got \"%s\"\n", file_err);
+	CHECK(strcmp(file_err, expected) == 0);
+	unlink(path);
+}
+
 TSR_TEST_MAIN(TSR_CASE(test_defaults), TSR_CASE(test_example_file), TSR_CASE(test_example_xen_file),
 	      TSR_CASE(test_missing_file), TSR_CASE(test_values),
 	      TSR_CASE(test_failure_keeps_config), TSR_CASE(test_section_errors),
 	      TSR_CASE(test_key_errors), TSR_CASE(test_value_errors), TSR_CASE(test_name_errors),
 	      TSR_CASE(test_domain_errors), TSR_CASE(test_chords_good), TSR_CASE(test_chords_bad),
-	      TSR_CASE(test_hotkeys_section), TSR_CASE(test_gpu_section), TSR_CASE(test_gpu_errors))
+	      TSR_CASE(test_hotkeys_section), TSR_CASE(test_gpu_section), TSR_CASE(test_gpu_errors),
+	      TSR_CASE(test_socket_conflicts), TSR_CASE(test_bounded_reading))
