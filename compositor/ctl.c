@@ -1,5 +1,6 @@
 /* tessera-ctl: sends one command to a running Tessera's control socket and
  * prints the reply. Exit status 0 when the reply starts with "ok". */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,10 +10,18 @@
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: tessera-ctl [--socket PATH] COMMAND [ARGUMENT]\n"
-			"  commands: list, status, stats NAME, focus NAME|N, layout focus|mosaic,\n"
-			"            screenshot PATH, gpu status|handoff|reclaim|timings, quit\n"
-			"  the socket defaults to $TESSERA_CONTROL\n");
+	fprintf(stderr,
+		"usage: tessera-ctl [--socket PATH] COMMAND [ARGUMENT]\n"
+		"  commands: list, status, stats NAME, focus NAME|N, layout focus|mosaic,\n"
+		"            screenshot PATH, gpu status|handoff|reclaim|timings, quit\n"
+		"  screenshot PATH: a PNG (mode 0600) of what the first output shows, written\n"
+		"            to a new file renamed onto PATH; replies when it is in place. An\n"
+		"            existing regular file is replaced (never written through); a\n"
+		"            symlink, FIFO, device or directory at PATH is refused. A relative\n"
+		"            PATH is taken from this command's working directory.\n"
+		"  the socket defaults to $TESSERA_CONTROL\n"
+		"  prints the reply; exit status 0 when it starts with \"ok\", 1 otherwise,\n"
+		"  2 for bad usage\n");
 	return 2;
 }
 
@@ -26,10 +35,22 @@ int main(int argc, char **argv)
 	}
 	if (!path || first >= argc)
 		return usage();
-	char line[1024] = "";
+	char line[1024] = "", cwd[512] = "";
+	/* Tessera resolves a path in its own working directory: a relative
+	 * screenshot path is made absolute here, where the user meant it. */
+	bool absolutise =
+	    strcmp(argv[first], "screenshot") == 0 && first + 1 < argc && argv[first + 1][0] != '/';
+	if (absolutise && !getcwd(cwd, sizeof(cwd))) {
+		perror("tessera-ctl: getcwd");
+		return 1;
+	}
 	for (int i = first; i < argc; i++) {
-		if (strlen(line) + strlen(argv[i]) + 2 >= sizeof(line))
+		if (strlen(line) + strlen(argv[i]) + strlen(cwd) * absolutise + 3 >= sizeof(line))
 			return usage();
+		if (absolutise && i == first + 1) {
+			strcat(line, cwd);
+			strcat(line, "/");
+		}
 		strcat(line, argv[i]);
 		strcat(line, i + 1 < argc ? " " : "\n");
 	}

@@ -62,8 +62,9 @@ static void usage(FILE *out)
 	    "  --allow-ungrabbed   go on when a device cannot be grabbed (EVIOCGRAB);\n"
 	    "                      other dom0 processes could then read its keys\n"
 	    "  --help\n"
-	    "Exit status: 0 done (or a valid configuration), 1 failed while running (or the\n"
-	    "demo failed), 2 bad options or a configuration error.\n"
+	    "Exit status: 0 after a clean exit (quit, SIGINT/SIGTERM, a finished demo) or a\n"
+	    "valid --check-config; 1 when starting or running failed (or the demo failed);\n"
+	    "2 for bad options or a configuration error.\n"
 	    "Control the running compositor with tessera-ctl (see README.md).\n");
 }
 

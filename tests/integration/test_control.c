@@ -177,6 +177,20 @@ static void test_screenshot_new_and_existing_file(void)
 	CHECK(image && image->width == 320 && image->height == 200);
 	tsr_buffer_destroy(image);
 	CHECK(file_has(link_path, "old content"));
+
+	/* tessera-ctl takes a relative path from its own working directory. */
+	char ctl[512], cwd[512];
+	snprintf(ctl, sizeof(ctl), "%s", harness_binary("compositor/tessera-ctl"));
+	char *argv[] = {ctl, "--socket", harness.control, "screenshot", "relative.png", NULL};
+	CHECK(getcwd(cwd, sizeof(cwd)) != NULL);
+	CHECK(chdir(harness.dir) == 0);
+	pid_t pid = harness_spawn(&harness, "ctl", argv);
+	CHECK(chdir(cwd) == 0);
+	CHECK_EQ_INT(harness_wait(pid, DEADLINE_MS), 0);
+	harness_path(&harness, "relative.png", path, sizeof(path));
+	image = tsr_png_read(path, err, sizeof(err));
+	CHECK(image && image->width == 320 && image->height == 200);
+	tsr_buffer_destroy(image);
 }
 
 static void test_screenshot_refuses_what_is_not_a_file(void)
