@@ -20,8 +20,8 @@
 #include "handoff.h"
 
 static const char *const known_steps[] = {
-    "unbind-consoles",	  "unbind-driver",	"bind-passthrough", "attach",
-    "unbind-passthrough", "detach",		"bind-driver",
+    "unbind-consoles",	  "unbind-driver", "bind-passthrough", "attach",
+    "unbind-passthrough", "detach",	   "bind-driver",
 };
 
 bool tsr_gpu_broker_request_allowed(const struct tsr_gpu_broker_policy *policy,
@@ -51,7 +51,8 @@ bool tsr_gpu_broker_request_allowed(const struct tsr_gpu_broker_policy *policy,
 			allowed = allowed || (policy->allowed[j] && policy->allowed[j][0] &&
 					      strcmp(request->args[i], policy->allowed[j]) == 0);
 		if (!allowed) {
-			snprintf(why, why_len, "refused: %s with an argument that is not configured",
+			snprintf(why, why_len,
+				 "refused: %s with an argument that is not configured",
 				 request->args[0]);
 			return false;
 		}
@@ -101,7 +102,8 @@ static void last_line(const struct step *step, char *out, size_t out_len)
 		start--;
 	size_t n = 0;
 	for (size_t i = start; i < len && n + 1 < out_len; i++)
-		out[n++] = (step->output[i] >= 0x20 && step->output[i] < 0x7f) ? step->output[i] : '?';
+		out[n++] =
+		    (step->output[i] >= 0x20 && step->output[i] < 0x7f) ? step->output[i] : '?';
 	out[n] = '\0';
 }
 
@@ -145,8 +147,9 @@ static bool spawn_helper(const char *helper, const struct tsr_gpu_broker_request
 /* Runs one step to its end. false: the compositor went away (the helper
  * was killed and reaped; the broker should exit). */
 static bool run_step(int sock, const struct tsr_gpu_broker_policy *policy,
-		     const struct tsr_gpu_broker_request *request, struct tsr_gpu_broker_reply *reply,
-		     struct tsr_gpu_broker_request *pending, bool *has_pending)
+		     const struct tsr_gpu_broker_request *request,
+		     struct tsr_gpu_broker_reply *reply, struct tsr_gpu_broker_request *pending,
+		     bool *has_pending)
 {
 	reply->serial = request->serial;
 	reply->result = TSR_GPU_STEP_FAILED;

@@ -40,19 +40,19 @@ static void broker_readable(int fd, uint32_t mask, void *data)
 	if (n == (ssize_t)sizeof(reply)) {
 		if (runner->handoff && reply.serial == runner->serial) {
 			reply.message[sizeof(reply.message) - 1] = '\0';
-			enum tsr_gpu_step_result result = reply.result == TSR_GPU_STEP_OK
-							      ? TSR_GPU_STEP_OK
-							  : reply.result == TSR_GPU_STEP_TIMED_OUT
-							      ? TSR_GPU_STEP_TIMED_OUT
-							      : TSR_GPU_STEP_FAILED;
+			enum tsr_gpu_step_result result =
+			    reply.result == TSR_GPU_STEP_OK	     ? TSR_GPU_STEP_OK
+			    : reply.result == TSR_GPU_STEP_TIMED_OUT ? TSR_GPU_STEP_TIMED_OUT
+								     : TSR_GPU_STEP_FAILED;
 			finish(runner, result, reply.message);
 		}
 		return;
 	}
 	if (n < 0 && (errno == EAGAIN || errno == EINTR) && !(mask & TSR_EVENT_HANGUP))
 		return;
-	tsr_log(TSR_LOG_ERROR, "gpu: the privileged broker (pid %d) went away; "
-			       "GPU steps cannot run until tessera restarts",
+	tsr_log(TSR_LOG_ERROR,
+		"gpu: the privileged broker (pid %d) went away; "
+		"GPU steps cannot run until tessera restarts",
 		(int)runner->broker_pid);
 	tsr_event_source_remove(runner->source);
 	runner->source = NULL;
@@ -93,7 +93,7 @@ static void runner_cancel(void *data)
 	if (!runner->handoff)
 		return;
 	struct tsr_gpu_broker_request request = {.op = TSR_GPU_BROKER_CANCEL,
-						  .serial = runner->serial};
+						 .serial = runner->serial};
 	/* The broker kills the helper and answers; that answer is ignored. */
 	send(runner->sock, &request, sizeof(request), MSG_DONTWAIT | MSG_NOSIGNAL);
 	runner->handoff = NULL;

@@ -15,8 +15,9 @@ struct tsr_gpu_spawn_runner;
 /* Forks the broker with policy (helper_path absolute; allowed: the
  * configured device, drivers, toolstack and domain). Call before dropping
  * privileges; the broker keeps the privileges the caller had. */
-struct tsr_gpu_spawn_runner *tsr_gpu_spawn_runner_create(struct tsr_event_loop *loop,
-							 const struct tsr_gpu_broker_policy *policy);
+struct tsr_gpu_spawn_runner *
+tsr_gpu_spawn_runner_create(struct tsr_event_loop *loop,
+			    const struct tsr_gpu_broker_policy *policy);
 /* Ends the broker (which kills a helper still running) and reaps it.
  * Accepts NULL. */
 void tsr_gpu_spawn_runner_destroy(struct tsr_gpu_spawn_runner *runner);

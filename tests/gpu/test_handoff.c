@@ -497,7 +497,13 @@ static void test_real_runner(void)
 static void test_broker_policy(void)
 {
 	struct tsr_gpu_config config = {
-	    .enabled = true, .device = "0000:00:02.0", .domain = "cad", .drm_driver = "i915"};
+	    .enabled = true,
+	    .device = "0000:00:02.0",
+	    .domain = "cad",
+	    .drm_driver = "i915",
+	    .step_timeout_s = 5,
+	    .card_timeout_s = 1,
+	};
 	struct tsr_gpu_broker_policy policy = tsr_gpu_handoff_broker_policy(&config, FAKE_HELPER);
 	char why[128];
 	struct tsr_gpu_broker_request request = {.op = TSR_GPU_BROKER_RUN, .arg_count = 3};
@@ -546,8 +552,8 @@ static void test_broker_policy(void)
 	CHECK(waitpid(-1, NULL, WNOHANG) == -1 && errno == ECHILD);
 }
 
-TSR_TEST_MAIN(TSR_CASE(test_round_trip), TSR_CASE(test_broker_policy), TSR_CASE(test_xl_attach_and_detach),
-	      TSR_CASE(test_release_failure_then_reclaim),
+TSR_TEST_MAIN(TSR_CASE(test_round_trip), TSR_CASE(test_broker_policy),
+	      TSR_CASE(test_xl_attach_and_detach), TSR_CASE(test_release_failure_then_reclaim),
 	      TSR_CASE(test_card_busy_stops_before_unbind), TSR_CASE(test_card_missing_then_retry),
 	      TSR_CASE(test_step_timeout_then_retry), TSR_CASE(test_watchdog),
 	      TSR_CASE(test_reopen_failure), TSR_CASE(test_start_released),
