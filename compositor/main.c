@@ -23,6 +23,8 @@
 #include "tessera/log.h"
 #include "tessera/output.h"
 #include "transport/local_transport.h"
+#include "util/privilege.h"
+#include "util/sandbox.h"
 #ifdef TSR_HAVE_XEN
 #include "transport/xen_transport.h"
 #endif
@@ -38,6 +40,8 @@ struct options {
 	int input; /* -1: default (on for kms, off for headless), 0 off, 1 on */
 	bool allow_ungrabbed;
 	bool demo;
+	const char *user; /* drop to this user after start-up */
+	bool sandbox;	  /* the seccomp filter after start-up */
 };
 
 static void usage(FILE *out)
@@ -61,6 +65,10 @@ static void usage(FILE *out)
 	    "  --input-device NAME use only the evdev device with this name (tests)\n"
 	    "  --allow-ungrabbed   go on when a device cannot be grabbed (EVIOCGRAB);\n"
 	    "                      other dom0 processes could then read its keys\n"
+	    "  --user NAME         once devices and sockets are open, become this\n"
+	    "                      unprivileged user for good (no capabilities left)\n"
+	    "  --no-sandbox        do not confine tessera with its seccomp filter\n"
+	    "                      (on by default once start-up is done)\n"
 	    "  --help\n"
 	    "Exit status: 0 after a clean exit (quit, SIGINT/SIGTERM, a finished demo) or a\n"
 	    "valid --check-config; 1 when starting or running failed (or the demo failed);\n"
@@ -81,6 +89,8 @@ static bool parse_options(int argc, char **argv, struct options *options)
 	    {"no-input", no_argument, NULL, 'n'},
 	    {"input-device", required_argument, NULL, 'D'},
 	    {"allow-ungrabbed", no_argument, NULL, 'u'},
+	    {"user", required_argument, NULL, 'U'},
+	    {"no-sandbox", no_argument, NULL, 'S'},
 	    {"help", no_argument, NULL, 'h'},
 	    {0},
 	};
@@ -118,6 +128,12 @@ static bool parse_options(int argc, char **argv, struct options *options)
 			break;
 		case 'u':
 			options->allow_ungrabbed = true;
+			break;
+		case 'U':
+			options->user = optarg;
+			break;
+		case 'S':
+			options->sandbox = false;
 			break;
 		case 'h':
 			usage(stdout);
@@ -234,7 +250,7 @@ static void print_summary(struct tsr_server *server)
 
 int main(int argc, char **argv)
 {
-	struct options options = {.input = -1};
+	struct options options = {.input = -1, .sandbox = true};
 	if (!parse_options(argc, argv, &options))
 		return 2;
 	struct tsr_config *config = calloc(1, sizeof(*config));
@@ -270,6 +286,14 @@ int main(int argc, char **argv)
 	struct tsr_input_devices *input_devices = NULL;
 	struct tsr_gpu_policy *gpu = NULL;
 
+	uid_t user_uid = 0;
+	gid_t user_gid = 0;
+	if (options.user &&
+	    !tsr_privilege_resolve(options.user, &user_uid, &user_gid, err, sizeof(err))) {
+		fprintf(stderr, "tessera: %s\n", err);
+		exit_code = 2;
+		goto out;
+	}
 	if (!runtime_dir) {
 		runtime_dir = mkdtemp(runtime_template);
 		if (!runtime_dir) {
@@ -278,6 +302,13 @@ int main(int argc, char **argv)
 			goto out;
 		}
 		own_runtime_dir = true;
+		/* The user tessera becomes must still be able to remove its
+		 * sockets at exit. */
+		if (options.user && chown(runtime_dir, user_uid, user_gid) != 0) {
+			fprintf(stderr, "tessera: cannot hand %s to %s: %s\n", runtime_dir,
+				options.user, strerror(errno));
+			goto out;
+		}
 	}
 	/* Now relative socket paths can be compared with absolute ones. */
 	if (!tsr_config_check_sockets(config, runtime_dir, err, sizeof(err))) {
@@ -388,6 +419,25 @@ int main(int argc, char **argv)
 			fprintf(stderr, "tessera: demo: %s\n", err);
 			goto out;
 		}
+	}
+
+	/* Start-up is done: every device, socket and child (the GPU broker,
+	 * demo agents) tessera needs is open. From here on it runs as the
+	 * unprivileged user and confined. */
+	if (options.user) {
+		if (!tsr_privilege_drop(options.user, user_uid, user_gid, err, sizeof(err))) {
+			fprintf(stderr, "tessera: dropping privileges: %s\n", err);
+			goto out;
+		}
+		tsr_log(TSR_LOG_INFO, "running as %s (uid %u, gid %u), no capabilities",
+			options.user, (unsigned)user_uid, (unsigned)user_gid);
+	}
+	if (options.sandbox) {
+		if (!tsr_sandbox_apply(err, sizeof(err))) {
+			fprintf(stderr, "tessera: %s (--no-sandbox to run without)\n", err);
+			goto out;
+		}
+		tsr_log(TSR_LOG_INFO, "confined by the seccomp filter");
 	}
 
 	while (server->running)

@@ -581,3 +581,16 @@ const struct tsr_gpu_timings *tsr_gpu_handoff_timings(const struct tsr_gpu_hando
 {
 	return &handoff->timings;
 }
+
+struct tsr_gpu_broker_policy tsr_gpu_handoff_broker_policy(const struct tsr_gpu_config *config,
+							   const char *helper_path)
+{
+	/* Exactly the values start_release_step and start_reclaim_step pass. */
+	return (struct tsr_gpu_broker_policy){
+	    .helper_path = helper_path,
+	    .allowed = {config->device, config->drm_driver,
+			passthrough_driver_name(config->passthrough_driver),
+			toolstack_name(config->toolstack), config->domain},
+	    .allowed_count = 5,
+	};
+}

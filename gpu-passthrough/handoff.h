@@ -20,6 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "broker.h"
 #include "tessera/config.h"
 
 struct tsr_event_loop;
@@ -155,5 +156,10 @@ const char *tsr_gpu_state_name(enum tsr_gpu_state state);
 const char *tsr_gpu_failure_name(enum tsr_gpu_failure failure);
 const char *tsr_gpu_release_step_name(enum tsr_gpu_release_step step);
 const char *tsr_gpu_reclaim_step_name(enum tsr_gpu_reclaim_step step);
+
+/* What the privileged broker may run for this configuration: the helper
+ * with no argument values but the ones the handoff's steps pass. */
+struct tsr_gpu_broker_policy tsr_gpu_handoff_broker_policy(const struct tsr_gpu_config *config,
+							   const char *helper_path);
 
 #endif

@@ -177,9 +177,13 @@ struct tsr_gpu_policy *tsr_gpu_policy_create(struct tsr_server *server,
 	const char *helper =
 	    options && options->helper_path ? options->helper_path : default_helper_path();
 	policy->sysfs = tsr_gpu_sysfs_create(options ? options->sysfs_root : NULL);
-	policy->runner = tsr_gpu_spawn_runner_create(server->loop, helper);
+	/* The broker is forked here, before main drops root: it is the only
+	 * part of tessera that keeps privileges, and it runs nothing but the
+	 * configured steps. */
+	struct tsr_gpu_broker_policy broker = tsr_gpu_handoff_broker_policy(config, helper);
+	policy->runner = tsr_gpu_spawn_runner_create(server->loop, &broker);
 	if (!policy->sysfs || !policy->runner) {
-		snprintf(err, err_len, "out of memory");
+		snprintf(err, err_len, "cannot start the gpu step broker");
 		tsr_gpu_policy_destroy(policy);
 		return NULL;
 	}

@@ -449,7 +449,8 @@ static enum tsr_gpu_state run_real(const char *driver, char *reason, size_t reas
 	    .card_timeout_s = 1,
 	};
 	snprintf(config.drm_driver, sizeof(config.drm_driver), "%s", driver);
-	struct tsr_gpu_spawn_runner *spawn = tsr_gpu_spawn_runner_create(loop, FAKE_HELPER);
+	struct tsr_gpu_broker_policy broker = tsr_gpu_handoff_broker_policy(&config, FAKE_HELPER);
+	struct tsr_gpu_spawn_runner *spawn = tsr_gpu_spawn_runner_create(loop, &broker);
 	struct tsr_gpu_step_runner runner = tsr_gpu_spawn_runner_interface(spawn);
 	struct tsr_gpu_probe probe = {always_card, no_users, NULL, NULL};
 	struct tsr_gpu_compositor compositor = {no_release, no_reopen, NULL, NULL};
@@ -491,8 +492,68 @@ static void test_real_runner(void)
 	CHECK(waitpid(-1, NULL, WNOHANG) == -1 && errno == ECHILD);
 }
 
-TSR_TEST_MAIN(TSR_CASE(test_round_trip), TSR_CASE(test_xl_attach_and_detach),
-	      TSR_CASE(test_release_failure_then_reclaim),
+/* The broker runs nothing but the configured steps: a compromised
+ * compositor cannot make it touch another device or run another step. */
+static void test_broker_policy(void)
+{
+	struct tsr_gpu_config config = {
+	    .enabled = true,
+	    .device = "0000:00:02.0",
+	    .domain = "cad",
+	    .drm_driver = "i915",
+	    .step_timeout_s = 5,
+	    .card_timeout_s = 1,
+	};
+	struct tsr_gpu_broker_policy policy = tsr_gpu_handoff_broker_policy(&config, FAKE_HELPER);
+	char why[128];
+	struct tsr_gpu_broker_request request = {.op = TSR_GPU_BROKER_RUN, .arg_count = 3};
+	snprintf(request.args[0], sizeof(request.args[0]), "unbind-driver");
+	snprintf(request.args[1], sizeof(request.args[1]), "0000:00:02.0");
+	snprintf(request.args[2], sizeof(request.args[2]), "i915");
+	CHECK(tsr_gpu_broker_request_allowed(&policy, &request, why, sizeof(why)));
+	snprintf(request.args[1], sizeof(request.args[1]), "0000:00:03.0");
+	CHECK(!tsr_gpu_broker_request_allowed(&policy, &request, why, sizeof(why)));
+	CHECK(strstr(why, "not configured") != NULL);
+	snprintf(request.args[1], sizeof(request.args[1]), "0000:00:02.0");
+	snprintf(request.args[0], sizeof(request.args[0]), "rm");
+	CHECK(!tsr_gpu_broker_request_allowed(&policy, &request, why, sizeof(why)));
+	snprintf(request.args[0], sizeof(request.args[0]), "unbind-driver");
+	memset(request.args[2], 'x', sizeof(request.args[2])); /* unterminated */
+	CHECK(!tsr_gpu_broker_request_allowed(&policy, &request, why, sizeof(why)));
+	request.arg_count = 0;
+	CHECK(!tsr_gpu_broker_request_allowed(&policy, &request, why, sizeof(why)));
+	request.arg_count = TSR_GPU_BROKER_MAX_ARGS + 1;
+	CHECK(!tsr_gpu_broker_request_allowed(&policy, &request, why, sizeof(why)));
+
+	/* Through the real broker: a refused step fails with the reason and
+	 * the helper never runs. */
+	struct tsr_event_loop *loop = tsr_event_loop_create();
+	struct tsr_gpu_spawn_runner *spawn = tsr_gpu_spawn_runner_create(loop, &policy);
+	CHECK(spawn != NULL);
+	struct tsr_gpu_step_runner runner = tsr_gpu_spawn_runner_interface(spawn);
+	struct tsr_gpu_probe probe = {always_card, no_users, NULL, NULL};
+	struct tsr_gpu_compositor compositor = {no_release, no_reopen, NULL, NULL};
+	struct tsr_gpu_config other = config;
+	snprintf(other.device, sizeof(other.device), "0000:00:09.0");
+	struct tsr_gpu_handoff_options options = {.config = &other};
+	struct tsr_gpu_handoff *handoff =
+	    tsr_gpu_handoff_create(loop, &options, &runner, &probe, &compositor);
+	char err[256];
+	CHECK(tsr_gpu_handoff_release(handoff, err, sizeof(err)));
+	uint64_t deadline = tsr_now_ns() + 20ull * 1000000000ull;
+	while (tsr_gpu_handoff_state(handoff) == TSR_GPU_RELEASING && tsr_now_ns() < deadline)
+		tsr_event_loop_dispatch(loop, 100);
+	CHECK_EQ_INT(tsr_gpu_handoff_state(handoff), TSR_GPU_RELEASE_FAILED);
+	CHECK(strstr(tsr_gpu_handoff_reason(handoff), "refused") != NULL);
+	tsr_gpu_handoff_destroy(handoff);
+	tsr_gpu_spawn_runner_destroy(spawn);
+	tsr_event_loop_destroy(loop);
+	errno = 0;
+	CHECK(waitpid(-1, NULL, WNOHANG) == -1 && errno == ECHILD);
+}
+
+TSR_TEST_MAIN(TSR_CASE(test_round_trip), TSR_CASE(test_broker_policy),
+	      TSR_CASE(test_xl_attach_and_detach), TSR_CASE(test_release_failure_then_reclaim),
 	      TSR_CASE(test_card_busy_stops_before_unbind), TSR_CASE(test_card_missing_then_retry),
 	      TSR_CASE(test_step_timeout_then_retry), TSR_CASE(test_watchdog),
 	      TSR_CASE(test_reopen_failure), TSR_CASE(test_start_released),

@@ -145,6 +145,12 @@ bool harness_log_contains(struct harness *harness, const char *log_name, const c
 
 bool harness_start(struct harness *harness, const char *name, const char *config_text)
 {
+	return harness_start_args(harness, name, config_text, NULL);
+}
+
+bool harness_start_args(struct harness *harness, const char *name, const char *config_text,
+			const char *const *extra_args)
+{
 	memset(harness, 0, sizeof(*harness));
 	/* Under /tmp: unix socket paths must stay short whatever the build path. */
 	snprintf(harness->dir, sizeof(harness->dir), "/tmp/tessera-test-%s-XXXXXX", name);
@@ -161,7 +167,11 @@ bool harness_start(struct harness *harness, const char *name, const char *config
 	harness_path(harness, "control.sock", harness->control, sizeof(harness->control));
 	char tessera[512];
 	snprintf(tessera, sizeof(tessera), "%s", harness_binary("compositor/tessera"));
-	char *argv[] = {tessera, "--config", config_path, "--runtime-dir", harness->dir, NULL};
+	char *argv[16] = {tessera, "--config", config_path, "--runtime-dir", harness->dir};
+	size_t argc = 5;
+	for (size_t i = 0; extra_args && extra_args[i] && argc + 1 < 16; i++)
+		argv[argc++] = (char *)extra_args[i];
+	argv[argc] = NULL;
 	harness->compositor = harness_spawn(harness, "tessera", argv);
 	if (harness->compositor < 0)
 		return false;

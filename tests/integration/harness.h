@@ -17,6 +17,9 @@ struct harness {
 /* Creates the directory, writes config_text to DIR/tessera.conf and starts
  * build/compositor/tessera with it; waits for the control socket. */
 bool harness_start(struct harness *harness, const char *name, const char *config_text);
+/* The same with more tessera options (NULL-terminated). */
+bool harness_start_args(struct harness *harness, const char *name, const char *config_text,
+			const char *const *extra_args);
 /* Stops everything started; true if the compositor exited with status 0
  * (i.e. it did not crash along the way). */
 bool harness_stop(struct harness *harness);
