@@ -26,10 +26,11 @@ static void log_domain(enum tsr_log_level level, struct tsr_domain *domain, cons
 	if (!tsr_log_limiter_allow(&domain->log_limiter, tsr_now_ns(), &suppressed))
 		return;
 	if (suppressed)
-		tsr_log_domain(TSR_LOG_WARN, domain->config->name, domain->domid,
-			       "%u similar lines suppressed (at most %u lines per %llu s per domain)",
-			       suppressed, TSR_LOG_LIMIT_BURST,
-			       (unsigned long long)(TSR_LOG_LIMIT_WINDOW_NS / 1000000000ull));
+		tsr_log_domain(
+		    TSR_LOG_WARN, domain->config->name, domain->domid,
+		    "%u similar lines suppressed (at most %u lines per %llu s per domain)",
+		    suppressed, TSR_LOG_LIMIT_BURST,
+		    (unsigned long long)(TSR_LOG_LIMIT_WINDOW_NS / 1000000000ull));
 	va_list args;
 	va_start(args, fmt);
 	tsr_log_domain_v(level, domain->config->name, domain->domid, fmt, args);
@@ -105,8 +106,8 @@ void tsr_domain_disconnect(struct tsr_domain *domain, const char *reason, bool v
 		/* The core's checks name their code; what the transport
 		 * finds (framing, decoding, fds) is a PROTOCOL violation. */
 		struct tsr_msg msg = {.type = TSR_MSG_ERROR};
-		msg.u.error.code = domain->last_drop_code ? domain->last_drop_code
-							  : TSR_ERROR_PROTOCOL;
+		msg.u.error.code =
+		    domain->last_drop_code ? domain->last_drop_code : TSR_ERROR_PROTOCOL;
 		size_t n = 0;
 		for (const char *c = reason; *c && n + 1 < TSR_ERROR_TEXT_MAX; c++)
 			msg.u.error.text[n++] = (*c >= 0x20 && *c < 0x7f) ? *c : '?';
@@ -193,8 +194,9 @@ static bool handle_hello(struct tsr_domain *domain, const struct tsr_msg_hello *
 	uint16_t minor;
 	if (!tsr_negotiate_version(TSR_PROTOCOL_MAJOR, TSR_PROTOCOL_MINOR, hello->major,
 				   hello->minor, &minor))
-		return violation(domain, TSR_ERROR_VERSION, "protocol version %u.%u not supported (want %u.x)",
-				 hello->major, hello->minor, TSR_PROTOCOL_MAJOR);
+		return violation(domain, TSR_ERROR_VERSION,
+				 "protocol version %u.%u not supported (want %u.x)", hello->major,
+				 hello->minor, TSR_PROTOCOL_MAJOR);
 	uint32_t ours =
 	    TSR_CAP_INPUT |
 	    (domain->config->transport == TSR_TRANSPORT_XEN ? TSR_CAP_GRANTS : TSR_CAP_MEMFD);
@@ -219,7 +221,8 @@ static bool handle_surface_create(struct tsr_domain *domain,
 {
 	char err[128];
 	if (find_surface(domain, create->surface_id))
-		return violation(domain, TSR_ERROR_ID, "SURFACE_CREATE: surface %u exists", create->surface_id);
+		return violation(domain, TSR_ERROR_ID, "SURFACE_CREATE: surface %u exists",
+				 create->surface_id);
 	if (!tsr_validate_surface(create->width, create->height, create->fourcc, create->stride,
 				  err, sizeof(err)))
 		return violation(domain, TSR_ERROR_PROTOCOL, "SURFACE_CREATE: %s", err);
@@ -244,7 +247,8 @@ static bool handle_surface_destroy(struct tsr_domain *domain, uint32_t surface_i
 {
 	struct tsr_surface *surface = find_surface(domain, surface_id);
 	if (!surface)
-		return violation(domain, TSR_ERROR_ID, "SURFACE_DESTROY: no surface %u", surface_id);
+		return violation(domain, TSR_ERROR_ID, "SURFACE_DESTROY: no surface %u",
+				 surface_id);
 	bool main_surface = surface == tsr_domain_main_surface(domain);
 	bool sent = destroy_surface(domain, surface, true);
 	if (main_surface)
@@ -261,13 +265,15 @@ static bool handle_attach(struct tsr_domain *domain, const struct tsr_msg *msg)
 	uint64_t offset = memfd ? msg->u.attach_memfd.offset : msg->u.attach_grants.offset;
 	uint32_t needed_cap = memfd ? TSR_CAP_MEMFD : TSR_CAP_GRANTS;
 	if (!(domain->capabilities & needed_cap))
-		return violation(domain, TSR_ERROR_CAPABILITY, "%s on a transport that does not offer it",
+		return violation(domain, TSR_ERROR_CAPABILITY,
+				 "%s on a transport that does not offer it",
 				 tsr_msg_type_name(msg->type));
 	struct tsr_surface *surface = find_surface(domain, surface_id);
 	if (!surface)
 		return violation(domain, TSR_ERROR_ID, "BUFFER_ATTACH: no surface %u", surface_id);
 	if (find_buffer(domain, buffer_id))
-		return violation(domain, TSR_ERROR_ID, "BUFFER_ATTACH: buffer %u exists", buffer_id);
+		return violation(domain, TSR_ERROR_ID, "BUFFER_ATTACH: buffer %u exists",
+				 buffer_id);
 	struct tsr_guest_buffer *slot = NULL;
 	for (size_t i = 0; i < TSR_MAX_BUFFERS_PER_GUEST && !slot; i++)
 		if (!domain->buffers[i].in_use)
@@ -335,7 +341,8 @@ static bool handle_commit(struct tsr_domain *domain, const struct tsr_msg_commit
 		return violation(domain, TSR_ERROR_ID, "COMMIT: no surface %u", commit->surface_id);
 	struct tsr_guest_buffer *buffer = find_buffer(domain, commit->buffer_id);
 	if (!buffer || buffer->surface_id != surface->id)
-		return violation(domain, TSR_ERROR_ID, "COMMIT: buffer %u is not attached to surface %u",
+		return violation(domain, TSR_ERROR_ID,
+				 "COMMIT: buffer %u is not attached to surface %u",
 				 commit->buffer_id, commit->surface_id);
 	struct tsr_guest_buffer *previous = surface->current;
 	surface->current = buffer;
@@ -369,7 +376,8 @@ static bool handle_message(void *data, const struct tsr_msg *msg)
 {
 	struct tsr_domain *domain = data;
 	if (!domain->hello_done && msg->type != TSR_MSG_HELLO)
-		return violation(domain, TSR_ERROR_PROTOCOL, "%s before HELLO", tsr_msg_type_name(msg->type));
+		return violation(domain, TSR_ERROR_PROTOCOL, "%s before HELLO",
+				 tsr_msg_type_name(msg->type));
 	switch (msg->type) {
 	case TSR_MSG_HELLO:
 		return handle_hello(domain, &msg->u.hello);
@@ -387,7 +395,8 @@ static bool handle_message(void *data, const struct tsr_msg *msg)
 	case TSR_MSG_COMMIT:
 		return handle_commit(domain, &msg->u.commit);
 	default:
-		return violation(domain, TSR_ERROR_PROTOCOL, "unexpected message %s", tsr_msg_type_name(msg->type));
+		return violation(domain, TSR_ERROR_PROTOCOL, "unexpected message %s",
+				 tsr_msg_type_name(msg->type));
 	}
 }
 
@@ -405,9 +414,10 @@ bool tsr_domain_attach_link(struct tsr_domain *domain, struct tsr_guest_link *li
 {
 	if (domain->link) {
 		domain->stats.refused_connections++;
-		log_domain(TSR_LOG_WARN, domain,
-			   "refusing a second connection (a guest is connected; %llu refused so far)",
-			   (unsigned long long)domain->stats.refused_connections);
+		log_domain(
+		    TSR_LOG_WARN, domain,
+		    "refusing a second connection (a guest is connected; %llu refused so far)",
+		    (unsigned long long)domain->stats.refused_connections);
 		return false;
 	}
 	bool report;

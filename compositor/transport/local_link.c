@@ -35,7 +35,7 @@ struct local_link {
 	int fd;
 	struct tsr_event_source *source;
 	struct tsr_frame_reader reader;
-	struct tsr_fd_closer *closer; /* the domain's; outlives the link */
+	struct tsr_fd_closer *closer;	     /* the domain's; outlives the link */
 	int fds[TSR_LOCAL_MAX_FDS_PER_READ]; /* received with the current message */
 	size_t fd_count;
 	int message_fd; /* the fd of the message being handled, for import */
@@ -49,8 +49,9 @@ struct local_link {
 static void dispose_fd(struct tsr_fd_closer *closer, int fd)
 {
 	if (!tsr_fd_closer_dispose(closer, fd))
-		tsr_log(TSR_LOG_ERROR, "fd closer full: leaking guest fd %d rather than "
-				       "risking a blocking close on the event loop",
+		tsr_log(TSR_LOG_ERROR,
+			"fd closer full: leaking guest fd %d rather than "
+			"risking a blocking close on the event loop",
 			fd);
 }
 
@@ -242,7 +243,8 @@ static void handle_readable(struct local_link *link)
 			close_link(link, "read error on the connection", false);
 			return;
 		case READ_BAD_FDS:
-			close_link(link, "more fds than one message can carry (control data truncated)",
+			close_link(link,
+				   "more fds than one message can carry (control data truncated)",
 				   true);
 			return;
 		case READ_LATE_FDS:
