@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -111,6 +112,25 @@ static void handle_connection(int fd, uint32_t mask, void *data)
 		tsr_domain_disconnect(domain, "cannot watch the connection", false);
 }
 
+/* A guest fd that cannot be received (EMFILE) is released by the kernel
+ * inside recvmsg, on the loop thread: the fd limit must cover every guest
+ * fd this transport may hold (each domain's closer queue and one read's
+ * worth per link), on top of what the rest of Tessera uses. */
+static void raise_fd_limit(size_t domains)
+{
+	rlim_t needed = 1024 + (rlim_t)domains * (CLOSER_CAPACITY + TSR_LOCAL_MAX_FDS_PER_READ + 2);
+	struct rlimit limit;
+	if (getrlimit(RLIMIT_NOFILE, &limit) < 0 || limit.rlim_cur >= needed)
+		return;
+	limit.rlim_cur =
+	    limit.rlim_max == RLIM_INFINITY || limit.rlim_max >= needed ? needed : limit.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &limit) < 0 || limit.rlim_cur < needed)
+		tsr_log(TSR_LOG_WARN,
+			"the open file limit (%llu) is below the %llu fds hostile local guests may "
+			"make Tessera hold; raise it (LimitNOFILE=)",
+			(unsigned long long)limit.rlim_cur, (unsigned long long)needed);
+}
+
 static bool listen_on(struct domain_listener *listener, const char *path, char *err, size_t err_len)
 {
 	struct sockaddr_un address = {.sun_family = AF_UNIX};
@@ -179,6 +199,8 @@ struct tsr_local_transport *tsr_local_transport_create(struct tsr_event_loop *lo
 			goto error;
 		tsr_log_domain(TSR_LOG_INFO, domain->config->name, -1, "listening on %s", path);
 	}
+	if (transport->listener_count > 0)
+		raise_fd_limit(transport->listener_count);
 	return transport;
 error:
 	tsr_local_transport_destroy(transport);

@@ -142,7 +142,7 @@ static bool send_bytes(struct hostile *h, const uint8_t *bytes, size_t len, int 
 	return send_bytes_fds(h, bytes, len, &pass_fd, pass_fd >= 0 ? 1 : 0);
 }
 
-#define MAX_PASSED_FDS 4
+#define MAX_PASSED_FDS 253 /* SCM_MAX_FD */
 
 static bool send_bytes_fds(struct hostile *h, const uint8_t *bytes, size_t len, const int *pass_fds,
 			   size_t fd_count)
@@ -914,8 +914,95 @@ static int connect_loop(const char *path, int count, int *made)
 	return 0;
 }
 
+static volatile sig_atomic_t release_requested;
+
+static void request_release(int signal_number)
+{
+	(void)signal_number;
+	release_requested = 1;
+}
+
+/* Starts over on a fresh connection to the same socket. */
+static bool reconnect(struct hostile *h)
+{
+	if (h->fd >= 0)
+		close(h->fd);
+	h->fd = connect_to(h->socket_path);
+	h->dropped = h->welcomed = h->got_error = false;
+	h->recv_have = 0;
+	return h->fd >= 0;
+}
+
+/* Fills the domain's closer: one fd whose close blocks, then connections
+ * that each leave 253 more fds (one pipe, sent 253 times) behind it. Once
+ * the closer lacks room for another connection, the compositor must stop
+ * accepting (never close on its loop): our next connection gets no WELCOME
+ * until SIGUSR1 makes us release the blocking fd, then it does. */
+static int mode_closer_storm(struct hostile *h)
+{
+	struct fd_trap trap = {.tcp_listener = -1, .tcp_peer = -1};
+	int status = 1;
+	signal(SIGUSR1, request_release);
+	int lingering = make_lingering_tcp(&trap);
+	if (lingering < 0 || !say_hello(h) || !create_surface(h, 1))
+		goto out;
+	attach(h, 1, SURFACE_BYTES, lingering);
+	close(lingering);
+	if (expect_drop(h) != 0)
+		goto out;
+	int pipe_fds[2];
+	if (pipe(pipe_fds) < 0)
+		goto out;
+	int copies[MAX_PASSED_FDS];
+	for (size_t i = 0; i < MAX_PASSED_FDS; i++)
+		copies[i] = pipe_fds[1];
+	int stormed = 0;
+	for (; stormed < 16; stormed++) {
+		if (!reconnect(h))
+			goto out;
+		struct tsr_msg hello = {.type = TSR_MSG_HELLO};
+		hello.u.hello =
+		    (struct tsr_msg_hello){TSR_PROTOCOL_MAJOR, TSR_PROTOCOL_MINOR, TSR_CAP_MEMFD};
+		send_msg(h, &hello, -1);
+		read_until(h, DROP_WAIT_MS, has_welcome_or_error);
+		if (!h->welcomed)
+			break; /* not accepted: the closer is full (the test checks the log) */
+		struct tsr_msg damage = {.type = TSR_MSG_DAMAGE};
+		send_msg_fds(h, &damage, copies, MAX_PASSED_FDS);
+		if (expect_drop(h) != 0)
+			goto out;
+	}
+	close(pipe_fds[0]);
+	close(pipe_fds[1]);
+	printf("hostile: %d connections left %d fds each; the next is not accepted: waiting\n",
+	       stormed, MAX_PASSED_FDS + 1);
+	if (stormed == 16)
+		goto out;
+	while (!release_requested && !h->welcomed && !h->dropped)
+		read_until(h, 100, has_welcome_or_error);
+	if (h->welcomed) {
+		printf("hostile: WELCOME before the blocking fd was released\n");
+		goto out;
+	}
+	fd_trap_release(&trap);
+	trap = (struct fd_trap){.tcp_listener = -1, .tcp_peer = -1};
+	printf("hostile: released the blocking fd\n");
+	read_until(h, DROP_WAIT_MS, has_welcome_or_error);
+	if (!h->welcomed) {
+		printf("hostile: no WELCOME after the release\n");
+		goto out;
+	}
+	printf("hostile: accepted again after the release\n");
+	status = 0;
+out:
+	fd_trap_release(&trap);
+	return status;
+}
+
 static int run(struct hostile *h, const char *mode)
 {
+	if (!strcmp(mode, "closer-storm"))
+		return mode_closer_storm(h);
 	if (!strcmp(mode, "connect-loop")) {
 		int made = 0;
 		close(h->fd);
@@ -1008,6 +1095,7 @@ int main(int argc, char **argv)
 		    "       bad-version no-capability duplicate-surface too-many-buffers\n"
 		    "       two-fds fd-on-damage connect-loop second-connection-loop\n"
 		    "       tcp-linger fifo pipe socketpair dev-zero directory (sent as a buffer)\n"
+		    "       closer-storm\n"
 		    "Xen only: too-few-refs ungranted-refs foreign-refs attach-flood garbage\n");
 		return 2;
 	}

@@ -17,7 +17,8 @@
 static const char config_text[] = "[output]\nwidth = 640\nheight = 400\n"
 				  "[domain work]\ncolour = blue\n"
 				  "[domain untrusted]\ncolour = red\n"
-				  "[domain flood]\ncolour = green\n";
+				  "[domain flood]\ncolour = green\n"
+				  "[domain storm]\ncolour = yellow\n";
 
 static struct harness harness;
 static pid_t honest;
@@ -168,6 +169,29 @@ static void test_connection_loops_bounded_log(void)
 	harness_wait(guest, 5000);
 }
 
+/* A domain whose closer is stuck and full is not served (nothing is closed
+ * on the loop), the others are; once the close returns it is served again. */
+static void test_full_closer_pauses_only_its_domain(void)
+{
+	pid_t storm = start_hostile("storm", "closer-storm", "hostile-closer-storm");
+	CHECK(harness_wait_log(&harness, "tessera", "[domain storm] not accepting connections",
+			       60000));
+	CHECK(
+	    harness_wait_log(&harness, "hostile-closer-storm", "the next is not accepted", 30000));
+	CHECK_EQ_INT(harness_stat(&harness, "storm", "connected"), 0);
+	check_responsive();
+	run_mode("socketpair", 5); /* another domain's fds are still handled */
+	kill(storm, SIGUSR1);
+	int status = harness_wait(storm, 30000);
+	if (status != 0)
+		fprintf(stderr, "closer-storm: exit %d (see %s/hostile-closer-storm.log)\n", status,
+			harness.dir);
+	CHECK_EQ_INT(status, 0);
+	CHECK(harness_log_contains(&harness, "tessera",
+				   "[domain storm] accepting connections again"));
+	check_responsive();
+}
+
 /* SIGTERM ends Tessera even while a guest's fd blocks its close(). */
 static void test_shutdown_with_blocked_close(void)
 {
@@ -183,4 +207,5 @@ static void test_shutdown_with_blocked_close(void)
 TSR_TEST_MAIN(TSR_CASE(test_setup), TSR_CASE(test_fds_that_are_not_buffers),
 	      TSR_CASE(test_lingering_tcp_socket), TSR_CASE(test_error_codes),
 	      TSR_CASE(test_connection_loops_bounded_log),
+	      TSR_CASE(test_full_closer_pauses_only_its_domain),
 	      TSR_CASE(test_shutdown_with_blocked_close))
