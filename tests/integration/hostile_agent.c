@@ -376,6 +376,23 @@ static bool attach(struct hostile *h, uint32_t buffer_id, uint32_t claimed_size,
 	return send_msg(h, &msg, fd);
 }
 
+/* Attaches fd as buffer_id so that the compositor holds its last
+ * reference (and fd is closed here): the header goes with the fd, then our
+ * copy is closed while the compositor waits for the body, then the body.
+ * Whatever close() of that file does, the compositor's close does it. */
+static bool attach_last_reference(struct hostile *h, uint32_t buffer_id, int fd)
+{
+	struct tsr_msg msg = {.type = TSR_MSG_BUFFER_ATTACH_MEMFD};
+	msg.u.attach_memfd = (struct tsr_msg_buffer_attach_memfd){1, buffer_id, 0, SURFACE_BYTES};
+	size_t len = tsr_msg_encode(&msg, h->send_buf, TSR_MAX_MESSAGE_SIZE);
+	bool sent = len > TSR_HEADER_SIZE && send_bytes(h, h->send_buf, TSR_HEADER_SIZE, fd);
+	/* Not the last reference whatever the timing: until the compositor
+	 * reads the header, the fd in flight holds one; after, the compositor
+	 * holds it with the message it is still waiting for. */
+	close(fd);
+	return sent && send_bytes(h, h->send_buf + TSR_HEADER_SIZE, len - TSR_HEADER_SIZE, -1);
+}
+
 static bool damage_and_commit(struct hostile *h, uint32_t buffer_id, uint32_t serial)
 {
 	struct tsr_msg damage = {.type = TSR_MSG_DAMAGE};
@@ -683,12 +700,11 @@ static bool misbehave(struct hostile *h, const char *mode, struct fd_trap *trap)
 		return false;
 	}
 	if (foreign >= 0) {
-		/* Sent as a buffer, then our copy closed: the compositor holds the
-		 * last reference, so its close() is the one that would block. */
 		bool ok = create_surface(h, 1);
 		if (ok)
-			attach(h, 1, SURFACE_BYTES, foreign);
-		close(foreign);
+			attach_last_reference(h, 1, foreign);
+		else
+			close(foreign);
 		return ok;
 	}
 	if (!strcmp(mode, "two-fds")) {
@@ -946,8 +962,7 @@ static int mode_closer_storm(struct hostile *h)
 	int lingering = make_lingering_tcp(&trap);
 	if (lingering < 0 || !say_hello(h) || !create_surface(h, 1))
 		goto out;
-	attach(h, 1, SURFACE_BYTES, lingering);
-	close(lingering);
+	attach_last_reference(h, 1, lingering);
 	if (expect_drop(h) != 0)
 		goto out;
 	int pipe_fds[2];
