@@ -74,11 +74,12 @@ static void reply_stats(struct tsr_server *server, const char *name, char *reply
 	struct tsr_domain *domain = server->domains[index];
 	struct tsr_surface *surface = tsr_domain_main_surface(domain);
 	snprintf(reply, reply_len,
-		 "ok connected=%d commits=%llu frames_done=%llu violations=%llu "
+		 "ok connected=%d commits=%llu frames_done=%llu violations=%llu refused=%llu "
 		 "input_dropped=%llu surface=%ux%u last_reason=\"%s\"",
 		 tsr_domain_connected(domain), (unsigned long long)domain->stats.commits,
 		 (unsigned long long)domain->stats.frames_done,
 		 (unsigned long long)domain->stats.violations,
+		 (unsigned long long)domain->stats.refused_connections,
 		 (unsigned long long)domain->stats.input_dropped, surface ? surface->width : 0,
 		 surface ? surface->height : 0, domain->last_drop_reason);
 }

@@ -15,8 +15,27 @@
  * bounded work per frame whatever a guest sends. */
 #define MAX_DAMAGE_RECTS 32
 
-#define log_domain(level, domain, ...)                                                             \
-	tsr_log_domain(level, (domain)->config->name, (domain)->domid, __VA_ARGS__)
+/* Every line a guest can cause goes through its domain's log budget
+ * (log_limit.h), so no peer can flood the log. */
+static void log_domain(enum tsr_log_level level, struct tsr_domain *domain, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void log_domain(enum tsr_log_level level, struct tsr_domain *domain, const char *fmt, ...)
+{
+	uint32_t suppressed;
+	if (!tsr_log_limiter_allow(&domain->log_limiter, tsr_now_ns(), &suppressed))
+		return;
+	if (suppressed)
+		tsr_log_domain(
+		    TSR_LOG_WARN, domain->config->name, domain->domid,
+		    "%u similar lines suppressed (at most %u lines per %llu s per domain)",
+		    suppressed, TSR_LOG_LIMIT_BURST,
+		    (unsigned long long)(TSR_LOG_LIMIT_WINDOW_NS / 1000000000ull));
+	va_list args;
+	va_start(args, fmt);
+	tsr_log_domain_v(level, domain->config->name, domain->domid, fmt, args);
+	va_end(args);
+}
 
 struct tsr_domain *tsr_domain_create(struct tsr_server *server, int index,
 				     const struct tsr_domain_config *config)
@@ -84,8 +103,11 @@ void tsr_domain_disconnect(struct tsr_domain *domain, const char *reason, bool v
 			    TSR_VIOLATION_BURST,
 			    (unsigned long long)(TSR_VIOLATION_WINDOW_NS / 1000000000ull),
 			    (unsigned long long)(TSR_VIOLATION_COOLDOWN_NS / 1000000000ull));
+		/* The core's checks name their code; what the transport
+		 * finds (framing, decoding, fds) is a PROTOCOL violation. */
 		struct tsr_msg msg = {.type = TSR_MSG_ERROR};
-		msg.u.error.code = 1;
+		msg.u.error.code =
+		    domain->last_drop_code ? domain->last_drop_code : TSR_ERROR_PROTOCOL;
 		size_t n = 0;
 		for (const char *c = reason; *c && n + 1 < TSR_ERROR_TEXT_MAX; c++)
 			msg.u.error.text[n++] = (*c >= 0x20 && *c < 0x7f) ? *c : '?';
@@ -133,11 +155,14 @@ static struct tsr_guest_buffer *find_buffer(struct tsr_domain *domain, uint32_t 
 	return NULL;
 }
 
-static bool violation(struct tsr_domain *domain, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+/* Notes why the guest is about to be dropped and which ERROR code tells it
+ * (protocol/README.md section 7); returns false for the caller to pass up. */
+static bool violation(struct tsr_domain *domain, enum tsr_error_code code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
-static bool violation(struct tsr_domain *domain, const char *fmt, ...)
+static bool violation(struct tsr_domain *domain, enum tsr_error_code code, const char *fmt, ...)
 {
+	domain->last_drop_code = code;
 	va_list args;
 	va_start(args, fmt);
 	vsnprintf(domain->last_drop_reason, sizeof(domain->last_drop_reason), fmt, args);
@@ -151,6 +176,7 @@ static bool send_or_note(struct tsr_domain *domain, const struct tsr_msg *msg)
 		return true;
 	snprintf(domain->last_drop_reason, sizeof(domain->last_drop_reason),
 		 "guest does not read its connection (send queue full)");
+	domain->last_drop_code = TSR_ERROR_LIMIT;
 	return false;
 }
 
@@ -164,12 +190,13 @@ static bool send_final_release(struct tsr_domain *domain, uint32_t buffer_id)
 static bool handle_hello(struct tsr_domain *domain, const struct tsr_msg_hello *hello)
 {
 	if (domain->hello_done)
-		return violation(domain, "HELLO sent twice");
+		return violation(domain, TSR_ERROR_PROTOCOL, "HELLO sent twice");
 	uint16_t minor;
 	if (!tsr_negotiate_version(TSR_PROTOCOL_MAJOR, TSR_PROTOCOL_MINOR, hello->major,
 				   hello->minor, &minor))
-		return violation(domain, "protocol version %u.%u not supported (want %u.x)",
-				 hello->major, hello->minor, TSR_PROTOCOL_MAJOR);
+		return violation(domain, TSR_ERROR_VERSION,
+				 "protocol version %u.%u not supported (want %u.x)", hello->major,
+				 hello->minor, TSR_PROTOCOL_MAJOR);
 	uint32_t ours =
 	    TSR_CAP_INPUT |
 	    (domain->config->transport == TSR_TRANSPORT_XEN ? TSR_CAP_GRANTS : TSR_CAP_MEMFD);
@@ -194,16 +221,17 @@ static bool handle_surface_create(struct tsr_domain *domain,
 {
 	char err[128];
 	if (find_surface(domain, create->surface_id))
-		return violation(domain, "SURFACE_CREATE: surface %u exists", create->surface_id);
+		return violation(domain, TSR_ERROR_ID, "SURFACE_CREATE: surface %u exists",
+				 create->surface_id);
 	if (!tsr_validate_surface(create->width, create->height, create->fourcc, create->stride,
 				  err, sizeof(err)))
-		return violation(domain, "SURFACE_CREATE: %s", err);
+		return violation(domain, TSR_ERROR_PROTOCOL, "SURFACE_CREATE: %s", err);
 	struct tsr_surface *surface = NULL;
 	for (size_t i = 0; i < TSR_MAX_SURFACES_PER_GUEST && !surface; i++)
 		if (!domain->surfaces[i].in_use)
 			surface = &domain->surfaces[i];
 	if (!surface)
-		return violation(domain, "SURFACE_CREATE: more than %u surfaces",
+		return violation(domain, TSR_ERROR_LIMIT, "SURFACE_CREATE: more than %u surfaces",
 				 TSR_MAX_SURFACES_PER_GUEST);
 	surface->in_use = true;
 	surface->id = create->surface_id;
@@ -219,7 +247,8 @@ static bool handle_surface_destroy(struct tsr_domain *domain, uint32_t surface_i
 {
 	struct tsr_surface *surface = find_surface(domain, surface_id);
 	if (!surface)
-		return violation(domain, "SURFACE_DESTROY: no surface %u", surface_id);
+		return violation(domain, TSR_ERROR_ID, "SURFACE_DESTROY: no surface %u",
+				 surface_id);
 	bool main_surface = surface == tsr_domain_main_surface(domain);
 	bool sent = destroy_surface(domain, surface, true);
 	if (main_surface)
@@ -236,31 +265,33 @@ static bool handle_attach(struct tsr_domain *domain, const struct tsr_msg *msg)
 	uint64_t offset = memfd ? msg->u.attach_memfd.offset : msg->u.attach_grants.offset;
 	uint32_t needed_cap = memfd ? TSR_CAP_MEMFD : TSR_CAP_GRANTS;
 	if (!(domain->capabilities & needed_cap))
-		return violation(domain, "%s on a transport that does not offer it",
+		return violation(domain, TSR_ERROR_CAPABILITY,
+				 "%s on a transport that does not offer it",
 				 tsr_msg_type_name(msg->type));
 	struct tsr_surface *surface = find_surface(domain, surface_id);
 	if (!surface)
-		return violation(domain, "BUFFER_ATTACH: no surface %u", surface_id);
+		return violation(domain, TSR_ERROR_ID, "BUFFER_ATTACH: no surface %u", surface_id);
 	if (find_buffer(domain, buffer_id))
-		return violation(domain, "BUFFER_ATTACH: buffer %u exists", buffer_id);
+		return violation(domain, TSR_ERROR_ID, "BUFFER_ATTACH: buffer %u exists",
+				 buffer_id);
 	struct tsr_guest_buffer *slot = NULL;
 	for (size_t i = 0; i < TSR_MAX_BUFFERS_PER_GUEST && !slot; i++)
 		if (!domain->buffers[i].in_use)
 			slot = &domain->buffers[i];
 	if (!slot)
-		return violation(domain, "BUFFER_ATTACH: more than %u buffers",
+		return violation(domain, TSR_ERROR_LIMIT, "BUFFER_ATTACH: more than %u buffers",
 				 TSR_MAX_BUFFERS_PER_GUEST);
 	char err[128];
 	if (!tsr_validate_buffer_fits(surface->width, surface->height, surface->format,
 				      surface->stride, offset, TSR_MAX_BUFFER_BYTES + offset, err,
 				      sizeof(err)))
-		return violation(domain, "BUFFER_ATTACH: %s", err);
+		return violation(domain, TSR_ERROR_BUFFER, "BUFFER_ATTACH: %s", err);
 	struct tsr_buffer_request request = tsr_buffer_request_for(
 	    surface->width, surface->height, surface->stride, surface->format, offset);
 	struct tsr_buffer *buffer =
 	    domain->link->impl->import_buffer(domain->link, msg, &request, err, sizeof(err));
 	if (!buffer)
-		return violation(domain, "BUFFER_ATTACH %u: %s", buffer_id, err);
+		return violation(domain, TSR_ERROR_BUFFER, "BUFFER_ATTACH %u: %s", buffer_id, err);
 	slot->in_use = true;
 	slot->id = buffer_id;
 	slot->surface_id = surface_id;
@@ -272,7 +303,7 @@ static bool handle_buffer_destroy(struct tsr_domain *domain, uint32_t buffer_id)
 {
 	struct tsr_guest_buffer *buffer = find_buffer(domain, buffer_id);
 	if (!buffer)
-		return violation(domain, "BUFFER_DESTROY: no buffer %u", buffer_id);
+		return violation(domain, TSR_ERROR_ID, "BUFFER_DESTROY: no buffer %u", buffer_id);
 	struct tsr_surface *surface = find_surface(domain, buffer->surface_id);
 	if (surface && surface->current == buffer) {
 		surface->current = NULL;
@@ -287,7 +318,7 @@ static bool handle_damage(struct tsr_domain *domain, const struct tsr_msg_damage
 {
 	struct tsr_surface *surface = find_surface(domain, damage->surface_id);
 	if (!surface)
-		return violation(domain, "DAMAGE: no surface %u", damage->surface_id);
+		return violation(domain, TSR_ERROR_ID, "DAMAGE: no surface %u", damage->surface_id);
 	for (uint32_t i = 0; i < damage->count && i < TSR_MAX_DAMAGE_RECTS; i++) {
 		struct tsr_rect clipped;
 		if (!tsr_clip_rect(&damage->rects[i], surface->width, surface->height, &clipped))
@@ -307,10 +338,11 @@ static bool handle_commit(struct tsr_domain *domain, const struct tsr_msg_commit
 {
 	struct tsr_surface *surface = find_surface(domain, commit->surface_id);
 	if (!surface)
-		return violation(domain, "COMMIT: no surface %u", commit->surface_id);
+		return violation(domain, TSR_ERROR_ID, "COMMIT: no surface %u", commit->surface_id);
 	struct tsr_guest_buffer *buffer = find_buffer(domain, commit->buffer_id);
 	if (!buffer || buffer->surface_id != surface->id)
-		return violation(domain, "COMMIT: buffer %u is not attached to surface %u",
+		return violation(domain, TSR_ERROR_ID,
+				 "COMMIT: buffer %u is not attached to surface %u",
 				 commit->buffer_id, commit->surface_id);
 	struct tsr_guest_buffer *previous = surface->current;
 	surface->current = buffer;
@@ -344,7 +376,8 @@ static bool handle_message(void *data, const struct tsr_msg *msg)
 {
 	struct tsr_domain *domain = data;
 	if (!domain->hello_done && msg->type != TSR_MSG_HELLO)
-		return violation(domain, "%s before HELLO", tsr_msg_type_name(msg->type));
+		return violation(domain, TSR_ERROR_PROTOCOL, "%s before HELLO",
+				 tsr_msg_type_name(msg->type));
 	switch (msg->type) {
 	case TSR_MSG_HELLO:
 		return handle_hello(domain, &msg->u.hello);
@@ -362,7 +395,8 @@ static bool handle_message(void *data, const struct tsr_msg *msg)
 	case TSR_MSG_COMMIT:
 		return handle_commit(domain, &msg->u.commit);
 	default:
-		return violation(domain, "unexpected message %s", tsr_msg_type_name(msg->type));
+		return violation(domain, TSR_ERROR_PROTOCOL, "unexpected message %s",
+				 tsr_msg_type_name(msg->type));
 	}
 }
 
@@ -379,13 +413,18 @@ static void handle_closed(void *data, const char *reason, bool is_violation)
 bool tsr_domain_attach_link(struct tsr_domain *domain, struct tsr_guest_link *link, int32_t domid)
 {
 	if (domain->link) {
-		log_domain(TSR_LOG_WARN, domain, "refusing a second connection");
+		domain->stats.refused_connections++;
+		log_domain(
+		    TSR_LOG_WARN, domain,
+		    "refusing a second connection (a guest is connected; %llu refused so far)",
+		    (unsigned long long)domain->stats.refused_connections);
 		return false;
 	}
 	bool report;
 	uint64_t remaining_ns;
 	if (tsr_violation_limiter_refuses(&domain->violation_limiter, tsr_now_ns(), &report,
 					  &remaining_ns)) {
+		domain->stats.refused_connections++;
 		if (report)
 			log_domain(TSR_LOG_WARN, domain,
 				   "refusing connections for %llu s more after repeated "
@@ -396,6 +435,7 @@ bool tsr_domain_attach_link(struct tsr_domain *domain, struct tsr_guest_link *li
 	domain->link = link;
 	domain->domid = domid;
 	domain->last_drop_reason[0] = '\0';
+	domain->last_drop_code = 0;
 	link->listener.message = handle_message;
 	link->listener.closed = handle_closed;
 	link->listener.data = domain;

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "core/guest_link.h"
+#include "core/log_limit.h"
 #include "core/violation_limit.h"
 #include "tessera/config.h"
 #include "tessera/protocol.h"
@@ -39,6 +40,7 @@ struct tsr_domain_stats {
 	uint64_t frames_done;
 	uint64_t input_dropped;
 	uint64_t violations;
+	uint64_t refused_connections; /* a guest was connected, or a cool-down */
 };
 
 struct tsr_domain {
@@ -53,7 +55,9 @@ struct tsr_domain {
 	struct tsr_guest_buffer buffers[TSR_MAX_BUFFERS_PER_GUEST];
 	struct tsr_domain_stats stats;
 	char last_drop_reason[160];
+	uint32_t last_drop_code; /* enum tsr_error_code of the reason; 0: none yet */
 	struct tsr_violation_limiter violation_limiter;
+	struct tsr_log_limiter log_limiter; /* every line its guests can cause */
 };
 
 struct tsr_domain *tsr_domain_create(struct tsr_server *server, int index,

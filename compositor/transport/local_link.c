@@ -1,6 +1,16 @@
 /* Reads one message at a time (header, then exactly the length the header
  * check allows) so that any fds received belong to that message alone:
- * BUFFER_ATTACH_MEMFD must bring exactly one, every other message none. */
+ * BUFFER_ATTACH_MEMFD must bring exactly one, with its first byte, every
+ * other message none.
+ *
+ * Guest fds are hostile whatever their kind (protocol/README.md 8.1): on
+ * this thread they are only ever given to fcntl(F_GET_SEALS), which
+ * answers without calling into their file system; only a proven memfd is
+ * fstat'ed, mapped and closed here. Every other fd, and the connection
+ * itself (its queue may hold more guest fds, released by its close), goes
+ * to the domain's closer thread (fd_closer.h). Over its life a link hands
+ * the closer at most TSR_LOCAL_LINK_CLOSER_RESERVE fds: any fd that is not
+ * a memfd drops the link right after the read that brought it. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,13 +21,13 @@
 #include "tessera/event_loop.h"
 #include "tessera/log.h"
 #include "tessera/protocol.h"
+#include "transport/fd_closer.h"
 #include "transport/framing.h"
 #include "transport/local_link.h"
 #include "transport/memfd_buffer.h"
 
 /* Messages handled per wake-up: a flooding guest yields to the others. */
 #define MESSAGES_PER_DISPATCH 64
-#define MAX_FDS_PER_MESSAGE 2
 
 struct local_link {
 	struct tsr_guest_link base;
@@ -25,17 +35,30 @@ struct local_link {
 	int fd;
 	struct tsr_event_source *source;
 	struct tsr_frame_reader reader;
-	int fds[MAX_FDS_PER_MESSAGE]; /* received with the current message */
+	struct tsr_fd_closer *closer;	     /* the domain's; outlives the link */
+	int fds[TSR_LOCAL_MAX_FDS_PER_READ]; /* received with the current message */
 	size_t fd_count;
 	int message_fd; /* the fd of the message being handled, for import */
 	struct tsr_send_queue queue;
 	bool closed;
 };
 
+/* Never blocks: memfds are closed here, anything else by the closer. The
+ * reservation made before the link was accepted guarantees room; should
+ * it ever fail, the fd is leaked (logged) rather than closed here. */
+static void dispose_fd(struct tsr_fd_closer *closer, int fd)
+{
+	if (!tsr_fd_closer_dispose(closer, fd))
+		tsr_log(TSR_LOG_ERROR,
+			"fd closer full: leaking guest fd %d rather than "
+			"risking a blocking close on the event loop",
+			fd);
+}
+
 static void close_fds(struct local_link *link)
 {
 	for (size_t i = 0; i < link->fd_count; i++)
-		close(link->fds[i]);
+		dispose_fd(link->closer, link->fds[i]);
 	link->fd_count = 0;
 }
 
@@ -46,8 +69,13 @@ static void local_link_destroy(struct tsr_guest_link *base)
 		return;
 	tsr_event_source_remove(link->source);
 	close_fds(link);
-	if (link->fd >= 0)
-		close(link->fd);
+	if (link->fd >= 0) {
+		/* The guest sees the end now (what was sent, an ERROR, stays
+		 * readable); the close itself may release guest fds still
+		 * queued on the socket, so it happens on the closer. */
+		shutdown(link->fd, SHUT_RDWR);
+		dispose_fd(link->closer, link->fd);
+	}
 	tsr_frame_reader_fini(&link->reader);
 	tsr_send_queue_fini(&link->queue);
 	free(link);
@@ -111,35 +139,44 @@ static const struct tsr_guest_link_impl local_link_impl = {
     .destroy = local_link_destroy,
 };
 
-static void collect_fds(struct local_link *link, struct msghdr *header, bool *too_many)
+/* Takes every fd of the read. Returns false when there are more than one
+ * read can bring (never, with a full-size control buffer). */
+static bool collect_fds(struct local_link *link, struct msghdr *header)
 {
+	bool fit = true;
 	for (struct cmsghdr *cmsg = CMSG_FIRSTHDR(header); cmsg; cmsg = CMSG_NXTHDR(header, cmsg)) {
 		if (cmsg->cmsg_level != SOL_SOCKET || cmsg->cmsg_type != SCM_RIGHTS)
 			continue;
 		size_t count = (cmsg->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-		int *fds = (int *)CMSG_DATA(cmsg);
+		const unsigned char *data = CMSG_DATA(cmsg);
 		for (size_t i = 0; i < count; i++) {
-			if (link->fd_count < MAX_FDS_PER_MESSAGE) {
-				link->fds[link->fd_count++] = fds[i];
+			int fd;
+			memcpy(&fd, data + i * sizeof(int), sizeof(int));
+			if (link->fd_count < TSR_LOCAL_MAX_FDS_PER_READ) {
+				link->fds[link->fd_count++] = fd;
 			} else {
-				close(fds[i]);
-				*too_many = true;
+				dispose_fd(link->closer, fd);
+				fit = false;
 			}
 		}
 	}
+	return fit;
 }
 
-enum read_result { READ_MORE, READ_WAIT, READ_EOF, READ_ERROR, READ_BAD_FDS };
+enum read_result { READ_MORE, READ_WAIT, READ_EOF, READ_ERROR, READ_BAD_FDS, READ_LATE_FDS };
 
 /* Reads at most what the current message still needs, so fds received
  * belong to this message alone. *count: bytes read. */
 
 static enum read_result read_some(struct local_link *link, size_t *count_read)
 {
+	/* Room for every fd one recvmsg can return: fds that did not fit
+	 * would be released by the kernel inside recvmsg, on this thread. */
 	union {
-		char buf[CMSG_SPACE(sizeof(int) * 4)];
+		char buf[CMSG_SPACE(sizeof(int) * TSR_LOCAL_MAX_FDS_PER_READ)];
 		struct cmsghdr align;
 	} control;
+	bool message_start = !tsr_frame_reader_mid_message(&link->reader);
 	struct iovec iov = {tsr_frame_reader_tail(&link->reader),
 			    tsr_frame_reader_missing(&link->reader)};
 	struct msghdr header = {
@@ -151,10 +188,13 @@ static enum read_result read_some(struct local_link *link, size_t *count_read)
 	ssize_t count = recvmsg(link->fd, &header, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
 	if (count < 0)
 		return errno == EAGAIN || errno == EINTR ? READ_WAIT : READ_ERROR;
-	bool too_many = false;
-	collect_fds(link, &header, &too_many);
-	if (too_many || (header.msg_flags & MSG_CTRUNC))
+	size_t had = link->fd_count;
+	if (!collect_fds(link, &header) || (header.msg_flags & MSG_CTRUNC))
 		return READ_BAD_FDS;
+	/* A sender's fds arrive with the first byte it sent along with them:
+	 * an fd that comes later was not sent with this message's start. */
+	if (link->fd_count > had && !message_start)
+		return READ_LATE_FDS;
 	if (count == 0)
 		return READ_EOF;
 	*count_read = (size_t)count;
@@ -203,7 +243,12 @@ static void handle_readable(struct local_link *link)
 			close_link(link, "read error on the connection", false);
 			return;
 		case READ_BAD_FDS:
-			close_link(link, "too many fds sent with one message", true);
+			close_link(link,
+				   "more fds than one message can carry (control data truncated)",
+				   true);
+			return;
+		case READ_LATE_FDS:
+			close_link(link, "fds sent in the middle of a message", true);
 			return;
 		case READ_MORE:
 			break;
@@ -239,15 +284,18 @@ static void handle_event(int fd, uint32_t mask, void *data)
 		handle_readable(link);
 }
 
-struct tsr_guest_link *tsr_local_link_create(struct tsr_event_loop *loop, int fd)
+struct tsr_guest_link *tsr_local_link_create(struct tsr_event_loop *loop, int fd,
+					     struct tsr_fd_closer *closer)
 {
 	struct local_link *link = calloc(1, sizeof(*link));
 	if (!link) {
-		close(fd);
+		shutdown(fd, SHUT_RDWR);
+		dispose_fd(closer, fd);
 		return NULL;
 	}
 	link->base.impl = &local_link_impl;
 	link->loop = loop;
+	link->closer = closer;
 	link->fd = fd;
 	link->message_fd = -1;
 	if (!tsr_frame_reader_init(&link->reader) || !tsr_send_queue_init(&link->queue)) {

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -11,15 +12,26 @@
 #include "core/server.h"
 #include "tessera/event_loop.h"
 #include "tessera/log.h"
+#include "transport/fd_closer.h"
 #include "transport/local_link.h"
 #include "transport/local_transport.h"
 #include "util/unix_listener.h"
+
+/* Per domain: room for a live link and a refused second connection with
+ * plenty to spare, so a reconnect loop rarely waits for the closer. */
+#define CLOSER_CAPACITY 1024u
+/* How often a paused listener looks whether its closer caught up. */
+#define PAUSE_RETRY_NS (100ull * 1000000ull)
 
 struct domain_listener {
 	struct tsr_local_transport *transport;
 	struct tsr_domain *domain;
 	struct tsr_unix_listener *socket;
 	struct tsr_event_source *source;
+	/* Closes what this domain's guests sent (fd_closer.h). */
+	struct tsr_fd_closer *closer;
+	struct tsr_event_source *retry; /* timer while accepting is paused */
+	bool paused;
 };
 
 struct tsr_local_transport {
@@ -35,14 +47,58 @@ bool tsr_resolve_runtime_path(const char *runtime_dir, const char *path, char *o
 	return written > 0 && (size_t)written < out_len;
 }
 
+/* A new connection may need TSR_LOCAL_LINK_CLOSER_RESERVE closer slots,
+ * and a live link keeps as many reserved for its own end. Without that
+ * room (the domain's earlier fds are stuck in a close), the listener stops
+ * accepting: connections wait in the backlog, then the kernel refuses
+ * them, and nothing is ever closed on the event loop. */
+static bool closer_has_room(struct domain_listener *listener)
+{
+	size_t needed = TSR_LOCAL_LINK_CLOSER_RESERVE;
+	if (tsr_domain_connected(listener->domain))
+		needed += TSR_LOCAL_LINK_CLOSER_RESERVE;
+	return tsr_fd_closer_room(listener->closer) >= needed;
+}
+
+static void pause_accepting(struct domain_listener *listener)
+{
+	if (!listener->paused)
+		tsr_log_domain(TSR_LOG_WARN, listener->domain->config->name, -1,
+			       "not accepting connections until the fds its guests sent are "
+			       "closed (%zu of %u still open: a close() blocks)",
+			       CLOSER_CAPACITY - tsr_fd_closer_room(listener->closer),
+			       CLOSER_CAPACITY);
+	listener->paused = true;
+	tsr_event_source_fd_update(listener->source, 0);
+	tsr_event_source_timer_update(listener->retry, PAUSE_RETRY_NS);
+}
+
+static void retry_accepting(void *data)
+{
+	struct domain_listener *listener = data;
+	if (!closer_has_room(listener)) {
+		tsr_event_source_timer_update(listener->retry, PAUSE_RETRY_NS);
+		return;
+	}
+	tsr_log_domain(TSR_LOG_INFO, listener->domain->config->name, -1,
+		       "accepting connections again");
+	listener->paused = false;
+	tsr_event_source_fd_update(listener->source, TSR_EVENT_READABLE);
+}
+
 static void handle_connection(int fd, uint32_t mask, void *data)
 {
 	struct domain_listener *listener = data;
 	struct tsr_domain *domain = listener->domain;
+	if (!closer_has_room(listener)) {
+		pause_accepting(listener);
+		return;
+	}
 	int client = accept4(fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 	if (client < 0)
 		return;
-	struct tsr_guest_link *link = tsr_local_link_create(listener->transport->loop, client);
+	struct tsr_guest_link *link =
+	    tsr_local_link_create(listener->transport->loop, client, listener->closer);
 	if (!link) {
 		tsr_log_domain(TSR_LOG_ERROR, domain->config->name, -1,
 			       "cannot accept a connection: out of memory");
@@ -54,6 +110,25 @@ static void handle_connection(int fd, uint32_t mask, void *data)
 	}
 	if (!tsr_local_link_start(link))
 		tsr_domain_disconnect(domain, "cannot watch the connection", false);
+}
+
+/* A guest fd that cannot be received (EMFILE) is released by the kernel
+ * inside recvmsg, on the loop thread: the fd limit must cover every guest
+ * fd this transport may hold (each domain's closer queue and one read's
+ * worth per link), on top of what the rest of Tessera uses. */
+static void raise_fd_limit(size_t domains)
+{
+	rlim_t needed = 1024 + (rlim_t)domains * (CLOSER_CAPACITY + TSR_LOCAL_MAX_FDS_PER_READ + 2);
+	struct rlimit limit;
+	if (getrlimit(RLIMIT_NOFILE, &limit) < 0 || limit.rlim_cur >= needed)
+		return;
+	limit.rlim_cur =
+	    limit.rlim_max == RLIM_INFINITY || limit.rlim_max >= needed ? needed : limit.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &limit) < 0 || limit.rlim_cur < needed)
+		tsr_log(TSR_LOG_WARN,
+			"the open file limit (%llu) is below the %llu fds hostile local guests may "
+			"make Tessera hold; raise it (LimitNOFILE=)",
+			(unsigned long long)limit.rlim_cur, (unsigned long long)needed);
 }
 
 static bool listen_on(struct domain_listener *listener, const char *path, char *err, size_t err_len)
@@ -69,7 +144,9 @@ static bool listen_on(struct domain_listener *listener, const char *path, char *
 	listener->source =
 	    tsr_event_loop_add_fd(listener->transport->loop, tsr_unix_listener_fd(listener->socket),
 				  TSR_EVENT_READABLE, handle_connection, listener);
-	if (!listener->source) {
+	listener->retry =
+	    tsr_event_loop_add_timer(listener->transport->loop, retry_accepting, listener);
+	if (!listener->source || !listener->retry) {
 		snprintf(err, err_len, "cannot watch %s", path);
 		return false;
 	}
@@ -102,10 +179,14 @@ struct tsr_local_transport *tsr_local_transport_create(struct tsr_event_loop *lo
 				 domain->config->name);
 			goto error;
 		}
-		if (!listen_on(listener, path, err, err_len))
+		listener->closer =
+		    tsr_fd_closer_create(domain->config->name, CLOSER_CAPACITY, err, err_len);
+		if (!listener->closer || !listen_on(listener, path, err, err_len))
 			goto error;
 		tsr_log_domain(TSR_LOG_INFO, domain->config->name, -1, "listening on %s", path);
 	}
+	if (transport->listener_count > 0)
+		raise_fd_limit(transport->listener_count);
 	return transport;
 error:
 	tsr_local_transport_destroy(transport);
@@ -118,8 +199,15 @@ void tsr_local_transport_destroy(struct tsr_local_transport *transport)
 		return;
 	for (size_t i = 0; i < transport->listener_count; i++) {
 		struct domain_listener *listener = &transport->listeners[i];
+		/* Links close through the closer: end them while it runs. */
+		tsr_domain_disconnect(listener->domain, "compositor shutting down", false);
 		tsr_event_source_remove(listener->source);
+		tsr_event_source_remove(listener->retry);
 		tsr_unix_listener_destroy(listener->socket);
+		tsr_fd_closer_stop(listener->closer);
 	}
+	/* All stopped first, so their queues drain side by side. */
+	for (size_t i = 0; i < transport->listener_count; i++)
+		tsr_fd_closer_destroy(transport->listeners[i].closer);
 	free(transport);
 }

@@ -49,13 +49,11 @@ void tsr_log(enum tsr_log_level level, const char *fmt, ...)
 	va_end(args);
 }
 
-void tsr_log_domain(enum tsr_log_level level, const char *domain_name, int32_t domid,
-		    const char *fmt, ...)
+void tsr_log_domain_v(enum tsr_log_level level, const char *domain_name, int32_t domid,
+		      const char *fmt, va_list args)
 {
 	if (!enabled(level))
 		return;
-	va_list args;
-	va_start(args, fmt);
 	log_prefix(level);
 	if (domid >= 0)
 		fprintf(stderr, "[domain %s/%d] ", domain_name, (int)domid);
@@ -63,5 +61,13 @@ void tsr_log_domain(enum tsr_log_level level, const char *domain_name, int32_t d
 		fprintf(stderr, "[domain %s] ", domain_name);
 	vfprintf(stderr, fmt, args);
 	fputc('\n', stderr);
+}
+
+void tsr_log_domain(enum tsr_log_level level, const char *domain_name, int32_t domid,
+		    const char *fmt, ...)
+{
+	va_list args;
+	va_start(args, fmt);
+	tsr_log_domain_v(level, domain_name, domid, fmt, args);
 	va_end(args);
 }

@@ -30,13 +30,14 @@
 #define TSR_CAP_GRANTS (1u << 1) /* buffers as Xen grant refs */
 #define TSR_CAP_INPUT (1u << 2)	 /* wants input events */
 
-/* ERROR codes: why the compositor is dropping the guest. */
+/* ERROR codes: why the compositor is dropping the guest. protocol/README.md
+ * section 7 lists exactly which violation gets which. */
 enum tsr_error_code {
-	TSR_ERROR_PROTOCOL = 1,	  /* malformed message, wrong order, wrong direction */
+	TSR_ERROR_PROTOCOL = 1,	  /* framing, decoder, order, direction, fds per message */
 	TSR_ERROR_VERSION = 2,	  /* no common major version */
-	TSR_ERROR_LIMIT = 3,	  /* a per-guest cap exceeded (surfaces, buffers) */
+	TSR_ERROR_LIMIT = 3,	  /* a per-guest cap exceeded (surfaces, buffers, send queue) */
 	TSR_ERROR_ID = 4,	  /* unknown, duplicate or mismatched surface/buffer id */
-	TSR_ERROR_BUFFER = 5,	  /* a buffer could not be mapped, is unsealed or too small */
+	TSR_ERROR_BUFFER = 5,	  /* not a memfd, unsealed, too small, cannot be mapped */
 	TSR_ERROR_CAPABILITY = 6, /* a feature used that WELCOME did not grant */
 };
 

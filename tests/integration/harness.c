@@ -143,6 +143,33 @@ bool harness_log_contains(struct harness *harness, const char *log_name, const c
 	return found;
 }
 
+long harness_log_count(struct harness *harness, const char *log_name, const char *text)
+{
+	char path[512];
+	snprintf(path, sizeof(path), "%s/%s.log", harness->dir, log_name);
+	FILE *file = fopen(path, "r");
+	if (!file)
+		return 0;
+	char line[2048];
+	long count = 0;
+	while (fgets(line, sizeof(line), file))
+		count += strstr(line, text) != NULL;
+	fclose(file);
+	return count;
+}
+
+bool harness_wait_log(struct harness *harness, const char *log_name, const char *text,
+		      int timeout_ms)
+{
+	for (int waited = 0; waited <= timeout_ms; waited += 20) {
+		if (harness_log_contains(harness, log_name, text))
+			return true;
+		sleep_ms(20);
+	}
+	fprintf(stderr, "harness: %s.log never said \"%s\"\n", log_name, text);
+	return false;
+}
+
 bool harness_start(struct harness *harness, const char *name, const char *config_text)
 {
 	return harness_start_args(harness, name, config_text, NULL);

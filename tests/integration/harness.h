@@ -41,6 +41,11 @@ bool harness_wait_stat(struct harness *harness, const char *domain, const char *
 		       long long value, int timeout_ms);
 /* True if the file DIR/<log_name>.log contains text. */
 bool harness_log_contains(struct harness *harness, const char *log_name, const char *text);
+/* How many lines of DIR/<log_name>.log contain text. */
+long harness_log_count(struct harness *harness, const char *log_name, const char *text);
+/* Waits up to timeout_ms for DIR/<log_name>.log to contain text. */
+bool harness_wait_log(struct harness *harness, const char *log_name, const char *text,
+		      int timeout_ms);
 /* Path helpers. */
 void harness_path(struct harness *harness, const char *file, char *out, size_t out_len);
 const char *harness_binary(const char *relative); /* under the build root */

@@ -29,8 +29,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <signal.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -67,7 +70,9 @@ struct hostile {
 	bool dropped;		     /* the compositor closed the connection */
 	bool welcomed;		     /* a WELCOME arrived */
 	bool got_error;		     /* an ERROR message arrived */
+	uint32_t error_code;
 	char error_text[TSR_ERROR_TEXT_MAX];
+	const char *socket_path; /* the local socket's path (connection loops) */
 	uint32_t frames_done;
 	uint8_t *recv_buf; /* TSR_MAX_MESSAGE_SIZE bytes */
 	size_t recv_have;
@@ -128,9 +133,21 @@ static bool xen_send_raw(struct hostile *h, const uint8_t *bytes, size_t len)
 }
 #endif
 
+static bool send_bytes_fds(struct hostile *h, const uint8_t *bytes, size_t len, const int *pass_fds,
+			   size_t fd_count);
+
 /* false once the compositor has closed the connection (EPIPE and friends). */
 static bool send_bytes(struct hostile *h, const uint8_t *bytes, size_t len, int pass_fd)
 {
+	return send_bytes_fds(h, bytes, len, &pass_fd, pass_fd >= 0 ? 1 : 0);
+}
+
+#define MAX_PASSED_FDS 253 /* SCM_MAX_FD */
+
+static bool send_bytes_fds(struct hostile *h, const uint8_t *bytes, size_t len, const int *pass_fds,
+			   size_t fd_count)
+{
+	int pass_fd = fd_count ? pass_fds[0] : -1;
 	if (h->xen) {
 #ifdef TSR_HOSTILE_HAVE_XEN
 		if (pass_fd < 0)
@@ -144,18 +161,18 @@ static bool send_bytes(struct hostile *h, const uint8_t *bytes, size_t len, int 
 		struct iovec iov = {.iov_base = (void *)(bytes + sent), .iov_len = len - sent};
 		struct msghdr hdr = {.msg_iov = &iov, .msg_iovlen = 1};
 		union {
-			char buf[CMSG_SPACE(sizeof(int))];
+			char buf[CMSG_SPACE(sizeof(int) * MAX_PASSED_FDS)];
 			struct cmsghdr align;
 		} control;
-		if (pass_fd >= 0 && sent == 0) {
+		if (fd_count > 0 && fd_count <= MAX_PASSED_FDS && sent == 0) {
 			memset(&control, 0, sizeof(control));
 			hdr.msg_control = control.buf;
-			hdr.msg_controllen = sizeof(control.buf);
+			hdr.msg_controllen = CMSG_SPACE(sizeof(int) * fd_count);
 			struct cmsghdr *cmsg = CMSG_FIRSTHDR(&hdr);
 			cmsg->cmsg_level = SOL_SOCKET;
 			cmsg->cmsg_type = SCM_RIGHTS;
-			cmsg->cmsg_len = CMSG_LEN(sizeof(int));
-			memcpy(CMSG_DATA(cmsg), &pass_fd, sizeof(int));
+			cmsg->cmsg_len = CMSG_LEN(sizeof(int) * fd_count);
+			memcpy(CMSG_DATA(cmsg), pass_fds, sizeof(int) * fd_count);
 		}
 		ssize_t ret = sendmsg(h->fd, &hdr, MSG_NOSIGNAL);
 		if (ret < 0) {
@@ -172,14 +189,20 @@ static bool send_bytes(struct hostile *h, const uint8_t *bytes, size_t len, int 
 	return true;
 }
 
-static bool send_msg(struct hostile *h, const struct tsr_msg *msg, int pass_fd)
+static bool send_msg_fds(struct hostile *h, const struct tsr_msg *msg, const int *pass_fds,
+			 size_t fd_count)
 {
 	size_t len = tsr_msg_encode(msg, h->send_buf, TSR_MAX_MESSAGE_SIZE);
 	if (len == 0) {
 		printf("hostile: cannot encode %s\n", tsr_msg_type_name(msg->type));
 		return false;
 	}
-	return send_bytes(h, h->send_buf, len, pass_fd);
+	return send_bytes_fds(h, h->send_buf, len, pass_fds, fd_count);
+}
+
+static bool send_msg(struct hostile *h, const struct tsr_msg *msg, int pass_fd)
+{
+	return send_msg_fds(h, msg, &pass_fd, pass_fd >= 0 ? 1 : 0);
 }
 
 /* ---- receiving ---------------------------------------------------------- */
@@ -195,6 +218,7 @@ static void handle_message(struct hostile *h, const struct tsr_msg *msg)
 {
 	if (msg->type == TSR_MSG_ERROR) {
 		h->got_error = true;
+		h->error_code = msg->u.error.code;
 		memcpy(h->error_text, msg->u.error.text, sizeof(h->error_text));
 		h->error_text[sizeof(h->error_text) - 1] = '\0';
 	} else if (msg->type == TSR_MSG_WELCOME) {
@@ -304,12 +328,11 @@ static bool has_frame_done(const struct hostile *h)
 
 /* ---- building blocks ---------------------------------------------------- */
 
-static bool say_hello(struct hostile *h)
+static bool say_hello_with(struct hostile *h, uint32_t capabilities)
 {
 	struct tsr_msg hello = {.type = TSR_MSG_HELLO};
-	uint32_t buffers = h->xen ? TSR_CAP_GRANTS : TSR_CAP_MEMFD;
 	hello.u.hello =
-	    (struct tsr_msg_hello){TSR_PROTOCOL_MAJOR, TSR_PROTOCOL_MINOR, buffers | TSR_CAP_INPUT};
+	    (struct tsr_msg_hello){TSR_PROTOCOL_MAJOR, TSR_PROTOCOL_MINOR, capabilities};
 	if (!send_msg(h, &hello, -1))
 		return false;
 	read_until(h, h->wait_ms, has_welcome_or_error);
@@ -318,6 +341,12 @@ static bool say_hello(struct hostile *h)
 		return false;
 	}
 	return true;
+}
+
+static bool say_hello(struct hostile *h)
+{
+	uint32_t buffers = h->xen ? TSR_CAP_GRANTS : TSR_CAP_MEMFD;
+	return say_hello_with(h, buffers | TSR_CAP_INPUT);
 }
 
 static bool create_surface(struct hostile *h, uint32_t surface_id)
@@ -345,6 +374,23 @@ static bool attach(struct hostile *h, uint32_t buffer_id, uint32_t claimed_size,
 	struct tsr_msg msg = {.type = TSR_MSG_BUFFER_ATTACH_MEMFD};
 	msg.u.attach_memfd = (struct tsr_msg_buffer_attach_memfd){1, buffer_id, 0, claimed_size};
 	return send_msg(h, &msg, fd);
+}
+
+/* Attaches fd as buffer_id so that the compositor holds its last
+ * reference (and fd is closed here): the header goes with the fd, then our
+ * copy is closed while the compositor waits for the body, then the body.
+ * Whatever close() of that file does, the compositor's close does it. */
+static bool attach_last_reference(struct hostile *h, uint32_t buffer_id, int fd)
+{
+	struct tsr_msg msg = {.type = TSR_MSG_BUFFER_ATTACH_MEMFD};
+	msg.u.attach_memfd = (struct tsr_msg_buffer_attach_memfd){1, buffer_id, 0, SURFACE_BYTES};
+	size_t len = tsr_msg_encode(&msg, h->send_buf, TSR_MAX_MESSAGE_SIZE);
+	bool sent = len > TSR_HEADER_SIZE && send_bytes(h, h->send_buf, TSR_HEADER_SIZE, fd);
+	/* Not the last reference whatever the timing: until the compositor
+	 * reads the header, the fd in flight holds one; after, the compositor
+	 * holds it with the message it is still waiting for. */
+	close(fd);
+	return sent && send_bytes(h, h->send_buf + TSR_HEADER_SIZE, len - TSR_HEADER_SIZE, -1);
 }
 
 static bool damage_and_commit(struct hostile *h, uint32_t buffer_id, uint32_t serial)
@@ -510,11 +556,118 @@ static bool misbehave_xen(struct hostile *h, const char *mode)
 }
 #endif
 
+/* ---- fds that are not buffers (local transport) ------------------------ */
+
+/* What must stay open on our side while the compositor holds the fd. */
+struct fd_trap {
+	int tcp_listener, tcp_peer;
+	char fifo_dir[64];
+};
+
+static void fd_trap_release(struct fd_trap *trap)
+{
+	if (trap->tcp_peer >= 0)
+		close(trap->tcp_peer);
+	if (trap->tcp_listener >= 0)
+		close(trap->tcp_listener);
+	if (trap->fifo_dir[0]) {
+		char path[96];
+		snprintf(path, sizeof(path), "%s/fifo", trap->fifo_dir);
+		unlink(path);
+		rmdir(trap->fifo_dir);
+	}
+}
+
+/* A loopback TCP socket whose close() blocks for an hour: SO_LINGER on,
+ * and data it cannot send because its peer (trap->tcp_peer) never reads. */
+static int make_lingering_tcp(struct fd_trap *trap)
+{
+	int small = 4096;
+	struct sockaddr_in address = {.sin_family = AF_INET,
+				      .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t length = sizeof(address);
+	trap->tcp_listener = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (trap->tcp_listener < 0 ||
+	    setsockopt(trap->tcp_listener, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small)) < 0 ||
+	    bind(trap->tcp_listener, (struct sockaddr *)&address, sizeof(address)) < 0 ||
+	    listen(trap->tcp_listener, 1) < 0 ||
+	    getsockname(trap->tcp_listener, (struct sockaddr *)&address, &length) < 0)
+		return -1;
+	int client = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (client < 0)
+		return -1;
+	if (setsockopt(client, SOL_SOCKET, SO_SNDBUF, &small, sizeof(small)) < 0 ||
+	    connect(client, (struct sockaddr *)&address, sizeof(address)) < 0 ||
+	    (trap->tcp_peer = accept4(trap->tcp_listener, NULL, NULL, SOCK_CLOEXEC)) < 0)
+		goto error;
+	int flags = fcntl(client, F_GETFL);
+	fcntl(client, F_SETFL, flags | O_NONBLOCK);
+	static const uint8_t chunk[4096];
+	size_t queued = 0;
+	for (;;) {
+		ssize_t written = write(client, chunk, sizeof(chunk));
+		if (written < 0)
+			break;
+		queued += (size_t)written;
+	}
+	fcntl(client, F_SETFL, flags);
+	struct linger linger = {.l_onoff = 1, .l_linger = 3600};
+	if (errno != EAGAIN ||
+	    setsockopt(client, SOL_SOCKET, SO_LINGER, &linger, sizeof(linger)) < 0)
+		goto error;
+	printf("hostile: TCP socket with SO_LINGER 3600 s and %zu bytes its peer never reads\n",
+	       queued);
+	return client;
+error:
+	close(client);
+	return -1;
+}
+
+/* An fd of the kind named, or -1. The caller closes it after sending. */
+static int make_foreign_fd(const char *kind, struct fd_trap *trap)
+{
+	int fds[2];
+	if (!strcmp(kind, "tcp-linger"))
+		return make_lingering_tcp(trap);
+	if (!strcmp(kind, "fifo")) {
+		snprintf(trap->fifo_dir, sizeof(trap->fifo_dir), "/tmp/hostile-fifo-XXXXXX");
+		if (!mkdtemp(trap->fifo_dir)) {
+			trap->fifo_dir[0] = '\0';
+			return -1;
+		}
+		char path[96];
+		snprintf(path, sizeof(path), "%s/fifo", trap->fifo_dir);
+		if (mkfifo(path, 0600) < 0)
+			return -1;
+		return open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	}
+	if (!strcmp(kind, "pipe")) {
+		if (pipe(fds) < 0)
+			return -1;
+		close(fds[1]);
+		return fds[0];
+	}
+	if (!strcmp(kind, "socketpair")) {
+		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) < 0)
+			return -1;
+		close(fds[1]);
+		return fds[0];
+	}
+	if (!strcmp(kind, "dev-zero"))
+		return open("/dev/zero", O_RDWR | O_CLOEXEC);
+	if (!strcmp(kind, "directory"))
+		return open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	return -2; /* not an fd kind */
+}
+
+/* Connects to the domain's socket and hangs up, count times. */
+static int connect_loop(const char *path, int count, int *made);
+
 /* ---- modes -------------------------------------------------------------- */
 
 /* The misbehaviour of each mode; the common "expect to be dropped" wait
  * follows. A false return means the set-up itself failed. */
-static bool misbehave(struct hostile *h, const char *mode)
+static bool misbehave(struct hostile *h, const char *mode, struct fd_trap *trap)
 {
 	uint8_t raw[64];
 	if (!strcmp(mode, "before-hello")) {
@@ -523,8 +676,74 @@ static bool misbehave(struct hostile *h, const char *mode)
 		send_bytes(h, raw, len, -1);
 		return true;
 	}
+	if (!strcmp(mode, "bad-version")) {
+		struct tsr_msg hello = {.type = TSR_MSG_HELLO};
+		hello.u.hello = (struct tsr_msg_hello){TSR_PROTOCOL_MAJOR + 1, 0, TSR_CAP_MEMFD};
+		send_msg(h, &hello, -1);
+		return true;
+	}
+	if (!strcmp(mode, "no-capability")) {
+		/* WELCOME grants no memfds: attaching one is a CAPABILITY error. */
+		int fd = make_memfd(SURFACE_BYTES, F_SEAL_SHRINK);
+		if (fd < 0 || !say_hello_with(h, TSR_CAP_INPUT) || !create_surface(h, 1))
+			return false;
+		attach(h, 1, SURFACE_BYTES, fd);
+		close(fd);
+		return true;
+	}
 	if (!say_hello(h))
 		return false;
+
+	int foreign = h->xen ? -2 : make_foreign_fd(mode, trap);
+	if (foreign == -1) {
+		printf("hostile: cannot make a %s fd: %s\n", mode, strerror(errno));
+		return false;
+	}
+	if (foreign >= 0) {
+		bool ok = create_surface(h, 1);
+		if (ok)
+			attach_last_reference(h, 1, foreign);
+		else
+			close(foreign);
+		return ok;
+	}
+	if (!strcmp(mode, "two-fds")) {
+		int fds[2] = {make_memfd(SURFACE_BYTES, F_SEAL_SHRINK),
+			      make_memfd(SURFACE_BYTES, F_SEAL_SHRINK)};
+		if (fds[0] < 0 || fds[1] < 0 || !create_surface(h, 1))
+			return false;
+		struct tsr_msg msg = {.type = TSR_MSG_BUFFER_ATTACH_MEMFD};
+		msg.u.attach_memfd = (struct tsr_msg_buffer_attach_memfd){1, 1, 0, SURFACE_BYTES};
+		send_msg_fds(h, &msg, fds, 2);
+		close(fds[0]);
+		close(fds[1]);
+		return true;
+	}
+	if (!strcmp(mode, "fd-on-damage")) {
+		int fd = make_memfd(SURFACE_BYTES, F_SEAL_SHRINK);
+		if (fd < 0 || !create_surface(h, 1))
+			return false;
+		struct tsr_msg damage = {.type = TSR_MSG_DAMAGE};
+		damage.u.damage.surface_id = 1;
+		send_msg(h, &damage, fd);
+		close(fd);
+		return true;
+	}
+	if (!strcmp(mode, "duplicate-surface")) {
+		if (create_surface(h, 1))
+			create_surface(h, 1);
+		return true;
+	}
+	if (!strcmp(mode, "too-many-buffers")) {
+		int fd = make_memfd(SURFACE_BYTES, F_SEAL_SHRINK);
+		if (fd < 0 || !create_surface(h, 1))
+			return false;
+		for (uint32_t id = 1; id <= TSR_MAX_BUFFERS_PER_GUEST + 1; id++)
+			if (!attach(h, id, SURFACE_BYTES, fd))
+				break;
+		close(fd);
+		return true;
+	}
 
 	if (!strcmp(mode, "bad-size")) {
 		uint32_t body[] = {1, 100000, 10, DRM_FORMAT_XRGB8888, 400000};
@@ -583,7 +802,7 @@ static int expect_drop(struct hostile *h)
 		return 1;
 	}
 	if (h->got_error)
-		printf("hostile: dropped: %s\n", h->error_text);
+		printf("hostile: dropped: %s (code %u)\n", h->error_text, h->error_code);
 	else
 		printf("hostile: dropped without an ERROR message\n");
 	return 0;
@@ -678,8 +897,137 @@ static int mode_disconnect_mid_message(struct hostile *h, bool mid_body)
 	return 0;
 }
 
+/* The guest that is connected stays so while a second connection to its
+ * domain is made and dropped count times. */
+static int mode_second_connection_loop(struct hostile *h, int count)
+{
+	if (!say_hello(h))
+		return 1;
+	int made = 0;
+	int status = connect_loop(h->socket_path, count, &made);
+	printf("hostile: %d second connections made\n", made);
+	read_until(h, 500, NULL);
+	if (h->dropped) {
+		printf("hostile: the first connection was dropped\n");
+		return 1;
+	}
+	printf("hostile: first connection still up\n");
+	return status;
+}
+
+static int connect_to(const char *path);
+
+static int connect_loop(const char *path, int count, int *made)
+{
+	for (*made = 0; *made < count; (*made)++) {
+		int fd = connect_to(path);
+		if (fd < 0) {
+			printf("hostile: connection %d failed: %s\n", *made, strerror(errno));
+			return 1;
+		}
+		close(fd);
+	}
+	return 0;
+}
+
+static volatile sig_atomic_t release_requested;
+
+static void request_release(int signal_number)
+{
+	(void)signal_number;
+	release_requested = 1;
+}
+
+/* Starts over on a fresh connection to the same socket. */
+static bool reconnect(struct hostile *h)
+{
+	if (h->fd >= 0)
+		close(h->fd);
+	h->fd = connect_to(h->socket_path);
+	h->dropped = h->welcomed = h->got_error = false;
+	h->recv_have = 0;
+	return h->fd >= 0;
+}
+
+/* Fills the domain's closer: one fd whose close blocks, then connections
+ * that each leave 253 more fds (one pipe, sent 253 times) behind it. Once
+ * the closer lacks room for another connection, the compositor must stop
+ * accepting (never close on its loop): our next connection gets no WELCOME
+ * until SIGUSR1 makes us release the blocking fd, then it does. */
+static int mode_closer_storm(struct hostile *h)
+{
+	struct fd_trap trap = {.tcp_listener = -1, .tcp_peer = -1};
+	int status = 1;
+	signal(SIGUSR1, request_release);
+	int lingering = make_lingering_tcp(&trap);
+	if (lingering < 0 || !say_hello(h) || !create_surface(h, 1))
+		goto out;
+	attach_last_reference(h, 1, lingering);
+	if (expect_drop(h) != 0)
+		goto out;
+	int pipe_fds[2];
+	if (pipe(pipe_fds) < 0)
+		goto out;
+	int copies[MAX_PASSED_FDS];
+	for (size_t i = 0; i < MAX_PASSED_FDS; i++)
+		copies[i] = pipe_fds[1];
+	int stormed = 0;
+	for (; stormed < 16; stormed++) {
+		if (!reconnect(h))
+			goto out;
+		struct tsr_msg hello = {.type = TSR_MSG_HELLO};
+		hello.u.hello =
+		    (struct tsr_msg_hello){TSR_PROTOCOL_MAJOR, TSR_PROTOCOL_MINOR, TSR_CAP_MEMFD};
+		send_msg(h, &hello, -1);
+		read_until(h, DROP_WAIT_MS, has_welcome_or_error);
+		if (!h->welcomed)
+			break; /* not accepted: the closer is full (the test checks the log) */
+		struct tsr_msg damage = {.type = TSR_MSG_DAMAGE};
+		send_msg_fds(h, &damage, copies, MAX_PASSED_FDS);
+		if (expect_drop(h) != 0)
+			goto out;
+	}
+	close(pipe_fds[0]);
+	close(pipe_fds[1]);
+	printf("hostile: %d connections left %d fds each; the next is not accepted: waiting\n",
+	       stormed, MAX_PASSED_FDS + 1);
+	if (stormed == 16)
+		goto out;
+	while (!release_requested && !h->welcomed && !h->dropped)
+		read_until(h, 100, has_welcome_or_error);
+	if (h->welcomed) {
+		printf("hostile: WELCOME before the blocking fd was released\n");
+		goto out;
+	}
+	fd_trap_release(&trap);
+	trap = (struct fd_trap){.tcp_listener = -1, .tcp_peer = -1};
+	printf("hostile: released the blocking fd\n");
+	read_until(h, DROP_WAIT_MS, has_welcome_or_error);
+	if (!h->welcomed) {
+		printf("hostile: no WELCOME after the release\n");
+		goto out;
+	}
+	printf("hostile: accepted again after the release\n");
+	status = 0;
+out:
+	fd_trap_release(&trap);
+	return status;
+}
+
 static int run(struct hostile *h, const char *mode)
 {
+	if (!strcmp(mode, "closer-storm"))
+		return mode_closer_storm(h);
+	if (!strcmp(mode, "connect-loop")) {
+		int made = 0;
+		close(h->fd);
+		h->fd = -1;
+		int status = connect_loop(h->socket_path, 1000, &made);
+		printf("hostile: %d connections made and closed\n", made);
+		return status;
+	}
+	if (!strcmp(mode, "second-connection-loop"))
+		return mode_second_connection_loop(h, 1000);
 	if (!strcmp(mode, "shrink-after-attach"))
 		return mode_shrink_after_attach(h);
 	if (!strcmp(mode, "flood"))
@@ -688,13 +1036,27 @@ static int run(struct hostile *h, const char *mode)
 		return mode_disconnect_mid_message(h, false);
 	if (!strcmp(mode, "disconnect-mid-body"))
 		return mode_disconnect_mid_message(h, true);
-	if (!misbehave(h, mode)) {
-		if (h->dropped)
-			return expect_drop(h);
+	struct fd_trap trap = {.tcp_listener = -1, .tcp_peer = -1};
+	int status;
+	if (!misbehave(h, mode, &trap) && !h->dropped) {
 		printf("hostile: set-up failed\n");
-		return 1;
+		status = 1;
+	} else {
+		status = expect_drop(h);
 	}
-	return expect_drop(h);
+	if (status == 0 && trap.tcp_peer >= 0) {
+		/* Keeps the compositor's close() of our socket blocked until
+		 * we are told to go (SIGTERM; our exit resets the peer). */
+		printf("hostile: dropped; holding the TCP peer unread until SIGTERM\n");
+		sigset_t term;
+		sigemptyset(&term);
+		sigaddset(&term, SIGTERM);
+		sigprocmask(SIG_BLOCK, &term, NULL);
+		int signal_number;
+		sigwait(&term, &signal_number);
+	}
+	fd_trap_release(&trap);
+	return status;
 }
 
 static int connect_to(const char *path)
@@ -745,12 +1107,17 @@ int main(int argc, char **argv)
 		    "modes: bad-size short-memfd unsealed-memfd shrink-after-attach flood\n"
 		    "       disconnect-mid-message disconnect-mid-body unknown-type bad-length\n"
 		    "       before-hello bad-damage too-many-surfaces wrong-fd-count\n"
+		    "       bad-version no-capability duplicate-surface too-many-buffers\n"
+		    "       two-fds fd-on-damage connect-loop second-connection-loop\n"
+		    "       tcp-linger fifo pipe socketpair dev-zero directory (sent as a buffer)\n"
+		    "       closer-storm\n"
 		    "Xen only: too-few-refs ungranted-refs foreign-refs attach-flood garbage\n");
 		return 2;
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
 
-	struct hostile h = {.fd = -1, .wait_ms = xen ? XEN_WAIT_MS : DROP_WAIT_MS};
+	struct hostile h = {
+	    .fd = -1, .wait_ms = xen ? XEN_WAIT_MS : DROP_WAIT_MS, .socket_path = socket_path};
 	int status = 1;
 	h.recv_buf = malloc(TSR_MAX_MESSAGE_SIZE);
 	h.send_buf = malloc(TSR_MAX_MESSAGE_SIZE);

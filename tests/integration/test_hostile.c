@@ -8,6 +8,7 @@
 
 #include "core/layout.h"
 #include "harness.h"
+#include "tessera/protocol.h"
 #include "tessera/image.h"
 #include "test.h"
 
@@ -43,7 +44,7 @@ static void test_setup(void)
 /* Runs one hostile mode against `untrusted`; expect_drop: the compositor
  * must count a violation and disconnect it, with an ERROR message unless
  * the guest already hung up. */
-static void run_mode(const char *mode, bool expect_drop)
+static void run_mode(const char *mode, bool expect_drop, unsigned code)
 {
 	long long violations = harness_stat(&harness, "untrusted", "violations");
 	long long work_commits = harness_stat(&harness, "work", "commits");
@@ -67,6 +68,12 @@ static void run_mode(const char *mode, bool expect_drop)
 			fprintf(stderr, "mode %s: no ERROR message before the drop\n", mode);
 		CHECK(harness_log_contains(&harness, log_name, "hostile: dropped: "));
 		CHECK(!harness_log_contains(&harness, log_name, "(no ERROR)"));
+		/* The code of its category (protocol/README.md section 7). */
+		char expected[32];
+		snprintf(expected, sizeof(expected), "(code %u)", code);
+		if (!harness_log_contains(&harness, log_name, expected))
+			fprintf(stderr, "mode %s: no ERROR %s\n", mode, expected);
+		CHECK(harness_log_contains(&harness, log_name, expected));
 	}
 	if (expect_drop) {
 		CHECK(harness_wait_stat(&harness, "untrusted", "violations", violations + 1, 5000));
@@ -78,32 +85,35 @@ static void run_mode(const char *mode, bool expect_drop)
 
 static void test_dropped_modes(void)
 {
-	static const char *const modes[] = {
-	    "bad-size",
-	    "short-memfd",
-	    "unsealed-memfd",
-	    "unknown-type",
-	    "bad-length",
-	    "before-hello",
-	    "bad-damage",
-	    "too-many-surfaces",
-	    "wrong-fd-count",
-	    "disconnect-mid-message",
-	    "disconnect-mid-body",
+	static const struct {
+		const char *name;
+		unsigned code;
+	} modes[] = {
+	    {"bad-size", TSR_ERROR_PROTOCOL}, /* the decoder rejects it */
+	    {"short-memfd", TSR_ERROR_BUFFER},
+	    {"unsealed-memfd", TSR_ERROR_BUFFER},
+	    {"unknown-type", TSR_ERROR_PROTOCOL},
+	    {"bad-length", TSR_ERROR_PROTOCOL},
+	    {"before-hello", TSR_ERROR_PROTOCOL},
+	    {"bad-damage", TSR_ERROR_ID},
+	    {"too-many-surfaces", TSR_ERROR_LIMIT},
+	    {"wrong-fd-count", TSR_ERROR_PROTOCOL},
+	    {"disconnect-mid-message", 0}, /* hung up: no ERROR to read */
+	    {"disconnect-mid-body", 0},
 	};
 	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
-		run_mode(modes[i], true);
+		run_mode(modes[i].name, true, modes[i].code);
 	CHECK(harness_log_contains(&harness, "tessera", "[domain untrusted] dropped: "));
 }
 
 static void test_tolerated_modes(void)
 {
 	/* The kernel refuses to shrink a sealed memfd; the guest stays. */
-	run_mode("shrink-after-attach", false);
+	run_mode("shrink-after-attach", false, 0);
 	CHECK(harness_log_contains(&harness, "hostile-shrink-after-attach",
 				   "still connected, FRAME_DONE received"));
 	/* 100k damage messages: bounded work per wake-up; others unaffected. */
-	run_mode("flood", false);
+	run_mode("flood", false, 0);
 }
 
 static void test_output_still_shows_honest_guests(void)

@@ -3,6 +3,7 @@
  * hidden surfaces, and memfd import checks. */
 #include <drm_fourcc.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -326,8 +327,242 @@ static void test_repeated_violations_refuse_reconnects(void)
 	scene_fixture_fini(&fixture);
 }
 
+/* ---- ERROR codes (protocol/README.md section 7) ---------------------- */
+
+/* A link that keeps the ERROR it was sent after the core destroyed it. */
+static struct tsr_msg_error last_error;
+static bool last_error_sent;
+static bool refuse_sends;
+
+static bool error_send(struct tsr_guest_link *base, const struct tsr_msg *msg)
+{
+	if (msg->type == TSR_MSG_ERROR) {
+		last_error = msg->u.error;
+		last_error_sent = true;
+		return true;
+	}
+	return !refuse_sends;
+}
+
+static const struct tsr_guest_link_impl error_impl = {
+    .send = error_send,
+    .import_buffer = record_import,
+    .destroy = record_destroy,
+};
+
+static struct recording_link *connect_for_error(struct tsr_domain *domain)
+{
+	/* Many drops in a row: the cool-down is tested above. */
+	domain->violation_limiter = (struct tsr_violation_limiter){0};
+	last_error_sent = false;
+	refuse_sends = false;
+	struct recording_link *link = calloc(1, sizeof(*link));
+	link->base.impl = &error_impl;
+	CHECK(tsr_domain_attach_link(domain, &link->base, -1));
+	return link;
+}
+
+static bool send_hello(struct recording_link *link, uint16_t major, uint32_t capabilities)
+{
+	struct tsr_msg msg = {.type = TSR_MSG_HELLO};
+	msg.u.hello = (struct tsr_msg_hello){.major = major, .capabilities = capabilities};
+	return deliver(link, &msg);
+}
+
+static bool send_surface(struct recording_link *link, uint32_t id)
+{
+	struct tsr_msg msg = {.type = TSR_MSG_SURFACE_CREATE};
+	msg.u.surface_create = (struct tsr_msg_surface_create){.surface_id = id,
+							       .width = 16,
+							       .height = 16,
+							       .fourcc = DRM_FORMAT_XRGB8888,
+							       .stride = 64};
+	return deliver(link, &msg);
+}
+
+static bool send_attach(struct recording_link *link, uint32_t surface, uint32_t buffer,
+			bool import_works)
+{
+	link->next_import =
+	    import_works ? tsr_buffer_create_memory(16, 16, DRM_FORMAT_XRGB8888) : NULL;
+	struct tsr_msg msg = {.type = TSR_MSG_BUFFER_ATTACH_MEMFD};
+	msg.u.attach_memfd = (struct tsr_msg_buffer_attach_memfd){
+	    .surface_id = surface, .buffer_id = buffer, .size = 16 * 64};
+	bool ok = deliver(link, &msg);
+	if (!ok && link->next_import) {
+		tsr_buffer_destroy(link->next_import);
+		link->next_import = NULL;
+	}
+	return ok;
+}
+
+/* The violation has happened (message() returned false): the transport
+ * reports it, the core drops the guest with ERROR(code). */
+static void expect_error(struct recording_link *link, struct tsr_domain *domain,
+			 enum tsr_error_code code, const char *what)
+{
+	link->base.listener.closed(link->base.listener.data, "protocol violation", true);
+	CHECK(domain->link == NULL);
+	CHECK(last_error_sent);
+	if (last_error.code != (uint32_t)code)
+		fprintf(stderr, "%s: ERROR code %u (\"%s\"), expected %u\n", what, last_error.code,
+			last_error.text, code);
+	CHECK_EQ_INT(last_error.code, code);
+}
+
+static void test_error_codes_per_category(void)
+{
+	struct scene_fixture fixture;
+	CHECK(scene_fixture_init(&fixture, 320, 200));
+	struct tsr_domain *domain = fixture.server->domains[2];
+	struct recording_link *link;
+	struct tsr_msg msg;
+
+	link = connect_for_error(domain); /* framing / decoding: found by the transport */
+	expect_error(link, domain, TSR_ERROR_PROTOCOL, "transport violation");
+
+	link = connect_for_error(domain);
+	msg = (struct tsr_msg){.type = TSR_MSG_COMMIT};
+	CHECK(!deliver(link, &msg));
+	expect_error(link, domain, TSR_ERROR_PROTOCOL, "before HELLO");
+
+	link = connect_for_error(domain);
+	CHECK(send_hello(link, 1, TSR_CAP_MEMFD));
+	CHECK(!send_hello(link, 1, TSR_CAP_MEMFD));
+	expect_error(link, domain, TSR_ERROR_PROTOCOL, "HELLO twice");
+
+	link = connect_for_error(domain);
+	CHECK(!send_hello(link, 2, TSR_CAP_MEMFD));
+	expect_error(link, domain, TSR_ERROR_VERSION, "major 2");
+
+	link = connect_for_error(domain);
+	CHECK(send_hello(link, 1, TSR_CAP_MEMFD));
+	for (uint32_t id = 1; id <= TSR_MAX_SURFACES_PER_GUEST; id++)
+		CHECK(send_surface(link, id));
+	CHECK(!send_surface(link, 99));
+	expect_error(link, domain, TSR_ERROR_LIMIT, "too many surfaces");
+
+	link = connect_for_error(domain);
+	CHECK(send_hello(link, 1, TSR_CAP_MEMFD) && send_surface(link, 1));
+	CHECK(!send_surface(link, 1));
+	expect_error(link, domain, TSR_ERROR_ID, "duplicate surface");
+
+	link = connect_for_error(domain);
+	CHECK(send_hello(link, 1, TSR_CAP_MEMFD));
+	msg = (struct tsr_msg){.type = TSR_MSG_SURFACE_DESTROY};
+	msg.u.surface_destroy.surface_id = 5;
+	CHECK(!deliver(link, &msg));
+	expect_error(link, domain, TSR_ERROR_ID, "unknown surface destroyed");
+
+	link = connect_for_error(domain);
+	CHECK(send_hello(link, 1, TSR_CAP_INPUT) && send_surface(link, 1));
+	CHECK(!send_attach(link, 1, 1, true));
+	expect_error(link, domain, TSR_ERROR_CAPABILITY, "memfd not granted");
+
+	link = connect_for_error(domain);
+	CHECK(send_hello(link, 1, TSR_CAP_MEMFD) && send_surface(link, 1));
+	CHECK(!send_attach(link, 7, 1, true));
+	expect_error(link, domain, TSR_ERROR_ID, "attach to an unknown surface");
+
+	link = connect_for_error(domain);
+	CHECK(send_hello(link, 1, TSR_CAP_MEMFD) && send_surface(link, 1));
+	CHECK(send_attach(link, 1, 1, true));
+	CHECK(!send_attach(link, 1, 1, true));
+	expect_error(link, domain, TSR_ERROR_ID, "duplicate buffer");
+
+	link = connect_for_error(domain);
+	CHECK(send_hello(link, 1, TSR_CAP_MEMFD) && send_surface(link, 1));
+	for (uint32_t id = 1; id <= TSR_MAX_BUFFERS_PER_GUEST; id++)
+		CHECK(send_attach(link, 1, id, true));
+	CHECK(!send_attach(link, 1, 99, true));
+	expect_error(link, domain, TSR_ERROR_LIMIT, "too many buffers");
+
+	link = connect_for_error(domain);
+	CHECK(send_hello(link, 1, TSR_CAP_MEMFD) && send_surface(link, 1));
+	CHECK(!send_attach(link, 1, 1, false));
+	expect_error(link, domain, TSR_ERROR_BUFFER, "import failed");
+
+	link = connect_for_error(domain);
+	CHECK(send_hello(link, 1, TSR_CAP_MEMFD) && send_surface(link, 1));
+	msg = (struct tsr_msg){.type = TSR_MSG_DAMAGE};
+	msg.u.damage.surface_id = 3;
+	CHECK(!deliver(link, &msg));
+	expect_error(link, domain, TSR_ERROR_ID, "damage on an unknown surface");
+
+	link = connect_for_error(domain);
+	CHECK(send_hello(link, 1, TSR_CAP_MEMFD) && send_surface(link, 1) && send_surface(link, 2));
+	CHECK(send_attach(link, 1, 1, true));
+	msg = (struct tsr_msg){.type = TSR_MSG_COMMIT};
+	msg.u.commit = (struct tsr_msg_commit){.surface_id = 2, .buffer_id = 1};
+	CHECK(!deliver(link, &msg));
+	expect_error(link, domain, TSR_ERROR_ID, "commit of another surface's buffer");
+
+	link = connect_for_error(domain);
+	CHECK(send_hello(link, 1, TSR_CAP_MEMFD));
+	msg = (struct tsr_msg){.type = TSR_MSG_BUFFER_DESTROY};
+	msg.u.buffer_destroy.buffer_id = 4;
+	CHECK(!deliver(link, &msg));
+	expect_error(link, domain, TSR_ERROR_ID, "unknown buffer destroyed");
+
+	link = connect_for_error(domain); /* does not read: its queue is full */
+	CHECK(send_hello(link, 1, TSR_CAP_MEMFD));
+	refuse_sends = true;
+	CHECK(!send_surface(link, 1)); /* its CONFIGURE does not fit */
+	expect_error(link, domain, TSR_ERROR_LIMIT, "send queue full");
+
+	/* A clean hang-up sends nothing. */
+	link = connect_for_error(domain);
+	link->base.listener.closed(link->base.listener.data, "connection closed by the guest",
+				   false);
+	CHECK(!last_error_sent);
+	scene_fixture_fini(&fixture);
+}
+
+/* ---- the per-domain log budget ------------------------------------------ */
+
+static void test_log_limiter_policy(void)
+{
+	const uint64_t second = 1000000000ull;
+	struct tsr_log_limiter limiter = {0};
+	uint32_t suppressed;
+	uint64_t t = 777 * second;
+	/* A burst is written whole... */
+	for (uint32_t i = 0; i < TSR_LOG_LIMIT_BURST; i++) {
+		CHECK(tsr_log_limiter_allow(&limiter, t + i, &suppressed));
+		CHECK_EQ_INT(suppressed, 0);
+	}
+	/* ...then a flood of any size costs nothing within the window... */
+	for (uint32_t i = 0; i < 100000; i++)
+		CHECK(!tsr_log_limiter_allow(&limiter, t + second + i, &suppressed));
+	/* ...and the first line of the next window reports it. */
+	CHECK(tsr_log_limiter_allow(&limiter, t + TSR_LOG_LIMIT_WINDOW_NS, &suppressed));
+	CHECK_EQ_INT(suppressed, 100000);
+	CHECK(tsr_log_limiter_allow(&limiter, t + TSR_LOG_LIMIT_WINDOW_NS + 1, &suppressed));
+	CHECK_EQ_INT(suppressed, 0);
+
+	/* A quiet peer (one line a second) never loses a line. */
+	limiter = (struct tsr_log_limiter){0};
+	for (uint64_t i = 0; i < 600; i++) {
+		CHECK(tsr_log_limiter_allow(&limiter, 5000 * second + i * second, &suppressed));
+		CHECK_EQ_INT(suppressed, 0);
+	}
+
+	/* Whatever the rate, lines over a span of N windows stay within
+	 * (N + 1) * (BURST + 1), summaries included. */
+	limiter = (struct tsr_log_limiter){0};
+	uint64_t written = 0;
+	for (uint64_t i = 0; i < 1000000; i++) {
+		if (tsr_log_limiter_allow(&limiter, 9000 * second + i * 50000, &suppressed))
+			written += 1 + (suppressed > 0);
+	}
+	uint64_t windows = 1000000ull * 50000 / TSR_LOG_LIMIT_WINDOW_NS;
+	CHECK(written <= (windows + 1) * (TSR_LOG_LIMIT_BURST + 1));
+	CHECK(written >= windows * TSR_LOG_LIMIT_BURST);
+}
+
 TSR_TEST_MAIN(TSR_CASE(test_commit_without_damage_repaints_everything),
 	      TSR_CASE(test_final_release_after_destroy),
 	      TSR_CASE(test_hidden_surfaces_paced_at_one_hertz), TSR_CASE(test_memfd_import_checks),
 	      TSR_CASE(test_violation_limiter_policy),
-	      TSR_CASE(test_repeated_violations_refuse_reconnects))
+	      TSR_CASE(test_repeated_violations_refuse_reconnects),
+	      TSR_CASE(test_error_codes_per_category), TSR_CASE(test_log_limiter_policy))
