@@ -22,15 +22,14 @@ static void log_domain(enum tsr_log_level level, struct tsr_domain *domain, cons
 
 static void log_domain(enum tsr_log_level level, struct tsr_domain *domain, const char *fmt, ...)
 {
-	uint32_t suppressed;
-	if (!tsr_log_limiter_allow(&domain->log_limiter, tsr_now_ns(), &suppressed))
+	uint64_t suppressed;
+	if (!tsr_log_limit_allow(&domain->log_limit, tsr_now_ns(), &suppressed))
 		return;
 	if (suppressed)
 		tsr_log_domain(
 		    TSR_LOG_WARN, domain->config->name, domain->domid,
-		    "%u similar lines suppressed (at most %u lines per %llu s per domain)",
-		    suppressed, TSR_LOG_LIMIT_BURST,
-		    (unsigned long long)(TSR_LOG_LIMIT_WINDOW_NS / 1000000000ull));
+		    "%llu similar lines suppressed (at most %u lines per %u s per domain)",
+		    (unsigned long long)suppressed, TSR_DOMAIN_LOG_BURST, TSR_DOMAIN_LOG_WINDOW_S);
 	va_list args;
 	va_start(args, fmt);
 	tsr_log_domain_v(level, domain->config->name, domain->domid, fmt, args);
@@ -44,6 +43,8 @@ struct tsr_domain *tsr_domain_create(struct tsr_server *server, int index,
 	if (!domain)
 		return NULL;
 	domain->server = server;
+	domain->log_limit =
+	    (struct tsr_log_limit)TSR_LOG_LIMIT_INIT(TSR_DOMAIN_LOG_BURST, TSR_DOMAIN_LOG_WINDOW_S);
 	domain->index = index;
 	domain->config = config;
 	domain->domid = -1;

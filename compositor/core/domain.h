@@ -8,12 +8,17 @@
 #include <stdint.h>
 
 #include "core/guest_link.h"
-#include "core/log_limit.h"
+#include "util/log_limit.h"
 #include "core/violation_limit.h"
 #include "tessera/config.h"
 #include "tessera/protocol.h"
 
 struct tsr_server;
+
+/* What one domain's guests can make Tessera log: at most this many lines
+ * per window; then one "N similar lines suppressed" summary. */
+#define TSR_DOMAIN_LOG_BURST 10u
+#define TSR_DOMAIN_LOG_WINDOW_S 10u
 
 struct tsr_guest_buffer {
 	bool in_use;
@@ -57,7 +62,7 @@ struct tsr_domain {
 	char last_drop_reason[160];
 	uint32_t last_drop_code; /* enum tsr_error_code of the reason; 0: none yet */
 	struct tsr_violation_limiter violation_limiter;
-	struct tsr_log_limiter log_limiter; /* every line its guests can cause */
+	struct tsr_log_limit log_limit; /* every line its guests can cause */
 };
 
 struct tsr_domain *tsr_domain_create(struct tsr_server *server, int index,

@@ -10,7 +10,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "core/log_limit.h"
+#include "core/domain.h"
 #include "harness.h"
 #include "test.h"
 
@@ -132,8 +132,8 @@ static double seconds_since(const struct timespec *start)
  * summary in every window the interval touches. */
 static long log_bound(double seconds)
 {
-	double window = (double)TSR_LOG_LIMIT_WINDOW_NS / 1e9;
-	return ((long)(seconds / window) + 2) * (long)(TSR_LOG_LIMIT_BURST + 1);
+	double window = (double)TSR_DOMAIN_LOG_WINDOW_S;
+	return ((long)(seconds / window) + 2) * (long)(TSR_DOMAIN_LOG_BURST + 1);
 }
 
 static void run_loop(const char *mode, long long *refused_delta)

@@ -520,44 +520,47 @@ static void test_error_codes_per_category(void)
 
 /* ---- the per-domain log budget ------------------------------------------ */
 
+#define TSR_DOMAIN_LIMIT TSR_LOG_LIMIT_INIT(TSR_DOMAIN_LOG_BURST, TSR_DOMAIN_LOG_WINDOW_S)
+#define TSR_DOMAIN_LOG_WINDOW_NS ((uint64_t)TSR_DOMAIN_LOG_WINDOW_S * 1000000000ull)
+
 static void test_log_limiter_policy(void)
 {
 	const uint64_t second = 1000000000ull;
-	struct tsr_log_limiter limiter = {0};
-	uint32_t suppressed;
+	struct tsr_log_limit limiter = TSR_DOMAIN_LIMIT;
+	uint64_t suppressed;
 	uint64_t t = 777 * second;
 	/* A burst is written whole... */
-	for (uint32_t i = 0; i < TSR_LOG_LIMIT_BURST; i++) {
-		CHECK(tsr_log_limiter_allow(&limiter, t + i, &suppressed));
+	for (uint32_t i = 0; i < TSR_DOMAIN_LOG_BURST; i++) {
+		CHECK(tsr_log_limit_allow(&limiter, t + i, &suppressed));
 		CHECK_EQ_INT(suppressed, 0);
 	}
 	/* ...then a flood of any size costs nothing within the window... */
 	for (uint32_t i = 0; i < 100000; i++)
-		CHECK(!tsr_log_limiter_allow(&limiter, t + second + i, &suppressed));
+		CHECK(!tsr_log_limit_allow(&limiter, t + second + i, &suppressed));
 	/* ...and the first line of the next window reports it. */
-	CHECK(tsr_log_limiter_allow(&limiter, t + TSR_LOG_LIMIT_WINDOW_NS, &suppressed));
+	CHECK(tsr_log_limit_allow(&limiter, t + TSR_DOMAIN_LOG_WINDOW_NS, &suppressed));
 	CHECK_EQ_INT(suppressed, 100000);
-	CHECK(tsr_log_limiter_allow(&limiter, t + TSR_LOG_LIMIT_WINDOW_NS + 1, &suppressed));
+	CHECK(tsr_log_limit_allow(&limiter, t + TSR_DOMAIN_LOG_WINDOW_NS + 1, &suppressed));
 	CHECK_EQ_INT(suppressed, 0);
 
 	/* A quiet peer (one line a second) never loses a line. */
-	limiter = (struct tsr_log_limiter){0};
+	limiter = (struct tsr_log_limit)TSR_DOMAIN_LIMIT;
 	for (uint64_t i = 0; i < 600; i++) {
-		CHECK(tsr_log_limiter_allow(&limiter, 5000 * second + i * second, &suppressed));
+		CHECK(tsr_log_limit_allow(&limiter, 5000 * second + i * second, &suppressed));
 		CHECK_EQ_INT(suppressed, 0);
 	}
 
 	/* Whatever the rate, lines over a span of N windows stay within
 	 * (N + 1) * (BURST + 1), summaries included. */
-	limiter = (struct tsr_log_limiter){0};
+	limiter = (struct tsr_log_limit)TSR_DOMAIN_LIMIT;
 	uint64_t written = 0;
 	for (uint64_t i = 0; i < 1000000; i++) {
-		if (tsr_log_limiter_allow(&limiter, 9000 * second + i * 50000, &suppressed))
+		if (tsr_log_limit_allow(&limiter, 9000 * second + i * 50000, &suppressed))
 			written += 1 + (suppressed > 0);
 	}
-	uint64_t windows = 1000000ull * 50000 / TSR_LOG_LIMIT_WINDOW_NS;
-	CHECK(written <= (windows + 1) * (TSR_LOG_LIMIT_BURST + 1));
-	CHECK(written >= windows * TSR_LOG_LIMIT_BURST);
+	uint64_t windows = 1000000ull * 50000 / TSR_DOMAIN_LOG_WINDOW_NS;
+	CHECK(written <= (windows + 1) * (TSR_DOMAIN_LOG_BURST + 1));
+	CHECK(written >= windows * TSR_DOMAIN_LOG_BURST);
 }
 
 TSR_TEST_MAIN(TSR_CASE(test_commit_without_damage_repaints_everything),
