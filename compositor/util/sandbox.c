@@ -14,14 +14,6 @@
 
 #include "util/sandbox.h"
 
-#if defined(__SANITIZE_ADDRESS__)
-#define TSR_SANITIZED 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define TSR_SANITIZED 1
-#endif
-#endif
-
 static const char *const allowed_calls[] = {
     /* files and memory */
     "read",
@@ -50,6 +42,7 @@ static const char *const allowed_calls[] = {
     "dup3",
     "pipe",
     "pipe2",
+    "getdents",
     "getdents64",
     "readlink",
     "readlinkat",
@@ -174,7 +167,7 @@ static const char *const allowed_calls[] = {
  * A handler has no argument to carry state, hence the one static. */
 static volatile sig_atomic_t refusals_logged;
 
-#if defined(__x86_64__)
+#if defined(__x86_64__) && !defined(TSR_SANITIZED)
 static void refused_call(int signal_number, siginfo_t *info, void *context)
 {
 	(void)signal_number;
@@ -217,7 +210,7 @@ static bool allow(scmp_filter_ctx ctx, const char *name, char *err, size_t err_l
 bool tsr_sandbox_apply(char *err, size_t err_len)
 {
 	uint32_t default_action = SCMP_ACT_ERRNO(EPERM);
-#if defined(__x86_64__)
+#if defined(__x86_64__) && !defined(TSR_SANITIZED)
 	struct sigaction action = {.sa_sigaction = refused_call, .sa_flags = SA_SIGINFO};
 	sigemptyset(&action.sa_mask);
 	sigset_t sys;
