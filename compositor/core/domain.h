@@ -53,6 +53,9 @@ struct tsr_domain {
 	struct tsr_guest_buffer buffers[TSR_MAX_BUFFERS_PER_GUEST];
 	struct tsr_domain_stats stats;
 	char last_drop_reason[160];
+	/* Messages to the guest are built here, one at a time: allocated once,
+	 * since a struct tsr_msg holds the 64 KiB grant ref array. */
+	struct tsr_msg *outgoing;
 	struct tsr_violation_limiter violation_limiter;
 };
 
