@@ -356,7 +356,7 @@ static bool handle_commit(struct tsr_domain *domain, const struct tsr_msg_commit
 	if (surface == tsr_domain_main_surface(domain))
 		tsr_server_damage_domain(domain->server, domain->index, &surface->pending_damage);
 	pixman_region32_clear(&surface->pending_damage);
-	tsr_server_schedule_frame(domain->server);
+	tsr_server_schedule_frame(domain->server, tsr_domain_surface_shown(domain, surface));
 	return true;
 }
 

@@ -437,11 +437,13 @@ void tsr_server_damage_domain(struct tsr_server *server, int domain_index,
 	}
 }
 
-void tsr_server_schedule_frame(struct tsr_server *server)
+void tsr_server_schedule_frame(struct tsr_server *server, bool shown)
 {
 	for (size_t i = 0; i < server->output_count; i++)
 		schedule_repaint(server->outputs[i]);
-	if (server->hidden_timer && !server->hidden_timer_armed && frame_requested(server, false)) {
+	/* The caller says which clock its surface waits for: asking every
+	 * surface of every domain here made each commit cost O(domains). */
+	if (!shown && server->hidden_timer && !server->hidden_timer_armed) {
 		/* Not re-armed while pending: a flooding hidden guest cannot
 		 * push its frame-done further out. */
 		server->hidden_timer_armed =

@@ -17,6 +17,11 @@ struct harness {
 /* Creates the directory, writes config_text to DIR/tessera.conf and starts
  * build/compositor/tessera with it; waits for the control socket. */
 bool harness_start(struct harness *harness, const char *name, const char *config_text);
+/* The same with tessera started under wrapper, a NULL-terminated argv
+ * prefix (for example valgrind and its options; looked up on PATH), or
+ * NULL for none. The pid is then the wrapper's. */
+bool harness_start_wrapped(struct harness *harness, const char *name, const char *config_text,
+			   const char *const *wrapper);
 /* Stops everything started; true if the compositor exited with status 0
  * (i.e. it did not crash along the way). */
 bool harness_stop(struct harness *harness);
