@@ -344,11 +344,13 @@ static bool handle_commit(struct tsr_domain *domain, const struct tsr_msg_commit
 					   surface->width, surface->height);
 	}
 	/* The renderer copies at repaint time and keeps nothing of the old
-	 * buffer: it is free for the guest as soon as it is replaced. */
-	if (previous && previous != buffer) {
-		if (!send_release(domain, previous->id))
-			return false;
-	}
+	 * buffer: it is free as soon as it is replaced. It is released with
+	 * the surface's next FRAME_DONE (protocol/README.md 6.2), which the
+	 * guest waits for anyway: one message burst and one wake-up per frame
+	 * instead of two. */
+	if (previous && previous != buffer)
+		previous->release_due = true;
+	buffer->release_due = false;
 	surface->damage_sent = false;
 	surface->commit_serial = commit->serial;
 	surface->frame_requested = true;
@@ -428,6 +430,20 @@ bool tsr_domain_surface_shown(struct tsr_domain *domain, const struct tsr_surfac
 	       tsr_server_domain_visible(domain->server, domain->index);
 }
 
+/* Sends the releases due for buffers of surface_id (see handle_commit). */
+static bool send_due_releases(struct tsr_domain *domain, uint32_t surface_id)
+{
+	for (size_t i = 0; i < TSR_MAX_BUFFERS_PER_GUEST; i++) {
+		struct tsr_guest_buffer *buffer = &domain->buffers[i];
+		if (!buffer->in_use || !buffer->release_due || buffer->surface_id != surface_id)
+			continue;
+		buffer->release_due = false;
+		if (!send_release(domain, buffer->id))
+			return false;
+	}
+	return true;
+}
+
 void tsr_domain_send_frame_done(struct tsr_domain *domain, uint64_t time_ns, bool shown)
 {
 	for (size_t i = 0; i < TSR_MAX_SURFACES_PER_GUEST && domain->link; i++) {
@@ -436,6 +452,10 @@ void tsr_domain_send_frame_done(struct tsr_domain *domain, uint64_t time_ns, boo
 		    tsr_domain_surface_shown(domain, surface) != shown)
 			continue;
 		surface->frame_requested = false;
+		if (!send_due_releases(domain, surface->id)) {
+			tsr_domain_disconnect(domain, domain->last_drop_reason, true);
+			return;
+		}
 		struct tsr_msg *msg = outgoing(domain, TSR_MSG_FRAME_DONE);
 		msg->u.frame_done = (struct tsr_msg_frame_done){
 		    .surface_id = surface->id,

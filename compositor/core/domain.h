@@ -19,6 +19,7 @@ struct tsr_guest_buffer {
 	uint32_t id;
 	uint32_t surface_id;
 	bool ever_current;
+	bool release_due; /* replaced: released with its surface's next FRAME_DONE */
 	struct tsr_buffer *buffer;
 };
 
