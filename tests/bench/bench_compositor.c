@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -126,7 +127,8 @@ static void config_text(int domains, char *out, size_t len)
 					 (0x3465a4u + 0x1f3d5bu * (unsigned)i) & 0xffffffu);
 }
 
-static void stop_run(struct run *run)
+/* Stops the run; its directory (sockets, logs) stays only when it failed. */
+static void stop_run(struct run *run, bool keep_logs)
 {
 	for (int i = 0; i < run->domains; i++)
 		if (run->agents[i] > 0)
@@ -134,7 +136,15 @@ static void stop_run(struct run *run)
 	for (int i = 0; i < run->domains; i++)
 		if (run->agents[i] > 0)
 			harness_wait(run->agents[i], 5000);
-	harness_stop(&run->harness);
+	bool clean = harness_stop(&run->harness);
+	if (clean && !keep_logs && strncmp(run->harness.dir, "/tmp/tessera-test-", 18) == 0 &&
+	    !strchr(run->harness.dir, '\'')) {
+		char command[320];
+		snprintf(command, sizeof(command), "rm -rf '%s'", run->harness.dir);
+		if (system(command) != 0)
+			fprintf(stderr, "bench_compositor: could not remove %s\n",
+				run->harness.dir);
+	}
 }
 
 /* Starts tessera (under wrapper, when not NULL) and the agents, and waits
@@ -187,7 +197,7 @@ static bool measure(int domains, const char *damage, struct result *out)
 		sleep_ms(WINDOW_MS);
 		ok = take_sample(&run, &b);
 	}
-	stop_run(&run);
+	stop_run(&run, !ok);
 	if (!ok) {
 		fprintf(stderr,
 			"bench_compositor: %d domains, %s damage: the run failed (logs in %s)\n",
@@ -277,21 +287,24 @@ static long long callgrind_total(const char *pattern)
 	return total;
 }
 
-/* Instructions tessera executes per composed pixel over a window of full
- * damage: the counters are zeroed when the window opens and dumped when it
- * closes (callgrind_control), so start-up is not counted. */
-static bool instructions_per_pixel(int domains, double *out, double *per_frame)
+struct callgrind_figures {
+	double instructions, frames, ticks, pixels;
+};
+
+/* Instructions tessera executes over a window (callgrind, whole process):
+ * the counters are zeroed when the window opens and dumped when it closes
+ * (callgrind_control), so start-up is not counted. */
+static bool callgrind_window(int domains, const char *damage, struct callgrind_figures *out)
 {
 	struct run run;
 	struct sample a, b;
 	char out_file[512];
-	/* The harness's directory is created by start_run; %p keeps dumps
-	 * of different runs apart. */
 	char out_option[600];
 	snprintf(out_file, sizeof(out_file), "/tmp/tessera-bench-callgrind.%d", (int)getpid());
+	/* %p keeps the dumps of different runs apart. */
 	snprintf(out_option, sizeof(out_option), "--callgrind-out-file=%s.%%p", out_file);
 	const char *const wrapper[] = {"valgrind", "--tool=callgrind", "--quiet", out_option, NULL};
-	bool ok = start_run(&run, domains, "full", wrapper, 60000);
+	bool ok = start_run(&run, domains, damage, wrapper, 60000);
 	char command[700];
 	if (ok) {
 		sleep_ms(500);
@@ -306,7 +319,7 @@ static bool instructions_per_pixel(int domains, double *out, double *per_frame)
 		ok = take_sample(&run, &b) && run_quiet(command);
 	}
 	pid_t pid = run.harness.compositor;
-	stop_run(&run);
+	stop_run(&run, !ok);
 	char pattern[600];
 	snprintf(pattern, sizeof(pattern), "%s.%d.1", out_file, (int)pid);
 	long long instructions = ok ? callgrind_total(pattern) : -1;
@@ -317,18 +330,60 @@ static bool instructions_per_pixel(int domains, double *out, double *per_frame)
 			unlink(found.gl_pathv[f]);
 		globfree(&found);
 	}
-	/* Pixels between the two samples; the dump comes just after the
-	 * second, so the count covers the same frames give or take the one
-	 * in flight (a few percent of a short window). */
-	long long pixels = b.pixels - a.pixels;
-	if (instructions <= 0 || pixels <= 0) {
-		fprintf(stderr, "bench_compositor: callgrind run with %d domains failed\n",
-			domains);
+	if (instructions <= 0 || b.frames_done <= a.frames_done) {
+		fprintf(stderr, "bench_compositor: callgrind run (%d domains, %s damage) failed\n",
+			domains, damage);
 		return false;
 	}
-	*out = (double)instructions / (double)pixels;
-	*per_frame = (double)instructions / (double)(b.frames - a.frames);
+	/* The dump comes just after the second sample: the counts cover the
+	 * same frames give or take the one in flight. */
+	*out = (struct callgrind_figures){
+	    .instructions = (double)instructions,
+	    .frames = (double)(b.frames - a.frames),
+	    .ticks = (double)(b.frames_done - a.frames_done),
+	    .pixels = (double)(b.pixels - a.pixels),
+	};
 	return true;
+}
+
+/* The floor of any per-domain cost here: one message to a process asleep
+ * on the other core and its reply. CPU time of the sending side per
+ * round, median of 5 batches (a wake-up's cost differs a lot between
+ * machines: tens of us in nested virtual machines, a few on bare metal). */
+static double wakeup_round_ns(void)
+{
+	int pair[2];
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair))
+		return 0;
+	pid_t child = fork();
+	if (child < 0) {
+		close(pair[0]);
+		close(pair[1]);
+		return 0;
+	}
+	if (child == 0) {
+		close(pair[0]);
+		char byte;
+		while (read(pair[1], &byte, 1) == 1 && write(pair[1], &byte, 1) == 1)
+			;
+		_exit(0);
+	}
+	close(pair[1]);
+	uint64_t samples[5];
+	char byte = 0;
+	for (int batch = 0; batch < 5; batch++) {
+		uint64_t before = 0, after = 0;
+		cpu_time_ns(getpid(), &before);
+		for (int i = 0; i < 100; i++)
+			if (write(pair[0], &byte, 1) != 1 || read(pair[0], &byte, 1) != 1)
+				break;
+		cpu_time_ns(getpid(), &after);
+		samples[batch] = (after - before) / 100;
+	}
+	close(pair[0]); /* the child reads end-of-file and exits */
+	waitpid(child, NULL, 0);
+	qsort(samples, 5, sizeof(samples[0]), compare_u64);
+	return (double)samples[2];
 }
 
 int main(void)
@@ -366,9 +421,13 @@ int main(void)
 		return 1;
 	printf("--damage none (nothing drawn; every domain commits and gets FRAME_DONE each "
 	       "frame):\n");
+	double per_domain_ns = (none_32.cpu_per_frame_ns - none_1.cpu_per_frame_ns) / 31;
+	double wakeup_ns = wakeup_round_ns();
 	printf("  1 domain %.1f us, 32 domains %.1f us per frame: %.2f us per domain and frame\n",
-	       none_1.cpu_per_frame_ns / 1e3, none_32.cpu_per_frame_ns / 1e3,
-	       (none_32.cpu_per_frame_ns - none_1.cpu_per_frame_ns) / 31 / 1e3);
+	       none_1.cpu_per_frame_ns / 1e3, none_32.cpu_per_frame_ns / 1e3, per_domain_ns / 1e3);
+	printf("  one socket wake-up round on this machine (send to a sleeping process, its "
+	       "reply): %.2f us of CPU; per domain and frame = %.2f wake-up rounds\n",
+	       wakeup_ns / 1e3, wakeup_ns > 0 ? per_domain_ns / wakeup_ns : 0);
 	printf("demo damage at 32 domains costs %.1f%% of full damage at 32 domains\n",
 	       100 * demo_cost[4] / full_cost[4]);
 
@@ -381,12 +440,21 @@ int main(void)
 	       "process over a window):\n");
 	static const int callgrind_counts[] = {1, 4};
 	for (size_t c = 0; c < 2; c++) {
-		double per_pixel, per_frame;
-		if (!instructions_per_pixel(callgrind_counts[c], &per_pixel, &per_frame))
+		struct callgrind_figures figures;
+		if (!callgrind_window(callgrind_counts[c], "full", &figures) || figures.pixels <= 0)
 			return 1;
 		printf("  %2d domain%s %.3f instructions per pixel (%.2f M per frame)\n",
-		       callgrind_counts[c], callgrind_counts[c] > 1 ? "s" : " ", per_pixel,
-		       per_frame / 1e6);
+		       callgrind_counts[c], callgrind_counts[c] > 1 ? "s" : " ",
+		       figures.instructions / figures.pixels,
+		       figures.instructions / figures.frames / 1e6);
 	}
+	struct callgrind_figures none_1_ir, none_32_ir;
+	if (!callgrind_window(1, "none", &none_1_ir) || !callgrind_window(32, "none", &none_32_ir))
+		return 1;
+	double per_domain_ir = (none_32_ir.instructions / none_32_ir.ticks -
+				none_1_ir.instructions / none_1_ir.ticks) /
+			       31;
+	printf("instructions per domain and frame (--damage none, callgrind): %.0f\n",
+	       per_domain_ir);
 	return 0;
 }
