@@ -22,6 +22,9 @@ static void usage(FILE *out)
 		"  --source NAME      demo (default)\n"
 		"  --colour RRGGBB    demo background (default 808080)\n"
 		"  --frames N         exit 0 after N presented frames (default: run forever)\n"
+		"  --damage KIND      what each frame damages: demo (default: what the scene\n"
+		"                     changed), full (the whole surface, redrawn every frame)\n"
+		"                     or none (an empty DAMAGE: nothing is redrawn)\n"
 		"  --log-input        print each input event on stdout\n"
 		"  --inject uinput    replay input as a uinput keyboard and pointer\n"
 		"  --name NAME        name used in our log lines\n"
@@ -67,6 +70,25 @@ static bool parse_colour(const char *text, uint32_t *colour)
 	return true;
 }
 
+static bool parse_damage(const char *text, enum agent_damage *damage)
+{
+	static const struct {
+		const char *name;
+		enum agent_damage damage;
+	} kinds[] = {
+	    {"demo", AGENT_DAMAGE_DEMO},
+	    {"full", AGENT_DAMAGE_FULL},
+	    {"none", AGENT_DAMAGE_NONE},
+	};
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+		if (strcmp(text, kinds[i].name) == 0) {
+			*damage = kinds[i].damage;
+			return true;
+		}
+	}
+	return false;
+}
+
 /* Returns 0 to run, or an exit status (+1 to tell it from "run"). */
 static int parse_options(int argc, char **argv, struct agent_options *options)
 {
@@ -77,6 +99,7 @@ static int parse_options(int argc, char **argv, struct agent_options *options)
 		OPT_SOURCE,
 		OPT_COLOUR,
 		OPT_FRAMES,
+		OPT_DAMAGE,
 		OPT_LOG_INPUT,
 		OPT_INJECT,
 		OPT_NAME,
@@ -90,6 +113,7 @@ static int parse_options(int argc, char **argv, struct agent_options *options)
 	    {"colour", required_argument, NULL, OPT_COLOUR},
 	    {"color", required_argument, NULL, OPT_COLOUR},
 	    {"frames", required_argument, NULL, OPT_FRAMES},
+	    {"damage", required_argument, NULL, OPT_DAMAGE},
 	    {"log-input", no_argument, NULL, OPT_LOG_INPUT},
 	    {"inject", required_argument, NULL, OPT_INJECT},
 	    {"name", required_argument, NULL, OPT_NAME},
@@ -125,6 +149,15 @@ static int parse_options(int argc, char **argv, struct agent_options *options)
 		case OPT_FRAMES:
 			if (!parse_u64(optarg, &options->frames)) {
 				fprintf(stderr, "tessera-agent: bad --frames '%s'\n", optarg);
+				return 2 + 1;
+			}
+			break;
+		case OPT_DAMAGE:
+			if (!parse_damage(optarg, &options->damage)) {
+				fprintf(stderr,
+					"tessera-agent: unknown --damage '%s' (want demo, full or "
+					"none)\n",
+					optarg);
 				return 2 + 1;
 			}
 			break;

@@ -45,6 +45,11 @@ struct agent_session {
 	uint32_t buffer_cap;	     /* TSR_CAP_MEMFD or TSR_CAP_GRANTS */
 	struct agent_inject *inject; /* --inject uinput, else NULL */
 	struct tsr_msg *msg;	     /* receive scratch: too large for the stack */
+	/* Send scratch, for the same reason: a struct tsr_msg is 64 KiB (the
+	 * grant ref array), and zeroing one per DAMAGE and COMMIT cost more
+	 * than the frame's bookkeeping. Each message assigns only its own
+	 * union member (outgoing()). */
+	struct tsr_msg *out;
 	bool welcomed;
 	uint32_t max_width, max_height;
 	uint32_t next_buffer_id;
@@ -68,6 +73,14 @@ struct agent_session {
 static const char *session_name(const struct agent_session *session)
 {
 	return session->options->name;
+}
+
+/* The send scratch for a message of type; the caller assigns the body
+ * member of that type whole (a compound literal zeroes only that member). */
+static struct tsr_msg *outgoing(struct agent_session *session, enum tsr_msg_type type)
+{
+	session->out->type = type;
+	return session->out;
 }
 
 static bool send_message(struct agent_session *session, const struct tsr_msg *msg)
@@ -114,45 +127,42 @@ static bool destroy_surface(struct agent_session *session)
 	if (!session->pool)
 		return true;
 	for (size_t i = 0; i < session->pool->count; i++) {
-		struct tsr_msg msg = {.type = TSR_MSG_BUFFER_DESTROY};
-		msg.u.buffer_destroy.buffer_id = session->pool->buffers[i].id;
-		ok = ok && send_message(session, &msg);
+		struct tsr_msg *msg = outgoing(session, TSR_MSG_BUFFER_DESTROY);
+		msg->u.buffer_destroy =
+		    (struct tsr_msg_buffer_destroy){.buffer_id = session->pool->buffers[i].id};
+		ok = ok && send_message(session, msg);
 	}
-	struct tsr_msg msg = {.type = TSR_MSG_SURFACE_DESTROY};
-	msg.u.surface_destroy.surface_id = SESSION_SURFACE_ID;
-	ok = ok && send_message(session, &msg);
+	struct tsr_msg *msg = outgoing(session, TSR_MSG_SURFACE_DESTROY);
+	msg->u.surface_destroy = (struct tsr_msg_surface_destroy){.surface_id = SESSION_SURFACE_ID};
+	ok = ok && send_message(session, msg);
 	retire_pool(session, session->pool);
 	session->pool = NULL;
 	return ok;
 }
 
 /* BUFFER_ATTACH_MEMFD with the memfd, or BUFFER_ATTACH_GRANTS with the
- * refs of the buffer's shared pages (up to 64 KiB: on the heap, since the
- * receive scratch may hold the message being handled). */
+ * refs of the buffer's shared pages (in the send scratch, never the
+ * receive scratch: that may hold the message being handled). The encoder
+ * reads only ref_count refs, so only those are written. */
 static bool attach_buffer(struct agent_session *session, const struct agent_buffer *buffer)
 {
 	if (!buffer->refs) {
-		struct tsr_msg attach = {.type = TSR_MSG_BUFFER_ATTACH_MEMFD};
-		attach.u.attach_memfd = (struct tsr_msg_buffer_attach_memfd){
+		struct tsr_msg *attach = outgoing(session, TSR_MSG_BUFFER_ATTACH_MEMFD);
+		attach->u.attach_memfd = (struct tsr_msg_buffer_attach_memfd){
 		    .surface_id = SESSION_SURFACE_ID,
 		    .buffer_id = buffer->id,
 		    .offset = 0,
 		    .size = (uint32_t)buffer->size,
 		};
-		return agent_transport_send_with_fd(session->transport, &attach, buffer->memfd);
+		return agent_transport_send_with_fd(session->transport, attach, buffer->memfd);
 	}
-	struct tsr_msg *attach = calloc(1, sizeof(*attach));
-	if (!attach)
-		return false;
-	attach->type = TSR_MSG_BUFFER_ATTACH_GRANTS;
+	struct tsr_msg *attach = outgoing(session, TSR_MSG_BUFFER_ATTACH_GRANTS);
 	attach->u.attach_grants.surface_id = SESSION_SURFACE_ID;
 	attach->u.attach_grants.buffer_id = buffer->id;
 	attach->u.attach_grants.offset = 0;
 	attach->u.attach_grants.ref_count = buffer->ref_count;
 	memcpy(attach->u.attach_grants.refs, buffer->refs, buffer->ref_count * sizeof(uint32_t));
-	bool ok = agent_transport_send(session->transport, attach);
-	free(attach);
-	return ok;
+	return agent_transport_send(session->transport, attach);
 }
 
 static bool create_surface(struct agent_session *session, uint32_t width, uint32_t height)
@@ -164,15 +174,15 @@ static bool create_surface(struct agent_session *session, uint32_t width, uint32
 			  width, height, err);
 		return false;
 	}
-	struct tsr_msg msg = {.type = TSR_MSG_SURFACE_CREATE};
-	msg.u.surface_create = (struct tsr_msg_surface_create){
+	struct tsr_msg *msg = outgoing(session, TSR_MSG_SURFACE_CREATE);
+	msg->u.surface_create = (struct tsr_msg_surface_create){
 	    .surface_id = SESSION_SURFACE_ID,
 	    .width = width,
 	    .height = height,
 	    .fourcc = DRM_FORMAT_XRGB8888,
 	    .stride = stride,
 	};
-	if (!send_message(session, &msg))
+	if (!send_message(session, msg))
 		return false;
 
 	session->pool = agent_buffer_pool_create_shared(width, height, SESSION_BUFFER_COUNT,
@@ -199,11 +209,15 @@ static bool create_surface(struct agent_session *session, uint32_t width, uint32
 }
 
 /* DAMAGE carries at most TSR_MAX_DAMAGE_RECTS rects; a region with more is
- * sent as its bounding box, which is larger but never wrong. */
+ * sent as its bounding box, which is larger but never wrong. With --damage
+ * none an empty DAMAGE says "nothing changed" (a COMMIT without any DAMAGE
+ * would mean "everything changed"). */
 static bool send_damage(struct agent_session *session)
 {
-	struct tsr_msg msg = {.type = TSR_MSG_DAMAGE};
-	msg.u.damage.surface_id = SESSION_SURFACE_ID;
+	struct tsr_msg *msg = outgoing(session, TSR_MSG_DAMAGE);
+	msg->u.damage = (struct tsr_msg_damage){.surface_id = SESSION_SURFACE_ID};
+	if (session->options->damage == AGENT_DAMAGE_NONE)
+		return send_message(session, msg);
 	int n_rects;
 	const pixman_box32_t *boxes = pixman_region32_rectangles(&session->damage, &n_rects);
 	pixman_box32_t *extents = pixman_region32_extents(&session->damage);
@@ -212,17 +226,17 @@ static bool send_damage(struct agent_session *session)
 		n_rects = 1;
 	}
 	for (int i = 0; i < n_rects; i++) {
-		msg.u.damage.rects[i] = (struct tsr_rect){
+		msg->u.damage.rects[i] = (struct tsr_rect){
 		    .x = boxes[i].x1,
 		    .y = boxes[i].y1,
 		    .width = (uint32_t)(boxes[i].x2 - boxes[i].x1),
 		    .height = (uint32_t)(boxes[i].y2 - boxes[i].y1),
 		};
 	}
-	msg.u.damage.count = (uint32_t)n_rects;
+	msg->u.damage.count = (uint32_t)n_rects;
 	if (n_rects == 0)
 		return true;
-	return send_message(session, &msg);
+	return send_message(session, msg);
 }
 
 /* Draws the next frame into a free buffer and commits it. Returns false only
@@ -235,6 +249,9 @@ static bool draw_and_commit(struct agent_session *session)
 
 	struct agent_source *source = session->source;
 	source->impl->set_frame(source, session->next_frame, &session->damage);
+	if (session->options->damage == AGENT_DAMAGE_FULL)
+		pixman_region32_union_rect(&session->damage, &session->damage, 0, 0,
+					   session->pool->width, session->pool->height);
 	/* Every buffer now lags the scene by this frame's damage; the one we
 	 * draw catches up on all it missed since it was last drawn. */
 	agent_buffer_pool_add_damage(session->pool, &session->damage);
@@ -243,13 +260,13 @@ static bool draw_and_commit(struct agent_session *session)
 
 	if (!send_damage(session))
 		return false;
-	struct tsr_msg msg = {.type = TSR_MSG_COMMIT};
-	msg.u.commit = (struct tsr_msg_commit){
+	struct tsr_msg *msg = outgoing(session, TSR_MSG_COMMIT);
+	msg->u.commit = (struct tsr_msg_commit){
 	    .surface_id = SESSION_SURFACE_ID,
 	    .buffer_id = buffer->id,
 	    .serial = ++session->serial,
 	};
-	if (!send_message(session, &msg))
+	if (!send_message(session, msg))
 		return false;
 	buffer->busy = true;
 	session->force_draw = false;
@@ -473,8 +490,9 @@ int agent_session_run(const struct agent_options *options, int signal_fd)
 		goto out;
 	}
 	session.msg = calloc(1, sizeof(*session.msg));
+	session.out = calloc(1, sizeof(*session.out));
 	session.source = agent_source_demo_create(options->width, options->height, options->colour);
-	if (!session.msg || !session.source)
+	if (!session.msg || !session.out || !session.source)
 		goto out;
 	if (options->inject) {
 		session.inject = agent_inject_uinput_create(options->name);
@@ -492,13 +510,13 @@ int agent_session_run(const struct agent_options *options, int signal_fd)
 	}
 #endif
 
-	struct tsr_msg hello = {.type = TSR_MSG_HELLO};
-	hello.u.hello = (struct tsr_msg_hello){
+	struct tsr_msg *hello = outgoing(&session, TSR_MSG_HELLO);
+	hello->u.hello = (struct tsr_msg_hello){
 	    .major = TSR_PROTOCOL_MAJOR,
 	    .minor = TSR_PROTOCOL_MINOR,
 	    .capabilities = session.buffer_cap | TSR_CAP_INPUT,
 	};
-	if (!send_message(&session, &hello))
+	if (!send_message(&session, hello))
 		goto out;
 	agent_log(options->name, "connected (%s transport%s%s)", type->name,
 		  options->socket_path ? ", " : "",
@@ -512,6 +530,7 @@ out:
 	agent_transport_destroy(session.transport);
 	agent_source_destroy(session.source);
 	free(session.msg);
+	free(session.out);
 	pixman_region32_fini(&session.damage);
 	return status == SESSION_DONE ? 0 : 1;
 }

@@ -6,6 +6,13 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+/* What each frame tells the compositor changed (--damage). */
+enum agent_damage {
+	AGENT_DAMAGE_DEMO, /* what the demo scene changed (the default) */
+	AGENT_DAMAGE_FULL, /* the whole surface, redrawn every frame */
+	AGENT_DAMAGE_NONE, /* nothing: an empty DAMAGE before every COMMIT */
+};
+
 struct agent_options {
 	const char *transport;	 /* "local" */
 	const char *socket_path; /* the local transport's address */
@@ -13,6 +20,7 @@ struct agent_options {
 	const char *source;	 /* "demo" */
 	uint32_t colour;	 /* 0xRRGGBB, the demo's background */
 	uint64_t frames;	 /* exit after this many presented frames; 0: never */
+	enum agent_damage damage;
 	bool log_input;
 	const char *inject; /* NULL, or "uinput": replay input in the guest */
 	const char *name;   /* for our own log lines only */

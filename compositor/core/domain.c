@@ -36,12 +36,26 @@ static void log_domain(enum tsr_log_level level, struct tsr_domain *domain, cons
 	va_end(args);
 }
 
+/* The domain's send scratch, typed; the caller assigns the body member of
+ * that type whole. The encoder reads only that member, so a FRAME_DONE
+ * costs its 24 bytes, not the 64 KiB a zeroed struct tsr_msg would. */
+static struct tsr_msg *outgoing(struct tsr_domain *domain, enum tsr_msg_type type)
+{
+	domain->outgoing->type = type;
+	return domain->outgoing;
+}
+
 struct tsr_domain *tsr_domain_create(struct tsr_server *server, int index,
 				     const struct tsr_domain_config *config)
 {
 	struct tsr_domain *domain = calloc(1, sizeof(*domain));
 	if (!domain)
 		return NULL;
+	domain->outgoing = calloc(1, sizeof(*domain->outgoing));
+	if (!domain->outgoing) {
+		free(domain);
+		return NULL;
+	}
 	domain->server = server;
 	domain->log_limit =
 	    (struct tsr_log_limit)TSR_LOG_LIMIT_INIT(TSR_DOMAIN_LOG_BURST, TSR_DOMAIN_LOG_WINDOW_S);
@@ -57,6 +71,7 @@ void tsr_domain_destroy(struct tsr_domain *domain)
 		return;
 	if (domain->link)
 		tsr_domain_disconnect(domain, "compositor shutting down", false);
+	free(domain->outgoing);
 	free(domain);
 }
 
@@ -106,13 +121,13 @@ void tsr_domain_disconnect(struct tsr_domain *domain, const char *reason, bool v
 			    (unsigned long long)(TSR_VIOLATION_COOLDOWN_NS / 1000000000ull));
 		/* The core's checks name their code; what the transport
 		 * finds (framing, decoding, fds) is a PROTOCOL violation. */
-		struct tsr_msg msg = {.type = TSR_MSG_ERROR};
-		msg.u.error.code =
-		    domain->last_drop_code ? domain->last_drop_code : TSR_ERROR_PROTOCOL;
+		struct tsr_msg *msg = outgoing(domain, TSR_MSG_ERROR);
+		msg->u.error = (struct tsr_msg_error){
+		    .code = domain->last_drop_code ? domain->last_drop_code : TSR_ERROR_PROTOCOL};
 		size_t n = 0;
 		for (const char *c = reason; *c && n + 1 < TSR_ERROR_TEXT_MAX; c++)
-			msg.u.error.text[n++] = (*c >= 0x20 && *c < 0x7f) ? *c : '?';
-		domain->link->impl->send(domain->link, &msg);
+			msg->u.error.text[n++] = (*c >= 0x20 && *c < 0x7f) ? *c : '?';
+		domain->link->impl->send(domain->link, msg);
 		log_domain(TSR_LOG_WARN, domain, "dropped: %s", reason);
 	} else {
 		log_domain(TSR_LOG_INFO, domain, "disconnected: %s", reason);
@@ -181,11 +196,16 @@ static bool send_or_note(struct tsr_domain *domain, const struct tsr_msg *msg)
 	return false;
 }
 
+static bool send_release(struct tsr_domain *domain, uint32_t buffer_id)
+{
+	struct tsr_msg *release = outgoing(domain, TSR_MSG_BUFFER_RELEASE);
+	release->u.buffer_release = (struct tsr_msg_buffer_release){.buffer_id = buffer_id};
+	return send_or_note(domain, release);
+}
+
 static bool send_final_release(struct tsr_domain *domain, uint32_t buffer_id)
 {
-	struct tsr_msg release = {.type = TSR_MSG_BUFFER_RELEASE};
-	release.u.buffer_release.buffer_id = buffer_id;
-	return send_or_note(domain, &release);
+	return send_release(domain, buffer_id);
 }
 
 static bool handle_hello(struct tsr_domain *domain, const struct tsr_msg_hello *hello)
@@ -203,15 +223,17 @@ static bool handle_hello(struct tsr_domain *domain, const struct tsr_msg_hello *
 	    (domain->config->transport == TSR_TRANSPORT_XEN ? TSR_CAP_GRANTS : TSR_CAP_MEMFD);
 	domain->capabilities = hello->capabilities & ours;
 	domain->hello_done = true;
-	struct tsr_msg reply = {.type = TSR_MSG_WELCOME};
-	reply.u.welcome.major = TSR_PROTOCOL_MAJOR;
-	reply.u.welcome.minor = minor;
-	reply.u.welcome.capabilities = domain->capabilities;
-	reply.u.welcome.max_width = TSR_MAX_DIMENSION;
-	reply.u.welcome.max_height = TSR_MAX_DIMENSION;
+	struct tsr_msg *reply = outgoing(domain, TSR_MSG_WELCOME);
+	reply->u.welcome = (struct tsr_msg_welcome){
+	    .major = TSR_PROTOCOL_MAJOR,
+	    .minor = minor,
+	    .capabilities = domain->capabilities,
+	    .max_width = TSR_MAX_DIMENSION,
+	    .max_height = TSR_MAX_DIMENSION,
+	};
 	log_domain(TSR_LOG_INFO, domain, "guest connected, protocol %u.%u", TSR_PROTOCOL_MAJOR,
 		   minor);
-	if (!send_or_note(domain, &reply))
+	if (!send_or_note(domain, reply))
 		return false;
 	tsr_server_guest_ready(domain->server, domain->index);
 	return true;
@@ -355,13 +377,13 @@ static bool handle_commit(struct tsr_domain *domain, const struct tsr_msg_commit
 					   surface->width, surface->height);
 	}
 	/* The renderer copies at repaint time and keeps nothing of the old
-	 * buffer: it is free for the guest as soon as it is replaced. */
-	if (previous && previous != buffer) {
-		struct tsr_msg release = {.type = TSR_MSG_BUFFER_RELEASE};
-		release.u.buffer_release.buffer_id = previous->id;
-		if (!send_or_note(domain, &release))
-			return false;
-	}
+	 * buffer: it is free as soon as it is replaced. It is released with
+	 * the surface's next FRAME_DONE (protocol/README.md 6.2), which the
+	 * guest waits for anyway: one message burst and one wake-up per frame
+	 * instead of two. */
+	if (previous && previous != buffer)
+		previous->release_due = true;
+	buffer->release_due = false;
 	surface->damage_sent = false;
 	surface->commit_serial = commit->serial;
 	surface->frame_requested = true;
@@ -369,7 +391,7 @@ static bool handle_commit(struct tsr_domain *domain, const struct tsr_msg_commit
 	if (surface == tsr_domain_main_surface(domain))
 		tsr_server_damage_domain(domain->server, domain->index, &surface->pending_damage);
 	pixman_region32_clear(&surface->pending_damage);
-	tsr_server_schedule_frame(domain->server);
+	tsr_server_schedule_frame(domain->server, tsr_domain_surface_shown(domain, surface));
 	return true;
 }
 
@@ -449,6 +471,20 @@ bool tsr_domain_surface_shown(struct tsr_domain *domain, const struct tsr_surfac
 	       tsr_server_domain_visible(domain->server, domain->index);
 }
 
+/* Sends the releases due for buffers of surface_id (see handle_commit). */
+static bool send_due_releases(struct tsr_domain *domain, uint32_t surface_id)
+{
+	for (size_t i = 0; i < TSR_MAX_BUFFERS_PER_GUEST; i++) {
+		struct tsr_guest_buffer *buffer = &domain->buffers[i];
+		if (!buffer->in_use || !buffer->release_due || buffer->surface_id != surface_id)
+			continue;
+		buffer->release_due = false;
+		if (!send_release(domain, buffer->id))
+			return false;
+	}
+	return true;
+}
+
 void tsr_domain_send_frame_done(struct tsr_domain *domain, uint64_t time_ns, bool shown)
 {
 	for (size_t i = 0; i < TSR_MAX_SURFACES_PER_GUEST && domain->link; i++) {
@@ -457,12 +493,18 @@ void tsr_domain_send_frame_done(struct tsr_domain *domain, uint64_t time_ns, boo
 		    tsr_domain_surface_shown(domain, surface) != shown)
 			continue;
 		surface->frame_requested = false;
-		struct tsr_msg msg = {.type = TSR_MSG_FRAME_DONE};
-		msg.u.frame_done.surface_id = surface->id;
-		msg.u.frame_done.serial = surface->commit_serial;
-		msg.u.frame_done.time_ns = time_ns;
+		if (!send_due_releases(domain, surface->id)) {
+			tsr_domain_disconnect(domain, domain->last_drop_reason, true);
+			return;
+		}
+		struct tsr_msg *msg = outgoing(domain, TSR_MSG_FRAME_DONE);
+		msg->u.frame_done = (struct tsr_msg_frame_done){
+		    .surface_id = surface->id,
+		    .serial = surface->commit_serial,
+		    .time_ns = time_ns,
+		};
 		domain->stats.frames_done++;
-		if (!send_or_note(domain, &msg)) {
+		if (!send_or_note(domain, msg)) {
 			tsr_domain_disconnect(domain, domain->last_drop_reason, true);
 			return;
 		}
@@ -482,11 +524,10 @@ bool tsr_domain_configure(struct tsr_domain *domain)
 			continue;
 		surface->configured_width = width;
 		surface->configured_height = height;
-		struct tsr_msg msg = {.type = TSR_MSG_CONFIGURE};
-		msg.u.configure.surface_id = surface->id;
-		msg.u.configure.width = width;
-		msg.u.configure.height = height;
-		if (!send_or_note(domain, &msg))
+		struct tsr_msg *msg = outgoing(domain, TSR_MSG_CONFIGURE);
+		msg->u.configure = (struct tsr_msg_configure){
+		    .surface_id = surface->id, .width = width, .height = height};
+		if (!send_or_note(domain, msg))
 			return false;
 	}
 	return true;

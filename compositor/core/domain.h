@@ -25,6 +25,7 @@ struct tsr_guest_buffer {
 	uint32_t id;
 	uint32_t surface_id;
 	bool ever_current;
+	bool release_due; /* replaced: released with its surface's next FRAME_DONE */
 	struct tsr_buffer *buffer;
 };
 
@@ -61,6 +62,9 @@ struct tsr_domain {
 	struct tsr_domain_stats stats;
 	char last_drop_reason[160];
 	uint32_t last_drop_code; /* enum tsr_error_code of the reason; 0: none yet */
+	/* Messages to the guest are built here, one at a time: allocated once,
+	 * since a struct tsr_msg holds the 64 KiB grant ref array. */
+	struct tsr_msg *outgoing;
 	struct tsr_violation_limiter violation_limiter;
 	struct tsr_log_limit log_limit; /* every line its guests can cause */
 };

@@ -19,15 +19,25 @@ static struct tsr_buffer *visible_buffer(struct tsr_server *server, size_t index
 	return surface && surface->current ? surface->current->buffer : NULL;
 }
 
-/* The part of the content box a guest buffer covers, in output coordinates. */
-static void covered_box(const struct tsr_domain_placement *placement,
-			const struct tsr_buffer *buffer, pixman_region32_t *out)
+/* The part of the content box a guest buffer covers, in output coordinates;
+ * false when it covers nothing. */
+static bool covered_box(const struct tsr_domain_placement *placement,
+			const struct tsr_buffer *buffer, pixman_box32_t *out)
 {
-	pixman_region32_init_rect(out, placement->content.x1, placement->content.y1, buffer->width,
-				  buffer->height);
-	pixman_region32_intersect_rect(out, out, placement->content.x1, placement->content.y1,
-				       tsr_box_width(&placement->content),
-				       tsr_box_height(&placement->content));
+	const pixman_box32_t *content = &placement->content;
+	int64_t x2 = (int64_t)content->x1 + buffer->width;
+	int64_t y2 = (int64_t)content->y1 + buffer->height;
+	*out =
+	    (pixman_box32_t){content->x1, content->y1, x2 < content->x2 ? (int32_t)x2 : content->x2,
+			     y2 < content->y2 ? (int32_t)y2 : content->y2};
+	return out->x2 > out->x1 && out->y2 > out->y1;
+}
+
+static bool touches(const pixman_region32_t *region, const pixman_box32_t *box)
+{
+	return box->x2 > box->x1 && box->y2 > box->y1 &&
+	       pixman_region32_contains_rectangle((pixman_region32_t *)region,
+						  (pixman_box32_t *)box) != PIXMAN_REGION_OUT;
 }
 
 static void fill_region(struct tsr_renderer *renderer, const pixman_region32_t *region,
@@ -57,8 +67,10 @@ static void draw_text(struct tsr_renderer *renderer, struct tsr_buffer *mask,
 	renderer->impl->mask(renderer, mask, strip->x1 + left_padding, y, argb);
 }
 
+/* Draws only the parts of the frame that damage (the region to draw, cut
+ * to this frame) touches: an undamaged border costs nothing. */
 static void draw_frame(struct tsr_server *server, const struct tsr_domain_placement *placement,
-		       size_t index)
+		       size_t index, const pixman_region32_t *damage)
 {
 	struct tsr_renderer *renderer = server->renderer;
 	const struct tsr_domain_config *config = &server->config->domains[index];
@@ -73,10 +85,10 @@ static void draw_frame(struct tsr_server *server, const struct tsr_domain_placem
 	    {content->x2, content->y1, frame->x2, content->y2}, /* right */
 	};
 	for (size_t i = 0; i < 4; i++)
-		if (sides[i].x2 > sides[i].x1 && sides[i].y2 > sides[i].y1)
+		if (touches(damage, &sides[i]))
 			renderer->impl->fill(renderer, &sides[i], colour);
 	int32_t padding = (int32_t)server->config->border_width + 4;
-	if (tsr_box_height(&placement->label) > 0)
+	if (touches(damage, &placement->label))
 		draw_text(renderer,
 			  tsr_decorations_label(server->decorations, index,
 						text_room(&placement->label, padding)),
@@ -109,18 +121,19 @@ void tsr_scene_draw(struct tsr_server *server, struct tsr_output_state *state,
 	struct tsr_renderer *renderer = server->renderer;
 	const struct tsr_layout *layout = &state->layout;
 
-	pixman_region32_t background;
-	pixman_region32_init(&background);
-	pixman_region32_copy(&background, (pixman_region32_t *)region);
+	/* Background where no opaque guest buffer lands: one subtraction of
+	 * all covered boxes, not one per domain. */
+	pixman_box32_t covered[TSR_MAX_DOMAINS];
+	int covered_count = 0;
 	for (size_t i = 0; i < layout->domain_count; i++) {
 		struct tsr_buffer *buffer = visible_buffer(server, i, &layout->domains[i]);
-		if (!buffer || buffer->format != DRM_FORMAT_XRGB8888)
-			continue;
-		pixman_region32_t covered;
-		covered_box(&layout->domains[i], buffer, &covered);
-		pixman_region32_subtract(&background, &background, &covered);
-		pixman_region32_fini(&covered);
+		if (buffer && buffer->format == DRM_FORMAT_XRGB8888 &&
+		    covered_box(&layout->domains[i], buffer, &covered[covered_count]))
+			covered_count++;
 	}
+	pixman_region32_t background;
+	pixman_region32_init_rects(&background, covered, covered_count);
+	pixman_region32_subtract(&background, (pixman_region32_t *)region, &background);
 	fill_region(renderer, &background,
 		    tsr_colour_argb(server->config->background_colour, false));
 	pixman_region32_fini(&background);
@@ -129,20 +142,39 @@ void tsr_scene_draw(struct tsr_server *server, struct tsr_output_state *state,
 		const struct tsr_domain_placement *placement = &layout->domains[i];
 		if (!placement->visible)
 			continue;
+		/* Everything below works on the damage of this frame alone, so
+		 * a domain costs in proportion to its own damage. */
+		const pixman_box32_t *frame = &placement->frame;
+		pixman_region32_t damage;
+		pixman_region32_init_rect(&damage, frame->x1, frame->y1, tsr_box_width(frame),
+					  tsr_box_height(frame));
+		pixman_region32_intersect(&damage, &damage, (pixman_region32_t *)region);
+		if (!pixman_region32_not_empty(&damage)) {
+			pixman_region32_fini(&damage);
+			continue;
+		}
 		struct tsr_buffer *buffer = visible_buffer(server, i, placement);
-		if (buffer) {
+		pixman_box32_t box;
+		if (buffer && covered_box(placement, buffer, &box)) {
 			pixman_region32_t clip;
-			covered_box(placement, buffer, &clip);
-			pixman_region32_intersect(&clip, &clip, (pixman_region32_t *)region);
+			pixman_region32_init_rect(&clip, box.x1, box.y1, tsr_box_width(&box),
+						  tsr_box_height(&box));
+			pixman_region32_intersect(&clip, &clip, &damage);
 			if (pixman_region32_not_empty(&clip))
 				renderer->impl->blit(renderer, buffer, placement->content.x1,
 						     placement->content.y1, &clip);
 			pixman_region32_fini(&clip);
 		}
-		draw_frame(server, placement, i);
+		draw_frame(server, placement, i, &damage);
+		pixman_region32_fini(&damage);
 	}
-	draw_banner(server, layout);
+	if (touches(region, &layout->banner))
+		draw_banner(server, layout);
 	struct tsr_buffer *cursor = tsr_decorations_cursor(server->decorations);
-	if (server->cursor_visible && cursor && !state->hardware_cursor)
+	pixman_box32_t cursor_box = {server->cursor_x, server->cursor_y,
+				     server->cursor_x + (int32_t)(cursor ? cursor->width : 0),
+				     server->cursor_y + (int32_t)(cursor ? cursor->height : 0)};
+	if (server->cursor_visible && cursor && !state->hardware_cursor &&
+	    touches(region, &cursor_box))
 		renderer->impl->blit(renderer, cursor, server->cursor_x, server->cursor_y, region);
 }

@@ -121,9 +121,19 @@ static void relayout(struct tsr_server *server)
 /* Hidden surfaces are paced at 1 Hz: a guest nobody sees gets no reason to
  * draw at the output's rate (protocol/README.md 6.3). */
 #define HIDDEN_FRAME_PERIOD_NS 1000000000ull
-/* Past this many rectangles an output's damage becomes its bounding box:
- * bounded region work per frame, whatever guests send. */
-#define MAX_OUTPUT_DAMAGE_RECTS 64
+/* Region work per frame is bounded per domain, never by merging unrelated
+ * damage: once an output holds more than OUTPUT_DAMAGE_CHECK_RECTS
+ * rectangles, a domain whose part of it has more than
+ * MAX_DOMAIN_DAMAGE_RECTS is redrawn as the extents of that part, which lie
+ * inside its own content box, so a busy or hostile guest widens only its
+ * own redraw. Past MAX_OUTPUT_DAMAGE_RECTS (reachable only when many
+ * domains' rectangles split each other into y-bands) every domain's part
+ * becomes its extents: at most one box per domain. Tessera's own damage
+ * (decorations, banner, cursor) collapses to the bounding box only if that
+ * is still too much. */
+#define OUTPUT_DAMAGE_CHECK_RECTS 64
+#define MAX_DOMAIN_DAMAGE_RECTS 16
+#define MAX_OUTPUT_DAMAGE_RECTS 1024
 
 bool tsr_server_domain_visible(const struct tsr_server *server, int index)
 {
@@ -160,8 +170,37 @@ static void handle_hidden_tick(void *data)
 	send_frame_done(server, tsr_now_ns(), false);
 }
 
-static void collapse_damage(pixman_region32_t *damage)
+/* Replaces the part of damage inside box by that part's extents when it
+ * has more than max_rects rectangles. The extents cover the part, so one
+ * union does it, and nothing outside box changes. */
+static void collapse_within(pixman_region32_t *damage, const pixman_box32_t *box, int max_rects)
 {
+	pixman_region32_t part;
+	pixman_region32_init_rect(&part, box->x1, box->y1, tsr_box_width(box), tsr_box_height(box));
+	pixman_region32_intersect(&part, &part, damage);
+	if (pixman_region32_n_rects(&part) > max_rects) {
+		const pixman_box32_t *extents = pixman_region32_extents(&part);
+		pixman_region32_union_rect(damage, damage, extents->x1, extents->y1,
+					   tsr_box_width(extents), tsr_box_height(extents));
+	}
+	pixman_region32_fini(&part);
+}
+
+/* Bounds the output's damage after domain_index (-1: Tessera itself) added
+ * to it; see MAX_DOMAIN_DAMAGE_RECTS. */
+static void bound_damage(struct tsr_output_state *state, int domain_index)
+{
+	pixman_region32_t *damage = &state->damage;
+	if (pixman_region32_n_rects(damage) <= OUTPUT_DAMAGE_CHECK_RECTS)
+		return;
+	if (domain_index >= 0)
+		collapse_within(damage, &state->layout.domains[domain_index].content,
+				MAX_DOMAIN_DAMAGE_RECTS);
+	if (pixman_region32_n_rects(damage) <= MAX_OUTPUT_DAMAGE_RECTS)
+		return;
+	for (size_t i = 0; i < state->layout.domain_count; i++)
+		if (state->layout.domains[i].visible)
+			collapse_within(damage, &state->layout.domains[i].content, 1);
 	if (pixman_region32_n_rects(damage) > MAX_OUTPUT_DAMAGE_RECTS) {
 		pixman_box32_t extents = *pixman_region32_extents(damage);
 		pixman_region32_reset(damage, &extents);
@@ -362,7 +401,7 @@ void tsr_server_damage_box(struct tsr_server *server, struct tsr_output_state *s
 					   (unsigned)(box->y2 - box->y1));
 		pixman_region32_intersect_rect(&each->damage, &each->damage, 0, 0,
 					       each->output->width, each->output->height);
-		collapse_damage(&each->damage);
+		bound_damage(each, -1);
 		schedule_repaint(each);
 	}
 }
@@ -399,17 +438,19 @@ void tsr_server_damage_domain(struct tsr_server *server, int domain_index,
 		}
 		pixman_region32_union(&state->damage, &state->damage, &damage);
 		pixman_region32_fini(&damage);
-		collapse_damage(&state->damage);
+		bound_damage(state, domain_index);
 		if (pixman_region32_not_empty(&state->damage))
 			schedule_repaint(state);
 	}
 }
 
-void tsr_server_schedule_frame(struct tsr_server *server)
+void tsr_server_schedule_frame(struct tsr_server *server, bool shown)
 {
 	for (size_t i = 0; i < server->output_count; i++)
 		schedule_repaint(server->outputs[i]);
-	if (server->hidden_timer && !server->hidden_timer_armed && frame_requested(server, false)) {
+	/* The caller says which clock its surface waits for: asking every
+	 * surface of every domain here made each commit cost O(domains). */
+	if (!shown && server->hidden_timer && !server->hidden_timer_armed) {
 		/* Not re-armed while pending: a flooding hidden guest cannot
 		 * push its frame-done further out. */
 		server->hidden_timer_armed =

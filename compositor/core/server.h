@@ -108,8 +108,10 @@ void tsr_server_damage_domain(struct tsr_server *server, int domain_index,
 /* Whether domain index is laid out on any output. */
 bool tsr_server_domain_visible(const struct tsr_server *server, int index);
 
-/* A surface waits for frame-done: make sure a frame tick comes. */
-void tsr_server_schedule_frame(struct tsr_server *server);
+/* A surface waits for frame-done: make sure a frame tick comes (shown:
+ * the surface is on screen, paced by output frames; else by the 1 Hz
+ * timer of hidden surfaces). */
+void tsr_server_schedule_frame(struct tsr_server *server, bool shown);
 
 /* The content size a domain's surface should use (first output). */
 void tsr_server_content_size(struct tsr_server *server, int domain_index, uint32_t *width,

@@ -1,7 +1,14 @@
-/* Reads one message at a time (header, then exactly the length the header
- * check allows) so that any fds received belong to that message alone:
- * BUFFER_ATTACH_MEMFD must bring exactly one, with its first byte, every
- * other message none.
+/* Reads what the socket holds, up to STAGING_BYTES at a time, and frames
+ * messages out of it (header check first, then exactly the length it
+ * allows): one recvmsg for a whole frame's DAMAGE and COMMIT instead of two
+ * per message, the largest per-domain cost of a frame. fds still belong to
+ * exactly one message: the kernel hands them out with the read that holds
+ * the first byte of the sendmsg that carried them and ends that read inside
+ * it, so they belong to the message holding the read's last byte (for a
+ * guest that sends each BUFFER_ATTACH_MEMFD in one sendmsg with its fd, as
+ * protocol/README.md 8.1 requires, that is the attach itself). While fds
+ * wait for their message, reads ask for exactly the rest of that message.
+ * BUFFER_ATTACH_MEMFD must bring exactly one, every other message none.
  *
  * Guest fds are hostile whatever their kind (protocol/README.md 8.1): on
  * this thread they are only ever given to fcntl(F_GET_SEALS), which
@@ -28,6 +35,8 @@
 
 /* Messages handled per wake-up: a flooding guest yields to the others. */
 #define MESSAGES_PER_DISPATCH 64
+/* Enough for a frame's DAMAGE (272 bytes) and COMMIT (20) many times. */
+#define STAGING_BYTES 4096
 
 struct local_link {
 	struct tsr_guest_link base;
@@ -35,13 +44,28 @@ struct local_link {
 	int fd;
 	struct tsr_event_source *source;
 	struct tsr_frame_reader reader;
-	struct tsr_fd_closer *closer;	     /* the domain's; outlives the link */
-	int fds[TSR_LOCAL_MAX_FDS_PER_READ]; /* received with the current message */
+	uint8_t staging[STAGING_BYTES]; /* read from the socket, not yet framed */
+	size_t staged, staged_used;
+	/* Stream offsets: of the next staged byte to frame, and of the last
+	 * byte of the read that brought fds[] (their message holds it). */
+	uint64_t framed, fd_owner;
+	struct tsr_fd_closer *closer; /* the domain's; outlives the link */
+	/* waiting for the message holding fd_owner */
+	int fds[TSR_LOCAL_MAX_FDS_PER_READ];
 	size_t fd_count;
+	/* Staged messages left after MESSAGES_PER_DISPATCH: the socket may
+	 * never become readable again, so an idle callback goes on. */
+	struct tsr_event_source *resume;
+	/* Messages queued during one pass of the event loop leave in one
+	 * send() at its end: a frame's BUFFER_RELEASE and FRAME_DONE, or a
+	 * burst of input events, cost one syscall and wake the guest once. */
+	struct tsr_event_source *flush;
 	int message_fd; /* the fd of the message being handled, for import */
 	struct tsr_send_queue queue;
 	bool closed;
 };
+
+static bool flush_queue(struct local_link *link);
 
 /* Never blocks: memfds are closed here, anything else by the closer. The
  * reservation made before the link was accepted guarantees room; should
@@ -68,6 +92,14 @@ static void local_link_destroy(struct tsr_guest_link *base)
 	if (!link)
 		return;
 	tsr_event_source_remove(link->source);
+	tsr_event_source_remove(link->resume);
+	tsr_event_source_remove(link->flush);
+	/* What is queued still goes out if the socket takes it: the ERROR
+	 * that explains a drop is queued just before the link is destroyed. */
+	if (link->fd >= 0 && link->queue.queued) {
+		link->source = NULL;
+		flush_queue(link);
+	}
 	close_fds(link);
 	if (link->fd >= 0) {
 		/* The guest sees the end now (what was sent, an ERROR, stays
@@ -87,6 +119,10 @@ static void close_link(struct local_link *link, const char *reason, bool violati
 	link->closed = true;
 	tsr_event_source_remove(link->source);
 	link->source = NULL;
+	tsr_event_source_remove(link->resume);
+	link->resume = NULL;
+	tsr_event_source_remove(link->flush);
+	link->flush = NULL;
 	link->base.listener.closed(link->base.listener.data, reason, violation);
 }
 
@@ -108,15 +144,25 @@ static bool flush_queue(struct local_link *link)
 	return true;
 }
 
+static void flush_at_end_of_pass(void *data)
+{
+	struct local_link *link = data;
+	link->flush = NULL;
+	/* A write error shows up as a hangup on the next poll. */
+	flush_queue(link);
+}
+
 static bool local_link_send(struct tsr_guest_link *base, const struct tsr_msg *msg)
 {
 	struct local_link *link = (struct local_link *)base;
 	/* Still allowed once closing: the ERROR that explains a drop goes out
-	 * from inside close_link(). */
+	 * from inside close_link() (and local_link_destroy() flushes it). */
 	if (!tsr_send_queue_push(&link->queue, msg))
 		return false;
-	/* A write error shows up as a hangup on the next poll. */
-	flush_queue(link);
+	if (!link->flush)
+		link->flush = tsr_event_loop_add_idle(link->loop, flush_at_end_of_pass, link);
+	if (!link->flush)
+		flush_queue(link); /* no memory for the idle: send now */
 	return true;
 }
 
@@ -139,11 +185,10 @@ static const struct tsr_guest_link_impl local_link_impl = {
     .destroy = local_link_destroy,
 };
 
-/* Takes every fd of the read. Returns false when there are more than one
+/* Takes every fd of the read. Sets *too_many when there are more than one
  * read can bring (never, with a full-size control buffer). */
-static bool collect_fds(struct local_link *link, struct msghdr *header)
+static void collect_fds(struct local_link *link, struct msghdr *header, bool *too_many)
 {
-	bool fit = true;
 	for (struct cmsghdr *cmsg = CMSG_FIRSTHDR(header); cmsg; cmsg = CMSG_NXTHDR(header, cmsg)) {
 		if (cmsg->cmsg_level != SOL_SOCKET || cmsg->cmsg_type != SCM_RIGHTS)
 			continue;
@@ -156,29 +201,28 @@ static bool collect_fds(struct local_link *link, struct msghdr *header)
 				link->fds[link->fd_count++] = fd;
 			} else {
 				dispose_fd(link->closer, fd);
-				fit = false;
+				*too_many = true;
 			}
 		}
 	}
-	return fit;
 }
 
-enum read_result { READ_MORE, READ_WAIT, READ_EOF, READ_ERROR, READ_BAD_FDS, READ_LATE_FDS };
+enum read_result { READ_MORE, READ_WAIT, READ_EOF, READ_ERROR, READ_BAD_FDS };
 
-/* Reads at most what the current message still needs, so fds received
- * belong to this message alone. *count: bytes read. */
-
-static enum read_result read_some(struct local_link *link, size_t *count_read)
+/* Fills the empty staging buffer: as much as the socket holds, or, while
+ * fds wait for their message, exactly what that message still needs (so
+ * fds of a later message cannot arrive before these found their owner). */
+static enum read_result read_some(struct local_link *link)
 {
-	/* Room for every fd one recvmsg can return: fds that did not fit
-	 * would be released by the kernel inside recvmsg, on this thread. */
 	union {
+		/* Room for every fd one recvmsg can return: fds that did not
+		 * fit would be released by the kernel inside recvmsg, here. */
 		char buf[CMSG_SPACE(sizeof(int) * TSR_LOCAL_MAX_FDS_PER_READ)];
 		struct cmsghdr align;
 	} control;
-	bool message_start = !tsr_frame_reader_mid_message(&link->reader);
-	struct iovec iov = {tsr_frame_reader_tail(&link->reader),
-			    tsr_frame_reader_missing(&link->reader)};
+	size_t wanted =
+	    link->fd_count ? tsr_frame_reader_missing(&link->reader) : sizeof(link->staging);
+	struct iovec iov = {link->staging, wanted};
 	struct msghdr header = {
 	    .msg_iov = &iov,
 	    .msg_iovlen = 1,
@@ -188,16 +232,17 @@ static enum read_result read_some(struct local_link *link, size_t *count_read)
 	ssize_t count = recvmsg(link->fd, &header, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
 	if (count < 0)
 		return errno == EAGAIN || errno == EINTR ? READ_WAIT : READ_ERROR;
-	size_t had = link->fd_count;
-	if (!collect_fds(link, &header) || (header.msg_flags & MSG_CTRUNC))
+	size_t had_fds = link->fd_count;
+	bool too_many = false;
+	collect_fds(link, &header, &too_many);
+	if (too_many || (header.msg_flags & MSG_CTRUNC))
 		return READ_BAD_FDS;
-	/* A sender's fds arrive with the first byte it sent along with them:
-	 * an fd that comes later was not sent with this message's start. */
-	if (link->fd_count > had && !message_start)
-		return READ_LATE_FDS;
 	if (count == 0)
 		return READ_EOF;
-	*count_read = (size_t)count;
+	if (link->fd_count > had_fds)
+		link->fd_owner = link->framed + (uint64_t)count - 1;
+	link->staged = (size_t)count;
+	link->staged_used = 0;
 	return READ_MORE;
 }
 
@@ -206,16 +251,19 @@ static bool handle_complete_message(struct local_link *link, const struct tsr_ms
 {
 	char err[160];
 	size_t wanted = msg->type == TSR_MSG_BUFFER_ATTACH_MEMFD ? 1 : 0;
-	if (link->fd_count != wanted) {
+	/* The message just framed ends before stream offset link->framed. */
+	size_t owned = link->fd_count && link->fd_owner < link->framed ? link->fd_count : 0;
+	if (owned != wanted) {
 		snprintf(err, sizeof(err), "%s came with %zu fds (%zu expected)",
-			 tsr_msg_type_name(msg->type), link->fd_count, wanted);
+			 tsr_msg_type_name(msg->type), owned, wanted);
 		close_fds(link);
 		close_link(link, err, true);
 		return false;
 	}
 	link->message_fd = wanted ? link->fds[0] : -1;
 	bool ok = link->base.listener.message(link->base.listener.data, msg);
-	close_fds(link); /* an imported memfd is mapped; the fd is no longer needed */
+	if (owned)
+		close_fds(link); /* an imported memfd is mapped; the fd is no longer needed */
 	link->message_fd = -1;
 	if (!ok) {
 		close_link(link, "protocol violation", true);
@@ -224,35 +272,46 @@ static bool handle_complete_message(struct local_link *link, const struct tsr_ms
 	return true;
 }
 
+static void resume_reading(void *data);
+
 static void handle_readable(struct local_link *link)
 {
 	for (int handled = 0; handled < MESSAGES_PER_DISPATCH;) {
-		size_t count = 0;
-		enum read_result result = read_some(link, &count);
-		bool mid_message = tsr_frame_reader_mid_message(&link->reader);
-		switch (result) {
-		case READ_WAIT:
-			return;
-		case READ_EOF:
-			close_link(link,
-				   mid_message ? "connection closed in the middle of a message"
+		if (link->staged_used == link->staged) {
+			bool mid_message = tsr_frame_reader_mid_message(&link->reader);
+			switch (read_some(link)) {
+			case READ_WAIT:
+				return;
+			case READ_EOF:
+				close_link(link,
+					   mid_message
+					       ? "connection closed in the middle of a message"
 					       : "connection closed by the guest",
-				   mid_message);
-			return;
-		case READ_ERROR:
-			close_link(link, "read error on the connection", false);
-			return;
-		case READ_BAD_FDS:
-			close_link(link,
-				   "more fds than one message can carry (control data truncated)",
-				   true);
-			return;
-		case READ_LATE_FDS:
-			close_link(link, "fds sent in the middle of a message", true);
-			return;
-		case READ_MORE:
-			break;
+					   mid_message);
+				return;
+			case READ_ERROR:
+				close_link(link, "read error on the connection", false);
+				return;
+			case READ_BAD_FDS:
+				close_link(
+				    link,
+				    "more fds than one read can carry (control data truncated)",
+				    true);
+				return;
+			case READ_MORE:
+				break;
+			}
 		}
+		/* Never more than the current message still needs: the frame
+		 * reader sees one message at a time, as if read exactly. */
+		size_t count = link->staged - link->staged_used;
+		size_t missing = tsr_frame_reader_missing(&link->reader);
+		if (count > missing)
+			count = missing;
+		memcpy(tsr_frame_reader_tail(&link->reader), link->staging + link->staged_used,
+		       count);
+		link->staged_used += count;
+		link->framed += count;
 		const struct tsr_msg *msg;
 		char err[160];
 		switch (tsr_frame_reader_push(&link->reader, count, &msg, err, sizeof(err))) {
@@ -269,6 +328,16 @@ static void handle_readable(struct local_link *link)
 			return;
 		handled++;
 	}
+	if (link->staged_used < link->staged && !link->resume)
+		link->resume = tsr_event_loop_add_idle(link->loop, resume_reading, link);
+}
+
+static void resume_reading(void *data)
+{
+	struct local_link *link = data;
+	link->resume = NULL;
+	if (!link->closed)
+		handle_readable(link);
 }
 
 static void handle_event(int fd, uint32_t mask, void *data)
@@ -293,9 +362,9 @@ struct tsr_guest_link *tsr_local_link_create(struct tsr_event_loop *loop, int fd
 		dispose_fd(closer, fd);
 		return NULL;
 	}
+	link->closer = closer;
 	link->base.impl = &local_link_impl;
 	link->loop = loop;
-	link->closer = closer;
 	link->fd = fd;
 	link->message_fd = -1;
 	if (!tsr_frame_reader_init(&link->reader) || !tsr_send_queue_init(&link->queue)) {

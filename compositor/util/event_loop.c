@@ -20,7 +20,8 @@ enum source_kind { SOURCE_FD, SOURCE_TIMER, SOURCE_SIGNAL, SOURCE_IDLE };
 struct tsr_event_source {
 	struct tsr_event_loop *loop;
 	enum source_kind kind;
-	int fd; /* the watched fd, or the timerfd/signalfd we own */
+	int fd;		       /* the watched fd, or the timerfd/signalfd we own */
+	uint32_t epoll_events; /* what epoll watches now: a same-mask update is no syscall */
 	bool removed;
 	union {
 		tsr_fd_func fd_func;
@@ -99,7 +100,8 @@ static struct tsr_event_source *add_source(struct tsr_event_loop *loop, enum sou
 	source->kind = kind;
 	source->fd = fd;
 	source->data = data;
-	struct epoll_event event = {.events = to_epoll_mask(mask), .data.ptr = source};
+	source->epoll_events = to_epoll_mask(mask);
+	struct epoll_event event = {.events = source->epoll_events, .data.ptr = source};
 	if (epoll_ctl(loop->epoll_fd, EPOLL_CTL_ADD, fd, &event) < 0) {
 		tsr_log_errno(TSR_LOG_ERROR, "epoll_ctl(ADD, fd %d) failed", fd);
 		free(source);
@@ -119,11 +121,16 @@ struct tsr_event_source *tsr_event_loop_add_fd(struct tsr_event_loop *loop, int 
 
 bool tsr_event_source_fd_update(struct tsr_event_source *source, uint32_t mask)
 {
-	struct epoll_event event = {.events = to_epoll_mask(mask), .data.ptr = source};
+	/* Transports update after every send: most updates change nothing. */
+	uint32_t events = to_epoll_mask(mask);
+	if (events == source->epoll_events)
+		return true;
+	struct epoll_event event = {.events = events, .data.ptr = source};
 	if (epoll_ctl(source->loop->epoll_fd, EPOLL_CTL_MOD, source->fd, &event) < 0) {
 		tsr_log_errno(TSR_LOG_ERROR, "epoll_ctl(MOD, fd %d) failed", source->fd);
 		return false;
 	}
+	source->epoll_events = events;
 	return true;
 }
 

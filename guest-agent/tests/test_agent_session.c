@@ -465,6 +465,81 @@ static void test_sigterm_exits_cleanly(void)
 	fake_finish(&fake);
 }
 
-TSR_TEST_MAIN(TSR_CASE(test_session_presents_frames), TSR_CASE(test_error_message_fails_agent),
+/* Serves `frames` frames to an agent started with --damage kind; every
+ * DAMAGE must cover exactly `whole` (the full surface) or be empty, and
+ * committed pixels must still equal the reference scene. */
+static void check_damage_kind(const char *kind, bool whole)
+{
+	struct fake fake;
+	const char *const args[] = {"--frames", "4", "--size", "96x64", "--damage", kind, NULL};
+	CHECK(fake_start(&fake, args));
+	CHECK(fake_handshake(&fake));
+	struct agent_source *reference = agent_source_demo_create(96, 64, 0x808080);
+	uint32_t held_buffer = 0, frames_done = 0, damage_messages = 0;
+	int fd;
+	while (tsr_test_failures == 0 && frames_done < 4 && fake_receive(&fake, &fd)) {
+		const struct tsr_msg *msg = fake.msg;
+		switch (msg->type) {
+		case TSR_MSG_SURFACE_CREATE:
+			fake.has_surface = true;
+			fake.surface = msg->u.surface_create;
+			break;
+		case TSR_MSG_BUFFER_ATTACH_MEMFD:
+			check_attach(&fake, &msg->u.attach_memfd, fd);
+			break;
+		case TSR_MSG_DAMAGE:
+			damage_messages++;
+			if (whole) {
+				CHECK_EQ_INT(msg->u.damage.count, 1);
+				CHECK(msg->u.damage.rects[0].x == 0 &&
+				      msg->u.damage.rects[0].y == 0 &&
+				      msg->u.damage.rects[0].width == 96 &&
+				      msg->u.damage.rects[0].height == 64);
+			} else {
+				CHECK_EQ_INT(msg->u.damage.count, 0);
+			}
+			break;
+		case TSR_MSG_COMMIT: {
+			struct fake_buffer *buffer = find_buffer(&fake, msg->u.commit.buffer_id);
+			CHECK(buffer != NULL);
+			if (buffer)
+				check_pixels(&fake, reference, buffer, fake.commits);
+			fake.commits++;
+			if (held_buffer) {
+				struct tsr_msg release = {.type = TSR_MSG_BUFFER_RELEASE};
+				release.u.buffer_release.buffer_id = held_buffer;
+				CHECK(fake_send(&fake, &release));
+			}
+			held_buffer = msg->u.commit.buffer_id;
+			struct tsr_msg done = {.type = TSR_MSG_FRAME_DONE};
+			done.u.frame_done = (struct tsr_msg_frame_done){1, msg->u.commit.serial, 0};
+			CHECK(fake_send(&fake, &done));
+			frames_done++;
+			break;
+		}
+		default:
+			CHECK(!"unexpected message from the agent");
+		}
+	}
+	CHECK_EQ_INT(frames_done, 4);
+	/* One DAMAGE before every COMMIT. */
+	CHECK_EQ_INT(damage_messages, 4);
+	CHECK_EQ_INT(fake_wait_agent(&fake), 0);
+	agent_source_destroy(reference);
+	fake_finish(&fake);
+}
+
+static void test_damage_full(void)
+{
+	check_damage_kind("full", true);
+}
+
+static void test_damage_none(void)
+{
+	check_damage_kind("none", false);
+}
+
+TSR_TEST_MAIN(TSR_CASE(test_session_presents_frames), TSR_CASE(test_damage_full),
+	      TSR_CASE(test_damage_none), TSR_CASE(test_error_message_fails_agent),
 	      TSR_CASE(test_garbage_fails_agent), TSR_CASE(test_disconnect_fails_agent),
 	      TSR_CASE(test_sigterm_exits_cleanly))

@@ -34,7 +34,8 @@ void harness_path(struct harness *harness, const char *file, char *out, size_t o
 	snprintf(out, out_len, "%s/%s", harness->dir, file);
 }
 
-pid_t harness_spawn(struct harness *harness, const char *log_name, char *const argv[])
+static pid_t spawn(struct harness *harness, const char *log_name, char *const argv[],
+		   bool search_path)
 {
 	char log_path[512];
 	snprintf(log_path, sizeof(log_path), "%s/%s.log", harness->dir, log_name);
@@ -44,13 +45,24 @@ pid_t harness_spawn(struct harness *harness, const char *log_name, char *const a
 					 O_WRONLY | O_CREAT | O_APPEND, 0644);
 	posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
 	pid_t pid = -1;
-	int error = posix_spawn(&pid, argv[0], &actions, NULL, argv, environ);
+	int error = search_path ? posix_spawnp(&pid, argv[0], &actions, NULL, argv, environ)
+				: posix_spawn(&pid, argv[0], &actions, NULL, argv, environ);
 	posix_spawn_file_actions_destroy(&actions);
 	if (error) {
 		fprintf(stderr, "harness: cannot start %s: %s\n", argv[0], strerror(error));
 		return -1;
 	}
 	return pid;
+}
+
+pid_t harness_spawn(struct harness *harness, const char *log_name, char *const argv[])
+{
+	return spawn(harness, log_name, argv, false);
+}
+
+static pid_t harness_spawn_path(struct harness *harness, const char *log_name, char *const argv[])
+{
+	return spawn(harness, log_name, argv, true);
 }
 
 int harness_wait(pid_t pid, int timeout_ms)
@@ -172,11 +184,23 @@ bool harness_wait_log(struct harness *harness, const char *log_name, const char 
 
 bool harness_start(struct harness *harness, const char *name, const char *config_text)
 {
-	return harness_start_args(harness, name, config_text, NULL);
+	return harness_start_full(harness, name, config_text, NULL, NULL);
 }
 
 bool harness_start_args(struct harness *harness, const char *name, const char *config_text,
 			const char *const *extra_args)
+{
+	return harness_start_full(harness, name, config_text, NULL, extra_args);
+}
+
+bool harness_start_wrapped(struct harness *harness, const char *name, const char *config_text,
+			   const char *const *wrapper)
+{
+	return harness_start_full(harness, name, config_text, wrapper, NULL);
+}
+
+bool harness_start_full(struct harness *harness, const char *name, const char *config_text,
+			const char *const *wrapper, const char *const *extra_args)
 {
 	memset(harness, 0, sizeof(*harness));
 	/* Under /tmp: unix socket paths must stay short whatever the build path. */
@@ -194,12 +218,22 @@ bool harness_start_args(struct harness *harness, const char *name, const char *c
 	harness_path(harness, "control.sock", harness->control, sizeof(harness->control));
 	char tessera[512];
 	snprintf(tessera, sizeof(tessera), "%s", harness_binary("compositor/tessera"));
-	char *argv[16] = {tessera, "--config", config_path, "--runtime-dir", harness->dir};
-	size_t argc = 5;
-	for (size_t i = 0; extra_args && extra_args[i] && argc + 1 < 16; i++)
+	char *argv[40];
+	size_t argc = 0;
+	for (size_t i = 0; wrapper && wrapper[i] && argc < 16; i++)
+		argv[argc++] = (char *)wrapper[i];
+	char *own[] = {tessera, "--config", config_path, "--runtime-dir", harness->dir};
+	for (size_t i = 0; i < sizeof(own) / sizeof(own[0]); i++)
+		argv[argc++] = own[i];
+	for (size_t i = 0; extra_args && extra_args[i] && argc + 1 < 40; i++)
 		argv[argc++] = (char *)extra_args[i];
 	argv[argc] = NULL;
-	harness->compositor = harness_spawn(harness, "tessera", argv);
+	if (wrapper && wrapper[0] && argv[0][0] != '/') {
+		/* posix_spawn needs a path: find the wrapper on PATH. */
+		harness->compositor = harness_spawn_path(harness, "tessera", argv);
+	} else {
+		harness->compositor = harness_spawn(harness, "tessera", argv);
+	}
 	if (harness->compositor < 0)
 		return false;
 	char reply[256];

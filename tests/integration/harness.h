@@ -20,6 +20,15 @@ bool harness_start(struct harness *harness, const char *name, const char *config
 /* The same with more tessera options (NULL-terminated). */
 bool harness_start_args(struct harness *harness, const char *name, const char *config_text,
 			const char *const *extra_args);
+/* The same with tessera started under wrapper, a NULL-terminated argv
+ * prefix (for example valgrind and its options; looked up on PATH), or
+ * NULL for none. The pid is then the wrapper's. */
+bool harness_start_wrapped(struct harness *harness, const char *name, const char *config_text,
+			   const char *const *wrapper);
+/* Both: wrapper (or NULL) before tessera, extra_args (or NULL) after its
+ * own options. */
+bool harness_start_full(struct harness *harness, const char *name, const char *config_text,
+			const char *const *wrapper, const char *const *extra_args);
 /* Stops everything started; true if the compositor exited with status 0
  * (i.e. it did not crash along the way). */
 bool harness_stop(struct harness *harness);

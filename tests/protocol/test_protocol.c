@@ -4,6 +4,7 @@
  * of exactly the message's size so that ASan sees any over-read. */
 #include <limits.h>
 #include <stdint.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -184,6 +185,82 @@ static void test_round_trip_every_type(void)
 		free(bytes);
 	}
 	free(in);
+}
+
+/* The bytes of the union member a message of this type uses. */
+static size_t member_size(enum tsr_msg_type type)
+{
+	const struct tsr_msg *m = NULL;
+	switch (type) {
+	case TSR_MSG_HELLO:
+		return sizeof(m->u.hello);
+	case TSR_MSG_SURFACE_CREATE:
+		return sizeof(m->u.surface_create);
+	case TSR_MSG_SURFACE_DESTROY:
+		return sizeof(m->u.surface_destroy);
+	case TSR_MSG_BUFFER_ATTACH_MEMFD:
+		return sizeof(m->u.attach_memfd);
+	case TSR_MSG_BUFFER_ATTACH_GRANTS:
+		return offsetof(struct tsr_msg_buffer_attach_grants, refs) + 5 * sizeof(uint32_t);
+	case TSR_MSG_BUFFER_DESTROY:
+		return sizeof(m->u.buffer_destroy);
+	case TSR_MSG_DAMAGE:
+		return sizeof(m->u.damage);
+	case TSR_MSG_COMMIT:
+		return sizeof(m->u.commit);
+	case TSR_MSG_WELCOME:
+		return sizeof(m->u.welcome);
+	case TSR_MSG_CONFIGURE:
+		return sizeof(m->u.configure);
+	case TSR_MSG_FRAME_DONE:
+		return sizeof(m->u.frame_done);
+	case TSR_MSG_BUFFER_RELEASE:
+		return sizeof(m->u.buffer_release);
+	case TSR_MSG_KEY:
+		return sizeof(m->u.key);
+	case TSR_MSG_POINTER_MOTION:
+		return sizeof(m->u.pointer_motion);
+	case TSR_MSG_POINTER_BUTTON:
+		return sizeof(m->u.pointer_button);
+	case TSR_MSG_POINTER_AXIS:
+		return sizeof(m->u.pointer_axis);
+	case TSR_MSG_FOCUS_IN:
+		return sizeof(m->u.focus_in);
+	case TSR_MSG_FOCUS_OUT:
+		return 0;
+	case TSR_MSG_ERROR:
+		return sizeof(m->u.error);
+	}
+	return 0;
+}
+
+/* Senders build messages in a reused scratch (core/domain.c, the agent's
+ * session) and write only the member of the type they send: the encoder
+ * must read nothing else. A scratch full of garbage around that member
+ * encodes to exactly the bytes of a zeroed message. */
+static void test_encode_reads_only_the_types_member(void)
+{
+	struct tsr_msg *clean = calloc(1, sizeof(*clean));
+	struct tsr_msg *dirty = malloc(sizeof(*dirty));
+	for (size_t i = 0; i < TSR_TEST_TYPE_COUNT; i++) {
+		enum tsr_msg_type type = tsr_test_all_types[i];
+		tsr_test_example(clean, type, 5);
+		memset(dirty, 0xa5, sizeof(*dirty));
+		dirty->type = type;
+		memcpy(&dirty->u, &clean->u, member_size(type));
+		size_t clean_len, dirty_len;
+		uint8_t *expected = encode_alloc(clean, &clean_len);
+		uint8_t *got = encode_alloc(dirty, &dirty_len);
+		CHECK(expected != NULL && got != NULL && clean_len == dirty_len);
+		if (expected && got && clean_len == dirty_len && memcmp(expected, got, clean_len))
+			fprintf(stderr, "%s: encoding reads beyond its member\n",
+				tsr_msg_type_name(type));
+		CHECK(expected && got && memcmp(expected, got, clean_len) == 0);
+		free(expected);
+		free(got);
+	}
+	free(clean);
+	free(dirty);
 }
 
 static void test_round_trip_fields(void)
@@ -944,7 +1021,8 @@ static void cleanup_scratch(void)
 }
 
 TSR_TEST_MAIN(TSR_CASE(test_golden_bytes), TSR_CASE(test_lengths_of_every_type),
-	      TSR_CASE(test_round_trip_every_type), TSR_CASE(test_round_trip_fields),
+	      TSR_CASE(test_round_trip_every_type),
+	      TSR_CASE(test_encode_reads_only_the_types_member), TSR_CASE(test_round_trip_fields),
 	      TSR_CASE(test_grants_round_trip_sizes), TSR_CASE(test_header_every_wrong_length),
 	      TSR_CASE(test_header_grants_lengths), TSR_CASE(test_truncated),
 	      TSR_CASE(test_grants_count_mismatch), TSR_CASE(test_wrong_direction),

@@ -175,7 +175,15 @@ static void test_final_release_after_destroy(void)
 	struct recording_link *link = connect_guest(&fixture, 0, 64, 64, buffers);
 	commit(link, 1, 1);
 	commit(link, 2, 2);
-	CHECK_EQ_INT(count_sent(link, TSR_MSG_BUFFER_RELEASE, 1), 1); /* replaced */
+	/* Replaced: released with the next FRAME_DONE, right before it. */
+	CHECK_EQ_INT(count_sent(link, TSR_MSG_BUFFER_RELEASE, 1), 0);
+	for (int i = 0; i < 50 && count_sent(link, TSR_MSG_FRAME_DONE, 0) == 0; i++)
+		tsr_event_loop_dispatch(fixture.loop, 20);
+	CHECK_EQ_INT(count_sent(link, TSR_MSG_BUFFER_RELEASE, 1), 1);
+	CHECK(link->sent_count >= 2 &&
+	      link->sent[link->sent_count - 2].type == TSR_MSG_BUFFER_RELEASE &&
+	      link->sent[link->sent_count - 1].type == TSR_MSG_FRAME_DONE &&
+	      link->sent[link->sent_count - 1].u.frame_done.serial == 2);
 	struct tsr_msg msg = {.type = TSR_MSG_BUFFER_DESTROY};
 	msg.u.buffer_destroy.buffer_id = 1;
 	CHECK(deliver(link, &msg));
