@@ -224,7 +224,12 @@ bool tsr_sandbox_apply(char *err, size_t err_len)
 		snprintf(err, err_len, "seccomp: cannot create a filter");
 		return false;
 	}
+	err[0] = '\0';
 	bool ok = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1) == 0;
+	if (!ok)
+		snprintf(err, err_len,
+			 "seccomp: the kernel does not take a filter for all threads "
+			 "(no seccomp, or running under valgrind)");
 	for (size_t i = 0; ok && i < sizeof(allowed_calls) / sizeof(allowed_calls[0]); i++)
 		ok = allow(ctx, allowed_calls[i], err, err_len);
 	if (!ok)
