@@ -1,9 +1,12 @@
 /* Draw order: background where no opaque guest pixel lands, then guest
  * content clipped to its content box, then decorations. Content boxes never
  * overlap decorations (layout.c), so each damaged pixel is written once,
- * except text drawn over its strip. */
-#include <drm_fourcc.h>
-
+ * except text drawn over its strip.
+ *
+ * An agent's surface is drawn 1:1 at its content box's origin. The displays
+ * of a fixed-size guest are drawn into their views' image boxes (1:1 and
+ * centred, or scaled down), each clipped to its image box, which lies in
+ * the content box: scaled guest pixels never reach a decoration either. */
 #include "core/decorations.h"
 #include "core/domain.h"
 #include "core/scene.h"
@@ -13,7 +16,7 @@
 static struct tsr_buffer *visible_buffer(struct tsr_server *server, size_t index,
 					 const struct tsr_domain_placement *placement)
 {
-	if (!placement->visible)
+	if (!placement->visible || placement->view_count > 0)
 		return NULL;
 	struct tsr_surface *surface = tsr_domain_main_surface(server->domains[index]);
 	return surface && surface->current ? surface->current->buffer : NULL;
@@ -28,6 +31,55 @@ static void covered_box(const struct tsr_domain_placement *placement,
 	pixman_region32_intersect_rect(out, out, placement->content.x1, placement->content.y1,
 				       tsr_box_width(&placement->content),
 				       tsr_box_height(&placement->content));
+}
+
+/* The committed buffer of a fixed-size display, or NULL. */
+static struct tsr_buffer *display_buffer(struct tsr_server *server, size_t index,
+					 const struct tsr_display_view *view)
+{
+	struct tsr_surface *surface = tsr_domain_find_surface(server->domains[index], view->id);
+	return surface && surface->current ? surface->current->buffer : NULL;
+}
+
+/* Removes from background what opaque guest pixels of placement cover. */
+static void subtract_covered(struct tsr_server *server, size_t index,
+			     const struct tsr_domain_placement *placement,
+			     pixman_region32_t *background)
+{
+	if (!placement->visible)
+		return;
+	for (size_t v = 0; v < placement->view_count; v++) {
+		const struct tsr_display_view *view = &placement->views[v];
+		struct tsr_buffer *buffer = display_buffer(server, index, view);
+		if (!buffer || !tsr_buffer_format_opaque(buffer->format))
+			continue;
+		pixman_region32_t covered;
+		pixman_region32_init_rect(&covered, view->image.x1, view->image.y1,
+					  tsr_box_width(&view->image),
+					  tsr_box_height(&view->image));
+		pixman_region32_subtract(background, background, &covered);
+		pixman_region32_fini(&covered);
+	}
+	struct tsr_buffer *buffer = visible_buffer(server, index, placement);
+	if (!buffer || !tsr_buffer_format_opaque(buffer->format))
+		return;
+	pixman_region32_t covered;
+	covered_box(placement, buffer, &covered);
+	pixman_region32_subtract(background, background, &covered);
+	pixman_region32_fini(&covered);
+}
+
+static void draw_displays(struct tsr_server *server, size_t index,
+			  const struct tsr_domain_placement *placement,
+			  const pixman_region32_t *region)
+{
+	struct tsr_renderer *renderer = server->renderer;
+	for (size_t v = 0; v < placement->view_count; v++) {
+		const struct tsr_display_view *view = &placement->views[v];
+		struct tsr_buffer *buffer = display_buffer(server, index, view);
+		if (buffer)
+			renderer->impl->blit_scaled(renderer, buffer, &view->image, region);
+	}
 }
 
 static void fill_region(struct tsr_renderer *renderer, const pixman_region32_t *region,
@@ -112,15 +164,8 @@ void tsr_scene_draw(struct tsr_server *server, struct tsr_output_state *state,
 	pixman_region32_t background;
 	pixman_region32_init(&background);
 	pixman_region32_copy(&background, (pixman_region32_t *)region);
-	for (size_t i = 0; i < layout->domain_count; i++) {
-		struct tsr_buffer *buffer = visible_buffer(server, i, &layout->domains[i]);
-		if (!buffer || buffer->format != DRM_FORMAT_XRGB8888)
-			continue;
-		pixman_region32_t covered;
-		covered_box(&layout->domains[i], buffer, &covered);
-		pixman_region32_subtract(&background, &background, &covered);
-		pixman_region32_fini(&covered);
-	}
+	for (size_t i = 0; i < layout->domain_count; i++)
+		subtract_covered(server, i, &layout->domains[i], &background);
 	fill_region(renderer, &background,
 		    tsr_colour_argb(server->config->background_colour, false));
 	pixman_region32_fini(&background);
@@ -139,6 +184,7 @@ void tsr_scene_draw(struct tsr_server *server, struct tsr_output_state *state,
 						     placement->content.y1, &clip);
 			pixman_region32_fini(&clip);
 		}
+		draw_displays(server, i, placement, region);
 		draw_frame(server, placement, i);
 	}
 	draw_banner(server, layout);
