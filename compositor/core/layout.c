@@ -220,8 +220,10 @@ const struct tsr_display_view *tsr_layout_display_at(const struct tsr_domain_pla
 	return &placement->views[placement->view_count - 1];
 }
 
-/* The display coordinate whose pixel centre lies nearest the centre of
- * output pixel offset (0 <= offset < shown), clamped to the display. */
+/* The display coordinate for output pixel offset (clamped to 0..shown-1):
+ * linear from the first pixel to the last, rounded, so that the image's
+ * edge pixels reach the display's edges (where guests put their menus and
+ * hot corners); 1:1 it is the identity. */
 static int32_t to_display(int64_t offset, uint32_t shown, uint32_t size)
 {
 	if (shown == 0 || size == 0)
@@ -230,7 +232,10 @@ static int32_t to_display(int64_t offset, uint32_t shown, uint32_t size)
 		offset = 0;
 	if (offset >= shown)
 		offset = shown - 1;
-	int64_t pixel = (2 * offset + 1) * (int64_t)size / (2 * (int64_t)shown);
+	if (shown == 1)
+		return (int32_t)(size / 2);
+	int64_t span = (int64_t)shown - 1;
+	int64_t pixel = (2 * offset * ((int64_t)size - 1) + span) / (2 * span);
 	return clamp32(pixel, 0, (int32_t)size - 1);
 }
 

@@ -100,8 +100,9 @@ const struct tsr_display_view *tsr_layout_display_at(const struct tsr_domain_pla
 						     int32_t x, int32_t y);
 
 /* The display pixel under output point (x, y): the inverse of the view's
- * scaling, clamped to the display (a point on the background around it
- * goes to the nearest edge pixel). */
+ * scaling (the image's first and last pixels map to the display's first
+ * and last; 1:1 it is a translation), clamped to the display, so a point
+ * on the background around the image goes to the nearest edge pixel. */
 void tsr_display_view_to_display(const struct tsr_display_view *view, int32_t x, int32_t y,
 				 int32_t *display_x, int32_t *display_y);
 
