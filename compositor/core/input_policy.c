@@ -104,8 +104,7 @@ static bool to_display(struct tsr_server *server, int domain, int32_t *x, int32_
 {
 	if (server->output_count == 0)
 		return false;
-	const struct tsr_domain_placement *placement =
-	    &server->outputs[0]->layout.domains[domain];
+	const struct tsr_domain_placement *placement = &server->outputs[0]->layout.domains[domain];
 	int32_t output_x = placement->content.x1 + *x, output_y = placement->content.y1 + *y;
 	const struct tsr_display_view *view = tsr_layout_display_at(placement, output_x, output_y);
 	if (!view)

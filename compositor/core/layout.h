@@ -86,9 +86,12 @@ void tsr_layout_place_displays(const pixman_box32_t *content,
 			       struct tsr_display_view *views);
 
 /* Output pixels a change of surface_box (display coordinates) can alter:
- * the scaled box grown by the filter's footprint (TSR_SCALE_FOOTPRINT
- * output pixels each side), clipped to the view's image. Empty when
- * nothing is shown. */
+ * the scaled box (outward rounded), grown by TSR_SCALE_FOOTPRINT output
+ * pixels each side when scaled, clipped to the view's image; empty when
+ * nothing is shown. The area-averaging filter reads about one output
+ * pixel's worth of source around each output pixel's centre, which the
+ * outward rounding covers; the extra pixels absorb the filter's
+ * fixed-point and subsample rounding (conservative, never stale). */
 #define TSR_SCALE_FOOTPRINT 2
 pixman_box32_t tsr_display_view_damage(const struct tsr_display_view *view,
 				       const pixman_box32_t *surface_box);

@@ -105,14 +105,14 @@ static struct display_link *connect_link(struct scene_fixture *fixture, int inde
 	link->base.fixed_size = fixed;
 	CHECK(tsr_domain_attach_link(fixture->server->domains[index], &link->base, -1));
 	struct tsr_msg msg = {.type = TSR_MSG_HELLO};
-	msg.u.hello = (struct tsr_msg_hello){.major = 1,
-					     .capabilities = TSR_CAP_MEMFD | TSR_CAP_INPUT};
+	msg.u.hello =
+	    (struct tsr_msg_hello){.major = 1, .capabilities = TSR_CAP_MEMFD | TSR_CAP_INPUT};
 	CHECK(deliver(link, &msg));
 	return link;
 }
 
-static bool create_surface(struct display_link *link, uint32_t id, uint32_t width,
-			   uint32_t height, uint32_t format, uint32_t stride)
+static bool create_surface(struct display_link *link, uint32_t id, uint32_t width, uint32_t height,
+			   uint32_t format, uint32_t stride)
 {
 	struct tsr_msg msg = {.type = TSR_MSG_SURFACE_CREATE};
 	msg.u.surface_create = (struct tsr_msg_surface_create){
@@ -240,8 +240,8 @@ static void test_formats_by_link_kind(void)
 		tsr_domain_disconnect(fixture.server->domains[1], "test", false);
 	}
 	struct display_link *display = connect_link(&fixture, 0, true);
-	CHECK(!create_surface(display, 1, 33, 7, DRM_FORMAT_NV12, 33));	       /* unknown */
-	CHECK(!create_surface(display, 2, 33, 7, DRM_FORMAT_RGB565, 65));      /* short pitch */
+	CHECK(!create_surface(display, 1, 33, 7, DRM_FORMAT_NV12, 33));		/* unknown */
+	CHECK(!create_surface(display, 2, 33, 7, DRM_FORMAT_RGB565, 65));	/* short pitch */
 	CHECK(!create_surface(display, 3, 16385, 7, DRM_FORMAT_RGB565, 32770)); /* too wide */
 	CHECK(!create_surface(display, 4, 4095, 16384, DRM_FORMAT_XRGB8888, 16380)); /* >64 MiB */
 	tsr_domain_disconnect(fixture.server->domains[0], "test", false);
@@ -267,11 +267,10 @@ static void test_centred_display_reference(void)
 	int wrong = 0;
 	for (int32_t y = placement->content.y1; y < placement->content.y2; y++) {
 		for (int32_t x = placement->content.x1; x < placement->content.x2; x++) {
-			uint32_t expected =
-			    inside(&view->image, x, y)
-				? test_card((uint32_t)(x - view->image.x1),
-					    (uint32_t)(y - view->image.y1))
-				: BACKGROUND;
+			uint32_t expected = inside(&view->image, x, y)
+						? test_card((uint32_t)(x - view->image.x1),
+							    (uint32_t)(y - view->image.y1))
+						: BACKGROUND;
 			wrong += pixel_at(front, (uint32_t)x, (uint32_t)y) != expected;
 		}
 	}
@@ -294,7 +293,8 @@ static void check_frame_property(struct scene_fixture *fixture, int index)
 			bool is_guest = pixel_at(front, x, y) == MAGENTA;
 			bool in_image = false;
 			for (size_t v = 0; v < placement->view_count; v++)
-				in_image |= inside(&placement->views[v].image, (int32_t)x, (int32_t)y);
+				in_image |=
+				    inside(&placement->views[v].image, (int32_t)x, (int32_t)y);
 			if (in_image)
 				inside_missing += !is_guest;
 			else
@@ -387,7 +387,8 @@ static void test_scaled_damage_leaves_no_stale_pixels(void)
 	for (size_t c = 0; c < sizeof(changes) / sizeof(changes[0]); c++) {
 		const struct tsr_rect *rect = &changes[c];
 		for (uint32_t y = (uint32_t)rect->y; y < (uint32_t)rect->y + rect->height; y++)
-			for (uint32_t x = (uint32_t)rect->x; x < (uint32_t)rect->x + rect->width; x++)
+			for (uint32_t x = (uint32_t)rect->x; x < (uint32_t)rect->x + rect->width;
+			     x++)
 				put_xrgb(buffer, x, y, c % 2 ? 0x00ff00u : 0xff0000u);
 		struct tsr_msg msg = {.type = TSR_MSG_DAMAGE};
 		msg.u.damage.surface_id = 1;
@@ -460,7 +461,7 @@ static void test_pointer_reaches_display_pixels(void)
 	tsr_server_set_layout(fixture.server, TSR_LAYOUT_FOCUS);
 	struct display_link *display = connect_link(&fixture, 0, true);
 	add_card(display, 1, 200, 1200); /* scaled (taller than the frame) */
-	add_card(display, 2, 100, 100);	  /* 1:1 */
+	add_card(display, 2, 100, 100);	 /* 1:1 */
 	CHECK(scene_fixture_settle(&fixture));
 	const struct tsr_domain_placement *placement = placement_of(&fixture, 0);
 	const struct tsr_display_view *scaled = &placement->views[0], *small = &placement->views[1];

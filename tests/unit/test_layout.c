@@ -157,7 +157,8 @@ static void check_views(const struct tsr_domain_placement *placement,
 			CHECK(cross <= cross_limit && cross >= -cross_limit);
 		}
 		/* Centred within a pixel. */
-		int32_t left = view->image.x1 - view->slot.x1, right = view->slot.x2 - view->image.x2;
+		int32_t left = view->image.x1 - view->slot.x1,
+			right = view->slot.x2 - view->image.x2;
 		int32_t top = view->image.y1 - view->slot.y1,
 			bottom = view->slot.y2 - view->image.y2;
 		CHECK(left - right >= -1 && left - right <= 1);
@@ -270,11 +271,12 @@ static void test_extreme_display_sizes(void)
 		for (size_t o = 0; o < 4; o++) {
 			for (size_t count = 1; count <= 9; count += 4) {
 				for (int mode = 0; mode < 2; mode++) {
-					struct tsr_layout_displays displays = displays_of(1, &sizes[s]);
-					struct tsr_layout layout = layout_with(
-					    outputs[o][0], outputs[o][1], count,
-					    mode ? TSR_LAYOUT_MOSAIC : TSR_LAYOUT_FOCUS,
-					    (int)(count - 1), &displays);
+					struct tsr_layout_displays displays =
+					    displays_of(1, &sizes[s]);
+					struct tsr_layout layout =
+					    layout_with(outputs[o][0], outputs[o][1], count,
+							mode ? TSR_LAYOUT_MOSAIC : TSR_LAYOUT_FOCUS,
+							(int)(count - 1), &displays);
 					check_views(&layout.domains[count - 1], &displays);
 				}
 			}
