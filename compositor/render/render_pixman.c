@@ -25,10 +25,13 @@ struct pixman_renderer {
 	int32_t target_width, target_height;
 	pixman_region32_t clip; /* pass clip ∩ target extent */
 	bool in_pass;
-	/* Aligned copies of guest rows pixman cannot read in place (see
-	 * needs_scratch); grows to the largest draw, freed with the renderer. */
+	/* Scaled draws: 8888 conversions of guest rectangles, and their
+	 * block averages (draw_scaled_box); grow to the largest draw, freed
+	 * with the renderer. */
 	uint8_t *scratch;
 	size_t scratch_size;
+	uint8_t *reduced;
+	size_t reduced_size;
 };
 
 /* A rectangle in target coordinates after clamping to the target extent,
@@ -241,138 +244,252 @@ static void copy_opaque(struct pixman_renderer *pixman, const struct tsr_buffer 
 	pixman_region32_fini(&boxes);
 }
 
-/* pixman reads rows of whole 32-bit words from word-aligned memory. A
- * PV display's pitch is width x bpp (RGB565 with an odd width, RGB888 with
- * a width not a multiple of 4), and pixman's yuy2 fetcher reads the V byte
- * of an odd width's last, half pair past the row. Such sources are read
- * through an aligned copy of the rows a draw needs. */
-static bool needs_scratch(const struct tsr_buffer *src)
+/* pixman wants rows of whole 32-bit words (stride % 4 == 0). A PV
+ * display's pitch is width x bpp (RGB565 with an odd width, RGB888 with a
+ * width not a multiple of 4), and pixman's yuy2 fetcher reads the V byte of
+ * an odd width's last, half pair past the row. Such sources are read row by
+ * row (convert_rows), never as one image. */
+static bool readable_in_place(const struct tsr_buffer *src)
 {
-	return src->stride % 4 != 0 || (uintptr_t)src->data % 4 != 0 ||
-	       (src->format == DRM_FORMAT_YUYV && src->width % 2 != 0);
+	return src->stride % 4 == 0 && (uintptr_t)src->data % 4 == 0 &&
+	       !(src->format == DRM_FORMAT_YUYV && src->width % 2 != 0);
 }
 
-/* Area-averaging downscale (a box filter the size of one output pixel):
- * every source pixel counts, so thin lines and text do not drop out as they
- * do with bilinear sampling. The footprint is capped at 16 source pixels,
- * as cairo does, so a huge display in a small tile stays affordable. */
-static bool set_scale_filter(pixman_image_t *image, double scale_x, double scale_y)
-{
-	int count = 0;
-	pixman_fixed_t *params = pixman_filter_create_separable_convolution(
-	    &count, pixman_double_to_fixed(scale_x > 16.0 ? 16.0 : scale_x),
-	    pixman_double_to_fixed(scale_y > 16.0 ? 16.0 : scale_y), PIXMAN_KERNEL_BOX,
-	    PIXMAN_KERNEL_BOX, PIXMAN_KERNEL_BOX, PIXMAN_KERNEL_BOX, 4, 4);
-	if (!params)
-		return false;
-	bool set =
-	    pixman_image_set_filter(image, PIXMAN_FILTER_SEPARABLE_CONVOLUTION, params, count);
-	free(params);
-	return set;
-}
-
-/* How a source is drawn into an image box: its size, whether scaled, and
- * the scale (source pixels per output pixel). */
+/* How a source is drawn into an image box (output coordinates). Scaling:
+ * source pixels per output pixel. Downscaling by more than 2 first
+ * averages reduce_x x reduce_y blocks of source pixels (a box filter on a
+ * grid fixed to the source, so every repaint of a pixel gives the same
+ * value), then a bilinear filter scales the rest (at most 2:1, where it
+ * still weighs every source pixel): an area-averaging downscale in which
+ * thin lines and text do not drop out, at pixman's SSSE3 bilinear speed. */
 struct draw_plan {
 	const struct tsr_buffer *src;
 	pixman_box32_t image;
 	int64_t image_width, image_height;
 	bool scaled;
 	double scale_x, scale_y;
+	uint32_t reduce_x, reduce_y;
 	pixman_op_t op;
-	pixman_format_code_t format;
+	pixman_format_code_t format;	  /* the source's */
+	pixman_format_code_t wide_format; /* 8888 with or without alpha */
 };
 
-/* Points source (sx, sy) of an image at output pixel centres of the
- * image box: output (image.x1 + i) samples source (i + 0.5) * scale - 0.5
- * around, shifted by the origin of a scratch copy. */
-static bool prepare_image(const struct draw_plan *plan, pixman_image_t *image, int32_t origin_x,
-			  int32_t origin_y)
+static bool grow(uint8_t **memory, size_t *capacity, size_t size)
 {
-	if (!plan->scaled)
+	if (size <= *capacity)
 		return true;
-	pixman_transform_t transform;
-	pixman_transform_init_identity(&transform);
-	transform.matrix[0][0] = pixman_double_to_fixed(plan->scale_x);
-	transform.matrix[1][1] = pixman_double_to_fixed(plan->scale_y);
-	transform.matrix[0][2] = pixman_int_to_fixed(-origin_x);
-	transform.matrix[1][2] = pixman_int_to_fixed(-origin_y);
-	pixman_image_set_repeat(image, PIXMAN_REPEAT_PAD);
-	return pixman_image_set_transform(image, &transform) &&
-	       set_scale_filter(image, plan->scale_x, plan->scale_y);
-}
-
-static bool grow_scratch(struct pixman_renderer *pixman, size_t size)
-{
-	if (size <= pixman->scratch_size)
-		return true;
-	uint8_t *grown = realloc(pixman->scratch, size);
+	uint8_t *grown = realloc(*memory, size);
 	if (!grown)
 		return false;
-	pixman->scratch = grown;
-	pixman->scratch_size = size;
+	*memory = grown;
+	*capacity = size;
 	return true;
 }
 
-/* Draws the part of plan that lands in box (output coordinates, inside the
- * image box and the current target clip) from an aligned copy of just the
- * source rectangle it samples: one CPU copy per drawn pixel (plus the
- * filter's margin when scaled). */
-static void draw_box_from_scratch(struct pixman_renderer *pixman, const struct draw_plan *plan,
-				  const pixman_box32_t *box)
+/* Draws source rows [y1, y2), columns [x1, x2) 1:1 into dst at (dst_x,
+ * dst_y) with op, one pixman image per row read in place: one pass over
+ * the guest pixels whatever the pitch. YUYV starts on a whole pair; an odd
+ * width's last pixel goes through a padded 4-byte copy. */
+static void convert_rows(const struct draw_plan *plan, int64_t x1, int64_t x2, int64_t y1,
+			 int64_t y2, pixman_image_t *dst, int32_t dst_x, int32_t dst_y,
+			 pixman_op_t op)
 {
 	const struct tsr_buffer *src = plan->src;
-	int64_t x1 = box->x1 - plan->image.x1, x2 = box->x2 - plan->image.x1;
-	int64_t y1 = box->y1 - plan->image.y1, y2 = box->y2 - plan->image.y1;
-	if (plan->scaled) {
-		int64_t margin_x = (int64_t)plan->scale_x + 3,
-			margin_y = (int64_t)plan->scale_y + 3;
-		x1 = x1 * src->width / plan->image_width - margin_x;
-		x2 = (x2 * src->width + plan->image_width - 1) / plan->image_width + margin_x;
-		y1 = y1 * src->height / plan->image_height - margin_y;
-		y2 = (y2 * src->height + plan->image_height - 1) / plan->image_height + margin_y;
+	uint32_t bpp = tsr_buffer_format_bpp(src->format);
+	bool yuyv = src->format == DRM_FORMAT_YUYV;
+	int64_t first = yuyv ? x1 & ~(int64_t)1 : x1; /* where the row image starts */
+	int64_t last = x2;			      /* read from the guest row up to here */
+	bool odd_tail = yuyv && src->width % 2 != 0 && x2 == src->width;
+	if (odd_tail)
+		last = x2 - 1;
+	int64_t count = last - first;
+	for (int64_t y = y1; y < y2; y++) {
+		const uint8_t *row = (const uint8_t *)src->data + (size_t)y * src->stride;
+		int32_t to_y = dst_y + (int32_t)(y - y1);
+		if (last > x1) {
+			pixman_image_t *line = pixman_image_create_bits_no_clear(
+			    plan->format, (int)count, 1, (uint32_t *)(uintptr_t)(row + first * bpp),
+			    (int)(((size_t)count * bpp + 3) & ~(size_t)3));
+			if (line) {
+				pixman_image_composite32(op, line, NULL, dst, (int32_t)(x1 - first),
+							 0, 0, 0, dst_x, to_y, (int32_t)(last - x1),
+							 1);
+				pixman_image_unref(line);
+			}
+		}
+		if (odd_tail && x1 < x2) {
+			/* Y and U of the half pair; neutral V. */
+			uint32_t word = 0;
+			uint8_t *bytes = (uint8_t *)&word;
+			bytes[0] = row[(size_t)(x2 - 1) * 2];
+			bytes[1] = row[(size_t)(x2 - 1) * 2 + 1];
+			bytes[3] = 0x80;
+			pixman_image_t *pixel =
+			    pixman_image_create_bits_no_clear(plan->format, 1, 1, &word, 4);
+			if (pixel) {
+				pixman_image_composite32(op, pixel, NULL, dst, 0, 0, 0, 0,
+							 dst_x + (int32_t)(x2 - 1 - x1), to_y, 1,
+							 1);
+				pixman_image_unref(pixel);
+			}
+		}
 	}
-	x1 = x1 < 0 ? 0 : x1;
-	y1 = y1 < 0 ? 0 : y1;
+}
+
+/* Averages factor_x x factor_y blocks of the 8888 pixels at from (width x
+ * height, stride bytes) into to (width/factor rounded up; a block cut by
+ * the edge averages what it has). Premultiplied channels average exactly. */
+static void box_reduce(const uint8_t *from, size_t stride, uint32_t width, uint32_t height,
+		       uint32_t factor_x, uint32_t factor_y, uint32_t *to, uint32_t *sums)
+{
+	uint32_t out_width = (width + factor_x - 1) / factor_x;
+	uint32_t out_height = (height + factor_y - 1) / factor_y;
+	for (uint32_t j = 0; j < out_height; j++) {
+		uint32_t rows = height - j * factor_y < factor_y ? height - j * factor_y : factor_y;
+		memset(sums, 0, sizeof(*sums) * 4 * out_width);
+		for (uint32_t r = 0; r < rows; r++) {
+			const uint8_t *pixel = from + (size_t)(j * factor_y + r) * stride;
+			for (uint32_t i = 0; i < out_width; i++) {
+				uint32_t columns = width - i * factor_x < factor_x
+						       ? width - i * factor_x
+						       : factor_x;
+				uint32_t *sum = sums + 4 * i;
+				for (uint32_t c = 0; c < columns; c++, pixel += 4) {
+					sum[0] += pixel[0];
+					sum[1] += pixel[1];
+					sum[2] += pixel[2];
+					sum[3] += pixel[3];
+				}
+			}
+		}
+		for (uint32_t i = 0; i < out_width; i++) {
+			uint32_t columns =
+			    width - i * factor_x < factor_x ? width - i * factor_x : factor_x;
+			uint32_t count = columns * rows;
+			const uint32_t *sum = sums + 4 * i;
+			to[(size_t)j * out_width + i] = ((sum[0] + count / 2) / count) |
+							((sum[1] + count / 2) / count) << 8 |
+							((sum[2] + count / 2) / count) << 16 |
+							((sum[3] + count / 2) / count) << 24;
+		}
+	}
+}
+
+/* Bilinear with PAD edges and the transform that maps output pixel centres
+ * of the image box to source coordinates, in units of reduced pixels whose
+ * grid starts at source (origin_x, origin_y). */
+static bool prepare_scaled(const struct draw_plan *plan, pixman_image_t *image, int64_t origin_x,
+			   int64_t origin_y)
+{
+	pixman_transform_t transform;
+	pixman_transform_init_identity(&transform);
+	transform.matrix[0][0] = pixman_double_to_fixed(plan->scale_x / plan->reduce_x);
+	transform.matrix[1][1] = pixman_double_to_fixed(plan->scale_y / plan->reduce_y);
+	transform.matrix[0][2] = pixman_int_to_fixed(-(int32_t)(origin_x / plan->reduce_x));
+	transform.matrix[1][2] = pixman_int_to_fixed(-(int32_t)(origin_y / plan->reduce_y));
+	pixman_image_set_repeat(image, PIXMAN_REPEAT_PAD);
+	return pixman_image_set_transform(image, &transform) &&
+	       pixman_image_set_filter(image, PIXMAN_FILTER_BILINEAR, NULL, 0);
+}
+
+/* Draws the part of a scaled plan that lands in box (output coordinates,
+ * inside the image box and the target clip) from 8888 pixels of just the
+ * source rectangle it samples: converted (one pass) when the source is not
+ * 8888 in place, then block-averaged when reducing. */
+static void draw_scaled_box(struct pixman_renderer *pixman, const struct draw_plan *plan,
+			    const pixman_box32_t *box)
+{
+	const struct tsr_buffer *src = plan->src;
+	int64_t kx = plan->reduce_x, ky = plan->reduce_y;
+	/* Source columns the box's pixel centres sample, plus the bilinear
+	 * neighbours (one reduced pixel) and rounding. */
+	int64_t x1 = (box->x1 - plan->image.x1) * (int64_t)src->width / plan->image_width;
+	int64_t x2 = ((box->x2 - plan->image.x1) * (int64_t)src->width + plan->image_width - 1) /
+		     plan->image_width;
+	int64_t y1 = (box->y1 - plan->image.y1) * (int64_t)src->height / plan->image_height;
+	int64_t y2 = ((box->y2 - plan->image.y1) * (int64_t)src->height + plan->image_height - 1) /
+		     plan->image_height;
+	x1 -= 2 * kx + 1;
+	y1 -= 2 * ky + 1;
+	x2 += 2 * kx + 1;
+	y2 += 2 * ky + 1;
+	/* On the reduction grid (and whole YUYV pairs), inside the source. */
+	int64_t grid_x = src->format == DRM_FORMAT_YUYV && kx % 2 ? 2 * kx : kx;
+	x1 = x1 < 0 ? 0 : x1 - x1 % grid_x;
+	y1 = y1 < 0 ? 0 : y1 - y1 % ky;
+	x2 = x2 > src->width ? src->width : x2 + (kx - x2 % kx) % kx;
+	y2 = y2 > src->height ? src->height : y2 + (ky - y2 % ky) % ky;
 	x2 = x2 > src->width ? src->width : x2;
 	y2 = y2 > src->height ? src->height : y2;
-	if (src->format == DRM_FORMAT_YUYV)
-		x1 &= ~(int64_t)1; /* start on a whole Y U Y V pair */
 	if (x1 >= x2 || y1 >= y2)
 		return;
-	uint32_t bpp = tsr_buffer_format_bpp(src->format);
-	/* Whole pairs for YUYV: an odd width's last pair is padded. */
-	int64_t padded_width =
-	    src->format == DRM_FORMAT_YUYV ? (x2 - x1 + 1) & ~(int64_t)1 : x2 - x1;
-	size_t row_bytes = (size_t)(x2 - x1) * bpp;
-	size_t stride = ((size_t)padded_width * bpp + 3) & ~(size_t)3;
-	size_t rows = (size_t)(y2 - y1);
-	if (!grow_scratch(pixman, stride * rows))
-		return;
-	for (size_t row = 0; row < rows; row++) {
-		uint8_t *to = pixman->scratch + row * stride;
-		memcpy(to,
-		       (const uint8_t *)src->data + ((size_t)y1 + row) * src->stride +
-			   (size_t)x1 * bpp,
-		       row_bytes);
-		/* Neutral chroma, no stale bytes, in the padding. */
-		memset(to + row_bytes, 0x80, stride - row_bytes);
+	uint32_t width = (uint32_t)(x2 - x1), height = (uint32_t)(y2 - y1);
+
+	/* 8888 pixels of the rectangle: the guest's own or a converted copy. */
+	const uint8_t *wide;
+	size_t wide_stride;
+	bool in_place = readable_in_place(src) && tsr_buffer_format_bpp(src->format) == 4;
+	if (in_place) {
+		wide = (const uint8_t *)src->data + (size_t)y1 * src->stride + (size_t)x1 * 4;
+		wide_stride = src->stride;
+	} else {
+		wide_stride = (size_t)width * 4;
+		if (!grow(&pixman->scratch, &pixman->scratch_size, wide_stride * height))
+			return;
+		pixman_image_t *staging = pixman_image_create_bits_no_clear(
+		    plan->wide_format, (int)width, (int)height, (uint32_t *)pixman->scratch,
+		    (int)wide_stride);
+		if (!staging)
+			return;
+		convert_rows(plan, x1, x2, y1, y2, staging, 0, 0, PIXMAN_OP_SRC);
+		pixman_image_unref(staging);
+		wide = pixman->scratch;
 	}
-	pixman_image_t *image = pixman_image_create_bits_no_clear(
-	    plan->format, (int)(x2 - x1), (int)rows, (uint32_t *)pixman->scratch, (int)stride);
+
+	pixman_image_t *image;
+	if (kx == 1 && ky == 1) {
+		image = pixman_image_create_bits_no_clear(plan->wide_format, (int)width,
+							  (int)height, (uint32_t *)(uintptr_t)wide,
+							  (int)wide_stride);
+	} else {
+		uint32_t out_width = (width + (uint32_t)kx - 1) / (uint32_t)kx;
+		uint32_t out_height = (height + (uint32_t)ky - 1) / (uint32_t)ky;
+		if (!grow(&pixman->reduced, &pixman->reduced_size,
+			  (size_t)out_width * out_height * 4 + (size_t)out_width * 16))
+			return;
+		uint32_t *sums = (uint32_t *)(pixman->reduced + (size_t)out_width * out_height * 4);
+		box_reduce(wide, wide_stride, width, height, (uint32_t)kx, (uint32_t)ky,
+			   (uint32_t *)pixman->reduced, sums);
+		image = pixman_image_create_bits_no_clear(
+		    plan->wide_format, (int)out_width, (int)out_height, (uint32_t *)pixman->reduced,
+		    (int)out_width * 4);
+	}
 	if (!image)
 		return;
-	if (prepare_image(plan, image, (int32_t)x1, (int32_t)y1)) {
-		int32_t src_x = box->x1 - plan->image.x1, src_y = box->y1 - plan->image.y1;
-		if (!plan->scaled) {
-			src_x -= (int32_t)x1;
-			src_y -= (int32_t)y1;
-		}
-		pixman_image_composite32(plan->op, image, NULL, pixman->target_image, src_x, src_y,
-					 0, 0, box->x1, box->y1, box->x2 - box->x1,
-					 box->y2 - box->y1);
-	}
+	if (prepare_scaled(plan, image, x1, y1))
+		pixman_image_composite32(plan->op, image, NULL, pixman->target_image,
+					 box->x1 - plan->image.x1, box->y1 - plan->image.y1, 0, 0,
+					 box->x1, box->y1, box->x2 - box->x1, box->y2 - box->y1);
 	pixman_image_unref(image);
+}
+
+/* A 1:1 draw of a source pixman cannot read as one image: row by row
+ * straight into the target, no copy. */
+static void draw_rows_box(struct pixman_renderer *pixman, const struct draw_plan *plan,
+			  const pixman_box32_t *box)
+{
+	convert_rows(plan, box->x1 - plan->image.x1, box->x2 - plan->image.x1,
+		     box->y1 - plan->image.y1, box->y2 - plan->image.y1, pixman->target_image,
+		     box->x1, box->y1, plan->op);
+}
+
+static uint32_t reduction(double scale)
+{
+	/* The smallest block that leaves at most 2:1 for the bilinear step. */
+	uint32_t factor = (uint32_t)(scale / 2.0);
+	while (scale / factor > 2.0 || factor == 0)
+		factor++;
+	return factor;
 }
 
 /* Draws all of src into image (output coordinates), scaled when the sizes
@@ -394,7 +511,11 @@ static void draw_buffer(struct pixman_renderer *pixman, const struct tsr_buffer 
 	plan.scaled = plan.image_width != src->width || plan.image_height != src->height;
 	plan.scale_x = (double)src->width / (double)plan.image_width;
 	plan.scale_y = (double)src->height / (double)plan.image_height;
-	plan.op = tsr_buffer_format_opaque(src->format) ? PIXMAN_OP_SRC : PIXMAN_OP_OVER;
+	plan.reduce_x = plan.scale_x > 2.0 ? reduction(plan.scale_x) : 1;
+	plan.reduce_y = plan.scale_y > 2.0 ? reduction(plan.scale_y) : 1;
+	bool opaque = tsr_buffer_format_opaque(src->format);
+	plan.op = opaque ? PIXMAN_OP_SRC : PIXMAN_OP_OVER;
+	plan.wide_format = opaque ? PIXMAN_x8r8g8b8 : PIXMAN_a8r8g8b8;
 
 	/* Only the image box is composited: outside it pixman would sample
 	 * transparent black (or padding) and SRC would write it. */
@@ -403,7 +524,7 @@ static void draw_buffer(struct pixman_renderer *pixman, const struct tsr_buffer 
 			     &rect))
 		return;
 	if (!plan.scaled && src->format == DRM_FORMAT_XRGB8888 &&
-	    pixman->target->format == DRM_FORMAT_XRGB8888 && !needs_scratch(src)) {
+	    pixman->target->format == DRM_FORMAT_XRGB8888 && readable_in_place(src)) {
 		copy_opaque(pixman, src, &rect, region);
 		return;
 	}
@@ -416,19 +537,28 @@ static void draw_buffer(struct pixman_renderer *pixman, const struct tsr_buffer 
 		pixman_region32_intersect(&clip, &clip, (pixman_region32_t *)region);
 	bool narrowed = pixman_region32_not_empty(&clip) &&
 			pixman_image_set_clip_region32(pixman->target_image, &clip);
-	if (narrowed && needs_scratch(src)) {
-		int count;
-		const pixman_box32_t *boxes = pixman_region32_rectangles(&clip, &count);
-		for (int i = 0; i < count; i++)
-			draw_box_from_scratch(pixman, &plan, &boxes[i]);
-	} else if (narrowed) {
+	/* In place: 1:1 always, scaled only when 8888 needs no reduction
+	 * (pixman's bilinear fast path reads the guest's pixels directly). */
+	bool whole =
+	    readable_in_place(src) && (!plan.scaled || (tsr_buffer_format_bpp(src->format) == 4 &&
+							plan.reduce_x == 1 && plan.reduce_y == 1));
+	if (narrowed && whole) {
 		pixman_image_t *src_image = image_for_buffer(src);
-		if (src_image && prepare_image(&plan, src_image, 0, 0))
+		if (src_image && (!plan.scaled || prepare_scaled(&plan, src_image, 0, 0)))
 			pixman_image_composite32(plan.op, src_image, NULL, pixman->target_image,
 						 rect.src_x, rect.src_y, 0, 0, rect.dst_x,
 						 rect.dst_y, rect.width, rect.height);
 		if (src_image)
 			pixman_image_unref(src_image);
+	} else if (narrowed) {
+		int count;
+		const pixman_box32_t *boxes = pixman_region32_rectangles(&clip, &count);
+		for (int i = 0; i < count; i++) {
+			if (plan.scaled)
+				draw_scaled_box(pixman, &plan, &boxes[i]);
+			else
+				draw_rows_box(pixman, &plan, &boxes[i]);
+		}
 	}
 	pixman_region32_fini(&clip);
 	restore_pass_clip(pixman);
@@ -505,6 +635,7 @@ static void pixman_renderer_destroy(struct tsr_renderer *renderer)
 	struct pixman_renderer *pixman = pixman_renderer_from(renderer);
 	finish_pass(pixman);
 	free(pixman->scratch);
+	free(pixman->reduced);
 	free(pixman);
 }
 
