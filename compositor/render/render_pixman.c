@@ -344,33 +344,44 @@ static void box_reduce(const uint8_t *from, size_t stride, uint32_t width, uint3
 {
 	uint32_t out_width = (width + factor_x - 1) / factor_x;
 	uint32_t out_height = (height + factor_y - 1) / factor_y;
+	uint32_t full = width / factor_x, tail = width - full * factor_x;
 	for (uint32_t j = 0; j < out_height; j++) {
 		uint32_t rows = height - j * factor_y < factor_y ? height - j * factor_y : factor_y;
 		memset(sums, 0, sizeof(*sums) * 4 * out_width);
 		for (uint32_t r = 0; r < rows; r++) {
 			const uint8_t *pixel = from + (size_t)(j * factor_y + r) * stride;
-			for (uint32_t i = 0; i < out_width; i++) {
-				uint32_t columns = width - i * factor_x < factor_x
-						       ? width - i * factor_x
-						       : factor_x;
-				uint32_t *sum = sums + 4 * i;
+			uint32_t *sum = sums;
+			/* Whole blocks, then the block the edge cuts. */
+			for (uint32_t i = 0; i <= full; i++, sum += 4) {
+				uint32_t columns = i < full ? factor_x : tail;
+				if (columns == 0)
+					break; /* no cut block */
+				uint32_t b = 0, g = 0, red = 0, a = 0;
 				for (uint32_t c = 0; c < columns; c++, pixel += 4) {
-					sum[0] += pixel[0];
-					sum[1] += pixel[1];
-					sum[2] += pixel[2];
-					sum[3] += pixel[3];
+					b += pixel[0];
+					g += pixel[1];
+					red += pixel[2];
+					a += pixel[3];
 				}
+				sum[0] += b;
+				sum[1] += g;
+				sum[2] += red;
+				sum[3] += a;
 			}
 		}
+		/* Division by a 32.32 reciprocal: a div per channel would cost
+		 * more than all the adds. */
+		uint64_t whole = ((1ull << 32) + factor_x * rows / 2) / (factor_x * rows);
+		uint64_t cut = tail ? ((1ull << 32) + tail * rows / 2) / (tail * rows) : 0;
 		for (uint32_t i = 0; i < out_width; i++) {
-			uint32_t columns =
-			    width - i * factor_x < factor_x ? width - i * factor_x : factor_x;
-			uint32_t count = columns * rows;
+			uint64_t inverse = i < full ? whole : cut;
 			const uint32_t *sum = sums + 4 * i;
-			to[(size_t)j * out_width + i] = ((sum[0] + count / 2) / count) |
-							((sum[1] + count / 2) / count) << 8 |
-							((sum[2] + count / 2) / count) << 16 |
-							((sum[3] + count / 2) / count) << 24;
+			uint32_t value = 0;
+			for (int c = 0; c < 4; c++) {
+				uint64_t channel = (sum[c] * inverse + (1ull << 31)) >> 32;
+				value |= (uint32_t)(channel > 255 ? 255 : channel) << (8 * c);
+			}
+			to[(size_t)j * out_width + i] = value;
 		}
 	}
 }
