@@ -25,7 +25,8 @@ struct tsr_renderer_impl {
 	void (*blit)(struct tsr_renderer *renderer, struct tsr_buffer *src, int32_t x, int32_t y,
 		     const pixman_region32_t *region);
 	/* Draws all of src scaled to fill image (output coordinates) with an
-	 * area-averaging filter, or 1:1 when the sizes match, clipped to image
+	 * area-averaging filter (block averages beyond 2:1, then bilinear), or
+	 * 1:1 when the sizes match, clipped to image
 	 * and to region: no pixel outside image is written. Every format of
 	 * tsr_buffer_format_bpp; opaque ones are copied, others blend OVER. */
 	void (*blit_scaled)(struct tsr_renderer *renderer, struct tsr_buffer *src,

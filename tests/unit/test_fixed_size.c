@@ -372,18 +372,22 @@ static void test_scaled_displays_mosaic_reference(void)
 }
 
 /* Damage on a scaled display redraws everything its filter touches: after
- * partial updates the screen equals a full repaint of the same buffers. */
-static void test_scaled_damage_leaves_no_stale_pixels(void)
+ * partial updates the screen equals a full repaint of the same buffers.
+ * 1000x700 is scaled by bilinear alone (under 2:1), 2001x1401 first block
+ * averaged (over 2:1). */
+static void check_no_stale_pixels(uint32_t width, uint32_t height)
 {
 	struct scene_fixture fixture;
 	CHECK(scene_fixture_init(&fixture, 640, 400));
 	tsr_server_focus(fixture.server, 0);
 	tsr_server_set_layout(fixture.server, TSR_LAYOUT_FOCUS);
 	struct display_link *display = connect_link(&fixture, 0, true);
-	struct tsr_buffer *buffer = add_card(display, 1, 1000, 700);
+	struct tsr_buffer *buffer = add_card(display, 1, width, height);
 	CHECK(scene_fixture_settle(&fixture));
-	static const struct tsr_rect changes[] = {
-	    {0, 0, 1, 1}, {999, 699, 1, 1}, {500, 350, 3, 2}, {17, 601, 40, 1}, {333, 0, 1, 700}};
+	const struct tsr_rect changes[] = {
+	    {0, 0, 1, 1},	 {(int32_t)width - 1, (int32_t)height - 1, 1, 1},
+	    {500, 350, 3, 2},	 {17, 601, 40, 1},
+	    {333, 0, 1, height}, {(int32_t)width - 7, 100, 7, 5}};
 	for (size_t c = 0; c < sizeof(changes) / sizeof(changes[0]); c++) {
 		const struct tsr_rect *rect = &changes[c];
 		for (uint32_t y = (uint32_t)rect->y; y < (uint32_t)rect->y + rect->height; y++)
@@ -416,6 +420,12 @@ static void test_scaled_damage_leaves_no_stale_pixels(void)
 	CHECK_EQ_INT(stale, 0);
 	free(copy);
 	scene_fixture_fini(&fixture);
+}
+
+static void test_scaled_damage_leaves_no_stale_pixels(void)
+{
+	check_no_stale_pixels(1000, 700);
+	check_no_stale_pixels(2001, 1401);
 }
 
 /* Every display of a shown fixed-size domain is paced by output frames,
