@@ -344,6 +344,8 @@ static void convert_rows(const struct draw_plan *plan, int64_t x1, int64_t x2, i
 static void box_reduce(const uint8_t *from, size_t stride, uint32_t width, uint32_t height,
 		       uint32_t factor_x, uint32_t factor_y, uint32_t *to, uint32_t *sums)
 {
+	if (factor_x == 0 || factor_y == 0)
+		return;
 	uint32_t out_width = (width + factor_x - 1) / factor_x;
 	uint32_t out_height = (height + factor_y - 1) / factor_y;
 	uint32_t full = width / factor_x, tail = width - full * factor_x;
@@ -358,13 +360,17 @@ static void box_reduce(const uint8_t *from, size_t stride, uint32_t width, uint3
 		}
 		/* Division by a 32.32 reciprocal: a div per channel would cost
 		 * more than all the adds. */
-		uint64_t whole = ((1ull << 32) + factor_x * rows / 2) / (factor_x * rows);
-		uint64_t cut = tail ? ((1ull << 32) + tail * rows / 2) / (tail * rows) : 0;
+		uint64_t whole_count = (uint64_t)factor_x * rows, cut_count = (uint64_t)tail * rows;
+		if (whole_count == 0)
+			return; /* cannot happen: j < out_height leaves a row */
+		uint64_t whole = ((1ull << 32) + whole_count / 2) / whole_count;
+		uint64_t cut = cut_count ? ((1ull << 32) + cut_count / 2) / cut_count : 0;
 		const uint32_t *column = sums;
 		for (uint32_t i = 0; i < out_width; i++) {
 			uint32_t columns = i < full ? factor_x : tail;
 			uint64_t inverse = i < full ? whole : cut;
-			uint32_t total[4] = {0, 0, 0, 0};
+			/* Up to 255 x 8192 x 8192: 64 bits. */
+			uint64_t total[4] = {0, 0, 0, 0};
 			for (uint32_t c = 0; c < columns; c++, column += 4) {
 				total[0] += column[0];
 				total[1] += column[1];
