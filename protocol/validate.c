@@ -31,26 +31,22 @@ static bool check_dimension(const char *what, uint32_t value, char *err, size_t 
 	return true;
 }
 
-bool tsr_validate_surface(uint32_t width, uint32_t height, uint32_t fourcc, uint32_t stride,
-			  char *err, size_t err_len)
+bool tsr_validate_surface_geometry(uint32_t width, uint32_t height, uint32_t bpp, uint32_t stride,
+				   uint32_t stride_align, char *err, size_t err_len)
 {
 	if (!check_dimension("width", width, err, err_len) ||
 	    !check_dimension("height", height, err, err_len)) {
 		return false;
 	}
-	uint32_t bpp = tsr_format_bpp(fourcc);
-	if (bpp == 0) {
-		return tsr_wire_error(err, err_len, "fourcc 0x%08" PRIx32 " unsupported", fourcc);
-	}
 	uint64_t row_bytes = (uint64_t)width * bpp;
-	if (stride < row_bytes) {
+	if (bpp == 0 || stride < row_bytes) {
 		return tsr_wire_error(err, err_len,
 				      "stride %" PRIu32 " < width %" PRIu32 " * %" PRIu32, stride,
 				      width, bpp);
 	}
-	if (stride % TSR_STRIDE_ALIGN != 0) {
-		return tsr_wire_error(err, err_len, "stride %" PRIu32 " not a multiple of %u",
-				      stride, TSR_STRIDE_ALIGN);
+	if (stride_align == 0 || stride % stride_align != 0) {
+		return tsr_wire_error(err, err_len, "stride %" PRIu32 " not a multiple of %" PRIu32,
+				      stride, stride_align);
 	}
 	uint64_t total;
 	if (__builtin_mul_overflow((uint64_t)stride, (uint64_t)height, &total) ||
@@ -62,14 +58,25 @@ bool tsr_validate_surface(uint32_t width, uint32_t height, uint32_t fourcc, uint
 	return true;
 }
 
-bool tsr_validate_buffer_fits(uint32_t width, uint32_t height, uint32_t fourcc, uint32_t stride,
-			      uint64_t offset, uint64_t buffer_size, char *err, size_t err_len)
+bool tsr_validate_surface(uint32_t width, uint32_t height, uint32_t fourcc, uint32_t stride,
+			  char *err, size_t err_len)
 {
+	if (!check_dimension("width", width, err, err_len) ||
+	    !check_dimension("height", height, err, err_len)) {
+		return false;
+	}
 	uint32_t bpp = tsr_format_bpp(fourcc);
 	if (bpp == 0) {
 		return tsr_wire_error(err, err_len, "fourcc 0x%08" PRIx32 " unsupported", fourcc);
 	}
-	if (width == 0 || height == 0) {
+	return tsr_validate_surface_geometry(width, height, bpp, stride, TSR_STRIDE_ALIGN, err,
+					     err_len);
+}
+
+bool tsr_validate_span(uint32_t width, uint32_t height, uint32_t bpp, uint32_t stride,
+		       uint64_t offset, uint64_t buffer_size, char *err, size_t err_len)
+{
+	if (width == 0 || height == 0 || bpp == 0) {
 		return tsr_wire_error(err, err_len, "empty surface %" PRIu32 "x%" PRIu32, width,
 				      height);
 	}
@@ -91,6 +98,16 @@ bool tsr_validate_buffer_fits(uint32_t width, uint32_t height, uint32_t fourcc, 
 				      buffer_size, end, offset, span);
 	}
 	return true;
+}
+
+bool tsr_validate_buffer_fits(uint32_t width, uint32_t height, uint32_t fourcc, uint32_t stride,
+			      uint64_t offset, uint64_t buffer_size, char *err, size_t err_len)
+{
+	uint32_t bpp = tsr_format_bpp(fourcc);
+	if (bpp == 0) {
+		return tsr_wire_error(err, err_len, "fourcc 0x%08" PRIx32 " unsupported", fourcc);
+	}
+	return tsr_validate_span(width, height, bpp, stride, offset, buffer_size, err, err_len);
 }
 
 bool tsr_clip_rect(const struct tsr_rect *untrusted_rect, uint32_t width, uint32_t height,

@@ -84,6 +84,69 @@ static void reply_stats(struct tsr_server *server, const char *name, char *reply
 		 surface ? surface->height : 0, domain->last_drop_reason);
 }
 
+/* The focus layout's content size on the first output: the `connectors=`
+ * size a PV display needs to be shown 1:1 and fill the frame exactly. */
+static bool focus_content_size(struct tsr_server *server, uint32_t *width, uint32_t *height)
+{
+	if (server->output_count == 0 || server->domain_count == 0)
+		return false;
+	struct tsr_layout layout;
+	struct tsr_layout_params params = {
+	    .output_width = server->outputs[0]->output->width,
+	    .output_height = server->outputs[0]->output->height,
+	    .border_width = server->config->border_width,
+	    .banner_height = server->config->banner_height,
+	    .domain_count = server->domain_count,
+	    .focused = 0,
+	    .mode = TSR_LAYOUT_FOCUS,
+	};
+	tsr_layout_compute(&params, &layout);
+	*width = tsr_box_width(&layout.domains[0].content);
+	*height = tsr_box_height(&layout.domains[0].content);
+	return *width > 0 && *height > 0;
+}
+
+/* " pv_fit=connectors=c0:WxH" and, per connected fixed-size domain, how
+ * its displays are shown now on the first output: " pv.NAME=1:1",
+ * "scaled:P%" (the smallest scale of its displays), "hidden" (not laid
+ * out) or "none" (no display yet). */
+static void append_display_status(struct tsr_server *server, char *reply, size_t reply_len)
+{
+	size_t used = strlen(reply);
+	uint32_t width, height;
+	if (focus_content_size(server, &width, &height) && used < reply_len)
+		used += (size_t)snprintf(reply + used, reply_len - used,
+					 " pv_fit=connectors=c0:%ux%u", width, height);
+	for (size_t i = 0; i < server->domain_count && used < reply_len; i++) {
+		struct tsr_domain *domain = server->domains[i];
+		if (!domain->link || !domain->link->fixed_size)
+			continue;
+		const struct tsr_domain_placement *placement =
+		    server->output_count ? &server->outputs[0]->layout.domains[i] : NULL;
+		char shown[32] = "hidden";
+		if (placement && placement->visible) {
+			uint64_t percent = 100;
+			for (size_t v = 0; v < placement->view_count; v++) {
+				const struct tsr_display_view *view = &placement->views[v];
+				uint64_t scale = (uint64_t)tsr_box_width(&view->image) * 100 /
+						 (view->width ? view->width : 1);
+				if (view->scaled && scale >= percent)
+					scale = percent - 1; /* never "scaled:100%" */
+				percent = scale < percent ? scale : percent;
+			}
+			if (placement->view_count == 0)
+				snprintf(shown, sizeof(shown), "none");
+			else if (percent >= 100)
+				snprintf(shown, sizeof(shown), "1:1");
+			else
+				snprintf(shown, sizeof(shown), "scaled:%llu%%",
+					 (unsigned long long)percent);
+		}
+		used += (size_t)snprintf(reply + used, reply_len - used, " pv.%s=%s",
+					 domain->config->name, shown);
+	}
+}
+
 void tsr_control_execute(struct tsr_server *server, const char *line, char *reply, size_t reply_len)
 {
 	char command[32] = "", argument[LINE_MAX_BYTES] = "";
@@ -104,6 +167,7 @@ void tsr_control_execute(struct tsr_server *server, const char *line, char *repl
 			 (unsigned long long)stats.frames, (unsigned long long)stats.pixels_drawn,
 			 (unsigned long long)stats.latency_sum_ns,
 			 (unsigned long long)stats.latency_count);
+		append_display_status(server, reply, reply_len);
 	} else if (strcmp(command, "stats") == 0) {
 		reply_stats(server, argument, reply, reply_len);
 	} else if (strcmp(command, "focus") == 0) {

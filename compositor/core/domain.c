@@ -110,6 +110,7 @@ void tsr_domain_disconnect(struct tsr_domain *domain, const char *reason, bool v
 	if (!domain->link)
 		return;
 	bool was_visible = tsr_domain_main_surface(domain) != NULL;
+	bool fixed_size = domain->link->fixed_size;
 	if (violation) {
 		domain->stats.violations++;
 		if (tsr_violation_limiter_record(&domain->violation_limiter, tsr_now_ns()))
@@ -143,7 +144,9 @@ void tsr_domain_disconnect(struct tsr_domain *domain, const char *reason, bool v
 	domain->link = NULL;
 	domain->hello_done = false;
 	tsr_server_guest_gone(domain->server, domain->index);
-	if (was_visible)
+	if (fixed_size && was_visible)
+		tsr_server_domain_displays_changed(domain->server, domain->index);
+	else if (was_visible)
 		tsr_server_damage_domain(domain->server, domain->index, NULL);
 }
 
@@ -155,7 +158,7 @@ struct tsr_surface *tsr_domain_main_surface(struct tsr_domain *domain)
 	return NULL;
 }
 
-static struct tsr_surface *find_surface(struct tsr_domain *domain, uint32_t id)
+struct tsr_surface *tsr_domain_find_surface(struct tsr_domain *domain, uint32_t id)
 {
 	for (size_t i = 0; i < TSR_MAX_SURFACES_PER_GUEST; i++)
 		if (domain->surfaces[i].in_use && domain->surfaces[i].id == id)
@@ -239,15 +242,34 @@ static bool handle_hello(struct tsr_domain *domain, const struct tsr_msg_hello *
 	return true;
 }
 
+/* Agents speak the wire protocol: its two formats, strides a multiple of 4
+ * (protocol/README.md section 4). A link that checked its frontend's
+ * formats itself (guest_link.h) may bring every format the renderer shows,
+ * with pitches of exactly width x bytes per pixel. The size caps are the
+ * same for both. */
+static bool validate_surface(const struct tsr_domain *domain,
+			     const struct tsr_msg_surface_create *create, char *err, size_t err_len)
+{
+	if (tsr_link_formats(domain->link) == TSR_LINK_WIRE_FORMATS)
+		return tsr_validate_surface(create->width, create->height, create->fourcc,
+					    create->stride, err, err_len);
+	uint32_t bpp = tsr_buffer_format_bpp(create->fourcc);
+	if (bpp == 0) {
+		snprintf(err, err_len, "fourcc 0x%08x unsupported", create->fourcc);
+		return false;
+	}
+	return tsr_validate_surface_geometry(create->width, create->height, bpp, create->stride, 1,
+					     err, err_len);
+}
+
 static bool handle_surface_create(struct tsr_domain *domain,
 				  const struct tsr_msg_surface_create *create)
 {
 	char err[128];
-	if (find_surface(domain, create->surface_id))
+	if (tsr_domain_find_surface(domain, create->surface_id))
 		return violation(domain, TSR_ERROR_ID, "SURFACE_CREATE: surface %u exists",
 				 create->surface_id);
-	if (!tsr_validate_surface(create->width, create->height, create->fourcc, create->stride,
-				  err, sizeof(err)))
+	if (!validate_surface(domain, create, err, sizeof(err)))
 		return violation(domain, TSR_ERROR_PROTOCOL, "SURFACE_CREATE: %s", err);
 	struct tsr_surface *surface = NULL;
 	for (size_t i = 0; i < TSR_MAX_SURFACES_PER_GUEST && !surface; i++)
@@ -263,18 +285,22 @@ static bool handle_surface_create(struct tsr_domain *domain,
 	surface->format = create->fourcc;
 	surface->stride = create->stride;
 	pixman_region32_init(&surface->pending_damage);
+	if (domain->link->fixed_size)
+		tsr_server_domain_displays_changed(domain->server, domain->index);
 	return tsr_domain_configure(domain);
 }
 
 static bool handle_surface_destroy(struct tsr_domain *domain, uint32_t surface_id)
 {
-	struct tsr_surface *surface = find_surface(domain, surface_id);
+	struct tsr_surface *surface = tsr_domain_find_surface(domain, surface_id);
 	if (!surface)
 		return violation(domain, TSR_ERROR_ID, "SURFACE_DESTROY: no surface %u",
 				 surface_id);
 	bool main_surface = surface == tsr_domain_main_surface(domain);
 	bool sent = destroy_surface(domain, surface, true);
-	if (main_surface)
+	if (domain->link->fixed_size)
+		tsr_server_domain_displays_changed(domain->server, domain->index);
+	else if (main_surface)
 		tsr_server_damage_domain(domain->server, domain->index, NULL);
 	return sent;
 }
@@ -291,7 +317,7 @@ static bool handle_attach(struct tsr_domain *domain, const struct tsr_msg *msg)
 		return violation(domain, TSR_ERROR_CAPABILITY,
 				 "%s on a transport that does not offer it",
 				 tsr_msg_type_name(msg->type));
-	struct tsr_surface *surface = find_surface(domain, surface_id);
+	struct tsr_surface *surface = tsr_domain_find_surface(domain, surface_id);
 	if (!surface)
 		return violation(domain, TSR_ERROR_ID, "BUFFER_ATTACH: no surface %u", surface_id);
 	if (find_buffer(domain, buffer_id))
@@ -305,9 +331,9 @@ static bool handle_attach(struct tsr_domain *domain, const struct tsr_msg *msg)
 		return violation(domain, TSR_ERROR_LIMIT, "BUFFER_ATTACH: more than %u buffers",
 				 TSR_MAX_BUFFERS_PER_GUEST);
 	char err[128];
-	if (!tsr_validate_buffer_fits(surface->width, surface->height, surface->format,
-				      surface->stride, offset, TSR_MAX_BUFFER_BYTES + offset, err,
-				      sizeof(err)))
+	if (!tsr_validate_span(surface->width, surface->height,
+			       tsr_buffer_format_bpp(surface->format), surface->stride, offset,
+			       TSR_MAX_BUFFER_BYTES + offset, err, sizeof(err)))
 		return violation(domain, TSR_ERROR_BUFFER, "BUFFER_ATTACH: %s", err);
 	struct tsr_buffer_request request = tsr_buffer_request_for(
 	    surface->width, surface->height, surface->stride, surface->format, offset);
@@ -322,16 +348,26 @@ static bool handle_attach(struct tsr_domain *domain, const struct tsr_msg *msg)
 	return true;
 }
 
+/* Damage (surface coordinates, NULL: all of it) of a surface that is on
+ * screen: an agent's main surface, or any display of a fixed-size guest. */
+static void damage_surface(struct tsr_domain *domain, const struct tsr_surface *surface,
+			   const pixman_region32_t *damage)
+{
+	if (domain->link->fixed_size)
+		tsr_server_damage_display(domain->server, domain->index, surface->id, damage);
+	else if (surface == tsr_domain_main_surface(domain))
+		tsr_server_damage_domain(domain->server, domain->index, damage);
+}
+
 static bool handle_buffer_destroy(struct tsr_domain *domain, uint32_t buffer_id)
 {
 	struct tsr_guest_buffer *buffer = find_buffer(domain, buffer_id);
 	if (!buffer)
 		return violation(domain, TSR_ERROR_ID, "BUFFER_DESTROY: no buffer %u", buffer_id);
-	struct tsr_surface *surface = find_surface(domain, buffer->surface_id);
+	struct tsr_surface *surface = tsr_domain_find_surface(domain, buffer->surface_id);
 	if (surface && surface->current == buffer) {
 		surface->current = NULL;
-		if (surface == tsr_domain_main_surface(domain))
-			tsr_server_damage_domain(domain->server, domain->index, NULL);
+		damage_surface(domain, surface, NULL);
 	}
 	destroy_buffer(buffer);
 	return send_final_release(domain, buffer_id);
@@ -339,7 +375,7 @@ static bool handle_buffer_destroy(struct tsr_domain *domain, uint32_t buffer_id)
 
 static bool handle_damage(struct tsr_domain *domain, const struct tsr_msg_damage *damage)
 {
-	struct tsr_surface *surface = find_surface(domain, damage->surface_id);
+	struct tsr_surface *surface = tsr_domain_find_surface(domain, damage->surface_id);
 	if (!surface)
 		return violation(domain, TSR_ERROR_ID, "DAMAGE: no surface %u", damage->surface_id);
 	for (uint32_t i = 0; i < damage->count && i < TSR_MAX_DAMAGE_RECTS; i++) {
@@ -359,7 +395,7 @@ static bool handle_damage(struct tsr_domain *domain, const struct tsr_msg_damage
 
 static bool handle_commit(struct tsr_domain *domain, const struct tsr_msg_commit *commit)
 {
-	struct tsr_surface *surface = find_surface(domain, commit->surface_id);
+	struct tsr_surface *surface = tsr_domain_find_surface(domain, commit->surface_id);
 	if (!surface)
 		return violation(domain, TSR_ERROR_ID, "COMMIT: no surface %u", commit->surface_id);
 	struct tsr_guest_buffer *buffer = find_buffer(domain, commit->buffer_id);
@@ -388,8 +424,7 @@ static bool handle_commit(struct tsr_domain *domain, const struct tsr_msg_commit
 	surface->commit_serial = commit->serial;
 	surface->frame_requested = true;
 	domain->stats.commits++;
-	if (surface == tsr_domain_main_surface(domain))
-		tsr_server_damage_domain(domain->server, domain->index, &surface->pending_damage);
+	damage_surface(domain, surface, &surface->pending_damage);
 	pixman_region32_clear(&surface->pending_damage);
 	tsr_server_schedule_frame(domain->server, tsr_domain_surface_shown(domain, surface));
 	return true;
@@ -467,8 +502,34 @@ bool tsr_domain_attach_link(struct tsr_domain *domain, struct tsr_guest_link *li
 
 bool tsr_domain_surface_shown(struct tsr_domain *domain, const struct tsr_surface *surface)
 {
-	return surface == tsr_domain_main_surface(domain) &&
-	       tsr_server_domain_visible(domain->server, domain->index);
+	bool on_screen = (domain->link && domain->link->fixed_size && surface->in_use) ||
+			 surface == tsr_domain_main_surface(domain);
+	return on_screen && tsr_server_domain_visible(domain->server, domain->index);
+}
+
+void tsr_domain_displays(struct tsr_domain *domain, struct tsr_layout_displays *out)
+{
+	out->count = 0;
+	if (!domain->link || !domain->link->fixed_size)
+		return;
+	/* In id order: a PV display's surface ids follow its connectors. */
+	uint32_t last_id = 0;
+	bool any = false;
+	for (size_t n = 0; n < TSR_MAX_SURFACES_PER_GUEST; n++) {
+		const struct tsr_surface *next = NULL;
+		for (size_t i = 0; i < TSR_MAX_SURFACES_PER_GUEST; i++) {
+			const struct tsr_surface *surface = &domain->surfaces[i];
+			if (surface->in_use && (!any || surface->id > last_id) &&
+			    (!next || surface->id < next->id))
+				next = surface;
+		}
+		if (!next)
+			break;
+		out->displays[out->count++] = (struct tsr_layout_display){
+		    .id = next->id, .width = next->width, .height = next->height};
+		last_id = next->id;
+		any = true;
+	}
 }
 
 /* Sends the releases due for buffers of surface_id (see handle_commit). */
@@ -513,6 +574,10 @@ void tsr_domain_send_frame_done(struct tsr_domain *domain, uint64_t time_ns, boo
 
 bool tsr_domain_configure(struct tsr_domain *domain)
 {
+	/* A guest that chose its own size is never asked to change it: the
+	 * layout fits its displays into the content area instead. */
+	if (domain->link && domain->link->fixed_size)
+		return true;
 	uint32_t width, height;
 	tsr_server_content_size(domain->server, domain->index, &width, &height);
 	if (width == 0 || height == 0)

@@ -9,6 +9,7 @@
 
 #include "core/guest_link.h"
 #include "util/log_limit.h"
+#include "core/layout.h"
 #include "core/violation_limit.h"
 #include "tessera/config.h"
 #include "tessera/protocol.h"
@@ -81,14 +82,23 @@ void tsr_domain_disconnect(struct tsr_domain *domain, const char *reason, bool v
 /* The surface the layout shows for this domain (the first live one). */
 struct tsr_surface *tsr_domain_main_surface(struct tsr_domain *domain);
 
-/* Whether a surface is on screen: the main surface of a visible domain. */
+/* The live surface with that id, or NULL. */
+struct tsr_surface *tsr_domain_find_surface(struct tsr_domain *domain, uint32_t id);
+
+/* The displays the layout places for a fixed-size guest (every live
+ * surface, by id); none for agent guests and disconnected domains. */
+void tsr_domain_displays(struct tsr_domain *domain, struct tsr_layout_displays *out);
+
+/* Whether a surface is on screen: in a visible domain, the main surface of
+ * an agent guest or any surface of a fixed-size guest. */
 bool tsr_domain_surface_shown(struct tsr_domain *domain, const struct tsr_surface *surface);
 
 /* Sends FRAME_DONE to the waiting surfaces that are shown (paced by output
  * frames) or, with shown false, to the hidden ones (paced at 1 Hz). */
 void tsr_domain_send_frame_done(struct tsr_domain *domain, uint64_t time_ns, bool shown);
 
-/* Sends CONFIGURE to surfaces whose size differs from the layout's.
+/* Sends CONFIGURE to surfaces whose size differs from the layout's; never
+ * to a fixed-size link (guest_link.h).
  * false: the guest's queue is full; the caller drops it (outside any link
  * callback: a link is never destroyed from inside its own callbacks). */
 bool tsr_domain_configure(struct tsr_domain *domain);

@@ -34,8 +34,8 @@ static inline struct tsr_buffer_request tsr_buffer_request_for(uint32_t width, u
 	    .stride = stride,
 	    .format = format,
 	    .offset = offset,
-	    .required_bytes =
-		offset + (uint64_t)(height - 1) * stride + (uint64_t)width * tsr_format_bpp(format),
+	    .required_bytes = offset + (uint64_t)(height - 1) * stride +
+			      (uint64_t)width * tsr_buffer_format_bpp(format),
 	};
 }
 
@@ -72,9 +72,27 @@ struct tsr_guest_link {
 	 * Xen PV display: a connector's resolution is fixed by the toolstack).
 	 * The core then never sends CONFIGURE for this link's surfaces and the
 	 * layout fits them into the content area instead (1:1 and centred, or
-	 * scaled down). */
+	 * scaled down), every surface shown side by side.
+	 *
+	 * Such a link also speaks for a frontend whose pixel formats and
+	 * pitches the transport checked itself against its own protocol's
+	 * list (displif: pitch = width x bytes per pixel): the core accepts
+	 * for it every format tsr_buffer_format_bpp knows and any stride of
+	 * at least width x bpp. Agent links stay limited to the wire
+	 * protocol's formats and 4-byte strides (tsr_link_formats). */
 	bool fixed_size;
 };
+
+/* Which pixel formats the core accepts from this link. */
+enum tsr_link_formats {
+	TSR_LINK_WIRE_FORMATS,	  /* tsr_format_bpp's, strides a multiple of 4 */
+	TSR_LINK_DISPLAY_FORMATS, /* tsr_buffer_format_bpp's, any stride >= width x bpp */
+};
+
+static inline enum tsr_link_formats tsr_link_formats(const struct tsr_guest_link *link)
+{
+	return link->fixed_size ? TSR_LINK_DISPLAY_FORMATS : TSR_LINK_WIRE_FORMATS;
+}
 
 static inline void tsr_guest_link_destroy(struct tsr_guest_link *link)
 {

@@ -96,6 +96,24 @@ static void handle_focus_out(void *data, int domain)
 	send_input(data, domain, &msg);
 }
 
+/* A fixed-size guest's displays are centred or scaled in their slots:
+ * the pointer goes to the display whose slot it is in, at the guest pixel
+ * under it (clamped to that display). */
+static bool to_display(struct tsr_server *server, int domain, int32_t *x, int32_t *y,
+		       uint32_t *surface_id)
+{
+	if (server->output_count == 0)
+		return false;
+	const struct tsr_domain_placement *placement = &server->outputs[0]->layout.domains[domain];
+	int32_t output_x = placement->content.x1 + *x, output_y = placement->content.y1 + *y;
+	const struct tsr_display_view *view = tsr_layout_display_at(placement, output_x, output_y);
+	if (!view)
+		return false;
+	tsr_display_view_to_display(view, output_x, output_y, x, y);
+	*surface_id = view->id;
+	return true;
+}
+
 static void handle_motion(void *data, int domain, int32_t local_x, int32_t local_y,
 			  uint64_t time_ns)
 {
@@ -103,6 +121,14 @@ static void handle_motion(void *data, int domain, int32_t local_x, int32_t local
 	struct tsr_surface *surface = target ? tsr_domain_main_surface(target) : NULL;
 	if (!surface)
 		return;
+	if (target->link->fixed_size) {
+		uint32_t surface_id;
+		if (!to_display(data, domain, &local_x, &local_y, &surface_id))
+			return;
+		surface = tsr_domain_find_surface(target, surface_id);
+		if (!surface)
+			return;
+	}
 	struct tsr_msg msg = {.type = TSR_MSG_POINTER_MOTION};
 	msg.u.pointer_motion = (struct tsr_msg_pointer_motion){
 	    .surface_id = surface->id, .x = local_x, .y = local_y, .time_ns = time_ns};

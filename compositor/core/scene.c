@@ -1,8 +1,12 @@
 /* Draw order: background where no opaque guest pixel lands, then guest
  * content clipped to its content box, then decorations. Content boxes never
  * overlap decorations (layout.c), so each damaged pixel is written once,
- * except text drawn over its strip. */
-#include <drm_fourcc.h>
+ * except text drawn over its strip.
+ *
+ * An agent's surface is drawn 1:1 at its content box's origin. The displays
+ * of a fixed-size guest are drawn into their views' image boxes (1:1 and
+ * centred, or scaled down), each clipped to its image box, which lies in
+ * the content box: scaled guest pixels never reach a decoration either. */
 
 #include "core/decorations.h"
 #include "core/domain.h"
@@ -13,7 +17,7 @@
 static struct tsr_buffer *visible_buffer(struct tsr_server *server, size_t index,
 					 const struct tsr_domain_placement *placement)
 {
-	if (!placement->visible)
+	if (!placement->visible || placement->view_count > 0)
 		return NULL;
 	struct tsr_surface *surface = tsr_domain_main_surface(server->domains[index]);
 	return surface && surface->current ? surface->current->buffer : NULL;
@@ -38,6 +42,47 @@ static bool touches(const pixman_region32_t *region, const pixman_box32_t *box)
 	return box->x2 > box->x1 && box->y2 > box->y1 &&
 	       pixman_region32_contains_rectangle((pixman_region32_t *)region,
 						  (pixman_box32_t *)box) != PIXMAN_REGION_OUT;
+}
+
+/* The committed buffer of a fixed-size display, or NULL. */
+static struct tsr_buffer *display_buffer(struct tsr_server *server, size_t index,
+					 const struct tsr_display_view *view)
+{
+	struct tsr_surface *surface = tsr_domain_find_surface(server->domains[index], view->id);
+	return surface && surface->current ? surface->current->buffer : NULL;
+}
+
+/* Adds what the opaque guest pixels of placement cover to covered[]. */
+static void add_covered(struct tsr_server *server, size_t index,
+			const struct tsr_domain_placement *placement, pixman_box32_t *covered,
+			int *count)
+{
+	if (!placement->visible)
+		return;
+	for (size_t v = 0; v < placement->view_count; v++) {
+		const struct tsr_display_view *view = &placement->views[v];
+		struct tsr_buffer *buffer = display_buffer(server, index, view);
+		if (buffer && tsr_buffer_format_opaque(buffer->format) &&
+		    view->image.x2 > view->image.x1 && view->image.y2 > view->image.y1)
+			covered[(*count)++] = view->image;
+	}
+	struct tsr_buffer *buffer = visible_buffer(server, index, placement);
+	if (buffer && tsr_buffer_format_opaque(buffer->format) &&
+	    covered_box(placement, buffer, &covered[*count]))
+		(*count)++;
+}
+
+static void draw_displays(struct tsr_server *server, size_t index,
+			  const struct tsr_domain_placement *placement,
+			  const pixman_region32_t *damage)
+{
+	struct tsr_renderer *renderer = server->renderer;
+	for (size_t v = 0; v < placement->view_count; v++) {
+		const struct tsr_display_view *view = &placement->views[v];
+		struct tsr_buffer *buffer = display_buffer(server, index, view);
+		if (buffer && touches(damage, &view->image))
+			renderer->impl->blit_scaled(renderer, buffer, &view->image, damage);
+	}
 }
 
 static void fill_region(struct tsr_renderer *renderer, const pixman_region32_t *region,
@@ -123,14 +168,10 @@ void tsr_scene_draw(struct tsr_server *server, struct tsr_output_state *state,
 
 	/* Background where no opaque guest buffer lands: one subtraction of
 	 * all covered boxes, not one per domain. */
-	pixman_box32_t covered[TSR_MAX_DOMAINS];
+	pixman_box32_t covered[TSR_MAX_DOMAINS * (TSR_MAX_SURFACES_PER_GUEST + 1)];
 	int covered_count = 0;
-	for (size_t i = 0; i < layout->domain_count; i++) {
-		struct tsr_buffer *buffer = visible_buffer(server, i, &layout->domains[i]);
-		if (buffer && buffer->format == DRM_FORMAT_XRGB8888 &&
-		    covered_box(&layout->domains[i], buffer, &covered[covered_count]))
-			covered_count++;
-	}
+	for (size_t i = 0; i < layout->domain_count; i++)
+		add_covered(server, i, &layout->domains[i], covered, &covered_count);
 	pixman_region32_t background;
 	pixman_region32_init_rects(&background, covered, covered_count);
 	pixman_region32_subtract(&background, (pixman_region32_t *)region, &background);
@@ -165,6 +206,7 @@ void tsr_scene_draw(struct tsr_server *server, struct tsr_output_state *state,
 						     placement->content.y1, &clip);
 			pixman_region32_fini(&clip);
 		}
+		draw_displays(server, i, placement, &damage);
 		draw_frame(server, placement, i, &damage);
 		pixman_region32_fini(&damage);
 	}

@@ -80,8 +80,10 @@ void tsr_server_destroy(struct tsr_server *server)
 	if (!server)
 		return;
 	tsr_screenshot_writer_destroy(server->screenshots);
-	for (size_t i = 0; i < server->domain_count; i++)
+	for (size_t i = 0; i < server->domain_count; i++) {
 		tsr_domain_destroy(server->domains[i]);
+		server->domains[i] = NULL; /* a later domain's goodbye relayouts */
+	}
 	for (size_t i = 0; i < server->output_count; i++)
 		output_state_destroy(server->outputs[i]);
 	tsr_decorations_destroy(server->decorations);
@@ -92,6 +94,12 @@ void tsr_server_destroy(struct tsr_server *server)
 
 static void compute_layout(struct tsr_server *server, struct tsr_output_state *state)
 {
+	struct tsr_layout_displays fixed[TSR_MAX_DOMAINS];
+	for (size_t i = 0; i < server->domain_count; i++) {
+		fixed[i].count = 0;
+		if (server->domains[i])
+			tsr_domain_displays(server->domains[i], &fixed[i]);
+	}
 	struct tsr_layout_params params = {
 	    .output_width = state->output->width,
 	    .output_height = state->output->height,
@@ -100,6 +108,7 @@ static void compute_layout(struct tsr_server *server, struct tsr_output_state *s
 	    .domain_count = server->domain_count,
 	    .focused = server->focused,
 	    .mode = server->mode,
+	    .fixed = fixed,
 	};
 	tsr_layout_compute(&params, &state->layout);
 }
@@ -442,6 +451,38 @@ void tsr_server_damage_domain(struct tsr_server *server, int domain_index,
 		if (pixman_region32_not_empty(&state->damage))
 			schedule_repaint(state);
 	}
+}
+
+void tsr_server_damage_display(struct tsr_server *server, int domain_index, uint32_t surface_id,
+			       const pixman_region32_t *surface_damage)
+{
+	for (size_t i = 0; i < server->output_count; i++) {
+		struct tsr_output_state *state = server->outputs[i];
+		const struct tsr_domain_placement *placement = &state->layout.domains[domain_index];
+		for (size_t v = 0; placement->visible && v < placement->view_count; v++) {
+			const struct tsr_display_view *view = &placement->views[v];
+			if (view->id != surface_id)
+				continue;
+			pixman_box32_t all = {0, 0, (int32_t)view->width, (int32_t)view->height};
+			int count = 1;
+			const pixman_box32_t *boxes =
+			    surface_damage ? pixman_region32_rectangles(
+						 (pixman_region32_t *)surface_damage, &count)
+					   : &all;
+			for (int b = 0; b < count; b++) {
+				pixman_box32_t box = tsr_display_view_damage(view, &boxes[b]);
+				if (box.x2 > box.x1 && box.y2 > box.y1)
+					tsr_server_damage_box(server, state, &box);
+			}
+		}
+	}
+}
+
+void tsr_server_domain_displays_changed(struct tsr_server *server, int domain_index)
+{
+	for (size_t i = 0; i < server->output_count; i++)
+		compute_layout(server, server->outputs[i]);
+	tsr_server_damage_domain(server, domain_index, NULL);
 }
 
 void tsr_server_schedule_frame(struct tsr_server *server, bool shown)

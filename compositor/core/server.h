@@ -105,6 +105,13 @@ void tsr_server_damage_all(struct tsr_server *server);
  * on every output. NULL region: the whole content area. */
 void tsr_server_damage_domain(struct tsr_server *server, int domain_index,
 			      const pixman_region32_t *surface_damage);
+/* A display of a fixed-size domain changed: damage (its coordinates, NULL:
+ * all of it) mapped through its view, with the scaling filter's footprint. */
+void tsr_server_damage_display(struct tsr_server *server, int domain_index, uint32_t surface_id,
+			       const pixman_region32_t *surface_damage);
+/* A fixed-size domain gained, lost or resized a display: lay the outputs
+ * out again and redraw its content area. */
+void tsr_server_domain_displays_changed(struct tsr_server *server, int domain_index);
 /* Whether domain index is laid out on any output. */
 bool tsr_server_domain_visible(const struct tsr_server *server, int index);
 

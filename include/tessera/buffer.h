@@ -17,10 +17,20 @@ struct tsr_buffer {
 	const struct tsr_buffer_impl *impl;
 	uint32_t width, height;
 	uint32_t stride; /* bytes */
-	uint32_t format; /* DRM fourcc: XRGB8888, ARGB8888 or R8 for masks */
+	uint32_t format; /* DRM fourcc: one of tsr_buffer_format_bpp's, or R8 for masks */
 	void *data;	 /* CPU mapping of the first pixel */
 	bool read_only;	 /* guest memory: never written by Tessera */
 };
+
+/* Bytes per pixel of a guest pixel format the renderer shows, 0 for any
+ * other. Agents may use only XRGB8888 and ARGB8888 (the wire protocol's
+ * tsr_format_bpp, protocol/README.md section 4); links that check their
+ * own formats (the PV display, guest_link.h) also bring RGB565, RGB888 (3
+ * bytes), XRGB4444, ARGB4444, XRGB1555, ARGB1555 and YUYV (2 bytes per
+ * pixel, a Y per pixel and a U, V pair per two pixels). */
+uint32_t tsr_buffer_format_bpp(uint32_t fourcc);
+/* Whether every pixel of that format is opaque (no alpha channel). */
+bool tsr_buffer_format_opaque(uint32_t fourcc);
 
 /* A plain heap buffer (headless outputs, text masks, tests). */
 struct tsr_buffer *tsr_buffer_create_memory(uint32_t width, uint32_t height, uint32_t format);

@@ -241,6 +241,15 @@ bool tsr_validate_surface(uint32_t width, uint32_t height, uint32_t fourcc, uint
 bool tsr_validate_buffer_fits(uint32_t width, uint32_t height, uint32_t fourcc, uint32_t stride,
 			      uint64_t offset, uint64_t buffer_size, char *err, size_t err_len);
 
+/* The same two checks for a pixel size the caller resolved itself and a
+ * stride alignment of its choosing: for links that check their own formats
+ * (the PV display, core/guest_link.h), whose pitches need not be a
+ * multiple of 4. bpp 0 fails. */
+bool tsr_validate_surface_geometry(uint32_t width, uint32_t height, uint32_t bpp, uint32_t stride,
+				   uint32_t stride_align, char *err, size_t err_len);
+bool tsr_validate_span(uint32_t width, uint32_t height, uint32_t bpp, uint32_t stride,
+		       uint64_t offset, uint64_t buffer_size, char *err, size_t err_len);
+
 /* Clips a guest damage rect to a width x height surface. Returns false when
  * nothing is left (the rect is then ignored, not an error). */
 bool tsr_clip_rect(const struct tsr_rect *untrusted_rect, uint32_t width, uint32_t height,

@@ -20,9 +20,17 @@ struct tsr_renderer_impl {
 	/* Solid fill; argb is premultiplied 0xAARRGGBB. */
 	void (*fill)(struct tsr_renderer *renderer, const pixman_box32_t *box, uint32_t argb);
 	/* Copies src (its whole extent) with its top-left at (x, y), further
-	 * clipped to region. XRGB sources are opaque; ARGB ones blend OVER. */
+	 * clipped to region. Opaque formats (XRGB, ...) are copied; ARGB and
+	 * the other alpha formats blend OVER. */
 	void (*blit)(struct tsr_renderer *renderer, struct tsr_buffer *src, int32_t x, int32_t y,
 		     const pixman_region32_t *region);
+	/* Draws all of src scaled to fill image (output coordinates) with an
+	 * area-averaging filter (block averages beyond 2:1, then bilinear), or
+	 * 1:1 when the sizes match, clipped to image
+	 * and to region: no pixel outside image is written. Every format of
+	 * tsr_buffer_format_bpp; opaque ones are copied, others blend OVER. */
+	void (*blit_scaled)(struct tsr_renderer *renderer, struct tsr_buffer *src,
+			    const pixman_box32_t *image, const pixman_region32_t *region);
 	/* Paints argb through an R8 coverage mask placed at (x, y). */
 	void (*mask)(struct tsr_renderer *renderer, struct tsr_buffer *mask, int32_t x, int32_t y,
 		     uint32_t argb);

@@ -11,7 +11,10 @@
  * and UBSan turn any out-of-bounds access or overflow into a crash.
  *
  * The server is created once (fonts, outputs); each input starts from a
- * disconnected domain, so inputs do not depend on each other. */
+ * disconnected domain, so inputs do not depend on each other. Inputs of odd
+ * length arrive on a fixed-size link (core/guest_link.h, as the PV display
+ * has): no CONFIGURE, strides of any alignment (read through the renderer's
+ * scratch copy), every surface laid out side by side and scaled. */
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -41,6 +44,7 @@ struct fuzz_world {
 	struct tsr_server *server;
 	struct tsr_backend *backend;
 	struct tsr_frame_reader reader;
+	bool fixed_size; /* links of this input */
 };
 
 static bool fuzz_send(struct tsr_guest_link *link, const struct tsr_msg *msg)
@@ -148,6 +152,7 @@ static struct tsr_guest_link *connect_guest(struct fuzz_world *world)
 	if (!link)
 		abort();
 	link->impl = &fuzz_link_impl;
+	link->fixed_size = world->fixed_size;
 	struct tsr_domain *domain = world->server->domains[FUZZ_DOMAIN_INDEX];
 	/* The fuzzer drops and reconnects by the thousand: the cool-down
 	 * policy (tested in tests/unit) would refuse it. */
@@ -168,6 +173,7 @@ static void drop(struct tsr_guest_link *link, const char *reason)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct fuzz_world *world = world_get();
+	world->fixed_size = size % 2 == 1;
 	struct tsr_guest_link *link = connect_guest(world);
 	/* Read sizes vary with the data so reassembly is exercised: reads of
 	 * 1..61 bytes, chosen by a cheap generator seeded from the input. */

@@ -144,6 +144,24 @@ int main(int argc, char **argv)
 	commit(&stream, 1, 3, 3);
 	status |= write_stream(argv[1], "session-two-surfaces", &stream);
 
+	/* Odd length: fuzz_domain serves it on a fixed-size link (as the PV
+	 * display's). Two displays side by side, one scaled down. (The wire
+	 * carries only 4-byte strides; odd pitches are fuzz_render's.) */
+	stream.length = 0;
+	hello(&stream);
+	surface(&stream, 1, 1000, 300, 4000);
+	surface(&stream, 2, 7, 5, 28);
+	attach(&stream, 1, 1, 0, 4000 * 300);
+	attach(&stream, 2, 2, 0, 28 * 5);
+	commit(&stream, 1, 1, 1);
+	damage(&stream, 2, 1, 1, 3, 3);
+	commit(&stream, 2, 2, 1);
+	damage(&stream, 1, 500, 100, 1, 1);
+	commit(&stream, 1, 1, 2);
+	if (stream.length % 2 == 0)
+		stream.bytes[stream.length++] = 0; /* an unfinished header: ignored */
+	status |= write_stream(argv[1], "fixed-size-displays", &stream);
+
 	free(stream.bytes);
 	return status;
 }
