@@ -7,17 +7,20 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-static int usage(void)
+static int usage(FILE *out, int status)
 {
-	fprintf(stderr, "usage: tessera-ctl [--socket PATH] COMMAND [ARGUMENT]\n"
-			"  commands: list, status, stats NAME, focus NAME|N, layout focus|mosaic,\n"
-			"            screenshot PATH, gpu status|handoff|reclaim|timings, quit\n"
-			"  the socket defaults to $TESSERA_CONTROL\n");
-	return 2;
+	fprintf(out, "usage: tessera-ctl [--socket PATH] COMMAND [ARGUMENT]\n"
+		     "  commands: list, status, stats NAME, focus NAME|N, layout focus|mosaic,\n"
+		     "            screenshot PATH, gpu status|handoff|reclaim|timings, quit\n"
+		     "  --socket PATH  the control socket (default: $TESSERA_CONTROL)\n"
+		     "  --help\n");
+	return status;
 }
 
 int main(int argc, char **argv)
 {
+	if (argc == 2 && strcmp(argv[1], "--help") == 0)
+		return usage(stdout, 0);
 	const char *path = getenv("TESSERA_CONTROL");
 	int first = 1;
 	if (argc > 2 && strcmp(argv[1], "--socket") == 0) {
@@ -25,11 +28,11 @@ int main(int argc, char **argv)
 		first = 3;
 	}
 	if (!path || first >= argc)
-		return usage();
+		return usage(stderr, 2);
 	char line[1024] = "";
 	for (int i = first; i < argc; i++) {
 		if (strlen(line) + strlen(argv[i]) + 2 >= sizeof(line))
-			return usage();
+			return usage(stderr, 2);
 		strcat(line, argv[i]);
 		strcat(line, i + 1 < argc ? " " : "\n");
 	}
