@@ -86,7 +86,7 @@ no_tree_path() { # installed file
 for program in bin/tessera bin/tessera-ctl bin/tessera-agent libexec/tessera-gpu-helper; do
 	check "$program names no build or source tree" no_tree_path "$stage$prefix/$program"
 done
-has_string() { strings -a "$1" | grep -qxF "$2"; }
+has_string() { strings -a "$1" | grep -xF "$2" >/dev/null; }
 check "tessera runs the helper from libexecdir" \
 	has_string "$stage$prefix/bin/tessera" "$prefix/libexec/tessera-gpu-helper"
 check "tessera runs the demo agent from bindir" \
@@ -108,12 +108,19 @@ check "the installed tessera's demo looks for its agent in bindir only" demo_ref
 # ---- systemd units --------------------------------------------------------
 # systemd-analyze verify checks every Exec path, so the units are verified
 # with their paths pointed into the stage (the installed ones name $prefix).
+verify_unit() {
+	local out
+	out=$(systemd-analyze verify --man=no "$1" 2>&1) && [ -z "$out" ] || { echo "$out"; return 1; }
+}
 units=$scratch/units
 mkdir -p "$units"
 for unit in tessera.service tessera-agent.service; do
 	sed "s#$prefix/#$stage$prefix/#g" "$stage$prefix/lib/systemd/system/$unit" >"$units/$unit"
 	check "$unit names $prefix/bin" grep -q "ExecStart=$prefix/bin/" "$stage$prefix/lib/systemd/system/$unit"
-	check "systemd-analyze verify $unit" systemd-analyze verify "$units/$unit"
+	# --man=no: the pages are in the stage, not where man looks. verify
+	# exits 0 on unknown keys and bad values (it only warns): any output
+	# counts as a failure.
+	check "systemd-analyze verify $unit" verify_unit "$units/$unit"
 done
 check "tessera.service starts before the guests (Before=xendomains.service)" \
 	grep -qx 'Before=xendomains.service' "$stage$prefix/lib/systemd/system/tessera.service"
@@ -123,8 +130,10 @@ check "tessera.service starts before the guests (Before=xendomains.service)" \
 # KEY=="value" matches and GROUP/MODE assignments, nothing else.
 rule=$stage$prefix/lib/udev/rules.d/70-tessera.rules
 rule_syntax() {
-	grep -v -e '^#' -e '^$' "$rule" | grep -vE '^(SUBSYSTEM|KERNEL)=="[^"]+"(, (SUBSYSTEM|KERNEL)=="[^"]+")*, GROUP="tessera", MODE="0660"$' |
-		{ ! grep .; }
+	local other
+	other=$(grep -v -e '^#' -e '^$' "$rule" |
+		grep -vE '^(SUBSYSTEM|KERNEL)=="[^"]+"(, (SUBSYSTEM|KERNEL)=="[^"]+")*, GROUP="tessera", MODE="0660"$')
+	[ -z "$other" ] || { echo "$other"; return 1; }
 }
 check "70-tessera.rules: only matches and GROUP/MODE" rule_syntax
 for node in 'SUBSYSTEM=="drm", KERNEL=="card' 'SUBSYSTEM=="input", KERNEL=="event' \
