@@ -226,7 +226,9 @@ struct tsr_demo *tsr_demo_create(struct tsr_server *server, const struct tsr_dem
 	demo->options = *options;
 	if (!find_agent(options->agent_path, demo->agent_path, sizeof(demo->agent_path))) {
 		snprintf(err, err_len,
-			 "tessera-agent not found (tried %s); build it or pass --agent",
+			 "tessera-agent not found (tried %s): install Tessera (meson install), "
+			 "pass --agent PATH, or use a build configured with -Dtest_hooks=true "
+			 "(tests/demo.sh does that), which runs its own agent",
 			 demo->agent_path);
 		goto error;
 	}
