@@ -10,42 +10,20 @@
 
 #include "util/programs.h"
 
-struct program_paths {
-	const char *installed;
-#ifdef TSR_TEST_HOOKS
-	const char *build_tree;
-#endif
-};
-
-static struct program_paths paths_of(enum tsr_program program)
-{
-	switch (program) {
-	case TSR_PROGRAM_AGENT:
-		return (struct program_paths){
-		    .installed = TSR_BINDIR "/tessera-agent",
-#ifdef TSR_TEST_HOOKS
-		    .build_tree = TSR_BUILD_ROOT "/guest-agent/tessera-agent",
-#endif
-		};
-	case TSR_PROGRAM_GPU_HELPER:
-		break;
-	}
-	return (struct program_paths){
-	    .installed = TSR_LIBEXECDIR "/tessera-gpu-helper",
-#ifdef TSR_TEST_HOOKS
-	    .build_tree = TSR_BUILD_ROOT "/gpu-passthrough/tessera-gpu-helper",
-#endif
-	};
-}
-
 bool tsr_program_path(enum tsr_program program, char *out, size_t out_len)
 {
-	struct program_paths paths = paths_of(program);
+	if (!out || out_len == 0)
+		return false;
+	const bool agent = program == TSR_PROGRAM_AGENT;
 #ifdef TSR_TEST_HOOKS
-	snprintf(out, out_len, "%s", paths.build_tree);
+	const char *build_tree = agent ? TSR_BUILD_ROOT "/guest-agent/tessera-agent"
+				       : TSR_BUILD_ROOT "/gpu-passthrough/tessera-gpu-helper";
+	snprintf(out, out_len, "%s", build_tree);
 	if (access(out, X_OK) == 0)
 		return true;
 #endif
-	snprintf(out, out_len, "%s", paths.installed);
+	const char *installed =
+	    agent ? TSR_BINDIR "/tessera-agent" : TSR_LIBEXECDIR "/tessera-gpu-helper";
+	snprintf(out, out_len, "%s", installed);
 	return access(out, X_OK) == 0;
 }
