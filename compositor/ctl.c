@@ -8,25 +8,28 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-static int usage(void)
+static int usage(FILE *out, int status)
 {
-	fprintf(stderr,
+	fprintf(out,
 		"usage: tessera-ctl [--socket PATH] COMMAND [ARGUMENT]\n"
 		"  commands: list, status, stats NAME, focus NAME|N, layout focus|mosaic,\n"
 		"            screenshot PATH, gpu status|handoff|reclaim|timings, quit\n"
-		"  screenshot PATH: a PNG (mode 0600) of what the first output shows, written\n"
-		"            to a new file renamed onto PATH; replies when it is in place. An\n"
-		"            existing regular file is replaced (never written through); a\n"
-		"            symlink, FIFO, device or directory at PATH is refused. A relative\n"
-		"            PATH is taken from this command's working directory.\n"
-		"  the socket defaults to $TESSERA_CONTROL\n"
+		"  --socket PATH  the control socket (default: $TESSERA_CONTROL)\n"
+		"  --help\n"
+		"screenshot PATH writes a PNG (mode 0600) of what the first output shows to a\n"
+		"  new file renamed onto PATH and replies when it is in place. An existing\n"
+		"  regular file is replaced (never written through); a symlink, FIFO, device\n"
+		"  or directory at PATH is refused. A relative PATH is taken from this\n"
+		"  command's working directory.\n"
 		"  prints the reply; exit status 0 when it starts with \"ok\", 1 otherwise,\n"
 		"  2 for bad usage\n");
-	return 2;
+	return status;
 }
 
 int main(int argc, char **argv)
 {
+	if (argc == 2 && strcmp(argv[1], "--help") == 0)
+		return usage(stdout, 0);
 	const char *path = getenv("TESSERA_CONTROL");
 	int first = 1;
 	if (argc > 2 && strcmp(argv[1], "--socket") == 0) {
@@ -34,7 +37,7 @@ int main(int argc, char **argv)
 		first = 3;
 	}
 	if (!path || first >= argc)
-		return usage();
+		return usage(stderr, 2);
 	char line[1024] = "", cwd[512] = "";
 	/* Tessera resolves a path in its own working directory: a relative
 	 * screenshot path is made absolute here, where the user meant it. */
@@ -46,7 +49,7 @@ int main(int argc, char **argv)
 	}
 	for (int i = first; i < argc; i++) {
 		if (strlen(line) + strlen(argv[i]) + strlen(cwd) * absolutise + 3 >= sizeof(line))
-			return usage();
+			return usage(stderr, 2);
 		if (absolutise && i == first + 1) {
 			strcat(line, cwd);
 			strcat(line, "/");

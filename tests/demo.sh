@@ -5,7 +5,9 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash tests/deps.sh build
-[ -f build/build.ninja ] || meson setup build >/dev/null
+# test_hooks: this build runs the agent it just built (an installed tessera
+# runs only the installed one; see README.md, "Installing").
+bash tests/setup-build.sh build -Dtest_hooks=true >/dev/null
 meson compile -C build >/dev/null
 mkdir -p build/demo
 cd build/demo

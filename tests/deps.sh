@@ -5,9 +5,9 @@
 set -euo pipefail
 
 build_packages=(gcc pkg-config meson ninja-build libdrm-dev libpixman-1-dev libpng-dev
-	libfreetype-dev fonts-dejavu-core libinih-dev libevdev-dev libudev-dev libseccomp-dev)
+	libfreetype-dev fonts-dejavu-core libinih-dev libevdev-dev libudev-dev libseccomp-dev scdoc)
 test_packages=(clang clang-format clang-tidy libclang-rt-14-dev libxen-dev qemu-system-x86
-	busybox-static cpio kmod xz-utils dpkg-dev socat valgrind)
+	busybox-static cpio kmod xz-utils dpkg-dev socat valgrind mandoc man-db systemd binutils)
 
 wanted=("${build_packages[@]}")
 [ "${1:-all}" = all ] && wanted+=("${test_packages[@]}")

@@ -81,7 +81,9 @@ struct kms_device {
 	char path[TSR_PATH_MAX];
 	bool writeback_cap;
 	bool is_master;
-	/* Test hook (see kms_atomic.c): commit number that fails, 0 = none. */
+	/* Test hook (see kms_atomic.c): commit number that fails, 0 = none.
+	 * Set only through kms_backend_inject_commit_failure, never from the
+	 * environment, so an installed binary has no way to turn it on. */
 	uint64_t inject_failure_at;
 	uint64_t commit_count;
 };
@@ -188,7 +190,12 @@ void kms_output_flush(struct kms_output *output);
 /* Waits (dispatching DRM events with frame delivery deferred) until no commit
  * is in flight; false on timeout. */
 bool kms_output_wait_idle(struct kms_output *output, int timeout_ms);
-/* Puts the CRTC, connector and planes back as they were; frees the output. */
+/* Tells the compositor the output is going (listener.removed, the contract
+ * of tessera/output.h) and clears its listener, so nothing reaches the
+ * compositor about it afterwards. Idempotent. */
+void kms_output_announce_removed(struct kms_output *output);
+/* Announces the removal if that was not done yet, puts the CRTC, connector
+ * and planes back as they were, frees the output. */
 void kms_output_destroy(struct kms_output *output);
 
 /* kms_cursor.c */
@@ -226,5 +233,10 @@ struct kms_backend {
 
 /* Reads and dispatches pending DRM events. */
 void kms_backend_dispatch_drm(struct kms_backend *backend);
+
+/* For tests (tests/vm/kms_backend_test.c): the commit_number-th atomic
+ * commit of the backend, counting from 1 (the modeset), fails as if the
+ * kernel said EINVAL. Call before start. */
+void kms_backend_inject_commit_failure(struct tsr_backend *backend, uint64_t commit_number);
 
 #endif

@@ -34,9 +34,9 @@ int kms_atomic_commit(struct kms_device *device, struct kms_atomic *atomic, uint
 	}
 	device->commit_count++;
 	int ret;
-	/* Test hook: TESSERA_KMS_INJECT_COMMIT_FAILURE=N (read when the backend
-	 * is created) makes the Nth commit fail as if the kernel returned EINVAL.
-	 * For tests only; it never touches the kernel state. */
+	/* Test hook (kms_backend_inject_commit_failure, called only by tests):
+	 * the Nth commit fails as if the kernel returned EINVAL. It never
+	 * touches the kernel state. */
 	if (device->inject_failure_at != 0 && device->commit_count == device->inject_failure_at) {
 		ret = -EINVAL;
 	} else {

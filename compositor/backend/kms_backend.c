@@ -246,6 +246,11 @@ static bool backend_start(struct tsr_backend *base)
 static void backend_destroy(struct tsr_backend *base)
 {
 	struct kms_backend *backend = (struct kms_backend *)base;
+	/* Every output is announced before any is torn down: destroying one
+	 * waits for its flip and dispatches the others' events, which must not
+	 * reach a compositor that is letting go of the whole card. */
+	for (size_t i = 0; i < backend->output_count; i++)
+		kms_output_announce_removed(backend->outputs[i]);
 	/* kms_output_destroy takes the output out of the array. */
 	while (backend->output_count > 0)
 		kms_output_destroy(backend->outputs[backend->output_count - 1]);
@@ -273,14 +278,11 @@ struct tsr_backend *tsr_backend_kms_create(struct tsr_event_loop *loop,
 	backend->config = *config;
 	backend->device.fd = -1;
 
-	/* For tests only: TESSERA_KMS_INJECT_COMMIT_FAILURE=N fails the Nth
-	 * atomic commit of this backend as if the kernel said EINVAL. */
-	const char *inject = getenv("TESSERA_KMS_INJECT_COMMIT_FAILURE");
-	if (inject && inject[0]) {
-		char *end;
-		unsigned long long n = strtoull(inject, &end, 10);
-		if (*end == '\0')
-			backend->device.inject_failure_at = n;
-	}
 	return &backend->base;
+}
+
+void kms_backend_inject_commit_failure(struct tsr_backend *base, uint64_t commit_number)
+{
+	struct kms_backend *backend = (struct kms_backend *)base;
+	backend->device.inject_failure_at = commit_number;
 }

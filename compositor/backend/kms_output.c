@@ -327,11 +327,20 @@ static void restore_state(struct kms_output *output)
 		tsr_log_errno(TSR_LOG_ERROR, "kms: %s: cannot restore the CRTC", output->base.name);
 }
 
+void kms_output_announce_removed(struct kms_output *output)
+{
+	struct tsr_output_listener listener = output->base.listener;
+	output->base.listener = (struct tsr_output_listener){0};
+	if (listener.removed)
+		listener.removed(listener.data, &output->base);
+}
+
 void kms_output_destroy(struct kms_output *output)
 {
 	if (!output)
 		return;
 	struct kms_backend *backend = output->backend;
+	kms_output_announce_removed(output);
 	/* No frame events from here on; the flip in flight must land before
 	 * the restore commit, or the kernel refuses it with EBUSY. The output
 	 * stays in the backend's list until then: the flip handler finds it

@@ -17,6 +17,7 @@
 #include "core/server.h"
 #include "tessera/event_loop.h"
 #include "tessera/log.h"
+#include "util/programs.h"
 #include "transport/local_transport.h"
 
 #define TICK_NS (50u * 1000u * 1000u)
@@ -236,20 +237,7 @@ static bool find_agent(const char *given, char *out, size_t out_len)
 		snprintf(out, out_len, "%s", given);
 		return access(out, X_OK) == 0;
 	}
-	char self[TSR_PATH_MAX];
-	ssize_t length = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	if (length <= 0)
-		return false;
-	self[length] = '\0';
-	char *slash = strrchr(self, '/');
-	if (slash)
-		*slash = '\0';
-	/* Build tree (compositor/ beside guest-agent/), then installed (same dir). */
-	snprintf(out, out_len, "%s/../guest-agent/tessera-agent", self);
-	if (access(out, X_OK) == 0)
-		return true;
-	snprintf(out, out_len, "%s/tessera-agent", self);
-	return access(out, X_OK) == 0;
+	return tsr_program_path(TSR_PROGRAM_AGENT, out, out_len);
 }
 
 struct tsr_demo *tsr_demo_create(struct tsr_server *server, const struct tsr_demo_options *options,
@@ -264,7 +252,9 @@ struct tsr_demo *tsr_demo_create(struct tsr_server *server, const struct tsr_dem
 	demo->options = *options;
 	if (!find_agent(options->agent_path, demo->agent_path, sizeof(demo->agent_path))) {
 		snprintf(err, err_len,
-			 "tessera-agent not found (tried %s); build it or pass --agent",
+			 "tessera-agent not found (tried %s): install Tessera (meson install), "
+			 "pass --agent PATH, or use a build configured with -Dtest_hooks=true "
+			 "(tests/demo.sh does that), which runs its own agent",
 			 demo->agent_path);
 		goto error;
 	}

@@ -1,6 +1,6 @@
-/* The GPU passthrough policy (see gpu_policy.h). Outputs of a backend it is
- * about to destroy are taken out of the server first (listener.removed),
- * because a backend's destroy does not announce them. */
+/* The GPU passthrough policy (see gpu_policy.h). Destroying a card's KMS
+ * backend takes its outputs out of the server: the backend announces each
+ * one (listener.removed) before it goes. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,16 +13,14 @@
 #include "sysfs.h"
 #include "tessera/log.h"
 #include "tessera/output.h"
+#include "util/programs.h"
 
-#define CARD_MAX_OUTPUTS 8u
-
-/* A KMS backend on one card and the outputs it gave the server. */
+/* A KMS backend on one card. */
 struct card_backend {
 	struct tsr_gpu_policy *policy;
 	struct tsr_backend *backend;
 	char path[TSR_PATH_MAX];
-	struct tsr_output *outputs[CARD_MAX_OUTPUTS];
-	size_t output_count;
+	size_t output_count; /* outputs it gave the server, for the log */
 };
 
 struct tsr_gpu_policy {
@@ -33,44 +31,23 @@ struct tsr_gpu_policy {
 	struct tsr_gpu_handoff *handoff;
 	struct card_backend gpu, fallback;
 	int focus_before; /* domain focused before the handoff, -1 none */
+	char helper_path[TSR_PATH_MAX];
 };
 
 static void output_added(void *data, struct tsr_output *output)
 {
 	struct card_backend *card = data;
 	tsr_server_add_output(card->policy->server, output);
-	/* The server leaves the listener unset for an output it ignored. */
-	if (!output->listener.removed || card->output_count >= CARD_MAX_OUTPUTS)
-		return;
-	card->outputs[card->output_count++] = output;
-}
-
-static void ignore_frame(void *data, struct tsr_output *output, uint64_t time_ns)
-{
-}
-
-static void ignore_removed(void *data, struct tsr_output *output)
-{
+	card->output_count++;
 }
 
 static void card_close(struct card_backend *card)
 {
 	if (!card->backend)
 		return;
-	for (size_t i = 0; i < card->output_count; i++) {
-		struct tsr_output *output = card->outputs[i];
-		if (output->listener.removed)
-			output->listener.removed(output->listener.data, output);
-		/* If the backend announces removals itself one day, it finds
-		 * a listener that does nothing. */
-		output->listener = (struct tsr_output_listener){
-		    .frame = ignore_frame,
-		    .removed = ignore_removed,
-		};
-	}
-	card->output_count = 0;
 	tsr_backend_destroy(card->backend);
 	card->backend = NULL;
+	card->output_count = 0;
 	tsr_log(TSR_LOG_INFO, "gpu: closed %s", card->path);
 }
 
@@ -142,20 +119,6 @@ static void state_changed(void *data, enum tsr_gpu_state state)
 	}
 }
 
-static const char *default_helper_path(void)
-{
-	static const char *const candidates[] = {
-	    TSR_BUILD_ROOT "/gpu-passthrough/tessera-gpu-helper",
-	    "/usr/local/libexec/tessera-gpu-helper",
-	    "/usr/libexec/tessera-gpu-helper",
-	};
-	for (size_t i = 0; i < sizeof(candidates) / sizeof(candidates[0]); i++) {
-		if (access(candidates[i], X_OK) == 0)
-			return candidates[i];
-	}
-	return candidates[2];
-}
-
 struct tsr_gpu_policy *tsr_gpu_policy_create(struct tsr_server *server,
 					     const struct tsr_gpu_policy_options *options,
 					     char *err, size_t err_len)
@@ -174,8 +137,16 @@ struct tsr_gpu_policy *tsr_gpu_policy_create(struct tsr_server *server,
 	policy->config = config;
 	policy->focus_before = -1;
 	policy->gpu.policy = policy->fallback.policy = policy;
-	const char *helper =
-	    options && options->helper_path ? options->helper_path : default_helper_path();
+	if (options && options->helper_path)
+		snprintf(policy->helper_path, sizeof(policy->helper_path), "%s",
+			 options->helper_path);
+	else if (!tsr_program_path(TSR_PROGRAM_GPU_HELPER, policy->helper_path,
+				   sizeof(policy->helper_path)))
+		tsr_log(TSR_LOG_WARN,
+			"gpu: %s is missing or not executable: handoffs will fail "
+			"(install Tessera with meson install)",
+			policy->helper_path);
+	const char *helper = policy->helper_path;
 	policy->sysfs = tsr_gpu_sysfs_create(options ? options->sysfs_root : NULL);
 	/* The broker is forked here, before main drops root: it is the only
 	 * part of tessera that keeps privileges, and it runs nothing but the

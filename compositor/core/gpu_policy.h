@@ -14,7 +14,8 @@ struct tsr_server;
 struct tsr_gpu_policy;
 
 struct tsr_gpu_policy_options {
-	/* tessera-gpu-helper; NULL: the build tree's, else the installed one. */
+	/* tessera-gpu-helper; NULL: the installed one (libexecdir), or with
+	 * -Dtest_hooks=true the build tree's first (util/programs.h). */
 	const char *helper_path;
 	/* "/sys" when NULL (tests point it elsewhere). */
 	const char *sysfs_root;

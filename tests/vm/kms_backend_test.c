@@ -1,7 +1,8 @@
 /* The KMS backend against real KMS (vkms with writeback and a cursor plane,
  * inside the test VM): modeset, page-flip pacing, buffer ages, an injected
- * commit failure, writeback capture, the cursor plane, and the restore of
- * the CRTC state on destroy. Drives the backend with the real event loop
+ * commit failure, writeback capture, the cursor plane, the restore of the
+ * CRTC state on destroy, and the removal of every output announced before
+ * it is destroyed. Drives the backend with the real event loop
  * and draws with the pixman renderer.
  *
  * PNGs go to $TESSERA_RESULTS_DIR (default /tmp). Needs /dev/dri/card0 and
@@ -16,6 +17,7 @@
 #include <xf86drm.h>
 #include <xf86drmMode.h>
 
+#include "backend/kms.h"
 #include "tessera/event_loop.h"
 #include "tessera/image.h"
 #include "tessera/output.h"
@@ -34,6 +36,12 @@ struct test_context {
 	uint64_t frames;
 	uint64_t last_frame_ns;
 	uint64_t frame_times[TEST_FLIP_COUNT + 8];
+	/* listener.removed: how often, frames seen by then, and whether the
+	 * output was still whole when it was announced. */
+	size_t removed_count;
+	uint64_t frames_at_removal;
+	bool removed_output_intact;
+	char first_name[sizeof(((struct tsr_output *)0)->name)];
 };
 
 /* Line-buffered stdout: when the VM runner kills a hung test, its log
@@ -54,6 +62,13 @@ static void on_frame(void *data, struct tsr_output *output, uint64_t time_ns)
 
 static void on_removed(void *data, struct tsr_output *output)
 {
+	struct test_context *context = data;
+	context->removed_count++;
+	if (output == context->output) {
+		context->frames_at_removal = context->frames;
+		context->removed_output_intact = output->impl && output->width > 0 &&
+						 strcmp(output->name, context->first_name) == 0;
+	}
 }
 
 static void on_output_added(void *data, struct tsr_output *output)
@@ -64,8 +79,10 @@ static void on_output_added(void *data, struct tsr_output *output)
 	    .removed = on_removed,
 	    .data = context,
 	};
-	if (!context->output)
+	if (!context->output) {
 		context->output = output;
+		snprintf(context->first_name, sizeof(context->first_name), "%s", output->name);
+	}
 	context->output_count++;
 }
 
@@ -75,7 +92,8 @@ static const char *results_dir(void)
 	return dir && dir[0] ? dir : "/tmp";
 }
 
-static bool context_start(struct test_context *context)
+/* inject_failure_at: the commit that fails (kms_backend_inject_commit_failure), 0 none. */
+static bool context_start(struct test_context *context, uint64_t inject_failure_at)
 {
 	memset(context, 0, sizeof(*context));
 	context->loop = tsr_event_loop_create();
@@ -86,6 +104,8 @@ static bool context_start(struct test_context *context)
 	CHECK(context->loop && context->renderer && context->backend);
 	if (!context->loop || !context->renderer || !context->backend)
 		return false;
+	if (inject_failure_at)
+		kms_backend_inject_commit_failure(context->backend, inject_failure_at);
 	bool started = context->backend->impl->start(context->backend);
 	CHECK(started);
 	CHECK(context->output_count >= 1);
@@ -182,7 +202,7 @@ static struct tsr_buffer *snapshot(const struct tsr_buffer *buffer)
 static void test_modeset_first_frame_and_writeback(void)
 {
 	struct test_context context;
-	if (!context_start(&context))
+	if (!context_start(&context, 0))
 		goto out;
 	struct tsr_output *output = context.output;
 	printf("# output %s %ux%u@%u mHz\n", output->name, output->width, output->height,
@@ -206,7 +226,7 @@ out:
 static void test_page_flips_ages_and_timestamps(void)
 {
 	struct test_context context;
-	if (!context_start(&context))
+	if (!context_start(&context, 0))
 		goto out;
 	int ages[TEST_FLIP_COUNT];
 	int failures = 0;
@@ -266,7 +286,7 @@ out:
 static void test_capture_while_flip_pending(void)
 {
 	struct test_context context;
-	if (!context_start(&context))
+	if (!context_start(&context, 0))
 		goto out;
 	bool presented = false;
 	present_frame(&context, 3, NULL, &presented);
@@ -296,10 +316,8 @@ out:
 static void test_injected_commit_failure(void)
 {
 	/* Commits 1 (modeset) and 2 succeed, 3 fails as EINVAL. */
-	setenv("TESSERA_KMS_INJECT_COMMIT_FAILURE", "3", 1);
 	struct test_context context;
-	bool started = context_start(&context);
-	unsetenv("TESSERA_KMS_INJECT_COMMIT_FAILURE");
+	bool started = context_start(&context, 3);
 	if (!started)
 		goto out;
 	bool presented = false;
@@ -328,7 +346,7 @@ out:
 static void test_cursor_plane(void)
 {
 	struct test_context context;
-	if (!context_start(&context))
+	if (!context_start(&context, 0))
 		goto out;
 	struct tsr_output *output = context.output;
 	struct tsr_buffer *cursor = tsr_buffer_create_memory(16, 16, DRM_FORMAT_ARGB8888);
@@ -460,7 +478,7 @@ static void test_restore_on_destroy(void)
 	print_state("before", &before);
 
 	struct test_context context;
-	if (context_start(&context)) {
+	if (context_start(&context, 0)) {
 		bool presented = false;
 		present_frame(&context, 7, NULL, &presented);
 		CHECK(presented && wait_frames(&context, 1));
@@ -487,7 +505,7 @@ static void test_second_backend_after_destroy(void)
 {
 	/* Master was dropped and the card closed: a new backend starts again. */
 	struct test_context context;
-	if (context_start(&context)) {
+	if (context_start(&context, 0)) {
 		bool presented = false;
 		present_frame(&context, 8, NULL, &presented);
 		CHECK(presented && wait_frames(&context, 1));
@@ -495,8 +513,31 @@ static void test_second_backend_after_destroy(void)
 	context_finish(&context);
 }
 
+static void test_removed_before_destroy(void)
+{
+	/* tessera/output.h: listener.removed for every output before it is
+	 * destroyed, and nothing about it afterwards. A flip is in flight when
+	 * the backend goes, so destroy dispatches DRM events while it waits. */
+	struct test_context context;
+	if (context_start(&context, 0)) {
+		bool presented = false;
+		present_frame(&context, 9, NULL, &presented);
+		CHECK(presented && wait_frames(&context, 1));
+		present_frame(&context, 10, NULL, &presented);
+		CHECK(presented);
+	}
+	size_t outputs = context.output_count;
+	CHECK(outputs >= 1);
+	tsr_backend_destroy(context.backend);
+	context.backend = NULL;
+	CHECK_EQ_INT(context.removed_count, outputs);
+	CHECK(context.removed_output_intact);
+	CHECK_EQ_INT(context.frames, context.frames_at_removal);
+	context_finish(&context);
+}
+
 TSR_TEST_MAIN(TSR_CASE(test_modeset_first_frame_and_writeback),
 	      TSR_CASE(test_page_flips_ages_and_timestamps),
 	      TSR_CASE(test_capture_while_flip_pending), TSR_CASE(test_injected_commit_failure),
 	      TSR_CASE(test_cursor_plane), TSR_CASE(test_restore_on_destroy),
-	      TSR_CASE(test_second_backend_after_destroy))
+	      TSR_CASE(test_second_backend_after_destroy), TSR_CASE(test_removed_before_destroy))
