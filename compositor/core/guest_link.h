@@ -62,6 +62,10 @@ struct tsr_guest_link_listener {
 	 * it after this call. The link is never destroyed from inside
 	 * message(). */
 	void (*closed)(void *data, const char *reason, bool violation);
+	/* Optional (NULL: not told). After send() refused a message, the
+	 * guest has read enough for the queue to be half empty again. The
+	 * listener may send; it must not destroy the link here. */
+	void (*send_ready)(void *data);
 	void *data;
 };
 
