@@ -57,7 +57,8 @@ done
 [ ${#names[@]} -gt 0 ] || vm_die "no tests to run"
 
 # Generous: a loaded CI host may slow a test several times over (input-e2e
-# took 117-190 s under load, ~20 s idle); load should slow tests, not fail them.
+# took 69 s at host load 4, 117-190 s at load 16-22); load should slow tests,
+# not fail them.
 VM_TEST_TIMEOUT=${VM_TEST_TIMEOUT:-300}
 export VM_TIMEOUT=${VM_TIMEOUT:-$((60 + ${#names[@]} * (VM_TEST_TIMEOUT + 10)))}
 vm_log "running ${#names[@]} test(s) in one VM: ${names[*]}"
