@@ -723,9 +723,9 @@ static void write_discrete(const struct discrete_event *event)
 
 struct stream_seen {
 	size_t motions;
-	long last_index;  /* of the last motion, in the written sequence; -1: none */
-	bool subsequence; /* every motion is one written, later than the last */
-	size_t discrete;  /* discrete lines seen, all as expected so far */
+	long last_index; /* of the last motion, in the written sequence; -1: none */
+	long indices[MOTION_EVENTS + 64]; /* of each motion; -1: not one written */
+	size_t discrete;		  /* discrete lines seen, all as expected so far */
 	bool discrete_in_order;
 	char unexpected[256];
 };
@@ -747,8 +747,9 @@ static void stream_take(struct log_follower *follower, struct stream_seen *seen,
 		int x, y;
 		if (sscanf(line, "motion %d %d", &x, &y) == 2) {
 			long index = motion_index(x, y, offset_x, offset_y);
-			seen->subsequence &= index > seen->last_index;
-			seen->last_index = index > seen->last_index ? index : seen->last_index;
+			if (seen->motions < sizeof(seen->indices) / sizeof(seen->indices[0]))
+				seen->indices[seen->motions] = index;
+			seen->last_index = index;
 			seen->motions++;
 		} else if (strncmp(line, "key ", 4) == 0 || strncmp(line, "button ", 7) == 0) {
 			bool expected = seen->discrete < STREAM_DISCRETE &&
@@ -759,6 +760,31 @@ static void stream_take(struct log_follower *follower, struct stream_seen *seen,
 			seen->discrete++;
 		}
 	}
+}
+
+/* The longest non-decreasing run of written positions that can be kept by
+ * leaving some motions out (patience sorting); positions not written count
+ * as left out. */
+static size_t longest_in_order(const long *indices, size_t count)
+{
+	long *tails = malloc((count + 1) * sizeof(*tails));
+	size_t length = 0;
+	for (size_t i = 0; tails && i < count; i++) {
+		if (indices[i] < 0)
+			continue;
+		size_t low = 0, high = length; /* first tail greater than indices[i] */
+		while (low < high) {
+			size_t mid = (low + high) / 2;
+			if (tails[mid] <= indices[i])
+				low = mid + 1;
+			else
+				high = mid;
+		}
+		tails[low] = indices[i];
+		length += low == length;
+	}
+	free(tails);
+	return length;
 }
 
 static void test_pointer_stream(void)
@@ -796,8 +822,7 @@ static void test_pointer_stream(void)
 
 	struct discrete_event script[STREAM_DISCRETE];
 	make_discrete_script(script);
-	struct stream_seen seen = {
-	    .last_index = -1, .subsequence = true, .discrete_in_order = true};
+	struct stream_seen seen = {.last_index = -1, .discrete_in_order = true};
 	int written_discrete = 0;
 	for (int i = 0; i < MOTION_EVENTS; i++) {
 		pointer_to(MOTION_X0 + i % MOTION_COLUMNS, MOTION_Y0 + i / MOTION_COLUMNS);
@@ -847,8 +872,20 @@ static void test_pointer_stream(void)
 		fprintf(stderr, "input-e2e: unexpected key/button line '%s'\n", seen.unexpected);
 	CHECK(seen.discrete_in_order);
 	CHECK_EQ_INT(seen.discrete, STREAM_DISCRETE);
-	/* ...motion only ever coalesced, never invented or reordered... */
-	CHECK(seen.subsequence);
+	/* ...motion only ever coalesced, never invented or reordered: every
+	 * position is one written, in order (a repeat allowed), except the one
+	 * each kernel overrun's resync reads back from the kernel, which may
+	 * mix two written positions' axes (EVIOCGABS reads an axis at a time,
+	 * possibly while the device is mid-frame)... */
+	size_t kept = longest_in_order(seen.indices,
+				       seen.motions < sizeof(seen.indices) / sizeof(seen.indices[0])
+					   ? seen.motions
+					   : sizeof(seen.indices) / sizeof(seen.indices[0]));
+	if (seen.motions - kept > (size_t)resyncs)
+		fprintf(stderr,
+			"input-e2e: %zu motions out of order or not written, %lld overruns\n",
+			seen.motions - kept, resyncs);
+	CHECK(seen.motions - kept <= (size_t)resyncs);
 	CHECK(seen.motions >= 1 && seen.motions <= MOTION_EVENTS);
 	/* ...and the pointer ends where the device ended. */
 	CHECK_EQ_INT(seen.last_index, MOTION_EVENTS - 1);
