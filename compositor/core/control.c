@@ -8,7 +8,9 @@
 
 #include "core/control.h"
 #include "core/domain.h"
+#include "core/input_backlog.h"
 #include "core/server.h"
+#include "tessera/input.h"
 #include "tessera/event_loop.h"
 #include "tessera/log.h"
 #include "util/log_limit.h"
@@ -75,11 +77,14 @@ static void reply_stats(struct tsr_server *server, const char *name, char *reply
 	struct tsr_surface *surface = tsr_domain_main_surface(domain);
 	snprintf(reply, reply_len,
 		 "ok connected=%d commits=%llu frames_done=%llu violations=%llu refused=%llu "
-		 "input_dropped=%llu surface=%ux%u last_reason=\"%s\"",
+		 "input_coalesced=%llu input_waiting=%zu input_dropped=%llu surface=%ux%u "
+		 "last_reason=\"%s\"",
 		 tsr_domain_connected(domain), (unsigned long long)domain->stats.commits,
 		 (unsigned long long)domain->stats.frames_done,
 		 (unsigned long long)domain->stats.violations,
 		 (unsigned long long)domain->stats.refused_connections,
+		 (unsigned long long)domain->stats.input_coalesced,
+		 tsr_input_backlog_length(domain->input_backlog),
 		 (unsigned long long)domain->stats.input_dropped, surface ? surface->width : 0,
 		 surface ? surface->height : 0, domain->last_drop_reason);
 }
@@ -159,14 +164,16 @@ void tsr_control_execute(struct tsr_server *server, const char *line, char *repl
 	} else if (strcmp(command, "status") == 0) {
 		struct tsr_server_stats stats = tsr_server_get_stats(server);
 		/* latency_*: damage -> present sums, for benchmarks over a window. */
-		snprintf(reply, reply_len,
-			 "ok layout=%s focused=%s frames=%llu pixels=%llu latency_sum_ns=%llu "
-			 "latency_count=%llu",
-			 server->mode == TSR_LAYOUT_MOSAIC ? "mosaic" : "focus",
-			 server->focused >= 0 ? server->config->domains[server->focused].name : "-",
-			 (unsigned long long)stats.frames, (unsigned long long)stats.pixels_drawn,
-			 (unsigned long long)stats.latency_sum_ns,
-			 (unsigned long long)stats.latency_count);
+		snprintf(
+		    reply, reply_len,
+		    "ok layout=%s focused=%s frames=%llu pixels=%llu latency_sum_ns=%llu "
+		    "latency_count=%llu input_resyncs=%llu",
+		    server->mode == TSR_LAYOUT_MOSAIC ? "mosaic" : "focus",
+		    server->focused >= 0 ? server->config->domains[server->focused].name : "-",
+		    (unsigned long long)stats.frames, (unsigned long long)stats.pixels_drawn,
+		    (unsigned long long)stats.latency_sum_ns,
+		    (unsigned long long)stats.latency_count,
+		    (unsigned long long)(server->seat ? tsr_seat_resync_count(server->seat) : 0));
 		append_display_status(server, reply, reply_len);
 	} else if (strcmp(command, "stats") == 0) {
 		reply_stats(server, argument, reply, reply_len);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/domain.h"
+#include "core/input_backlog.h"
 #include "core/server.h"
 #include "tessera/event_loop.h"
 #include "tessera/log.h"
@@ -65,12 +66,23 @@ struct tsr_domain *tsr_domain_create(struct tsr_server *server, int index,
 	return domain;
 }
 
+/* What still waits for the guest is lost with it (counted). */
+static void forget_input_backlog(struct tsr_domain *domain)
+{
+	domain->stats.input_dropped += tsr_input_backlog_length(domain->input_backlog);
+	tsr_input_backlog_destroy(domain->input_backlog);
+	domain->input_backlog = NULL;
+	tsr_event_source_remove(domain->input_overflow);
+	domain->input_overflow = NULL;
+}
+
 void tsr_domain_destroy(struct tsr_domain *domain)
 {
 	if (!domain)
 		return;
 	if (domain->link)
 		tsr_domain_disconnect(domain, "compositor shutting down", false);
+	forget_input_backlog(domain);
 	free(domain->outgoing);
 	free(domain);
 }
@@ -140,6 +152,7 @@ void tsr_domain_disconnect(struct tsr_domain *domain, const char *reason, bool v
 	for (size_t i = 0; i < TSR_MAX_BUFFERS_PER_GUEST; i++)
 		if (domain->buffers[i].in_use)
 			destroy_buffer(&domain->buffers[i]);
+	forget_input_backlog(domain);
 	tsr_guest_link_destroy(domain->link);
 	domain->link = NULL;
 	domain->hello_done = false;
@@ -468,6 +481,22 @@ static void handle_closed(void *data, const char *reason, bool is_violation)
 	tsr_domain_disconnect(domain, why, is_violation);
 }
 
+/* Sends the input that waits, oldest first, while the link takes it. */
+static void send_input_backlog(struct tsr_domain *domain)
+{
+	struct tsr_msg msg; /* tsr_input_backlog_front sets what is sent */
+	while (domain->link && tsr_input_backlog_front(domain->input_backlog, &msg)) {
+		if (!domain->link->impl->send(domain->link, &msg))
+			return;
+		tsr_input_backlog_pop(domain->input_backlog);
+	}
+}
+
+static void handle_send_ready(void *data)
+{
+	send_input_backlog(data);
+}
+
 bool tsr_domain_attach_link(struct tsr_domain *domain, struct tsr_guest_link *link, int32_t domid)
 {
 	if (domain->link) {
@@ -496,6 +525,7 @@ bool tsr_domain_attach_link(struct tsr_domain *domain, struct tsr_guest_link *li
 	domain->last_drop_code = 0;
 	link->listener.message = handle_message;
 	link->listener.closed = handle_closed;
+	link->listener.send_ready = handle_send_ready;
 	link->listener.data = domain;
 	return true;
 }
@@ -598,13 +628,55 @@ bool tsr_domain_configure(struct tsr_domain *domain)
 	return true;
 }
 
+static void drop_unread_input(void *data)
+{
+	struct tsr_domain *domain = data;
+	domain->input_overflow = NULL; /* idles run once */
+	char reason[160];
+	snprintf(reason, sizeof(reason),
+		 "guest does not read its input (%u key, button, scroll and focus events "
+		 "waiting)",
+		 TSR_INPUT_BACKLOG_EVENTS);
+	tsr_domain_disconnect(domain, reason, true);
+}
+
 void tsr_domain_send_input(struct tsr_domain *domain, const struct tsr_msg *msg)
 {
 	if (!domain->link || !(domain->capabilities & TSR_CAP_INPUT))
 		return;
-	if (domain->link->impl->send(domain->link, msg))
+	if (domain->input_overflow) {
+		domain->stats.input_dropped++; /* the guest is being dropped */
 		return;
-	if (domain->stats.input_dropped++ == 0)
+	}
+	/* Nothing waits: straight to the link, which keeps the order. */
+	if (tsr_input_backlog_length(domain->input_backlog) == 0 &&
+	    domain->link->impl->send(domain->link, msg))
+		return;
+	if (!domain->input_backlog) {
+		domain->input_backlog = tsr_input_backlog_create(TSR_INPUT_BACKLOG_EVENTS);
 		log_domain(TSR_LOG_WARN, domain,
-			   "guest does not read its input: dropping its events");
+			   "guest reads its input slowly: holding its input back until it reads, "
+			   "pointer motion coalesced");
+	}
+	enum tsr_input_backlog_result result =
+	    domain->input_backlog ? tsr_input_backlog_push(domain->input_backlog, msg)
+				  : TSR_INPUT_BACKLOG_FULL;
+	switch (result) {
+	case TSR_INPUT_BACKLOG_QUEUED:
+	case TSR_INPUT_BACKLOG_REFUSED: /* not input: not ours to send */
+		return;
+	case TSR_INPUT_BACKLOG_COALESCED:
+		domain->stats.input_coalesced++;
+		return;
+	case TSR_INPUT_BACKLOG_FULL:
+		break;
+	}
+	/* Not from here: the seat is calling, and a drop calls back into it. */
+	domain->stats.input_dropped++;
+	domain->input_overflow =
+	    tsr_event_loop_add_idle(domain->server->loop, drop_unread_input, domain);
+	if (!domain->input_overflow)
+		log_domain(TSR_LOG_ERROR, domain,
+			   "cannot schedule dropping a guest that does not read its input "
+			   "(out of memory); its input is dropped instead");
 }

@@ -45,10 +45,14 @@ struct tsr_surface {
 struct tsr_domain_stats {
 	uint64_t commits;
 	uint64_t frames_done;
-	uint64_t input_dropped;
+	uint64_t input_coalesced; /* motions replaced, scrolls summed while held back */
+	uint64_t input_dropped;	  /* lost with a guest dropped for not reading */
 	uint64_t violations;
 	uint64_t refused_connections; /* a guest was connected, or a cool-down */
 };
+
+struct tsr_input_backlog;
+struct tsr_event_source;
 
 struct tsr_domain {
 	struct tsr_server *server;
@@ -61,6 +65,10 @@ struct tsr_domain {
 	struct tsr_surface surfaces[TSR_MAX_SURFACES_PER_GUEST];
 	struct tsr_guest_buffer buffers[TSR_MAX_BUFFERS_PER_GUEST];
 	struct tsr_domain_stats stats;
+	/* Input the link refused, waiting for room (core/input_backlog.h);
+	 * NULL until first needed. */
+	struct tsr_input_backlog *input_backlog;
+	struct tsr_event_source *input_overflow; /* idle: drops the guest */
 	char last_drop_reason[160];
 	uint32_t last_drop_code; /* enum tsr_error_code of the reason; 0: none yet */
 	/* Messages to the guest are built here, one at a time: allocated once,
@@ -103,8 +111,12 @@ void tsr_domain_send_frame_done(struct tsr_domain *domain, uint64_t time_ns, boo
  * callback: a link is never destroyed from inside its own callbacks). */
 bool tsr_domain_configure(struct tsr_domain *domain);
 
-/* Queues an input message; input is dropped (counted, logged once per
- * burst) when the guest does not read. */
+/* Queues an input message (KEY, POINTER_*, FOCUS_*). When the link's queue
+ * is full, the message waits in the domain's input backlog, in order, with
+ * motion coalesced, and goes out as soon as the guest has read enough. A
+ * guest that lets TSR_INPUT_BACKLOG_EVENTS key, button, scroll and focus
+ * events wait is dropped (from the event loop, never from inside this
+ * call: the seat calls it). */
 void tsr_domain_send_input(struct tsr_domain *domain, const struct tsr_msg *msg);
 
 static inline bool tsr_domain_connected(const struct tsr_domain *domain)

@@ -42,7 +42,9 @@ static inline struct tsr_buffer_request tsr_buffer_request_for(uint32_t width, u
 struct tsr_guest_link_impl {
 	/* Queues one message for the guest. Returns false when the guest is
 	 * not reading and its queue is full (the caller decides whether that
-	 * drops an event or the guest). */
+	 * drops an event or the guest, or holds it back: the core holds input
+	 * back until listener.send_ready, which a transport must therefore call
+	 * once it has room again after refusing). */
 	bool (*send)(struct tsr_guest_link *link, const struct tsr_msg *msg);
 	/* Maps the buffer an attach message describes, read-only, after
 	 * checking it really holds request->required_bytes. NULL with err set
@@ -62,6 +64,10 @@ struct tsr_guest_link_listener {
 	 * it after this call. The link is never destroyed from inside
 	 * message(). */
 	void (*closed)(void *data, const char *reason, bool violation);
+	/* Optional (NULL: not told). After send() refused a message, the
+	 * guest has read enough for the queue to be half empty again. The
+	 * listener may send; it must not destroy the link here. */
+	void (*send_ready)(void *data);
 	void *data;
 };
 

@@ -27,6 +27,9 @@ struct tsr_input_device {
 	struct libevdev *evdev;
 	struct tsr_event_source *source;
 	struct tsr_evdev_translator translator;
+	uint64_t resyncs;	   /* SYN_DROPPED seen on this device */
+	uint64_t resyncs_logged;   /* how many the log has told of */
+	uint64_t resync_logged_ns; /* when it last did */
 };
 
 struct tsr_input_devices {
@@ -83,18 +86,44 @@ static struct tsr_input_device *find_device(struct tsr_input_devices *devices, c
 	return NULL;
 }
 
-/* Replays the kernel's state after a SYN_DROPPED: libevdev hands us the
- * differences as events, which the translator applies as transitions. */
+/* A device overrun under load may repeat many times a second: one line per
+ * interval, with the count. */
+#define RESYNC_LOG_INTERVAL_NS (10ull * 1000000000ull)
+
+static void log_resync(struct tsr_input_device *device)
+{
+	uint64_t now = tsr_now_ns();
+	if (device->resyncs_logged != 0 &&
+	    now - device->resync_logged_ns < RESYNC_LOG_INTERVAL_NS) {
+		return;
+	}
+	tsr_log(TSR_LOG_WARN,
+		"input: %s (%s): the kernel dropped events Tessera had not read yet (SYN_DROPPED, "
+		"%llu time%s so far); resynchronised with the device's state, so no key stays "
+		"held (is the system overloaded?)",
+		device->name, device->devnode, (unsigned long long)device->resyncs,
+		device->resyncs == 1 ? "" : "s");
+	device->resyncs_logged = device->resyncs;
+	device->resync_logged_ns = now;
+}
+
+/* After a SYN_DROPPED, libevdev replays the differences between what we
+ * read and the kernel's state now; the translator applies them as
+ * transitions once the replay is complete (tsr_evdev_translator_resync_done). */
 static int resync(struct tsr_input_device *device)
 {
-	tsr_log(TSR_LOG_WARN, "input: %s (%s): events dropped, resynchronising", device->name,
-		device->devnode);
+	device->resyncs++;
+	tsr_seat_note_resync(device->devices->seat);
+	log_resync(device);
 	tsr_evdev_translator_dropped(&device->translator);
 	struct input_event event;
 	int rc;
 	while ((rc = libevdev_next_event(device->evdev, LIBEVDEV_READ_FLAG_SYNC, &event)) ==
 	       LIBEVDEV_READ_STATUS_SYNC) {
 		tsr_evdev_translator_event(&device->translator, &event);
+	}
+	if (rc == -EAGAIN) {
+		tsr_evdev_translator_resync_done(&device->translator);
 	}
 	return rc;
 }

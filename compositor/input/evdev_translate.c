@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "evdev_translate.h"
+#include "hotkey.h"
 #include "tessera/input.h"
 
 static bool is_button(uint32_t code)
@@ -185,6 +186,18 @@ void tsr_evdev_translator_event(struct tsr_evdev_translator *translator,
 				const struct input_event *event)
 {
 	uint64_t time_ns = event_time_ns(event);
+	if (translator->resyncing) {
+		translator->resync_time_ns = time_ns;
+		if (event->type == EV_KEY && event->code < KEY_CNT &&
+		    (event->value == 0 || event->value == 1)) {
+			translator->resync_reported[event->code] = true;
+			translator->resync_down[event->code] = event->value == 1;
+			return;
+		}
+		if (event->type == EV_SYN) {
+			return; /* the frame ends in tsr_evdev_translator_resync_done */
+		}
+	}
 	switch (event->type) {
 	case EV_KEY:
 		key_event(translator, event->code, event->value, time_ns);
@@ -223,7 +236,7 @@ void tsr_evdev_translator_event(struct tsr_evdev_translator *translator,
 	}
 }
 
-void tsr_evdev_translator_dropped(struct tsr_evdev_translator *translator)
+static void forget_frame(struct tsr_evdev_translator *translator)
 {
 	translator->frame_dx = translator->frame_dy = 0;
 	translator->frame_wheel = translator->frame_hwheel = 0;
@@ -231,9 +244,42 @@ void tsr_evdev_translator_dropped(struct tsr_evdev_translator *translator)
 	translator->touch_has_last = false;
 }
 
+void tsr_evdev_translator_dropped(struct tsr_evdev_translator *translator)
+{
+	forget_frame(translator);
+	translator->resyncing = true;
+	memset(translator->resync_reported, 0, sizeof(translator->resync_reported));
+}
+
+/* Applies the reported key states that pass the filter, in code order. */
+static void apply_resync_keys(struct tsr_evdev_translator *translator, bool down,
+			      bool modifiers_only)
+{
+	for (uint32_t code = 0; code < KEY_CNT; code++) {
+		if (!translator->resync_reported[code] || translator->resync_down[code] != down ||
+		    (down && modifiers_only != (tsr_modifier_of_key(code) != 0))) {
+			continue;
+		}
+		key_event(translator, code, down ? 1 : 0, translator->resync_time_ns);
+	}
+}
+
+void tsr_evdev_translator_resync_done(struct tsr_evdev_translator *translator)
+{
+	if (!translator->resyncing) {
+		return;
+	}
+	translator->resyncing = false;
+	flush_frame(translator, translator->resync_time_ns);
+	apply_resync_keys(translator, false, false);
+	apply_resync_keys(translator, true, true);
+	apply_resync_keys(translator, true, false);
+}
+
 void tsr_evdev_translator_release_all(struct tsr_evdev_translator *translator, uint64_t time_ns)
 {
-	tsr_evdev_translator_dropped(translator);
+	forget_frame(translator);
+	translator->resyncing = false;
 	translator->touching = false;
 	for (uint32_t code = 0; code < KEY_CNT; code++) {
 		if (!translator->down[code]) {

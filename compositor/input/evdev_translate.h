@@ -40,6 +40,12 @@ struct tsr_evdev_translator {
 	bool touching, touch_has_last;
 	int32_t touch_last_x, touch_last_y;
 	int64_t touch_remainder_x, touch_remainder_y;
+
+	/* Between SYN_DROPPED and the end of libevdev's resync: the key
+	 * states the kernel reports, applied in a safe order at the end. */
+	bool resyncing;
+	bool resync_reported[KEY_CNT], resync_down[KEY_CNT];
+	uint64_t resync_time_ns;
 };
 
 /* Which capabilities a device has that Tessera uses (0: ignore it). */
@@ -53,8 +59,19 @@ void tsr_evdev_translator_init(struct tsr_evdev_translator *translator, struct t
 void tsr_evdev_translator_event(struct tsr_evdev_translator *translator,
 				const struct input_event *event);
 
-/* SYN_DROPPED: forget the partial frame (the kernel's resync follows). */
+/* SYN_DROPPED: the kernel lost events before we read them. Forgets the
+ * partial frame and starts a resync: the events that follow (libevdev's
+ * LIBEVDEV_READ_FLAG_SYNC replay of the device's state) are collected until
+ * tsr_evdev_translator_resync_done. */
 void tsr_evdev_translator_dropped(struct tsr_evdev_translator *translator);
+
+/* The end of a resync. The order of what happened during the drop is
+ * unknown, so its effects are delivered in the order that is safe: the
+ * pointer's new position, then every key and button that went up, then
+ * modifier presses, then other presses. Nothing stays held that the
+ * device let go of, and a secure chord typed during the drop fires (its
+ * final key comes after its modifiers) instead of reaching a guest. */
+void tsr_evdev_translator_resync_done(struct tsr_evdev_translator *translator);
 
 /* The device is gone: release what it holds, and only that. */
 void tsr_evdev_translator_release_all(struct tsr_evdev_translator *translator, uint64_t time_ns);

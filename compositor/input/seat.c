@@ -56,6 +56,8 @@ struct tsr_seat {
 
 	int32_t cursor_x, cursor_y;
 	uint32_t output_width, output_height;
+
+	uint64_t resyncs; /* kernel overruns the devices layer recovered from */
 };
 
 static bool is_keyboard_key(uint32_t code)
@@ -453,4 +455,14 @@ void tsr_seat_get_cursor(const struct tsr_seat *seat, int32_t *x, int32_t *y)
 {
 	*x = seat->cursor_x;
 	*y = seat->cursor_y;
+}
+
+void tsr_seat_note_resync(struct tsr_seat *seat)
+{
+	seat->resyncs++;
+}
+
+uint64_t tsr_seat_resync_count(const struct tsr_seat *seat)
+{
+	return seat->resyncs;
 }

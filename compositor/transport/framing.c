@@ -50,6 +50,7 @@ enum tsr_frame_result tsr_frame_reader_push(struct tsr_frame_reader *reader, siz
 bool tsr_send_queue_init(struct tsr_send_queue *queue)
 {
 	queue->queued = 0;
+	queue->refused = false;
 	queue->bytes = malloc(TSR_SEND_QUEUE_BYTES);
 	return queue->bytes != NULL;
 }
@@ -65,6 +66,8 @@ bool tsr_send_queue_push(struct tsr_send_queue *queue, const struct tsr_msg *msg
 	size_t length =
 	    tsr_msg_encode(msg, queue->bytes + queue->queued, TSR_SEND_QUEUE_BYTES - queue->queued);
 	queue->queued += length;
+	if (length == 0)
+		queue->refused = true;
 	return length != 0;
 }
 
@@ -72,4 +75,12 @@ void tsr_send_queue_consume(struct tsr_send_queue *queue, size_t count)
 {
 	memmove(queue->bytes, queue->bytes + count, queue->queued - count);
 	queue->queued -= count;
+}
+
+bool tsr_send_queue_room_regained(struct tsr_send_queue *queue)
+{
+	if (!queue->refused || queue->queued > TSR_SEND_QUEUE_BYTES / 2)
+		return false;
+	queue->refused = false;
+	return true;
 }

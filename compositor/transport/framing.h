@@ -58,6 +58,7 @@ enum tsr_frame_result tsr_frame_reader_push(struct tsr_frame_reader *reader, siz
 struct tsr_send_queue {
 	uint8_t *bytes; /* TSR_SEND_QUEUE_BYTES */
 	size_t queued;
+	bool refused; /* a push failed since the last tsr_send_queue_room_regained */
 };
 
 bool tsr_send_queue_init(struct tsr_send_queue *queue);
@@ -67,5 +68,9 @@ void tsr_send_queue_fini(struct tsr_send_queue *queue);
 bool tsr_send_queue_push(struct tsr_send_queue *queue, const struct tsr_msg *msg);
 /* Drops count bytes that were written out from the front. */
 void tsr_send_queue_consume(struct tsr_send_queue *queue, size_t count);
+/* True once after a refused push, as soon as at least half the queue is
+ * free again: the link then tells its listener (send_ready), which sends
+ * what it held back. */
+bool tsr_send_queue_room_regained(struct tsr_send_queue *queue);
 
 #endif

@@ -138,7 +138,10 @@ static bool flush_queue(struct local_link *link)
 		}
 		tsr_send_queue_consume(&link->queue, (size_t)written);
 	}
-	uint32_t mask = TSR_EVENT_READABLE | (link->queue.queued ? TSR_EVENT_WRITABLE : 0);
+	/* Writable is also watched while a refused sender waits for room, so
+	 * that it hears of it even when the queue emptied from inside send. */
+	bool want_writable = link->queue.queued > 0 || link->queue.refused;
+	uint32_t mask = TSR_EVENT_READABLE | (want_writable ? TSR_EVENT_WRITABLE : 0);
 	if (link->source)
 		tsr_event_source_fd_update(link->source, mask);
 	return true;
@@ -347,6 +350,11 @@ static void handle_event(int fd, uint32_t mask, void *data)
 		if (!flush_queue(link)) {
 			close_link(link, "write error on the connection", false);
 			return;
+		}
+		if (tsr_send_queue_room_regained(&link->queue)) {
+			flush_queue(link); /* no longer watching writable for the listener */
+			if (link->base.listener.send_ready)
+				link->base.listener.send_ready(link->base.listener.data);
 		}
 	}
 	if (mask & (TSR_EVENT_READABLE | TSR_EVENT_HANGUP | TSR_EVENT_ERROR))

@@ -191,6 +191,10 @@ static void handle_event(int fd, uint32_t mask, void *data)
 		close_link(link, "the guest closed the vchan", false);
 		return;
 	}
+	/* A guest that reads makes the ring raise an event, so a refused
+	 * sender always hears of the room here. */
+	if (tsr_send_queue_room_regained(&link->queue) && link->base.listener.send_ready)
+		link->base.listener.send_ready(link->base.listener.data);
 	handle_readable(link);
 }
 

@@ -115,6 +115,12 @@ void tsr_seat_button(struct tsr_seat *seat, uint32_t button, enum tsr_button_sta
 void tsr_seat_axis(struct tsr_seat *seat, enum tsr_pointer_axis axis, int32_t steps,
 		   uint64_t time_ns);
 
+/* The devices layer found that the kernel dropped events of a device
+ * before they were read (evdev SYN_DROPPED) and resynchronised it; counted
+ * here so the compositor can report it (`status`: input_resyncs). */
+void tsr_seat_note_resync(struct tsr_seat *seat);
+uint64_t tsr_seat_resync_count(const struct tsr_seat *seat);
+
 /* Called by the compositor (not by guests) after it changed focus or
  * layout. domain -1: nobody has focus. Out of range counts as -1. */
 void tsr_seat_set_focus(struct tsr_seat *seat, int domain);

@@ -12,7 +12,7 @@
 #define MAX_RECORDS 32
 
 struct record {
-	char kind; /* 'k'ey, 'm'otion, 'b'utton, 'a'xis, 'i'n */
+	char kind; /* 'k'ey, 'm'otion, 'b'utton, 'a'xis, 'i'n, 'h'otkey */
 	uint32_t code;
 	int32_t state, x, y;
 };
@@ -32,6 +32,7 @@ static void push(struct fixture *f, struct record r)
 
 static void on_action(void *data, enum tsr_action action, int argument)
 {
+	push(data, (struct record){'h', action, argument, 0, 0});
 }
 
 static void on_focus_clicked(void *data, int domain)
@@ -283,6 +284,71 @@ static void test_touchpad_moves_relatively(void)
 	fixture_destroy(f);
 }
 
+/* After SYN_DROPPED, libevdev replays the state differences in code order
+ * and ends them with SYN_REPORT; the translator applies them once the
+ * resync is done, in the safe order. */
+static void test_resync_order(void)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	struct tsr_hotkey chord = {.action = TSR_ACTION_FOCUS_DOMAIN,
+				   .argument = 2,
+				   .modifiers = {KEY_LEFTCTRL, KEY_LEFTALT},
+				   .modifier_count = 2,
+				   .key = KEY_2};
+	f->seat = tsr_seat_create(&chord, 1, &listener, f);
+	tsr_seat_set_output_size(f->seat, 1000, 500);
+	tsr_seat_set_focus(f->seat, 0);
+	f->count = 0;
+	struct tsr_evdev_translator t;
+	struct tsr_evdev_axis_range range = {0, 999};
+	tsr_evdev_translator_init(&t, f->seat, TSR_EVDEV_KEYBOARD | TSR_EVDEV_POINTER_ABSOLUTE,
+				  &range, &range);
+	send(&t, EV_KEY, KEY_A, 1);
+	send(&t, EV_KEY, BTN_LEFT, 1);
+	syn(&t);
+	CHECK_EQ_INT(f->count, 2);
+	/* A partial frame, then the drop: the partial motion is forgotten. */
+	send(&t, EV_ABS, ABS_X, 10);
+	send(&t, EV_SYN, SYN_DROPPED, 0);
+	tsr_evdev_translator_dropped(&t); /* what the devices layer does */
+	/* During the drop: Ctrl+Alt+2 went down, A and the button went up, the
+	 * pointer moved. The replay, in code order (2 < Ctrl < A < Alt). */
+	send(&t, EV_KEY, KEY_2, 1);
+	send(&t, EV_KEY, KEY_LEFTCTRL, 1);
+	send(&t, EV_KEY, KEY_A, 0);
+	send(&t, EV_KEY, KEY_LEFTALT, 1);
+	send(&t, EV_KEY, BTN_LEFT, 0);
+	send(&t, EV_ABS, ABS_X, 500);
+	send(&t, EV_ABS, ABS_Y, 250);
+	syn(&t);
+	CHECK_EQ_INT(f->count, 2); /* nothing before the replay is complete */
+	tsr_evdev_translator_resync_done(&t);
+	/* The position, then the releases, then the chord fires: Ctrl and Alt
+	 * were held back, 2 came last, so none of it reached the domain. */
+	CHECK_EQ_INT(f->count, 6);
+	CHECK(f->records[2].kind == 'm' && f->records[2].x == 500 && f->records[2].y == 124);
+	CHECK(f->records[3].kind == 'k' && f->records[3].code == KEY_A &&
+	      f->records[3].state == TSR_KEY_RELEASED);
+	CHECK(f->records[4].kind == 'b' && f->records[4].code == BTN_LEFT &&
+	      f->records[4].state == TSR_BUTTON_RELEASED);
+	CHECK(f->records[5].kind == 'h' && f->records[5].code == TSR_ACTION_FOCUS_DOMAIN);
+	/* A second done is nothing; normal frames work again. */
+	tsr_evdev_translator_resync_done(&t);
+	CHECK_EQ_INT(f->count, 6);
+	send(&t, EV_ABS, ABS_X, 600);
+	syn(&t);
+	CHECK_EQ_INT(f->count, 7);
+	CHECK(f->records[6].kind == 'm' && f->records[6].x == 600);
+	/* Unplugged mid-resync: what it holds is released, the resync ends. */
+	send(&t, EV_SYN, SYN_DROPPED, 0);
+	send(&t, EV_KEY, KEY_B, 1);
+	tsr_evdev_translator_release_all(&t, 0);
+	size_t after = f->count;
+	send(&t, EV_KEY, KEY_C, 1);
+	CHECK_EQ_INT(f->count, after + 1); /* delivered at once: no resync pending */
+	fixture_destroy(f);
+}
+
 /* The udev side without hardware: whatever input devices this machine has,
  * none has this name, so nothing is opened or grabbed; set-up and tear-down
  * (enumeration, monitor, event source) run clean under the sanitizers. */
@@ -311,4 +377,4 @@ static void test_devices_without_hardware(void)
 TSR_TEST_MAIN(TSR_CASE(test_devices_without_hardware), TSR_CASE(test_classify),
 	      TSR_CASE(test_keys_are_transitions), TSR_CASE(test_unplug_releases_only_its_keys),
 	      TSR_CASE(test_relative_frames_and_buttons), TSR_CASE(test_absolute_scaling),
-	      TSR_CASE(test_touchpad_moves_relatively))
+	      TSR_CASE(test_touchpad_moves_relatively), TSR_CASE(test_resync_order))

@@ -2,7 +2,11 @@
  * creates a uinput keyboard and checks that the devices layer refuses it
  * when it cannot grab it, grabs it otherwise, feeds the seat (typing, a
  * secure chord the guest never sees), and releases held keys when the
- * device is unplugged mid-stream. Exits 77 (skipped) without /dev/uinput. */
+ * device is unplugged mid-stream. Then real kernel overruns: the test
+ * writes far more than the kernel buffers before letting the devices layer
+ * read, so evdev reports SYN_DROPPED, and checks the resync (counted, keys
+ * released during the drop released, a chord typed during it fired, the
+ * pointer where the device is). Exits 77 (skipped) without /dev/uinput. */
 #include <errno.h>
 #include <fcntl.h>
 #include <libevdev/libevdev-uinput.h>
@@ -17,10 +21,11 @@
 #include "test.h"
 
 #define DEVICE_NAME "tessera-uinput-test-keyboard"
-#define MAX_RECORDS 64
+#define MAX_RECORDS 256
+#define POINTER_NAME "tessera-uinput-test-pointer"
 
 struct record {
-	char kind; /* 'k'ey, 'a'ction */
+	char kind; /* 'k'ey, 'a'ction, 'm'otion */
 	int domain;
 	uint32_t code;
 	int state;
@@ -53,7 +58,9 @@ static void on_focus_clicked(void *data, int domain)
 
 static int pick_domain(void *data, int32_t x, int32_t y, int32_t *local_x, int32_t *local_y)
 {
-	return -1;
+	*local_x = x;
+	*local_y = y;
+	return 0;
 }
 
 static void deliver_key(void *data, int domain, uint32_t code, enum tsr_key_state state,
@@ -72,6 +79,7 @@ static void deliver_focus_out(void *data, int domain)
 
 static void deliver_motion(void *data, int domain, int32_t x, int32_t y, uint64_t time_ns)
 {
+	push((struct record){'m', domain, (uint32_t)x, y});
 }
 
 static void deliver_button(void *data, int domain, uint32_t button, enum tsr_button_state state,
@@ -96,14 +104,9 @@ static const struct tsr_seat_listener listener = {
     .deliver_axis = deliver_axis,
 };
 
-static struct libevdev_uinput *create_keyboard(void)
+/* Creates the device (and frees template). */
+static struct libevdev_uinput *create_from(struct libevdev *template)
 {
-	static const unsigned keys[] = {KEY_A, KEY_ENTER, KEY_1, KEY_2, KEY_LEFTCTRL, KEY_LEFTALT};
-	struct libevdev *template = libevdev_new();
-	libevdev_set_name(template, DEVICE_NAME);
-	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
-		libevdev_enable_event_code(template, EV_KEY, keys[i], NULL);
-	}
 	struct libevdev_uinput *uinput = NULL;
 	int rc =
 	    libevdev_uinput_create_from_device(template, LIBEVDEV_UINPUT_OPEN_MANAGED, &uinput);
@@ -123,6 +126,30 @@ static struct libevdev_uinput *create_keyboard(void)
 	fprintf(stderr, "uinput: no device node appeared\n");
 	libevdev_uinput_destroy(uinput);
 	return NULL;
+}
+
+static struct libevdev_uinput *create_keyboard(void)
+{
+	static const unsigned keys[] = {KEY_A, KEY_B,	     KEY_ENTER,	 KEY_1,
+					KEY_2, KEY_LEFTCTRL, KEY_LEFTALT};
+	struct libevdev *template = libevdev_new();
+	libevdev_set_name(template, DEVICE_NAME);
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		libevdev_enable_event_code(template, EV_KEY, keys[i], NULL);
+	}
+	return create_from(template);
+}
+
+/* An absolute pointer whose range is the seat's output (1000 x 1000). */
+static struct libevdev_uinput *create_pointer(void)
+{
+	struct libevdev *template = libevdev_new();
+	libevdev_set_name(template, POINTER_NAME);
+	struct input_absinfo axis = {.minimum = 0, .maximum = 999};
+	libevdev_enable_event_code(template, EV_ABS, ABS_X, &axis);
+	libevdev_enable_event_code(template, EV_ABS, ABS_Y, &axis);
+	libevdev_enable_event_code(template, EV_KEY, BTN_LEFT, NULL);
+	return create_from(template);
 }
 
 static void type(struct libevdev_uinput *uinput, unsigned code, int value)
@@ -245,7 +272,148 @@ out:
 	tsr_event_loop_destroy(fixture.loop);
 }
 
-static const struct tsr_test_case cases[] = {TSR_CASE(test_real_keyboard)};
+static size_t count_records(size_t from, char kind)
+{
+	size_t count = 0;
+	for (size_t i = from; i < fixture.count; i++) {
+		count += fixture.records[i].kind == kind;
+	}
+	return count;
+}
+
+/* Writes much more than the kernel buffers for one reader (64 events for
+ * this keyboard, 128 for the pointer) while nobody reads: an overrun. */
+static void flood_keys(struct libevdev_uinput *uinput)
+{
+	for (int i = 0; i < 200; i++) {
+		type(uinput, KEY_B, 1);
+		type(uinput, KEY_B, 0);
+	}
+}
+
+static void dispatch_a_while(void)
+{
+	for (int i = 0; i < 10; i++) {
+		tsr_event_loop_dispatch(fixture.loop, 20);
+	}
+}
+
+static void test_kernel_overrun_is_resynced(void)
+{
+	struct tsr_hotkey chord = {
+	    .action = TSR_ACTION_FOCUS_DOMAIN,
+	    .argument = 2,
+	    .modifiers = {KEY_LEFTCTRL, KEY_LEFTALT},
+	    .modifier_count = 2,
+	    .key = KEY_2,
+	};
+	fixture = (struct fixture){0};
+	fixture.loop = tsr_event_loop_create();
+	fixture.seat = tsr_seat_create(&chord, 1, &listener, NULL);
+	CHECK(fixture.loop != NULL && fixture.seat != NULL);
+	struct libevdev_uinput *keyboard = create_keyboard();
+	struct libevdev_uinput *pointer = create_pointer();
+	CHECK(keyboard != NULL && pointer != NULL);
+	struct tsr_input_devices *devices = NULL;
+	if (keyboard == NULL || pointer == NULL || fixture.loop == NULL || fixture.seat == NULL) {
+		goto out;
+	}
+	tsr_seat_set_output_size(fixture.seat, 1000, 1000);
+	tsr_seat_set_focus(fixture.seat, 0);
+	const struct tsr_input_devices_options keyboard_only = {.require_grab = true,
+								.only_name = DEVICE_NAME};
+	devices = tsr_input_devices_create(fixture.loop, fixture.seat, &keyboard_only);
+	CHECK(devices != NULL);
+	if (devices == NULL) {
+		goto out;
+	}
+
+	/* A held, then released while the kernel drops everything; Enter
+	 * pressed at the end of the drop. */
+	type(keyboard, KEY_A, 1);
+	wait_for_records(1);
+	CHECK(is_key(0, KEY_A, TSR_KEY_PRESSED));
+	CHECK_EQ_INT(tsr_seat_resync_count(fixture.seat), 0);
+	flood_keys(keyboard);
+	type(keyboard, KEY_A, 0);
+	type(keyboard, KEY_ENTER, 1);
+	wait_for_records(3);
+	dispatch_a_while();
+	CHECK_EQ_INT(tsr_seat_resync_count(fixture.seat), 1);
+	/* The state changes, releases first; nothing of the lost B taps. */
+	CHECK_EQ_INT(fixture.count, 3);
+	CHECK(is_key(1, KEY_A, TSR_KEY_RELEASED));
+	CHECK(is_key(2, KEY_ENTER, TSR_KEY_PRESSED));
+
+	/* Ctrl+Alt+2 pressed during a drop: the chord fires, no part of it
+	 * reaches the domain (key codes replay in code order, 2 first: the
+	 * translator puts modifiers first). */
+	size_t from = fixture.count;
+	flood_keys(keyboard);
+	type(keyboard, KEY_LEFTCTRL, 1);
+	type(keyboard, KEY_LEFTALT, 1);
+	type(keyboard, KEY_2, 1);
+	wait_for_records(from + 1);
+	dispatch_a_while();
+	CHECK_EQ_INT(tsr_seat_resync_count(fixture.seat), 2);
+	CHECK_EQ_INT(count_records(from, 'a'), 1);
+	CHECK_EQ_INT(count_records(from, 'k'), 0);
+	/* Released normally: swallowed, as after any chord. Enter goes up. */
+	type(keyboard, KEY_2, 0);
+	type(keyboard, KEY_LEFTALT, 0);
+	type(keyboard, KEY_LEFTCTRL, 0);
+	type(keyboard, KEY_ENTER, 0);
+	wait_for_records(from + 2);
+	dispatch_a_while();
+	CHECK_EQ_INT(count_records(from, 'k'), 1);
+	CHECK(is_key(fixture.count - 1, KEY_ENTER, TSR_KEY_RELEASED));
+	tsr_input_devices_destroy(devices);
+
+	/* The pointer: 1000 positions while nobody reads, then one read. It
+	 * ends where the device ended, and fewer positions reached the seat. */
+	const struct tsr_input_devices_options pointer_only = {.require_grab = true,
+							       .only_name = POINTER_NAME};
+	devices = tsr_input_devices_create(fixture.loop, fixture.seat, &pointer_only);
+	CHECK(devices != NULL);
+	if (devices == NULL) {
+		goto out;
+	}
+	from = fixture.count;
+	uint64_t resyncs = tsr_seat_resync_count(fixture.seat);
+	for (int i = 0; i < 1000; i++) {
+		libevdev_uinput_write_event(pointer, EV_ABS, ABS_X, i);
+		libevdev_uinput_write_event(pointer, EV_ABS, ABS_Y, 999 - i);
+		libevdev_uinput_write_event(pointer, EV_SYN, SYN_REPORT, 0);
+	}
+	for (int i = 0;
+	     i < 50 && (fixture.count == from || fixture.records[fixture.count - 1].code != 999);
+	     i++) {
+		tsr_event_loop_dispatch(fixture.loop, 100);
+	}
+	CHECK(tsr_seat_resync_count(fixture.seat) > resyncs);
+	size_t motions = count_records(from, 'm');
+	printf("     pointer overrun: %zu of 1000 positions reached the seat\n", motions);
+	CHECK(motions >= 1 && motions < 1000);
+	CHECK(fixture.count > from && fixture.records[fixture.count - 1].kind == 'm' &&
+	      fixture.records[fixture.count - 1].code == 999 &&
+	      fixture.records[fixture.count - 1].state == 0);
+	int32_t x, y;
+	tsr_seat_get_cursor(fixture.seat, &x, &y);
+	CHECK(x == 999 && y == 0);
+out:
+	tsr_input_devices_destroy(devices);
+	if (keyboard != NULL) {
+		libevdev_uinput_destroy(keyboard);
+	}
+	if (pointer != NULL) {
+		libevdev_uinput_destroy(pointer);
+	}
+	tsr_seat_destroy(fixture.seat);
+	tsr_event_loop_destroy(fixture.loop);
+}
+
+static const struct tsr_test_case cases[] = {TSR_CASE(test_real_keyboard),
+					     TSR_CASE(test_kernel_overrun_is_resynced)};
 int tsr_test_failures;
 
 int main(void)

@@ -2,17 +2,22 @@
  * a recording link: damage semantics, buffer release, frame pacing of
  * hidden surfaces, and memfd import checks. */
 #include <drm_fourcc.h>
+#include <linux/input-event-codes.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "core/domain.h"
+#include "core/input_backlog.h"
 #include "scene_fixture.h"
 #include "tessera/event_loop.h"
 #include "test.h"
+#include "transport/fd_closer.h"
+#include "transport/local_link.h"
 #include "transport/memfd_buffer.h"
 
 #define MAX_RECORDED 256
@@ -22,11 +27,14 @@ struct recording_link {
 	struct tsr_msg sent[MAX_RECORDED];
 	size_t sent_count;
 	struct tsr_buffer *next_import; /* handed out by the next import */
+	bool full;			/* refuses every message, as a full queue does */
 };
 
 static bool record_send(struct tsr_guest_link *base, const struct tsr_msg *msg)
 {
 	struct recording_link *link = (struct recording_link *)base;
+	if (link->full)
+		return false;
 	if (link->sent_count < MAX_RECORDED)
 		link->sent[link->sent_count++] = *msg;
 	return true;
@@ -571,9 +579,300 @@ static void test_log_limiter_policy(void)
 	CHECK(written >= windows * TSR_DOMAIN_LOG_BURST);
 }
 
+/* ---- input for a guest that reads slowly ------------------------------- */
+
+static bool hello_with_input(struct tsr_guest_link *link)
+{
+	struct tsr_msg msg = {.type = TSR_MSG_HELLO};
+	msg.u.hello = (struct tsr_msg_hello){.major = 1, .capabilities = TSR_CAP_INPUT};
+	return link->listener.message(link->listener.data, &msg);
+}
+
+static void send_key(struct tsr_domain *domain, uint32_t code, uint32_t state, uint64_t serial)
+{
+	struct tsr_msg msg = {.type = TSR_MSG_KEY};
+	msg.u.key = (struct tsr_msg_key){.code = code, .state = state, .time_ns = serial};
+	tsr_domain_send_input(domain, &msg);
+}
+
+/* A full queue holds input back in order, and send_ready lets it out. */
+static void test_held_back_input_goes_out_in_order(void)
+{
+	struct scene_fixture fixture;
+	CHECK(scene_fixture_init(&fixture, 320, 200));
+	struct tsr_domain *domain = fixture.server->domains[0];
+	struct recording_link *link = calloc(1, sizeof(*link));
+	link->base.impl = &recording_impl;
+	CHECK(tsr_domain_attach_link(domain, &link->base, -1));
+	CHECK(hello_with_input(&link->base));
+	link->sent_count = 0;
+	link->full = true;
+	struct tsr_msg msg = {.type = TSR_MSG_POINTER_MOTION};
+	for (int32_t i = 0; i < 10; i++) {
+		msg.u.pointer_motion = (struct tsr_msg_pointer_motion){1, i, i, (uint64_t)i};
+		tsr_domain_send_input(domain, &msg);
+	}
+	send_key(domain, KEY_A, TSR_KEY_PRESSED, 10);
+	msg.u.pointer_motion = (struct tsr_msg_pointer_motion){1, 99, 98, 11};
+	tsr_domain_send_input(domain, &msg);
+	send_key(domain, KEY_A, TSR_KEY_RELEASED, 12);
+	CHECK_EQ_INT(tsr_input_backlog_length(domain->input_backlog), 4);
+	CHECK_EQ_INT(domain->stats.input_coalesced, 9);
+	/* Room again, but nobody said so yet: nothing overtakes what waits. */
+	link->full = false;
+	send_key(domain, KEY_B, TSR_KEY_PRESSED, 13);
+	CHECK_EQ_INT(link->sent_count, 0);
+	link->base.listener.send_ready(link->base.listener.data);
+	CHECK_EQ_INT(link->sent_count, 5);
+	CHECK(link->sent[0].type == TSR_MSG_POINTER_MOTION &&
+	      link->sent[0].u.pointer_motion.x == 9);
+	CHECK(link->sent[1].type == TSR_MSG_KEY && link->sent[1].u.key.code == KEY_A &&
+	      link->sent[1].u.key.state == TSR_KEY_PRESSED);
+	CHECK(link->sent[2].type == TSR_MSG_POINTER_MOTION &&
+	      link->sent[2].u.pointer_motion.x == 99 && link->sent[2].u.pointer_motion.y == 98);
+	CHECK(link->sent[3].type == TSR_MSG_KEY && link->sent[3].u.key.state == TSR_KEY_RELEASED);
+	CHECK(link->sent[4].type == TSR_MSG_KEY && link->sent[4].u.key.code == KEY_B);
+	CHECK_EQ_INT(tsr_input_backlog_length(domain->input_backlog), 0);
+	/* Empty again: straight through. */
+	send_key(domain, KEY_B, TSR_KEY_RELEASED, 14);
+	CHECK_EQ_INT(link->sent_count, 6);
+	CHECK(tsr_domain_connected(domain));
+	CHECK_EQ_INT(domain->stats.input_dropped, 0);
+	scene_fixture_fini(&fixture);
+}
+
+/* A guest that lets TSR_INPUT_BACKLOG_EVENTS wait is dropped, from the
+ * event loop (not from inside the send: the seat is calling), and only it. */
+static void test_guest_that_does_not_read_input_is_dropped(void)
+{
+	struct scene_fixture fixture;
+	CHECK(scene_fixture_init(&fixture, 320, 200));
+	struct tsr_domain *domain = fixture.server->domains[1];
+	struct recording_link *link = calloc(1, sizeof(*link));
+	link->base.impl = &recording_impl;
+	CHECK(tsr_domain_attach_link(domain, &link->base, -1));
+	CHECK(hello_with_input(&link->base));
+	link->full = true;
+	struct tsr_msg motion = {.type = TSR_MSG_POINTER_MOTION};
+	for (uint32_t i = 0; i < TSR_INPUT_BACKLOG_EVENTS; i++) {
+		send_key(domain, KEY_A, i % 2 ? TSR_KEY_RELEASED : TSR_KEY_PRESSED, i);
+		tsr_domain_send_input(domain, &motion); /* motion never fills it */
+	}
+	CHECK(tsr_domain_connected(domain));
+	CHECK_EQ_INT(tsr_input_backlog_events(domain->input_backlog), TSR_INPUT_BACKLOG_EVENTS);
+	send_key(domain, KEY_C, TSR_KEY_PRESSED, 0);
+	CHECK(tsr_domain_connected(domain)); /* not from inside the call */
+	send_key(domain, KEY_C, TSR_KEY_RELEASED, 0);
+	for (int i = 0; i < 10 && tsr_domain_connected(domain); i++)
+		tsr_event_loop_dispatch(fixture.loop, 10);
+	CHECK(!tsr_domain_connected(domain));
+	CHECK(strstr(domain->last_drop_reason, "does not read its input") != NULL);
+	CHECK_EQ_INT(domain->stats.violations, 1);
+	/* The two refused, plus what waited. */
+	CHECK_EQ_INT(domain->stats.input_dropped, 2 + 2 * TSR_INPUT_BACKLOG_EVENTS);
+	CHECK(domain->input_backlog == NULL);
+	/* It may come back, and starts clean. */
+	struct recording_link *again = calloc(1, sizeof(*again));
+	again->base.impl = &recording_impl;
+	CHECK(tsr_domain_attach_link(domain, &again->base, -1));
+	CHECK(hello_with_input(&again->base));
+	again->sent_count = 0;
+	send_key(domain, KEY_D, TSR_KEY_PRESSED, 0);
+	CHECK_EQ_INT(again->sent_count, 1);
+	scene_fixture_fini(&fixture);
+}
+
+/* The real local link over a socketpair whose guest end reads only when
+ * the test says: its queue fills, the domain holds input back, and once the
+ * guest reads, the link's send_ready lets everything out. */
+struct slow_guest {
+	int fd;
+	uint8_t bytes[TSR_MAX_MESSAGE_SIZE];
+	size_t have;
+	struct tsr_msg *msg;
+};
+
+/* Reads what is there and decodes whole messages into on_msg. */
+static bool guest_read(struct slow_guest *guest, void (*on_msg)(const struct tsr_msg *, void *),
+		       void *data)
+{
+	bool progress = false;
+	for (;;) {
+		ssize_t n = recv(guest->fd, guest->bytes + guest->have,
+				 sizeof(guest->bytes) - guest->have, MSG_DONTWAIT);
+		if (n <= 0)
+			return progress;
+		progress = true;
+		guest->have += (size_t)n;
+		size_t at = 0;
+		for (;;) {
+			size_t total;
+			char err[160];
+			if (guest->have - at < TSR_HEADER_SIZE)
+				break;
+			if (!tsr_header_check(guest->bytes + at, TSR_FROM_COMPOSITOR, &total, err,
+					      sizeof(err))) {
+				fprintf(stderr, "slow guest: %s\n", err);
+				CHECK(false);
+				return false;
+			}
+			if (guest->have - at < total)
+				break;
+			CHECK(tsr_msg_decode(guest->bytes + at, total, TSR_FROM_COMPOSITOR,
+					     guest->msg, err, sizeof(err)));
+			on_msg(guest->msg, data);
+			at += total;
+		}
+		memmove(guest->bytes, guest->bytes + at, guest->have - at);
+		guest->have -= at;
+	}
+}
+
+struct stream_check {
+	uint64_t motions_seen;
+	int64_t last_motion; /* index of the last motion seen, -1: none */
+	bool motion_order, motion_genuine;
+	uint32_t keys_seen; /* key and button events, each numbered in time_ns */
+	bool keys_in_order, key_positions;
+	bool welcome;
+};
+
+#define STREAM_MOTIONS 20000
+#define STREAM_KEY_EVERY 37
+
+static void on_stream_msg(const struct tsr_msg *msg, void *data)
+{
+	struct stream_check *check = data;
+	switch (msg->type) {
+	case TSR_MSG_WELCOME:
+		check->welcome = true;
+		break;
+	case TSR_MSG_POINTER_MOTION: {
+		int64_t index = (int64_t)msg->u.pointer_motion.time_ns;
+		check->motion_order &= index > check->last_motion;
+		check->motion_genuine &= msg->u.pointer_motion.x == (int32_t)(index % 300) &&
+					 msg->u.pointer_motion.y == (int32_t)(index / 300);
+		check->last_motion = index;
+		check->motions_seen++;
+		break;
+	}
+	case TSR_MSG_KEY:
+	case TSR_MSG_POINTER_BUTTON: {
+		uint64_t serial =
+		    msg->type == TSR_MSG_KEY ? msg->u.key.time_ns : msg->u.pointer_button.time_ns;
+		/* Key k was sent after motion k * STREAM_KEY_EVERY + STREAM_KEY_EVERY - 1:
+		 * the pointer is there when the guest gets it. */
+		check->keys_in_order &= serial == check->keys_seen;
+		check->key_positions &= check->last_motion ==
+					(int64_t)(serial * STREAM_KEY_EVERY + STREAM_KEY_EVERY - 1);
+		check->keys_seen++;
+		break;
+	}
+	default:
+		break;
+	}
+}
+
+static void test_slow_guest_on_a_real_link(void)
+{
+	struct scene_fixture fixture;
+	CHECK(scene_fixture_init(&fixture, 320, 200));
+	struct tsr_domain *domain = fixture.server->domains[0];
+	int fds[2];
+	CHECK(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) == 0);
+	int small = 4096; /* the kernel's buffers hide little of the queue */
+	setsockopt(fds[0], SOL_SOCKET, SO_SNDBUF, &small, sizeof(small));
+	setsockopt(fds[1], SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+	char closer_err[128];
+	struct tsr_fd_closer *closer =
+	    tsr_fd_closer_create("slow", 1024, closer_err, sizeof(closer_err));
+	CHECK(closer != NULL);
+	struct tsr_guest_link *link = tsr_local_link_create(fixture.loop, fds[0], closer);
+	CHECK(link != NULL);
+	CHECK(tsr_domain_attach_link(domain, link, -1));
+	CHECK(tsr_local_link_start(link));
+	struct slow_guest *guest = calloc(1, sizeof(*guest));
+	guest->fd = fds[1];
+	guest->msg = calloc(1, sizeof(*guest->msg));
+	struct tsr_msg *hello = calloc(1, sizeof(*hello));
+	hello->type = TSR_MSG_HELLO;
+	hello->u.hello = (struct tsr_msg_hello){.major = 1, .capabilities = TSR_CAP_INPUT};
+	uint8_t wire[64];
+	size_t length = tsr_msg_encode(hello, wire, sizeof(wire));
+	CHECK(length > 0 && send(fds[1], wire, length, 0) == (ssize_t)length);
+	struct stream_check check = {.last_motion = -1,
+				     .motion_order = true,
+				     .motion_genuine = true,
+				     .keys_in_order = true,
+				     .key_positions = true};
+	for (int i = 0; i < 100 && !check.welcome; i++) {
+		tsr_event_loop_dispatch(fixture.loop, 10);
+		guest_read(guest, on_stream_msg, &check);
+	}
+	CHECK(check.welcome);
+
+	/* The guest does not read while all of it is sent. */
+	struct tsr_msg *msg = calloc(1, sizeof(*msg));
+	uint32_t keys = 0;
+	for (uint32_t i = 0; i < STREAM_MOTIONS; i++) {
+		msg->type = TSR_MSG_POINTER_MOTION;
+		msg->u.pointer_motion =
+		    (struct tsr_msg_pointer_motion){1, (int32_t)(i % 300), (int32_t)(i / 300), i};
+		tsr_domain_send_input(domain, msg);
+		if (i % STREAM_KEY_EVERY == STREAM_KEY_EVERY - 1) {
+			bool button = keys % 3 == 2;
+			msg->type = button ? TSR_MSG_POINTER_BUTTON : TSR_MSG_KEY;
+			if (button)
+				msg->u.pointer_button =
+				    (struct tsr_msg_pointer_button){BTN_LEFT, keys % 2, keys};
+			else
+				msg->u.key = (struct tsr_msg_key){KEY_A, keys % 2, keys};
+			tsr_domain_send_input(domain, msg);
+			keys++;
+		}
+	}
+	size_t waiting = tsr_input_backlog_length(domain->input_backlog);
+	printf("     %u motions and %u key/button events sent to a guest that did not read: "
+	       "%zu held back, %llu motions coalesced\n",
+	       STREAM_MOTIONS, keys, waiting, (unsigned long long)domain->stats.input_coalesced);
+	CHECK(waiting > 0);
+	CHECK(domain->stats.input_coalesced > 0);
+	CHECK(tsr_domain_connected(domain));
+
+	/* Now it reads: everything arrives, the loop relaying send_ready. */
+	for (int idle = 0; idle < 50 && check.keys_seen + check.motions_seen < 1u << 30;) {
+		bool read = guest_read(guest, on_stream_msg, &check);
+		tsr_event_loop_dispatch(fixture.loop, read ? 0 : 10);
+		idle = read ? 0 : idle + 1;
+		if (check.keys_seen == keys && check.last_motion == STREAM_MOTIONS - 1 &&
+		    tsr_input_backlog_length(domain->input_backlog) == 0)
+			break;
+	}
+	CHECK_EQ_INT(check.keys_seen, keys);
+	CHECK(check.keys_in_order);
+	CHECK(check.key_positions);
+	CHECK(check.motion_order);
+	CHECK(check.motion_genuine);
+	CHECK_EQ_INT(check.last_motion, STREAM_MOTIONS - 1); /* ends where the device ended */
+	CHECK_EQ_INT(check.motions_seen + domain->stats.input_coalesced, STREAM_MOTIONS);
+	CHECK_EQ_INT(tsr_input_backlog_length(domain->input_backlog), 0);
+	CHECK_EQ_INT(domain->stats.input_dropped, 0);
+	CHECK(tsr_domain_connected(domain));
+	free(msg);
+	free(hello);
+	free(guest->msg);
+	close(guest->fd);
+	free(guest);
+	scene_fixture_fini(&fixture);
+	tsr_fd_closer_destroy(closer); /* after the link it served */
+}
+
 TSR_TEST_MAIN(TSR_CASE(test_commit_without_damage_repaints_everything),
 	      TSR_CASE(test_final_release_after_destroy),
 	      TSR_CASE(test_hidden_surfaces_paced_at_one_hertz), TSR_CASE(test_memfd_import_checks),
 	      TSR_CASE(test_violation_limiter_policy),
 	      TSR_CASE(test_repeated_violations_refuse_reconnects),
-	      TSR_CASE(test_error_codes_per_category), TSR_CASE(test_log_limiter_policy))
+	      TSR_CASE(test_error_codes_per_category), TSR_CASE(test_log_limiter_policy),
+	      TSR_CASE(test_held_back_input_goes_out_in_order),
+	      TSR_CASE(test_guest_that_does_not_read_input_is_dropped),
+	      TSR_CASE(test_slow_guest_on_a_real_link))
