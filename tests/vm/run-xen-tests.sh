@@ -75,6 +75,8 @@ failed=$(grep -c '^FAIL ' "$RESULTS/checks.txt" 2>/dev/null || true)
 echo
 cat "$RESULTS/checks.txt" 2>/dev/null || true
 tr -d '\r' <"$RESULTS/output.log" 2>/dev/null | grep '^benchmark:' | sort -u || true
+# No check at all is a failure too (a stage that ran nothing).
+[ "${passed:-0}" -gt 0 ] || [ "${failed:-0}" -gt 0 ] || failed=1
 if [ $vm_status -ne 0 ]; then
 	vm_log "the Xen VM run failed (status $vm_status); see $RESULTS/output.log and console.log"
 	# A crash, a timeout or a test that stopped early, with no failed

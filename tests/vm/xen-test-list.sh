@@ -14,13 +14,16 @@ results=$3
 shift 3
 : >"$results/checks.txt"
 status=0
-mapfile -t tests < <(grep -vE '^[[:space:]]*(#|$)' "$source_dir/tests/vm/xen-tests.list")
-for test in "${tests[@]}"; do
+# (No process substitution: the dom0's chroot has no /dev/fd.)
+tests=$(grep -vE '^[[:space:]]*(#|$)' "$source_dir/tests/vm/xen-tests.list")
+ran=0
+for test in $tests; do
 	name=$(basename "$test" .sh)
 	if [ $# -gt 0 ] && ! printf '%s\n' "$@" | grep -qx "$name"; then
 		continue
 	fi
 	mkdir -p "$results/$name"
+	ran=$((ran + 1))
 	echo "===== $name"
 	started=$(date +%s)
 	"$source_dir/$test" "$build_dir" "$results/$name"
@@ -37,4 +40,8 @@ for test in "${tests[@]}"; do
 		xl destroy "$domain" >/dev/null 2>&1 || true
 	done
 done
+if [ $ran -eq 0 ]; then
+	echo "FAIL no test of xen-tests.list matched: $*" | tee -a "$results/checks.txt"
+	status=1
+fi
 exit $status
