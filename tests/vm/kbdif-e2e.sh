@@ -66,6 +66,10 @@ label = PV input
 colour = purple
 transport = xen
 input = pv
+[domain other]
+label = Other (no guest)
+colour = green
+transport = local
 CONF
 cp "$conf" "$results_dir/tessera.conf"
 console_of() { tr -d '\r' <"/var/log/xen/console/guest-$1.log" 2>/dev/null || true; }
@@ -195,6 +199,26 @@ else
 	fail "repeat: $repeats repeats, release at line '${release_line:-none}', $late after it"
 fi
 
+# ---- focus-out releases what the guest holds, and stops its repeat ----------------
+before=$(evdev_lines "$kbd" | wc -l)
+send "press 48" || fail "B was not pressed"
+sleep 1
+ctl focus other >/dev/null
+sleep 1
+send "release 48"
+ctl focus "$guest" >/dev/null
+send enter
+wait_for 30 guest_says "tessera-domu: tty1 status" || true
+after=$(evdev_lines "$kbd" | tail -n +"$((before + 1))")
+releases=$(echo "$after" | grep -c " key 48 0$" || true)
+release_line=$(echo "$after" | grep -n " key 48 0$" | head -n 1 | cut -d: -f1)
+late=$(echo "$after" | tail -n +"${release_line:-1}" | grep -c " key 48 [12]$" || true)
+if [ "$releases" -eq 1 ] && [ "$late" -eq 0 ]; then
+	pass "B held across a focus change: released in the guest at focus-out, no repeat after, no second release"
+else
+	fail "focus-out: $releases releases of B, $late presses/repeats after the first"
+fi
+
 # ---- the pointer lands on the guest pixel under the dom0 pointer ------------------
 last_abs() { evdev_lines "$ptr" | awk -v axis="$1" '$4 == "abs" && $5 == axis { v = $6 } END { print v }'; }
 for point in "300 200" "611 477" "150 600"; do
@@ -212,7 +236,10 @@ done
 
 # ---- a domain Tessera does not know ---------------------------------------------
 guest_config stranger
-xl create "$work/stranger.cfg" >"$work/xl-create-stranger.log" 2>&1 || true
+started=$(date +%s)
+xl create "$work/stranger.cfg" >"$work/xl-create-stranger.log" 2>&1 && rc=0 || rc=$?
+echo "figure: xl create of the unconfigured domain: exit $rc after $(($(date +%s) - started)) s"
+sed 's/^/       /' "$work/xl-create-stranger.log" | tail -n 5
 refused() { grep -q "kbdif: domain 'stranger' (domid [0-9]*) has a vkb device but no \[domain\]" "$results_dir/tessera.log"; }
 if wait_for 60 refused; then
 	pass "a vkb device of an unconfigured domain is refused with one log line"
@@ -223,7 +250,9 @@ xl destroy stranger >/dev/null 2>&1 || true
 
 # ---- xl destroy: answered at once, nothing left mapped ------------------------------
 maps_before=$(grep -c /dev/xen/gntdev "/proc/$tessera/maps" || true)
+started=$(date +%s)
 xl destroy "$guest" >"$work/xl-destroy.log" 2>&1 || true
+echo "figure: xl destroy $guest took $(($(date +%s) - started)) s"
 if grep -qiE "timed out|timeout" "$work/xl-destroy.log"; then
 	fail "xl destroy waited for the backend: $(cat "$work/xl-destroy.log")"
 else

@@ -7,6 +7,8 @@
  *   enter         taps Enter
  *   chord LETTER  Ctrl+Alt+LETTER (left Ctrl, left Alt), a secure hotkey
  *   hold CODE MS  holds evdev key CODE down for MS milliseconds
+ *   press CODE    presses evdev key CODE (and leaves it down)
+ *   release CODE  releases it
  *   move X Y      puts the pointer at output pixel (X, Y)
  *   click         taps the left button
  *
@@ -123,6 +125,10 @@ static bool run_command(int fd, char *line)
 		sleep_ms(b);
 		return ok && key(fd, (unsigned short)a, 0);
 	}
+	if (sscanf(line, "press %d", &a) == 1 && a > 0 && a <= KEY_MICMUTE)
+		return key(fd, (unsigned short)a, 1);
+	if (sscanf(line, "release %d", &a) == 1 && a > 0 && a <= KEY_MICMUTE)
+		return key(fd, (unsigned short)a, 0);
 	if (sscanf(line, "move %d %d", &a, &b) == 2) {
 		bool ok = emit(fd, EV_ABS, ABS_X, a) && emit(fd, EV_ABS, ABS_Y, b) &&
 			  emit(fd, EV_SYN, SYN_REPORT, 0);
