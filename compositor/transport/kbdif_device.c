@@ -25,6 +25,7 @@ struct tsr_kbdif_device {
 	xenevtchn_port_or_error_t local_port;
 	struct tsr_event_source *evtchn_source;
 	struct tsr_event_source *repeat_timer;
+	struct tsr_event_source *repeat_idle;
 	struct tsr_event_source *violation_idle;
 	struct tsr_kbdif_device_owner owner;
 	struct tsr_kbdif_queue queue;
@@ -85,9 +86,10 @@ static void arm_repeat(struct tsr_kbdif_device *device)
 	tsr_event_source_timer_update(device->repeat_timer, deadline > now ? deadline - now : 1);
 }
 
-static void handle_repeat(void *data)
+static void emit_repeat(void *data)
 {
 	struct tsr_kbdif_device *device = data;
+	device->repeat_idle = NULL;
 	uint32_t code;
 	if (!device->failed && tsr_key_repeat_due(&device->repeat, tsr_now_ns(), &code)) {
 		/* A press of a key that is down: xen-kbdfront reports value 2. */
@@ -95,6 +97,19 @@ static void handle_repeat(void *data)
 		flush(device);
 	}
 	arm_repeat(device);
+}
+
+/* The repeat is due: emit it at the end of this dispatch, after the input
+ * that is ready now. A loaded dom0 can wake late with the key's release
+ * already waiting; that release then cancels the repeat instead of
+ * following it. */
+static void handle_repeat(void *data)
+{
+	struct tsr_kbdif_device *device = data;
+	if (!device->repeat_idle)
+		device->repeat_idle = tsr_event_loop_add_idle(device->loop, emit_repeat, device);
+	if (!device->repeat_idle)
+		emit_repeat(device);
 }
 
 static void handle_evtchn(int fd, uint32_t mask, void *data)
@@ -237,6 +252,7 @@ void tsr_kbdif_device_destroy(struct tsr_kbdif_device *device)
 	if (!device)
 		return;
 	tsr_event_source_remove(device->violation_idle);
+	tsr_event_source_remove(device->repeat_idle);
 	tsr_event_source_remove(device->repeat_timer);
 	tsr_event_source_remove(device->evtchn_source);
 	if (device->evtchn) {

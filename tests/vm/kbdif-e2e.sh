@@ -59,7 +59,7 @@ height = ${output#*x}
 [control]
 socket = $work/control.sock
 [input]
-repeat_delay = 300
+repeat_delay = 1000
 repeat_rate = 20
 [domain $guest]
 label = PV input
@@ -186,7 +186,7 @@ ctl focus "$guest" >/dev/null
 
 # ---- key repeat by Tessera -----------------------------------------------------
 before=$(evdev_lines "$kbd" | wc -l)
-send "hold 30 1200" || fail "the key was not held"
+send "hold 30 2500" || fail "the key was not held"
 send enter
 wait_for 30 guest_says "tessera-domu: tty1 status" || true
 after=$(evdev_lines "$kbd" | tail -n +"$((before + 1))")
@@ -194,7 +194,7 @@ repeats=$(echo "$after" | grep -c " key 30 2$" || true)
 release_line=$(echo "$after" | grep -n " key 30 0$" | head -n 1 | cut -d: -f1)
 late=$(echo "$after" | tail -n +"${release_line:-1}" | grep -c " key 30 2$" || true)
 if [ "$repeats" -ge 2 ] && [ -n "$release_line" ] && [ "$late" -eq 0 ]; then
-	pass "a held A repeated $repeats times in the guest (delay 300 ms, 20/s) and stopped at its release"
+	pass "a held A repeated $repeats times in the guest (delay 1000 ms, 20/s) and stopped at its release"
 else
 	fail "repeat: $repeats repeats, release at line '${release_line:-none}', $late after it"
 fi
@@ -202,7 +202,7 @@ fi
 # ---- focus-out releases what the guest holds, and stops its repeat ----------------
 before=$(evdev_lines "$kbd" | wc -l)
 send "press 48" || fail "B was not pressed"
-sleep 1
+sleep 2
 ctl focus other >/dev/null
 sleep 1
 send "release 48"
