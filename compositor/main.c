@@ -26,6 +26,7 @@
 #include "util/privilege.h"
 #include "util/sandbox.h"
 #ifdef TSR_HAVE_XEN
+#include "transport/kbdif_backend.h"
 #include "transport/xen_transport.h"
 #endif
 
@@ -278,6 +279,7 @@ int main(int argc, char **argv)
 	struct tsr_local_transport *transport = NULL;
 #ifdef TSR_HAVE_XEN
 	struct tsr_xen_transport *xen_transport = NULL;
+	struct tsr_kbdif_backend *kbdif = NULL;
 #endif
 	struct tsr_control *control = NULL;
 	struct tsr_demo *demo = NULL;
@@ -386,6 +388,12 @@ int main(int argc, char **argv)
 		fprintf(stderr, "tessera: %s\n", err);
 		goto out;
 	}
+	/* Watching before any `xl create`: libxl waits for the backend. */
+	kbdif = tsr_kbdif_backend_create(loop, server, err, sizeof(err));
+	if (!kbdif) {
+		fprintf(stderr, "tessera: kbdif: %s\n", err);
+		goto out;
+	}
 #else
 	for (size_t i = 0; i < config->domain_count; i++) {
 		if (config->domains[i].transport == TSR_TRANSPORT_XEN) {
@@ -459,6 +467,7 @@ out:
 	tsr_control_destroy(control);
 	tsr_local_transport_destroy(transport);
 #ifdef TSR_HAVE_XEN
+	tsr_kbdif_backend_destroy(kbdif);
 	tsr_xen_transport_destroy(xen_transport);
 #endif
 	tsr_backend_destroy(backend);

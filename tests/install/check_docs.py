@@ -115,7 +115,8 @@ compare("tessera(1) CONTROL vs tessera-ctl --help", tessera_commands, help_comma
 config_c = read(f"{source}/compositor/config/config.c")
 table = re.search(r"section_keys\[.*?\] = \{(.*?)\n\};", config_c, re.S).group(1)
 names = {"OUTPUT": "[output]", "DECORATIONS": "[decorations]", "CONTROL": "[control]",
-         "DOMAIN": "[domain NAME]", "HOTKEYS": "[hotkeys]", "GPU": "[gpu_passthrough]"}
+         "DOMAIN": "[domain NAME]", "HOTKEYS": "[hotkeys]", "GPU": "[gpu_passthrough]",
+         "INPUT": "[input]"}
 parser_keys = {}
 for kind, keys in re.findall(r"\[SECTION_(\w+)\]\s*=\s*\{(.*?)\}", table, re.S):
     parser_keys[names[kind]] = set(re.findall(r'"(\w+)"', keys))
