@@ -175,6 +175,7 @@ vm_stage "gpu xen stage" build/run-all-gpu-xen.log tests/vm/gpu-xen-test.sh buil
 
 stage "benchmarks (figures, not tests)"
 build/tests/bench/bench_compose 2>/dev/null || echo "bench_compose failed (not counted)"
+build/tests/bench/bench_scale 2>/dev/null || echo "bench_scale failed (not counted)"
 # The whole compositor (tessera + 1..32 agents, callgrind): figures only, it
 # never judges them; counted as a failure only when it cannot run.
 nice -n 5 build/tests/bench/bench_compositor 2>build/run-all-bench-compositor.log
