@@ -35,7 +35,7 @@ static const char *const section_keys[SECTION_KIND_COUNT][SECTION_KEYS_MAX] = {
     [SECTION_OUTPUT] = {"backend", "width", "height", "refresh", "device"},
     [SECTION_DECORATIONS] = {"border_width", "banner_height", "font", "background"},
     [SECTION_CONTROL] = {"socket"},
-    [SECTION_DOMAIN] = {"label", "colour", "transport", "socket"},
+    [SECTION_DOMAIN] = {"label", "colour", "transport", "socket", "display"},
     [SECTION_HOTKEYS] = {"focus_1", "focus_2", "focus_3", "focus_4", "focus_5", "focus_6",
 			 "focus_7", "focus_8", "focus_9", "next", "previous", "mosaic",
 			 "gpu_handoff", "lock"},
@@ -183,6 +183,9 @@ static void close_domain(struct config_parser *parser)
 		fail(parser, key_line(parser, "socket"),
 		     "socket is not used by xen domains (allowed with transport = local)");
 	}
+	if (domain->display == TSR_DISPLAY_PV && domain->transport != TSR_TRANSPORT_XEN)
+		fail(parser, key_line(parser, "display"),
+		     "display = pv needs transport = xen (allowed with transport = local: agent)");
 }
 
 static void close_gpu(struct config_parser *parser)
@@ -359,6 +362,18 @@ static bool apply_domain(struct config_parser *parser, const char *key, const ch
 		} else {
 			snprintf(reason, reason_len,
 				 "'%s' is not a transport (allowed: local, xen)", value);
+			return false;
+		}
+		return true;
+	}
+	if (strcmp(key, "display") == 0) {
+		if (strcmp(value, "agent") == 0) {
+			domain->display = TSR_DISPLAY_AGENT;
+		} else if (strcmp(value, "pv") == 0) {
+			domain->display = TSR_DISPLAY_PV;
+		} else {
+			snprintf(reason, reason_len, "'%s' is not a display (allowed: agent, pv)",
+				 value);
 			return false;
 		}
 		return true;

@@ -221,11 +221,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	/* The fake granted pages (refs 1..FAKE_PAGES) repeat the packets, so
 	 * directory pages and their refs are fuzzed too. */
-	if (packet_count > 0)
-		for (size_t p = 0; p < FAKE_PAGES; p++)
-			for (size_t offset = 0; offset < TSR_DISPLIF_PAGE_SIZE; offset++)
-				state->store.pages[p][offset] =
-				    data[(p * 131u + offset) % (packet_count * 64u)];
+	size_t source = packet_count * 64u;
+	for (size_t p = 0; p < FAKE_PAGES && source > 0; p++) {
+		size_t from = (p * 131u) % source;
+		for (size_t offset = 0; offset < TSR_DISPLIF_PAGE_SIZE;) {
+			size_t chunk = source - from;
+			if (chunk > TSR_DISPLIF_PAGE_SIZE - offset)
+				chunk = TSR_DISPLIF_PAGE_SIZE - offset;
+			memcpy(state->store.pages[p] + offset, data + from, chunk);
+			offset += chunk;
+			from = 0;
+		}
+	}
 	fuzz_rings(state, &header, data, packet_count);
 	fuzz_states(data + packet_count * 64u, size - packet_count * 64u);
 	free(state);
