@@ -24,6 +24,7 @@
 #include "tessera/output.h"
 #include "transport/local_transport.h"
 #ifdef TSR_HAVE_XEN
+#include "transport/displif_transport.h"
 #include "transport/xen_transport.h"
 #endif
 
@@ -201,6 +202,7 @@ int main(int argc, char **argv)
 	struct tsr_local_transport *transport = NULL;
 #ifdef TSR_HAVE_XEN
 	struct tsr_xen_transport *xen_transport = NULL;
+	struct tsr_displif_transport *displif_transport = NULL;
 #endif
 	struct tsr_control *control = NULL;
 	struct tsr_demo *demo = NULL;
@@ -288,6 +290,11 @@ int main(int argc, char **argv)
 		fprintf(stderr, "tessera: %s\n", err);
 		goto out;
 	}
+	displif_transport = tsr_displif_transport_create(loop, server, err, sizeof(err));
+	if (!displif_transport) {
+		fprintf(stderr, "tessera: %s\n", err);
+		goto out;
+	}
 #else
 	for (size_t i = 0; i < config->domain_count; i++) {
 		if (config->domains[i].transport == TSR_TRANSPORT_XEN) {
@@ -342,6 +349,7 @@ out:
 	tsr_control_destroy(control);
 	tsr_local_transport_destroy(transport);
 #ifdef TSR_HAVE_XEN
+	tsr_displif_transport_destroy(displif_transport);
 	tsr_xen_transport_destroy(xen_transport);
 #endif
 	tsr_backend_destroy(backend);
