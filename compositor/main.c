@@ -25,6 +25,7 @@
 #include "transport/local_transport.h"
 #ifdef TSR_HAVE_XEN
 #include "transport/displif_transport.h"
+#include "transport/kbdif_backend.h"
 #include "transport/xen_transport.h"
 #endif
 
@@ -202,6 +203,7 @@ int main(int argc, char **argv)
 	struct tsr_local_transport *transport = NULL;
 #ifdef TSR_HAVE_XEN
 	struct tsr_xen_transport *xen_transport = NULL;
+	struct tsr_kbdif_backend *kbdif = NULL;
 	struct tsr_displif_transport *displif_transport = NULL;
 #endif
 	struct tsr_control *control = NULL;
@@ -290,9 +292,15 @@ int main(int argc, char **argv)
 		fprintf(stderr, "tessera: %s\n", err);
 		goto out;
 	}
+	/* Watching before any `xl create`: libxl waits for the backend. */
+	kbdif = tsr_kbdif_backend_create(loop, server, err, sizeof(err));
+	if (!kbdif) {
+		fprintf(stderr, "tessera: kbdif: %s\n", err);
+		goto out;
+	}
 	displif_transport = tsr_displif_transport_create(loop, server, err, sizeof(err));
 	if (!displif_transport) {
-		fprintf(stderr, "tessera: %s\n", err);
+		fprintf(stderr, "tessera: displif: %s\n", err);
 		goto out;
 	}
 #else
@@ -349,6 +357,7 @@ out:
 	tsr_control_destroy(control);
 	tsr_local_transport_destroy(transport);
 #ifdef TSR_HAVE_XEN
+	tsr_kbdif_backend_destroy(kbdif);
 	tsr_displif_transport_destroy(displif_transport);
 	tsr_xen_transport_destroy(xen_transport);
 #endif

@@ -26,6 +26,7 @@ enum section_kind {
 	SECTION_DOMAIN,
 	SECTION_HOTKEYS,
 	SECTION_GPU,
+	SECTION_INPUT,
 	SECTION_KIND_COUNT,
 };
 
@@ -35,16 +36,18 @@ static const char *const section_keys[SECTION_KIND_COUNT][SECTION_KEYS_MAX] = {
     [SECTION_OUTPUT] = {"backend", "width", "height", "refresh", "device"},
     [SECTION_DECORATIONS] = {"border_width", "banner_height", "font", "background"},
     [SECTION_CONTROL] = {"socket"},
-    [SECTION_DOMAIN] = {"label", "colour", "transport", "socket", "display"},
+    [SECTION_DOMAIN] = {"label", "colour", "transport", "socket", "input", "display"},
     [SECTION_HOTKEYS] = {"focus_1", "focus_2", "focus_3", "focus_4", "focus_5", "focus_6",
 			 "focus_7", "focus_8", "focus_9", "next", "previous", "mosaic",
 			 "gpu_handoff", "lock"},
     [SECTION_GPU] = {"device", "domain", "drm_driver", "passthrough_driver", "toolstack",
 		     "step_timeout", "card_timeout", "fallback_device"},
+    [SECTION_INPUT] = {"repeat_delay", "repeat_rate"},
 };
 
 #define SECTION_NAMES                                                                              \
-	"[output], [decorations], [control], [domain NAME], [hotkeys], [gpu_passthrough]"
+	"[output], [decorations], [control], [domain NAME], [hotkeys], [gpu_passthrough], "        \
+	"[input]"
 
 /* The size limits of the mode and of what pixman and KMS handle sanely. */
 #define OUTPUT_SIZE_MIN 64u
@@ -183,9 +186,15 @@ static void close_domain(struct config_parser *parser)
 		fail(parser, key_line(parser, "socket"),
 		     "socket is not used by xen domains (allowed with transport = local)");
 	}
+	/* A PV device is found by the toolstack's name of a Xen domain. */
+	if (domain->input == TSR_INPUT_PV && domain->transport != TSR_TRANSPORT_XEN)
+		fail(parser, key_line(parser, "input"),
+		     "input = pv needs transport = xen (the PV device belongs to the Xen domain "
+		     "of that name)");
 	if (domain->display == TSR_DISPLAY_PV && domain->transport != TSR_TRANSPORT_XEN)
 		fail(parser, key_line(parser, "display"),
-		     "display = pv needs transport = xen (allowed with transport = local: agent)");
+		     "display = pv needs transport = xen (the PV display belongs to the Xen domain "
+		     "of that name)");
 }
 
 static void close_gpu(struct config_parser *parser)
@@ -254,7 +263,7 @@ static void open_section(struct config_parser *parser, const char *title)
 	static const char *const simple_sections[SECTION_KIND_COUNT] = {
 	    [SECTION_OUTPUT] = "output",       [SECTION_DECORATIONS] = "decorations",
 	    [SECTION_CONTROL] = "control",     [SECTION_HOTKEYS] = "hotkeys",
-	    [SECTION_GPU] = "gpu_passthrough",
+	    [SECTION_GPU] = "gpu_passthrough", [SECTION_INPUT] = "input",
 	};
 	memset(parser->key_lines, 0, sizeof(parser->key_lines));
 	parser->section_line = parser->line;
@@ -366,6 +375,18 @@ static bool apply_domain(struct config_parser *parser, const char *key, const ch
 		}
 		return true;
 	}
+	if (strcmp(key, "input") == 0) {
+		if (strcmp(value, "agent") == 0) {
+			domain->input = TSR_INPUT_AGENT;
+		} else if (strcmp(value, "pv") == 0) {
+			domain->input = TSR_INPUT_PV;
+		} else {
+			snprintf(reason, reason_len, "'%s' is not an input (allowed: agent, pv)",
+				 value);
+			return false;
+		}
+		return true;
+	}
 	if (strcmp(key, "display") == 0) {
 		if (strcmp(value, "agent") == 0) {
 			domain->display = TSR_DISPLAY_AGENT;
@@ -379,6 +400,18 @@ static bool apply_domain(struct config_parser *parser, const char *key, const ch
 		return true;
 	}
 	return tsr_config_copy_path(value, domain->socket_path, reason, reason_len);
+}
+
+static bool apply_input(struct config_parser *parser, const char *key, const char *value,
+			char *reason, size_t reason_len)
+{
+	struct tsr_input_config *input = &parser->config.input;
+	if (strcmp(key, "repeat_delay") == 0)
+		return tsr_config_parse_uint(value, TSR_REPEAT_DELAY_MIN_MS,
+					     TSR_REPEAT_DELAY_MAX_MS, &input->repeat_delay_ms,
+					     reason, reason_len);
+	return tsr_config_parse_uint(value, 0, TSR_REPEAT_RATE_MAX, &input->repeat_rate, reason,
+				     reason_len);
 }
 
 static bool apply_hotkey(struct config_parser *parser, const char *key, const char *value,
@@ -477,6 +510,9 @@ static int handle_pair(void *user, const char *section, const char *key, const c
 		ok = tsr_config_apply_gpu(&parser->config.gpu, key, value, reason, sizeof(reason));
 		if (strcmp(key, "domain") == 0)
 			parser->gpu_domain_line = parser->line;
+		break;
+	case SECTION_INPUT:
+		ok = apply_input(parser, key, value, reason, sizeof(reason));
 		break;
 	case SECTION_NONE:
 	case SECTION_KIND_COUNT:
@@ -685,6 +721,7 @@ void tsr_config_set_defaults(struct tsr_config *config)
 	    .border_width = 4,
 	    .banner_height = 28,
 	    .background_colour = 0x202020,
+	    .input = {.repeat_delay_ms = 600, .repeat_rate = 25},
 	    .gpu =
 		{
 		    .passthrough_driver = TSR_GPU_DRIVER_PCI_STUB,

@@ -47,6 +47,9 @@ struct tsr_domain {
 	const struct tsr_domain_config *config;
 	int32_t domid; /* -1 for local-transport domains */
 	struct tsr_guest_link *link;
+	/* input = pv: the PV keyboard/pointer device while one is connected
+	 * (core/input_sink.h); input then goes there and never to link. */
+	struct tsr_input_sink *input_sink;
 	bool hello_done;
 	uint32_t capabilities;
 	struct tsr_surface surfaces[TSR_MAX_SURFACES_PER_GUEST];

@@ -2,6 +2,7 @@
 
 #include "core/domain.h"
 #include "core/input_policy.h"
+#include "core/input_sink.h"
 #include "core/server.h"
 #include "tessera/input.h"
 #include "tessera/log.h"
@@ -70,8 +71,34 @@ static struct tsr_domain *domain_at(struct tsr_server *server, int index)
 static void send_input(struct tsr_server *server, int index, const struct tsr_msg *msg)
 {
 	struct tsr_domain *domain = domain_at(server, index);
-	if (domain)
+	if (!domain)
+		return;
+	/* Same decisions either way; only the encoding differs. */
+	if (domain->config->input == TSR_INPUT_PV)
+		tsr_input_sink_deliver(domain->input_sink, msg);
+	else
 		tsr_domain_send_input(domain, msg);
+}
+
+/* The pointer over a PV input device: content coordinates to a pixel of
+ * the guest's display (the domain's surface when it has one, else the
+ * size the device announced). */
+static void send_pv_motion(struct tsr_server *server, struct tsr_domain *domain, int32_t local_x,
+			   int32_t local_y, uint64_t time_ns)
+{
+	struct tsr_input_sink *sink = domain->input_sink;
+	if (!sink || server->output_count == 0)
+		return;
+	const struct tsr_domain_placement *placement =
+	    &server->outputs[0]->layout.domains[domain->index];
+	struct tsr_surface *surface = tsr_domain_main_surface(domain);
+	uint32_t width = surface ? surface->width : sink->width;
+	uint32_t height = surface ? surface->height : sink->height;
+	uint32_t x, y;
+	if (tsr_input_sink_map_point(tsr_box_width(&placement->content),
+				     tsr_box_height(&placement->content), width, height, local_x,
+				     local_y, &x, &y))
+		sink->impl->motion(sink, x, y, width, height, time_ns);
 }
 
 static void handle_key(void *data, int domain, uint32_t code, enum tsr_key_state state,
@@ -100,6 +127,10 @@ static void handle_motion(void *data, int domain, int32_t local_x, int32_t local
 			  uint64_t time_ns)
 {
 	struct tsr_domain *target = domain_at(data, domain);
+	if (target && target->config->input == TSR_INPUT_PV) {
+		send_pv_motion(data, target, local_x, local_y, time_ns);
+		return;
+	}
 	struct tsr_surface *surface = target ? tsr_domain_main_surface(target) : NULL;
 	if (!surface)
 		return;

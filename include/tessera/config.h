@@ -19,6 +19,14 @@ enum tsr_transport_kind {
 	TSR_TRANSPORT_XEN,   /* vchan + grant tables */
 };
 
+/* Where a domain's keyboard and pointer go: its agent (Tessera protocol
+ * messages over its guest link), or the Xen PV input device (kbdif,
+ * Linux's xen-kbdfront) of the toolstack's domain of that name. */
+enum tsr_input_kind {
+	TSR_INPUT_AGENT,
+	TSR_INPUT_PV,
+};
+
 /* How a Xen domain's display reaches Tessera. */
 enum tsr_display_kind {
 	TSR_DISPLAY_AGENT, /* tessera-agent in the guest (local or xen transport) */
@@ -32,6 +40,18 @@ struct tsr_domain_config {
 	enum tsr_transport_kind transport;
 	enum tsr_display_kind display;
 	char socket_path[TSR_PATH_MAX]; /* local transport only */
+	enum tsr_input_kind input;	/* input = agent | pv */
+};
+
+/* [input]: key repeat that Tessera generates for PV input devices
+ * (xen-kbdfront has none). A rate of 0 turns it off. */
+#define TSR_REPEAT_DELAY_MIN_MS 100u
+#define TSR_REPEAT_DELAY_MAX_MS 5000u
+#define TSR_REPEAT_RATE_MAX 100u
+
+struct tsr_input_config {
+	uint32_t repeat_delay_ms; /* first repeat after this long (default 600) */
+	uint32_t repeat_rate;	  /* repeats per second after that (default 25) */
 };
 
 enum tsr_action {
@@ -94,6 +114,7 @@ struct tsr_gpu_config {
 struct tsr_config {
 	struct tsr_output_config output;
 	struct tsr_gpu_config gpu;
+	struct tsr_input_config input;
 	uint32_t border_width;
 	uint32_t banner_height;
 	char font_path[TSR_PATH_MAX];

@@ -277,13 +277,13 @@ static void test_section_errors(void)
 {
 	EXPECT_ERROR("\n[outputs]\n",
 		     "test.conf:2: unknown section [outputs] (allowed: [output], [decorations], "
-		     "[control], [domain NAME], [hotkeys], [gpu_passthrough])");
+		     "[control], [domain NAME], [hotkeys], [gpu_passthrough], [input])");
 	EXPECT_ERROR("[output]\nwidth = 1280\n\n[control]\n[output]\n",
 		     "test.conf:5: section [output] already appeared at line 1 (allowed: once)");
 	EXPECT_ERROR("# c\nwidth = 1280\n",
 		     "test.conf:2: key 'width' is outside a section (allowed: keys under "
 		     "[output], [decorations], [control], [domain NAME], [hotkeys], "
-		     "[gpu_passthrough])");
+		     "[gpu_passthrough], [input])");
 	EXPECT_ERROR("[output\n", "test.conf:1: section header has no closing ']' (allowed: "
 				  "[output], [domain NAME], ...)");
 	EXPECT_ERROR("[output] width = 3\n",
@@ -295,7 +295,7 @@ static void test_section_errors(void)
 		     "test.conf:1: section [domain] has no domain name (allowed: [domain NAME])");
 	EXPECT_ERROR("[domains x]\n",
 		     "test.conf:1: unknown section [domains x] (allowed: [output], [decorations], "
-		     "[control], [domain NAME], [hotkeys], [gpu_passthrough])");
+		     "[control], [domain NAME], [hotkeys], [gpu_passthrough], [input])");
 
 	/* An over-long line is an error, not two lines. */
 	char long_line[400];
@@ -326,7 +326,7 @@ static void test_key_errors(void)
 		     "height, refresh, device)");
 	EXPECT_ERROR("[domain work]\ncolour = red\ncolor = blue\n",
 		     "test.conf:3: unknown key 'color' in [domain work] (allowed: label, colour, "
-		     "transport, socket, display)");
+		     "transport, socket, input, display)");
 	EXPECT_ERROR("[hotkeys]\nfocus_10 = Ctrl+Alt+0\n",
 		     "test.conf:2: unknown key 'focus_10' in [hotkeys] (allowed: focus_1, "
 		     "focus_2, focus_3, focus_4, focus_5, focus_6, focus_7, focus_8, focus_9, "
@@ -451,8 +451,8 @@ static void test_domain_errors(void)
 	CHECK_EQ_INT(config.domains[1].display, TSR_DISPLAY_PV);
 	CHECK_EQ_INT(config.domains[2].display, TSR_DISPLAY_AGENT);
 	EXPECT_ERROR("[domain p]\ncolour = blue\ndisplay = pv\n",
-		     "test.conf:3: display = pv needs transport = xen (allowed with transport = "
-		     "local: agent)");
+		     "test.conf:3: display = pv needs transport = xen (the PV display belongs to "
+		     "the Xen domain of that name)");
 	EXPECT_ERROR("[domain p]\ncolour = blue\ndisplay = vnc\n",
 		     "test.conf:3: display: 'vnc' is not a display (allowed: agent, pv)");
 
@@ -605,6 +605,35 @@ static void test_hotkeys_section(void)
 		     "once per section)");
 }
 
+static void test_input_section(void)
+{
+	/* Defaults: agent input, repeat after 600 ms at 25 Hz. */
+	CHECK(tsr_config_load_string(&config, "[domain a]\ncolour = red\n", "t", err, sizeof(err)));
+	CHECK_EQ_INT(config.domains[0].input, TSR_INPUT_AGENT);
+	CHECK_EQ_INT(config.input.repeat_delay_ms, 600);
+	CHECK_EQ_INT(config.input.repeat_rate, 25);
+	CHECK(
+	    tsr_config_load_string(&config,
+				   "[input]\nrepeat_delay = 250\nrepeat_rate = 0\n"
+				   "[domain pvguest]\ncolour = red\ntransport = xen\ninput = pv\n",
+				   "t", err, sizeof(err)));
+	CHECK_EQ_INT(config.domains[0].input, TSR_INPUT_PV);
+	CHECK_EQ_INT(config.input.repeat_delay_ms, 250);
+	CHECK_EQ_INT(config.input.repeat_rate, 0);
+	EXPECT_ERROR("[domain a]\ncolour = red\ninput = pv\n",
+		     "test.conf:3: input = pv needs transport = xen (the PV device belongs to the "
+		     "Xen domain of that name)");
+	EXPECT_ERROR("[domain a]\ncolour = red\ntransport = xen\ninput = kbd\n",
+		     "test.conf:4: input: 'kbd' is not an input (allowed: agent, pv)");
+	EXPECT_ERROR("[input]\nrepeat_delay = 50\n",
+		     "test.conf:2: repeat_delay: 50 is out of range (allowed: 100..5000)");
+	EXPECT_ERROR("[input]\nrepeat_rate = 101\n",
+		     "test.conf:2: repeat_rate: 101 is out of range (allowed: 0..100)");
+	EXPECT_ERROR("[input]\nrepeat = 1\n",
+		     "test.conf:2: unknown key 'repeat' in [input] (allowed: repeat_delay, "
+		     "repeat_rate)");
+}
+
 static void test_gpu_section(void)
 {
 	/* Off unless configured, with the documented defaults. */
@@ -699,4 +728,5 @@ TSR_TEST_MAIN(TSR_CASE(test_defaults), TSR_CASE(test_example_file), TSR_CASE(tes
 	      TSR_CASE(test_failure_keeps_config), TSR_CASE(test_section_errors),
 	      TSR_CASE(test_key_errors), TSR_CASE(test_value_errors), TSR_CASE(test_name_errors),
 	      TSR_CASE(test_domain_errors), TSR_CASE(test_chords_good), TSR_CASE(test_chords_bad),
-	      TSR_CASE(test_hotkeys_section), TSR_CASE(test_gpu_section), TSR_CASE(test_gpu_errors))
+	      TSR_CASE(test_hotkeys_section), TSR_CASE(test_gpu_section), TSR_CASE(test_gpu_errors),
+	      TSR_CASE(test_input_section))

@@ -1,13 +1,15 @@
 #!/bin/bash
-# The Xen stage: builds BUILD_DIR, prepares the VM kit and its Xen part, and
-# runs the Xen end-to-end test (xen-e2e.sh) in ONE Xen boot (each boot costs
-# about a minute under emulation). Every check of the test counts.
+# The Xen stage: builds BUILD_DIR, prepares the VM kit, its Xen part and the
+# PV-devices domU, and runs the tests of xen-tests.list (xen-e2e.sh,
+# kbdif-e2e.sh, ...) in ONE Xen boot (each boot costs about a minute under
+# emulation), through xen-test-list.sh. Every check of every test counts.
 #
-#   tests/vm/run-xen-tests.sh BUILD_DIR
+#   tests/vm/run-xen-tests.sh BUILD_DIR [NAME...]    (NAME: e.g. kbdif-e2e)
 #
-# Results: BUILD_DIR/xen-results/ (checks.txt, tessera.log, the writeback
-# captures *.png, guest consoles, benchmark figures bench-*.txt,
-# console.log). Ends with "N passed, N failed"; exits non-zero on any
+# Results: BUILD_DIR/xen-results/: checks.txt (every check, tagged with its
+# test), output.log, console.log, and one directory per test (its
+# tessera.log, writeback captures *.png, guest consoles, benchmark figures
+# bench-*.txt). Ends with "N passed, N failed"; exits non-zero on any
 # failure. Needs a non-sanitizer build with libxen-dev (the domUs run
 # statically linked agents). Environment: VM_SKIP_BUILD=1 (test what is
 # built), VM_TIMEOUT (default 1500 s), and run-vm.sh's variables.
@@ -18,7 +20,7 @@ VM_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=lib.sh
 . "$VM_DIR/lib.sh"
 
-[ $# -eq 1 ] || vm_die "usage: $0 BUILD_DIR"
+[ $# -ge 1 ] || vm_die "usage: $0 BUILD_DIR [NAME...]"
 [ -d "$1" ] || vm_die "no build directory $1 (meson setup it first)"
 BUILD_DIR=$(cd "$1" && pwd -P)
 RESULTS=$BUILD_DIR/xen-results
@@ -29,13 +31,14 @@ if [ "${VM_SKIP_BUILD:-0}" != 1 ]; then
 	ninja -C "$BUILD_DIR" >/dev/null || vm_die "the build failed (ninja -C $BUILD_DIR)"
 fi
 for binary in guest-agent/tessera-agent-static tests/integration/hostile-agent-static \
-	tests/vm/xen-capture-check tests/vm/bench-xen-map; do
+	tests/vm/xen-capture-check tests/vm/bench-xen-map tests/vm/kbdif-input tests/vm/kbdif-expect; do
 	[ -x "$BUILD_DIR/$binary" ] ||
 		vm_die "$BUILD_DIR/$binary is missing: the Xen stage needs libxen-dev and a build without sanitizers"
 done
 
 "$VM_DIR/prepare-kit.sh" "$BUILD_DIR"
 "$VM_DIR/prepare-xen-kit.sh" "$BUILD_DIR"
+"$VM_DIR/prepare-pv-domu.sh" "$BUILD_DIR"
 
 # The domUs boot the kit's kernel as an ELF: xl would otherwise unpack the
 # xz-compressed bzImage in dom0 for every guest, which takes tens of seconds
@@ -62,8 +65,8 @@ mkdir -p "$RESULTS"
 export VM_MEMORY=${VM_MEMORY:-3072}
 export VM_TIMEOUT=${VM_TIMEOUT:-1500}
 set +e
-"$VM_DIR/run-xen.sh" "$BUILD_DIR" "$RESULTS" "$VM_DIR/xen-e2e.sh" "$BUILD_DIR" "$RESULTS" \
-	>"$RESULTS/output.log" 2>&1
+"$VM_DIR/run-xen.sh" "$BUILD_DIR" "$RESULTS" "$VM_DIR/xen-test-list.sh" "$(dirname "$(dirname "$VM_DIR")")" \
+	"$BUILD_DIR" "$RESULTS" "${@:2}" >"$RESULTS/output.log" 2>&1
 vm_status=$?
 set -e
 
