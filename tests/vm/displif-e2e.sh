@@ -22,6 +22,7 @@ build_dir=$(readlink -f "$1")
 results_dir=$2
 kit=$(readlink -f "$build_dir/vm-kit/current")
 check_helper=$build_dir/tests/vm/displif-capture-check
+hostile=$build_dir/tests/vm/hostile-displif
 initrd=$kit/pv-domu/initrd.cpio
 checks=$results_dir/checks.txt
 : >"$checks"
@@ -33,7 +34,7 @@ give_up()
 	exit 1
 }
 
-for file in "$check_helper" "$build_dir/compositor/tessera" "$initrd"; do
+for file in "$check_helper" "$hostile" "$build_dir/compositor/tessera" "$initrd"; do
 	[ -e "$file" ] || give_up "displif-e2e: missing $file (build, and tests/vm/prepare-pv-domu.sh)"
 done
 domu_kernel=$kit/xen/domu-vmlinux
@@ -65,6 +66,10 @@ colour = orange
 transport = xen
 display = pv
 CONF
+hostile_modes="prod-overflow lying-directory foreign-refs fb-overflow state-games"
+for mode in $hostile_modes; do
+	printf '[domain h-%s]\ncolour = red\ntransport = xen\ndisplay = pv\n' "$mode" >>"$conf"
+done
 cp "$conf" "$results_dir/tessera.conf"
 console_of() { tr -d '\r' <"/var/log/xen/console/guest-$1.log" 2>/dev/null || true; }
 trap 'cp /var/log/xen/console/guest-*.log "$results_dir/" 2>/dev/null || true' EXIT
@@ -151,23 +156,88 @@ guest_config "$flipper" flip
 create "$flipper" || give_up "xl create $flipper failed: $(cat "$work/xl-create-$flipper.log")"
 wait_for 240 connected "$flipper" || give_up "xen-drm-front of $flipper never connected"
 ctl focus "$flipper" >/dev/null
-commits() { ctl stats "$flipper" | sed -n 's/.*commits=\([0-9]*\).*/\1/p'; }
-flipping() { [ "$(commits)" -ge 20 ]; }
-if wait_for 120 flipping; then
-	first=$(commits)
-	sleep 5
-	second=$(commits)
-	if [ "$second" -gt "$first" ]; then
-		pass "modetest -v keeps flipping: $first then $second commits of $flipper 5 s later"
+# modetest -v waits for each flip's completion event and prints
+# "freq: N Hz" every 60 flips: new lines mean events keep coming back.
+freq_lines() { console_of "$flipper" | grep -c "tessera-domu: modetest: freq:" || true; }
+flipping() { [ "$(freq_lines)" -ge 2 ]; }
+if wait_for 180 flipping; then
+	first=$(freq_lines)
+	more() { [ "$(freq_lines)" -gt "$first" ]; }
+	if wait_for 60 more; then
+		pass "modetest -v keeps flipping: $(freq_lines) x 60 flips completed, last $(console_of "$flipper" | grep 'modetest: freq:' | tail -n 1 | sed 's/.*freq: //')"
 	else
-		fail "the flips stopped at $first commits"
+		fail "the flips stopped after $first x 60"
 	fi
 else
-	fail "no page flips from $flipper: $(ctl stats "$flipper"); $(console_of "$flipper" | grep modetest | tail -n 3)"
+	fail "modetest -v completed fewer than 120 flips: $(ctl stats "$flipper"); $(console_of "$flipper" | grep modetest | tail -n 3)"
 fi
 late=$(console_of "$flipper" | grep -ciE "timed.out|Frame done timed" || true)
 [ "$late" -eq 0 ] && pass "xen-drm-front saw no late response or missing flip event" ||
 	fail "the guest logged $late time-outs: $(console_of "$flipper" | grep -iE 'timed.out' | tail -n 2)"
+
+# ---- hostile frontends: each dropped, the flipping guest goes on ----------------
+# Their initramfs: the kit's busybox with event channels, xenfs and gntalloc
+# (no DRM, so no xen-drm-front claims the device) and hostile-displif.
+root=$work/hostile-root
+mkdir -p "$root"
+(cd "$root" && zcat "$kit/initrd.gz" | cpio -id 2>/dev/null)
+domu_modules="xen-evtchn xen-privcmd xenfs xen-gntalloc"
+: >"$root/etc/modules/tessera-domu.load"
+for module in $domu_modules; do
+	grep "^$module " "$root/etc/modules/xen-domu.load" >>"$root/etc/modules/tessera-domu.load"
+done
+for ko in "$root"/lib/modules/*.ko; do
+	case " $domu_modules " in *" $(basename "$ko" .ko) "*) ;; *) rm -f "$ko" ;; esac
+done
+cp "$(dirname "$(readlink -f "$0")")/displif-hostile-init.sh" "$root/init"
+cp "$hostile" "$root/bin/hostile-displif"
+(cd "$root" && find . | cpio -o -H newc 2>/dev/null) >"$work/hostile-initrd.cpio"
+flips_before=$(freq_lines)
+for mode in $hostile_modes; do
+	cat >"$work/h-$mode.cfg" <<CFG
+name = "h-$mode"
+type = "pv"
+kernel = "$domu_kernel"
+ramdisk = "$work/hostile-initrd.cpio"
+extra = "console=hvc0 quiet tsr.hostile=$mode"
+memory = 64
+vcpus = 1
+on_crash = "destroy"
+vdispl = [ "backend=0,be-alloc=0,connectors=c0:320x240" ]
+CFG
+	create "h-$mode" || fail "xl create h-$mode failed: $(cat "$work/xl-create-h-$mode.log")"
+done
+expect_reason()
+{
+	case $1 in
+	prod-overflow) echo "request ring index out of range" ;;
+	lying-directory) echo "page directory ends after" ;;
+	foreign-refs) echo "cannot map page directory page" ;;
+	fb-overflow) echo "FB_ATTACH of 4095x2047 .* does not fit" ;;
+	state-games) echo "changes its state too often" ;;
+	esac
+}
+for mode in $hostile_modes; do
+	reason=$(expect_reason "$mode")
+	dropped() { grep -qE "\[domain h-$mode/[0-9]+\].*dropped: .*$reason" "$results_dir/tessera.log"; }
+	if wait_for 240 dropped; then
+		pass "hostile $mode dropped: $(grep -m1 -E "\[domain h-$mode/[0-9]+\].*dropped" "$results_dir/tessera.log" | sed 's/^.*dropped: //')"
+	else
+		fail "hostile $mode not dropped for '$reason': $(grep "h-$mode" "$results_dir/tessera.log" | tail -n 2); $(console_of "h-$mode" | tail -n 2)"
+	fi
+	closed() { guest_says "h-$mode" "hostile-displif: the backend closed the device"; }
+	wait_for 30 closed && pass "h-$mode sees its device Closed" || fail "h-$mode: $(console_of "h-$mode" | grep hostile-displif | tail -n 1)"
+done
+more_flips() { [ "$(freq_lines)" -gt "$flips_before" ]; }
+if wait_for 60 more_flips; then
+	pass "$flipper kept flipping while the hostile frontends were dropped ($flips_before -> $(freq_lines) x 60 flips)"
+else
+	fail "$flipper stopped flipping during the hostile runs"
+fi
+kill -0 "$tessera" 2>/dev/null && pass "tessera survived the hostile frontends" || give_up "tessera died"
+for mode in $hostile_modes; do
+	xl destroy "h-$mode" >/dev/null 2>&1 || true
+done
 
 # ---- a domain Tessera does not know ---------------------------------------------
 guest_config stranger static

@@ -14,7 +14,13 @@ results=$3
 shift 3
 : >"$results/checks.txt"
 status=0
-mapfile -t tests < <(grep -vE '^[[:space:]]*(#|$)' "$source_dir/tests/vm/xen-tests.list")
+# No process substitution: the dom0 has no /dev/fd.
+listed=$(grep -vE '^[[:space:]]*(#|$)' "$source_dir/tests/vm/xen-tests.list")
+mapfile -t tests <<<"$listed"
+if [ -z "$listed" ]; then
+	echo "FAIL [xen-test-list] no test in xen-tests.list" >>"$results/checks.txt"
+	exit 1
+fi
 for test in "${tests[@]}"; do
 	name=$(basename "$test" .sh)
 	if [ $# -gt 0 ] && ! printf '%s\n' "$@" | grep -qx "$name"; then
