@@ -550,6 +550,10 @@ static bool serve_requests(struct connector *c)
 		switch (tsr_displif_request_decode(copy, c->index, &request, err, sizeof(err))) {
 		case TSR_DISPLIF_DECODED:
 			status = handle_request(c, &request);
+			if (request.operation != TSR_DISPLIF_OP_PG_FLIP || status != 0)
+				log_link(TSR_LOG_DEBUG, link,
+					 "connector %u: request %u operation 0x%02x: status %d",
+					 c->index, request.id, request.operation, status);
 			break;
 		case TSR_DISPLIF_UNSUPPORTED:
 			log_link(TSR_LOG_DEBUG, link, "connector %u: %s", c->index, err);
