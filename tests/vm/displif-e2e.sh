@@ -205,7 +205,7 @@ type = "pv"
 kernel = "$domu_kernel"
 ramdisk = "$work/hostile-initrd.cpio"
 extra = "console=hvc0 quiet tsr.hostile=$mode"
-memory = 64
+memory = 96
 vcpus = 1
 on_crash = "destroy"
 vdispl = [ "backend=0,be-alloc=0,connectors=c0:320x240" ]
