@@ -220,8 +220,12 @@ static void link_destroyed(void *data, bool violation)
 	device->link = NULL;
 	/* Dropped by the core or the link (which logged why): the device stays
 	 * Closed until the domain restarts. */
-	if (violation)
-		apply(device, tsr_displif_fsm_fail(&device->fsm, "dropped for a violation"));
+	if (!violation)
+		return;
+	/* The core logged the drop already: only the state is left to set. */
+	struct tsr_displif_step step = tsr_displif_fsm_fail(&device->fsm, "dropped");
+	if (step.write != TSR_XENBUS_UNKNOWN)
+		write_state(device, step.write);
 }
 
 static bool read_ring_nodes(struct device *device,
