@@ -198,7 +198,9 @@ int main(int argc, char **argv)
 		push(ring, TSR_DISPLIF_OP_FB_ATTACH, body);
 		xenevtchn_notify(xce, (evtchn_port_t)req_port);
 	} else if (strcmp(mode, "state-games") == 0) {
-		for (int i = 0; i < 40 && backend_state() != 6; i++) {
+		/* Sustained, until dropped (30 s at most): a short burst may stay
+		 * under the rate limit when dom0 is slow to read it. */
+		for (int i = 0; i < 1500 && backend_state() != 6; i++) {
 			write_node(front, "state", i % 2 ? "3" : "1");
 			usleep(20000);
 		}
