@@ -26,6 +26,7 @@
 #include "util/privilege.h"
 #include "util/sandbox.h"
 #ifdef TSR_HAVE_XEN
+#include "transport/displif_transport.h"
 #include "transport/kbdif_backend.h"
 #include "transport/xen_transport.h"
 #endif
@@ -280,6 +281,7 @@ int main(int argc, char **argv)
 #ifdef TSR_HAVE_XEN
 	struct tsr_xen_transport *xen_transport = NULL;
 	struct tsr_kbdif_backend *kbdif = NULL;
+	struct tsr_displif_transport *displif_transport = NULL;
 #endif
 	struct tsr_control *control = NULL;
 	struct tsr_demo *demo = NULL;
@@ -394,6 +396,11 @@ int main(int argc, char **argv)
 		fprintf(stderr, "tessera: kbdif: %s\n", err);
 		goto out;
 	}
+	displif_transport = tsr_displif_transport_create(loop, server, err, sizeof(err));
+	if (!displif_transport) {
+		fprintf(stderr, "tessera: displif: %s\n", err);
+		goto out;
+	}
 #else
 	for (size_t i = 0; i < config->domain_count; i++) {
 		if (config->domains[i].transport == TSR_TRANSPORT_XEN) {
@@ -468,6 +475,7 @@ out:
 	tsr_local_transport_destroy(transport);
 #ifdef TSR_HAVE_XEN
 	tsr_kbdif_backend_destroy(kbdif);
+	tsr_displif_transport_destroy(displif_transport);
 	tsr_xen_transport_destroy(xen_transport);
 #endif
 	tsr_backend_destroy(backend);

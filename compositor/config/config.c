@@ -36,7 +36,7 @@ static const char *const section_keys[SECTION_KIND_COUNT][SECTION_KEYS_MAX] = {
     [SECTION_OUTPUT] = {"backend", "width", "height", "refresh", "device"},
     [SECTION_DECORATIONS] = {"border_width", "banner_height", "font", "background"},
     [SECTION_CONTROL] = {"socket"},
-    [SECTION_DOMAIN] = {"label", "colour", "transport", "socket", "input"},
+    [SECTION_DOMAIN] = {"label", "colour", "transport", "socket", "input", "display"},
     [SECTION_HOTKEYS] = {"focus_1", "focus_2", "focus_3", "focus_4", "focus_5", "focus_6",
 			 "focus_7", "focus_8", "focus_9", "next", "previous", "mosaic",
 			 "gpu_handoff", "lock"},
@@ -194,6 +194,10 @@ static void close_domain(struct config_parser *parser)
 	if (domain->input == TSR_INPUT_PV && domain->transport != TSR_TRANSPORT_XEN)
 		fail(parser, key_line(parser, "input"),
 		     "input = pv needs transport = xen (the PV device belongs to the Xen domain "
+		     "of that name)");
+	if (domain->display == TSR_DISPLAY_PV && domain->transport != TSR_TRANSPORT_XEN)
+		fail(parser, key_line(parser, "display"),
+		     "display = pv needs transport = xen (the PV display belongs to the Xen domain "
 		     "of that name)");
 }
 
@@ -382,6 +386,18 @@ static bool apply_domain(struct config_parser *parser, const char *key, const ch
 			domain->input = TSR_INPUT_PV;
 		} else {
 			snprintf(reason, reason_len, "'%s' is not an input (allowed: agent, pv)",
+				 value);
+			return false;
+		}
+		return true;
+	}
+	if (strcmp(key, "display") == 0) {
+		if (strcmp(value, "agent") == 0) {
+			domain->display = TSR_DISPLAY_AGENT;
+		} else if (strcmp(value, "pv") == 0) {
+			domain->display = TSR_DISPLAY_PV;
+		} else {
+			snprintf(reason, reason_len, "'%s' is not a display (allowed: agent, pv)",
 				 value);
 			return false;
 		}

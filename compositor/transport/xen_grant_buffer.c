@@ -140,6 +140,31 @@ error_quota:
 	return NULL;
 }
 
+void *tsr_xen_grant_mapper_map_ring(struct tsr_xen_grant_mapper *mapper, uint32_t ref)
+{
+	return xengnttab_map_grant_ref(mapper->gnttab, mapper->domid, ref, PROT_READ | PROT_WRITE);
+}
+
+void tsr_xen_grant_mapper_unmap_ring(struct tsr_xen_grant_mapper *mapper, void *page)
+{
+	if (page && xengnttab_unmap(mapper->gnttab, page, 1) < 0)
+		tsr_log(TSR_LOG_ERROR, "domid %u: unmapping a ring page failed: %s", mapper->domid,
+			strerror(errno));
+}
+
+bool tsr_xen_grant_mapper_copy_page(struct tsr_xen_grant_mapper *mapper, uint32_t ref,
+				    uint8_t out[TSR_PAGE_SIZE])
+{
+	void *page = xengnttab_map_grant_ref(mapper->gnttab, mapper->domid, ref, PROT_READ);
+	if (!page)
+		return false;
+	memcpy(out, page, TSR_PAGE_SIZE);
+	if (xengnttab_unmap(mapper->gnttab, page, 1) < 0)
+		tsr_log(TSR_LOG_ERROR, "domid %u: unmapping a copied page failed: %s",
+			mapper->domid, strerror(errno));
+	return true;
+}
+
 /* Asks gntdev to export one ref of a domain that cannot exist. A kernel
  * without CONFIG_XEN_GNTDEV_DMABUF rejects the ioctl itself (ENOTTY; ENOSYS
  * or EOPNOTSUPP from libxengnttab on other systems); a kernel with it gets

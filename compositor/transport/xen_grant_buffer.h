@@ -4,6 +4,7 @@
 #ifndef TSR_TRANSPORT_XEN_GRANT_BUFFER_H
 #define TSR_TRANSPORT_XEN_GRANT_BUFFER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -28,6 +29,19 @@ struct tsr_buffer *tsr_xen_grant_buffer_import(struct tsr_xen_grant_mapper *mapp
 					       const struct tsr_msg_buffer_attach_grants *untrusted,
 					       const struct tsr_buffer_request *request, char *err,
 					       size_t err_len);
+
+/* Single pages of the PV backends (displif, kbdif), through the same gntdev
+ * handle and quiet logger:
+ * - a ring page, mapped read-write (the backend writes responses and
+ *   events there), not counted in the quota: a device has at most a few,
+ *   their number is fixed by the backend, not by the guest;
+ * - a page copied out once (a page directory), mapped read-only just for
+ *   the copy.
+ * NULL / false when the guest did not grant ref. */
+void *tsr_xen_grant_mapper_map_ring(struct tsr_xen_grant_mapper *mapper, uint32_t ref);
+void tsr_xen_grant_mapper_unmap_ring(struct tsr_xen_grant_mapper *mapper, void *page);
+bool tsr_xen_grant_mapper_copy_page(struct tsr_xen_grant_mapper *mapper, uint32_t ref,
+				    uint8_t out[TSR_PAGE_SIZE]);
 
 /* Whether this dom0 kernel can export grant refs as dma-bufs (gntdev built
  * with CONFIG_XEN_GNTDEV_DMABUF), for a future GLES renderer that would

@@ -60,15 +60,26 @@ bool tsr_xen_parse_vchan_token(const char *token, uint32_t *out_domid)
 	return tsr_xen_parse_domid(token + prefix, out_domid);
 }
 
-int tsr_xen_config_match(const struct tsr_config *config, const char *toolstack_name)
+static int config_match(const struct tsr_config *config, const char *toolstack_name,
+			enum tsr_display_kind display)
 {
 	if (!toolstack_name || !toolstack_name[0] || strlen(toolstack_name) >= TSR_NAME_MAX)
 		return -1;
 	for (size_t i = 0; i < config->domain_count; i++) {
 		const struct tsr_domain_config *domain = &config->domains[i];
-		if (domain->transport == TSR_TRANSPORT_XEN &&
+		if (domain->transport == TSR_TRANSPORT_XEN && domain->display == display &&
 		    strcmp(domain->name, toolstack_name) == 0)
 			return (int)i;
 	}
 	return -1;
+}
+
+int tsr_xen_config_match(const struct tsr_config *config, const char *toolstack_name)
+{
+	return config_match(config, toolstack_name, TSR_DISPLAY_AGENT);
+}
+
+int tsr_xen_config_match_pv(const struct tsr_config *config, const char *toolstack_name)
+{
+	return config_match(config, toolstack_name, TSR_DISPLAY_PV);
 }

@@ -43,8 +43,11 @@ bool tsr_xen_name_path(uint32_t domid, char *out, size_t out_len);
 bool tsr_xen_vchan_token(uint32_t domid, char *out, size_t out_len);
 bool tsr_xen_parse_vchan_token(const char *token, uint32_t *out_domid);
 
-/* The index of the configured domain with transport = xen and exactly this
- * toolstack name, or -1 (local domains of the same name never match). */
+/* The index of the configured domain with transport = xen, display = agent
+ * and exactly this toolstack name, or -1 (local domains and PV displays of
+ * the same name never match). */
 int tsr_xen_config_match(const struct tsr_config *config, const char *toolstack_name);
+/* The same for display = pv (the displif backend's domains). */
+int tsr_xen_config_match_pv(const struct tsr_config *config, const char *toolstack_name);
 
 #endif

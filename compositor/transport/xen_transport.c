@@ -173,8 +173,8 @@ static void consider_domain(struct tsr_xen_transport *transport, uint32_t domid)
 		index = -1;
 	} else if (index < 0) {
 		tsr_log(TSR_LOG_INFO,
-			"xen: domain '%.*s' (domid %u) has no [domain] with transport = xen: "
-			"ignored",
+			"xen: domain '%.*s' (domid %u) has no [domain] with transport = xen and "
+			"display = agent: no agent expected",
 			(int)(length < TSR_NAME_MAX ? length : TSR_NAME_MAX), name, domid);
 	}
 	free(name);

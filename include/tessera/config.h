@@ -27,11 +27,18 @@ enum tsr_input_kind {
 	TSR_INPUT_PV,
 };
 
+/* How a Xen domain's display reaches Tessera. */
+enum tsr_display_kind {
+	TSR_DISPLAY_AGENT, /* tessera-agent in the guest (local or xen transport) */
+	TSR_DISPLAY_PV,	   /* Linux's xen-drm-front over displif (transport = xen only) */
+};
+
 struct tsr_domain_config {
 	char name[TSR_NAME_MAX];  /* section name; the Xen toolstack name for xen domains */
 	char label[TSR_NAME_MAX]; /* shown in the border and banner */
 	uint32_t colour;	  /* 0xRRGGBB */
 	enum tsr_transport_kind transport;
+	enum tsr_display_kind display;
 	char socket_path[TSR_PATH_MAX]; /* local transport only */
 	int socket_line;		/* where it was set (the section's line if by default) */
 	enum tsr_input_kind input;	/* input = agent | pv */

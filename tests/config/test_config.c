@@ -326,7 +326,7 @@ static void test_key_errors(void)
 		     "height, refresh, device)");
 	EXPECT_ERROR("[domain work]\ncolour = red\ncolor = blue\n",
 		     "test.conf:3: unknown key 'color' in [domain work] (allowed: label, colour, "
-		     "transport, socket, input)");
+		     "transport, socket, input, display)");
 	EXPECT_ERROR("[hotkeys]\nfocus_10 = Ctrl+Alt+0\n",
 		     "test.conf:2: unknown key 'focus_10' in [hotkeys] (allowed: focus_1, "
 		     "focus_2, focus_3, focus_4, focus_5, focus_6, focus_7, focus_8, focus_9, "
@@ -443,6 +443,18 @@ static void test_domain_errors(void)
 	EXPECT_ERROR("[domain empty]\n[control]\n",
 		     "test.conf:1: domain 'empty' has no colour (allowed: colour = #RRGGBB or a "
 		     "named colour)");
+
+	/* display = agent (default) | pv; pv only over xen. */
+	EXPECT_OK("[domain a]\ncolour = red\n[domain p]\ncolour = blue\ntransport = xen\n"
+		  "display = pv\n[domain q]\ncolour = blue\ndisplay = agent\n");
+	CHECK_EQ_INT(config.domains[0].display, TSR_DISPLAY_AGENT);
+	CHECK_EQ_INT(config.domains[1].display, TSR_DISPLAY_PV);
+	CHECK_EQ_INT(config.domains[2].display, TSR_DISPLAY_AGENT);
+	EXPECT_ERROR("[domain p]\ncolour = blue\ndisplay = pv\n",
+		     "test.conf:3: display = pv needs transport = xen (the PV display belongs to "
+		     "the Xen domain of that name)");
+	EXPECT_ERROR("[domain p]\ncolour = blue\ndisplay = vnc\n",
+		     "test.conf:3: display: 'vnc' is not a display (allowed: agent, pv)");
 
 	/* TSR_MAX_DOMAINS fit, one more does not. */
 	char *text = calloc(1, 64 * (TSR_MAX_DOMAINS + 1));

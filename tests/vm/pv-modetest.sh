@@ -15,6 +15,8 @@
 #   tessera-domu: modetest card /dev/dri/cardN connector ID mode WxH
 #   tessera-domu: modetest: LINE          (modetest's own output)
 #   tessera-domu: modetest exit N
+# -M xendrm-du (xen-drm-front's driver name): bookworm's modetest (libdrm
+# 2.4.114) treats -D as a bus id and does not know the driver by itself.
 mode=${1:-static}
 [ $# -gt 0 ] && shift
 say() { echo "tessera-domu: modetest$*"; }
@@ -28,7 +30,7 @@ while [ $tries -lt 150 ]; do
 	done
 	if [ -n "$card" ]; then
 		# "id encoder status name size modes encoders", first connected one.
-		connector=$(modetest -D "$card" -c 2>/dev/null |
+		connector=$(modetest -M xendrm-du -c 2>/dev/null |
 			awk '$3 == "connected" && $1 ~ /^[0-9]+$/ { print $1; exit }')
 		[ -n "$connector" ] && break
 	fi
@@ -39,7 +41,7 @@ if [ -z "$connector" ]; then
 	say " error: no xen-drm-front card with a connected connector after 30 s (card: ${card:-none})"
 	exit 1
 fi
-size=$(modetest -D "$card" -c 2>/dev/null |
+size=$(modetest -M xendrm-du -c 2>/dev/null |
 	awk -v id="$connector" '$1 == id { found = 1; next } found && /^ *#0 / { print $2; exit }')
 say " card $card connector $connector mode ${size:-?}"
 flags=
@@ -47,6 +49,6 @@ flags=
 # shellcheck disable=SC3040 # busybox ash has pipefail
 set -o pipefail
 # shellcheck disable=SC2086 # flags and the extra args are words on purpose
-sleep 2147483647 | modetest -D "$card" -s "$connector:${size:-#0}" $flags "$@" 2>&1 |
+sleep 2147483647 | modetest -M xendrm-du -s "$connector:${size:-#0}" $flags "$@" 2>&1 |
 	sed 's/^/tessera-domu: modetest: /'
 say " exit $?"

@@ -31,7 +31,8 @@ if [ "${VM_SKIP_BUILD:-0}" != 1 ]; then
 	ninja -C "$BUILD_DIR" >/dev/null || vm_die "the build failed (ninja -C $BUILD_DIR)"
 fi
 for binary in guest-agent/tessera-agent-static tests/integration/hostile-agent-static \
-	tests/vm/xen-capture-check tests/vm/bench-xen-map tests/vm/kbdif-input tests/vm/kbdif-expect; do
+	tests/vm/xen-capture-check tests/vm/bench-xen-map tests/vm/kbdif-input tests/vm/kbdif-expect tests/vm/displif-capture-check \
+	tests/vm/hostile-displif; do
 	[ -x "$BUILD_DIR/$binary" ] ||
 		vm_die "$BUILD_DIR/$binary is missing: the Xen stage needs libxen-dev and a build without sanitizers"
 done

@@ -189,7 +189,8 @@ static void config_mapping(void)
 	const char *text = "[domain work]\nlabel = Work\ncolour = blue\ntransport = xen\n"
 			   "[domain personal]\ncolour = green\ntransport = local\n"
 			   "socket = personal.sock\n"
-			   "[domain untrusted]\ncolour = red\ntransport = xen\n";
+			   "[domain untrusted]\ncolour = red\ntransport = xen\n"
+			   "[domain desktop]\ncolour = red\ntransport = xen\ndisplay = pv\n";
 	CHECK(tsr_config_load_string(&config, text, "test", err, sizeof(err)));
 	if (tsr_test_failures)
 		fprintf(stderr, "config: %s\n", err);
@@ -206,6 +207,13 @@ static void config_mapping(void)
 	memset(long_name, 'w', sizeof(long_name) - 1);
 	long_name[sizeof(long_name) - 1] = '\0';
 	CHECK_EQ_INT(tsr_xen_config_match(&config, long_name), -1);
+	/* display = pv domains belong to the displif backend, not the agent's
+	 * transport, and the other way round. */
+	CHECK_EQ_INT(tsr_xen_config_match(&config, "desktop"), -1);
+	CHECK_EQ_INT(tsr_xen_config_match_pv(&config, "desktop"), 3);
+	CHECK_EQ_INT(tsr_xen_config_match_pv(&config, "work"), -1);
+	CHECK_EQ_INT(tsr_xen_config_match_pv(&config, "personal"), -1);
+	CHECK_EQ_INT(tsr_xen_config_match_pv(&config, long_name), -1);
 }
 
 TSR_TEST_MAIN(TSR_CASE(grants_exact_cover), TSR_CASE(grants_offset_needs_a_page_more),
