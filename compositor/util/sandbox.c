@@ -243,11 +243,11 @@ bool tsr_sandbox_apply(char *err, size_t err_len)
 	/* prctl only to name threads; never to become dumpable (traceable). */
 	ok = ok &&
 	     seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(prctl), 1,
-			      SCMP_A0(SCMP_CMP_EQ, PR_SET_NAME)) == 0 &&
+			      SCMP_A0(SCMP_CMP_EQ, PR_SET_NAME, 0)) == 0 &&
 	     seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(prctl), 1,
-			      SCMP_A0(SCMP_CMP_EQ, PR_GET_NAME)) == 0 &&
+			      SCMP_A0(SCMP_CMP_EQ, PR_GET_NAME, 0)) == 0 &&
 	     seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(prctl), 1,
-			      SCMP_A0(SCMP_CMP_EQ, PR_GET_DUMPABLE)) == 0;
+			      SCMP_A0(SCMP_CMP_EQ, PR_GET_DUMPABLE, 0)) == 0;
 #if defined(TSR_SANITIZED)
 	/* Sanitizer builds only: LeakSanitizer stops the world at exit with a
 	 * ptrace'ing helper task. Release builds never allow these. */
