@@ -163,11 +163,11 @@ static const char *const allowed_calls[] = {
     "capget",
 };
 
+#if defined(__x86_64__) && !defined(TSR_SANITIZED)
 /* The few refusals are logged from the SIGSYS handler with write(2) only.
  * A handler has no argument to carry state, hence the one static. */
 static volatile sig_atomic_t refusals_logged;
 
-#if defined(__x86_64__) && !defined(TSR_SANITIZED)
 static void refused_call(int signal_number, siginfo_t *info, void *context)
 {
 	(void)signal_number;
