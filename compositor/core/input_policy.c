@@ -68,6 +68,14 @@ static struct tsr_domain *domain_at(struct tsr_server *server, int index)
 	return index >= 0 && (size_t)index < server->domain_count ? server->domains[index] : NULL;
 }
 
+/* The server's scratch message, of this type; only the union member the
+ * type names is written (and read by the encoder). */
+static struct tsr_msg *input_message(struct tsr_server *server, enum tsr_msg_type type)
+{
+	server->input_scratch->type = type;
+	return server->input_scratch;
+}
+
 static void send_input(struct tsr_server *server, int index, const struct tsr_msg *msg)
 {
 	struct tsr_domain *domain = domain_at(server, index);
@@ -91,6 +99,22 @@ static void send_pv_motion(struct tsr_server *server, struct tsr_domain *domain,
 		return;
 	const struct tsr_domain_placement *placement =
 	    &server->outputs[0]->layout.domains[domain->index];
+	if (placement->view_count > 0) {
+		/* Paired with its PV display: the same inverse mapping the
+		 * layout drew the display with, so the pointer lands on the
+		 * guest pixel under it. */
+		int32_t output_x = placement->content.x1 + local_x;
+		int32_t output_y = placement->content.y1 + local_y;
+		const struct tsr_display_view *view =
+		    tsr_layout_display_at(placement, output_x, output_y);
+		int32_t display_x, display_y;
+		if (!view)
+			return;
+		tsr_display_view_to_display(view, output_x, output_y, &display_x, &display_y);
+		sink->impl->motion(sink, (uint32_t)display_x, (uint32_t)display_y, view->width,
+				   view->height, time_ns);
+		return;
+	}
 	struct tsr_surface *surface = tsr_domain_main_surface(domain);
 	uint32_t width = surface ? surface->width : sink->width;
 	uint32_t height = surface ? surface->height : sink->height;
@@ -104,23 +128,23 @@ static void send_pv_motion(struct tsr_server *server, struct tsr_domain *domain,
 static void handle_key(void *data, int domain, uint32_t code, enum tsr_key_state state,
 		       uint64_t time_ns)
 {
-	struct tsr_msg msg = {.type = TSR_MSG_KEY};
-	msg.u.key = (struct tsr_msg_key){.code = code, .state = state, .time_ns = time_ns};
-	send_input(data, domain, &msg);
+	struct tsr_msg *msg = input_message(data, TSR_MSG_KEY);
+	msg->u.key = (struct tsr_msg_key){.code = code, .state = state, .time_ns = time_ns};
+	send_input(data, domain, msg);
 }
 
 static void handle_focus_in(void *data, int domain, const uint32_t *held, size_t count)
 {
-	struct tsr_msg msg = {.type = TSR_MSG_FOCUS_IN};
+	struct tsr_msg *msg = input_message(data, TSR_MSG_FOCUS_IN);
+	msg->u.focus_in = (struct tsr_msg_focus_in){0};
 	for (size_t i = 0; i < count && i < TSR_MAX_HELD_KEYS; i++)
-		msg.u.focus_in.held_keys[msg.u.focus_in.count++] = held[i];
-	send_input(data, domain, &msg);
+		msg->u.focus_in.held_keys[msg->u.focus_in.count++] = held[i];
+	send_input(data, domain, msg);
 }
 
 static void handle_focus_out(void *data, int domain)
 {
-	struct tsr_msg msg = {.type = TSR_MSG_FOCUS_OUT};
-	send_input(data, domain, &msg);
+	send_input(data, domain, input_message(data, TSR_MSG_FOCUS_OUT));
 }
 
 /* A fixed-size guest's displays are centred or scaled in their slots:
@@ -160,28 +184,28 @@ static void handle_motion(void *data, int domain, int32_t local_x, int32_t local
 		if (!surface)
 			return;
 	}
-	struct tsr_msg msg = {.type = TSR_MSG_POINTER_MOTION};
-	msg.u.pointer_motion = (struct tsr_msg_pointer_motion){
+	struct tsr_msg *msg = input_message(data, TSR_MSG_POINTER_MOTION);
+	msg->u.pointer_motion = (struct tsr_msg_pointer_motion){
 	    .surface_id = surface->id, .x = local_x, .y = local_y, .time_ns = time_ns};
-	tsr_domain_send_input(target, &msg);
+	tsr_domain_send_input(target, msg);
 }
 
 static void handle_button(void *data, int domain, uint32_t button, enum tsr_button_state state,
 			  uint64_t time_ns)
 {
-	struct tsr_msg msg = {.type = TSR_MSG_POINTER_BUTTON};
-	msg.u.pointer_button =
+	struct tsr_msg *msg = input_message(data, TSR_MSG_POINTER_BUTTON);
+	msg->u.pointer_button =
 	    (struct tsr_msg_pointer_button){.code = button, .state = state, .time_ns = time_ns};
-	send_input(data, domain, &msg);
+	send_input(data, domain, msg);
 }
 
 static void handle_axis(void *data, int domain, enum tsr_pointer_axis axis, int32_t steps,
 			uint64_t time_ns)
 {
-	struct tsr_msg msg = {.type = TSR_MSG_POINTER_AXIS};
-	msg.u.pointer_axis = (struct tsr_msg_pointer_axis){
+	struct tsr_msg *msg = input_message(data, TSR_MSG_POINTER_AXIS);
+	msg->u.pointer_axis = (struct tsr_msg_pointer_axis){
 	    .axis = axis == TSR_AXIS_HORIZONTAL ? 1 : 0, .value = steps, .time_ns = time_ns};
-	send_input(data, domain, &msg);
+	send_input(data, domain, msg);
 }
 
 static void handle_cursor_moved(void *data, int32_t x, int32_t y)

@@ -25,6 +25,12 @@ struct tsr_server *tsr_server_create(struct tsr_event_loop *loop, const struct t
 		snprintf(err, err_len, "out of memory");
 		return NULL;
 	}
+	server->input_scratch = calloc(1, sizeof(*server->input_scratch));
+	if (!server->input_scratch) {
+		free(server);
+		snprintf(err, err_len, "out of memory");
+		return NULL;
+	}
 	server->loop = loop;
 	server->config = config;
 	server->mode = TSR_LAYOUT_MOSAIC;
@@ -89,6 +95,7 @@ void tsr_server_destroy(struct tsr_server *server)
 	tsr_decorations_destroy(server->decorations);
 	tsr_renderer_destroy(server->renderer);
 	tsr_event_source_remove(server->hidden_timer);
+	free(server->input_scratch);
 	free(server);
 }
 

@@ -81,6 +81,9 @@ struct tsr_server {
 	bool hidden_timer_armed;
 	bool running;
 	int exit_code;
+	/* Input messages are built here, one at a time: a zeroed struct
+	 * tsr_msg on the stack would cost 64 KiB of memset per event. */
+	struct tsr_msg *input_scratch;
 };
 
 /* Creates the server for config (which must outlive it): renderer, font,
