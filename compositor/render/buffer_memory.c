@@ -92,41 +92,6 @@ struct tsr_buffer *tsr_buffer_copy_memory(const struct tsr_buffer *source)
 	return copy;
 }
 
-uint32_t tsr_buffer_format_bpp(uint32_t fourcc)
-{
-	switch (fourcc) {
-	case DRM_FORMAT_XRGB8888:
-	case DRM_FORMAT_ARGB8888:
-		return 4;
-	case DRM_FORMAT_RGB888:
-		return 3;
-	case DRM_FORMAT_RGB565:
-	case DRM_FORMAT_XRGB4444:
-	case DRM_FORMAT_ARGB4444:
-	case DRM_FORMAT_XRGB1555:
-	case DRM_FORMAT_ARGB1555:
-	case DRM_FORMAT_YUYV:
-		return 2;
-	default:
-		return 0;
-	}
-}
-
-bool tsr_buffer_format_opaque(uint32_t fourcc)
-{
-	switch (fourcc) {
-	case DRM_FORMAT_XRGB8888:
-	case DRM_FORMAT_RGB888:
-	case DRM_FORMAT_RGB565:
-	case DRM_FORMAT_XRGB4444:
-	case DRM_FORMAT_XRGB1555:
-	case DRM_FORMAT_YUYV:
-		return true;
-	default:
-		return false;
-	}
-}
-
 void tsr_buffer_destroy(struct tsr_buffer *buffer)
 {
 	if (buffer)

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "tessera/protocol.h"
+#include "tessera/buffer.h"
 #include "transport/displif_request.h"
 
 static uint16_t read_u16(const uint8_t *bytes, size_t offset)
@@ -26,26 +27,6 @@ static uint64_t read_u64(const uint8_t *bytes, size_t offset)
 	uint64_t value;
 	memcpy(&value, bytes + offset, sizeof(value));
 	return value;
-}
-
-uint32_t tsr_displif_format_bpp(uint32_t fourcc)
-{
-	switch (fourcc) {
-	case DRM_FORMAT_XRGB8888:
-	case DRM_FORMAT_ARGB8888:
-		return 4;
-	case DRM_FORMAT_RGB888:
-		return 3;
-	case DRM_FORMAT_RGB565:
-	case DRM_FORMAT_XRGB4444:
-	case DRM_FORMAT_ARGB4444:
-	case DRM_FORMAT_XRGB1555:
-	case DRM_FORMAT_ARGB1555:
-	case DRM_FORMAT_YUYV:
-		return 2;
-	default:
-		return 0;
-	}
 }
 
 static bool buffer_op(uint8_t operation)
@@ -122,7 +103,7 @@ static enum tsr_displif_decode decode_fb_attach(const uint8_t *untrusted,
 			 out->height, TSR_MAX_DIMENSION);
 		return TSR_DISPLIF_INVALID;
 	}
-	out->bytes_per_pixel = tsr_displif_format_bpp(out->fourcc);
+	out->bytes_per_pixel = tsr_buffer_format_bpp(out->fourcc);
 	if (out->bytes_per_pixel == 0) {
 		/* Not a violation: the frontend only offers what it was built
 		 * with; a format we do not know is answered with an error. */

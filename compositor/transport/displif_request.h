@@ -59,11 +59,6 @@ enum tsr_displif_decode tsr_displif_request_decode(const uint8_t untrusted[TSR_D
 						   struct tsr_displif_request *out, char *err,
 						   size_t err_len);
 
-/* Bytes per pixel of a displif pixel format Tessera accepts (the formats
- * xen-drm-front offers: XR24, AR24, RG16, RG24, XR12, AR12, XR15, AR15,
- * YUYV), 0 otherwise. */
-uint32_t tsr_displif_format_bpp(uint32_t fourcc);
-
 /* Whether a framebuffer fits its display buffer: rows are tightly packed
  * (pitch = width * bytes per pixel, FB_ATTACH carries no pitch) and
  * (height-1)*pitch + width*Bpp <= buffer_sz <= page_count*4096, in 64 bits.

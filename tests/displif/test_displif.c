@@ -8,6 +8,7 @@
 
 #include "displif_fake.h"
 #include "tessera/protocol.h"
+#include "tessera/buffer.h"
 #include "test.h"
 #include "transport/displif_pgdir.h"
 #include "transport/displif_request.h"
@@ -135,7 +136,7 @@ static void decode_fb_attach_formats_and_fit(void)
 	struct tsr_displif_request request;
 	char err[160];
 	for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++) {
-		CHECK_EQ_INT(tsr_displif_format_bpp(formats[i].fourcc), formats[i].bpp);
+		CHECK_EQ_INT(tsr_buffer_format_bpp(formats[i].fourcc), formats[i].bpp);
 		fb_packet(packet, 1, 2, 333, 100, formats[i].fourcc);
 		CHECK_EQ_INT(tsr_displif_request_decode(packet, 0, &request, err, sizeof(err)),
 			     TSR_DISPLIF_DECODED);
