@@ -310,7 +310,7 @@ static int match_domain(struct tsr_kbdif_backend *backend, uint32_t domid)
 	if (!tsr_xen_name_path(domid, path, sizeof(path)))
 		return -1;
 	char *name = read_node(backend, path);
-	int index = tsr_xen_config_match(backend->server->config, name);
+	int index = tsr_xen_config_match_any(backend->server->config, name);
 	if (index >= 0 && backend->server->config->domains[index].input != TSR_INPUT_PV) {
 		tsr_log_domain(TSR_LOG_INFO, name, (int32_t)domid,
 			       "kbdif: the domain has a vkb device but input = agent: refused");

@@ -60,14 +60,16 @@ bool tsr_xen_parse_vchan_token(const char *token, uint32_t *out_domid)
 	return tsr_xen_parse_domid(token + prefix, out_domid);
 }
 
+/* display_kind < 0: any display path. */
 static int config_match(const struct tsr_config *config, const char *toolstack_name,
-			enum tsr_display_kind display)
+			int display_kind)
 {
 	if (!toolstack_name || !toolstack_name[0] || strlen(toolstack_name) >= TSR_NAME_MAX)
 		return -1;
 	for (size_t i = 0; i < config->domain_count; i++) {
 		const struct tsr_domain_config *domain = &config->domains[i];
-		if (domain->transport == TSR_TRANSPORT_XEN && domain->display == display &&
+		if (domain->transport == TSR_TRANSPORT_XEN &&
+		    (display_kind < 0 || (int)domain->display == display_kind) &&
 		    strcmp(domain->name, toolstack_name) == 0)
 			return (int)i;
 	}
@@ -82,4 +84,9 @@ int tsr_xen_config_match(const struct tsr_config *config, const char *toolstack_
 int tsr_xen_config_match_pv(const struct tsr_config *config, const char *toolstack_name)
 {
 	return config_match(config, toolstack_name, TSR_DISPLAY_PV);
+}
+
+int tsr_xen_config_match_any(const struct tsr_config *config, const char *toolstack_name)
+{
+	return config_match(config, toolstack_name, -1);
 }

@@ -49,5 +49,8 @@ bool tsr_xen_parse_vchan_token(const char *token, uint32_t *out_domid);
 int tsr_xen_config_match(const struct tsr_config *config, const char *toolstack_name);
 /* The same for display = pv (the displif backend's domains). */
 int tsr_xen_config_match_pv(const struct tsr_config *config, const char *toolstack_name);
+/* The same whatever the display path: a PV keyboard (input = pv) may go
+ * with an agent's display or with a PV display. */
+int tsr_xen_config_match_any(const struct tsr_config *config, const char *toolstack_name);
 
 #endif

@@ -214,6 +214,13 @@ static void config_mapping(void)
 	CHECK_EQ_INT(tsr_xen_config_match_pv(&config, "work"), -1);
 	CHECK_EQ_INT(tsr_xen_config_match_pv(&config, "personal"), -1);
 	CHECK_EQ_INT(tsr_xen_config_match_pv(&config, long_name), -1);
+	/* A PV keyboard goes with either display path (its input = pv is
+	 * checked by the kbdif backend), never with a local domain. */
+	CHECK_EQ_INT(tsr_xen_config_match_any(&config, "desktop"), 3);
+	CHECK_EQ_INT(tsr_xen_config_match_any(&config, "work"), 0);
+	CHECK_EQ_INT(tsr_xen_config_match_any(&config, "personal"), -1);
+	CHECK_EQ_INT(tsr_xen_config_match_any(&config, long_name), -1);
+	CHECK_EQ_INT(tsr_xen_config_match_any(&config, NULL), -1);
 }
 
 TSR_TEST_MAIN(TSR_CASE(grants_exact_cover), TSR_CASE(grants_offset_needs_a_page_more),
