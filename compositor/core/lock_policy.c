@@ -72,6 +72,15 @@ enum tsr_lock_key_result tsr_lock_policy_key(struct tsr_lock_policy *policy, uin
 		policy->shift_left = down;
 	else if (code == KEY_RIGHTSHIFT)
 		policy->shift_right = down;
+	static const uint32_t others[] = {KEY_LEFTCTRL, KEY_RIGHTCTRL, KEY_LEFTALT,
+					  KEY_RIGHTALT, KEY_LEFTMETA,  KEY_RIGHTMETA};
+	for (uint32_t i = 0; i < sizeof(others) / sizeof(others[0]); i++) {
+		if (code == others[i]) {
+			policy->other_modifiers = down ? policy->other_modifiers | 1u << i
+						       : policy->other_modifiers & ~(1u << i);
+			return TSR_LOCK_KEY_IGNORED;
+		}
+	}
 	if (policy->state != TSR_LOCK_LOCKED || !down)
 		return TSR_LOCK_KEY_IGNORED;
 	switch (code) {
@@ -99,7 +108,8 @@ enum tsr_lock_key_result tsr_lock_policy_key(struct tsr_lock_policy *policy, uin
 		break;
 	}
 	char c = key_character(code, policy->shift_left || policy->shift_right, policy->caps);
-	if (c == 0 || policy->typed_length >= TSR_LOCK_PASSWORD_MAX - 1)
+	if (c == 0 || policy->other_modifiers != 0 ||
+	    policy->typed_length >= TSR_LOCK_PASSWORD_MAX - 1)
 		return TSR_LOCK_KEY_IGNORED;
 	policy->typed[policy->typed_length++] = c;
 	return TSR_LOCK_KEY_CHANGED;

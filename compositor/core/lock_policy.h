@@ -3,7 +3,8 @@
  *
  * Unlocked -> locked (tsr_lock_policy_lock). While locked, key presses
  * build the typed password (US layout of evdev codes, Shift and Caps Lock;
- * Backspace deletes, Escape clears); Enter submits it unless the rate limit
+ * nothing while Ctrl, Alt or Meta is held; Backspace deletes, Escape
+ * clears); Enter submits it unless the rate limit
  * says wait. Submitting hands the password to the caller, wipes it here and
  * enters checking, where keys are ignored until the caller reports PAM's
  * answer: accepted unlocks, refused counts a failure and starts a delay of
@@ -42,6 +43,7 @@ struct tsr_lock_policy {
 	uint32_t failures;    /* refused passwords since the lock began */
 	uint64_t retry_at_ns; /* no submission before this */
 	bool shift_left, shift_right, caps;
+	uint32_t other_modifiers; /* Ctrl, Alt, Meta held (bit per key): no text */
 };
 
 void tsr_lock_policy_init(struct tsr_lock_policy *policy);

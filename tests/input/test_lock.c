@@ -56,6 +56,13 @@ static void test_policy_typing(void)
 	tap(&policy, KEY_X, 0);
 	CHECK_EQ_INT(tap(&policy, KEY_BACKSPACE, 0), TSR_LOCK_KEY_CHANGED);
 	CHECK_EQ_INT(tap(&policy, KEY_F1, 0), TSR_LOCK_KEY_IGNORED);
+	/* A chord is not text: Ctrl+Alt+2 types nothing. */
+	tsr_lock_policy_key(&policy, KEY_RIGHTCTRL, TSR_KEY_PRESSED, 0);
+	tsr_lock_policy_key(&policy, KEY_LEFTALT, TSR_KEY_PRESSED, 0);
+	CHECK_EQ_INT(tap(&policy, KEY_2, 0), TSR_LOCK_KEY_IGNORED);
+	tsr_lock_policy_key(&policy, KEY_LEFTALT, TSR_KEY_RELEASED, 0);
+	CHECK_EQ_INT(tap(&policy, KEY_2, 0), TSR_LOCK_KEY_IGNORED);
+	tsr_lock_policy_key(&policy, KEY_RIGHTCTRL, TSR_KEY_RELEASED, 0);
 	CHECK_EQ_INT(policy.typed_length, 6);
 	CHECK(memcmp(policy.typed, "s#CR1 ", 6) == 0);
 	CHECK_EQ_INT(tap(&policy, KEY_KPENTER, 0), TSR_LOCK_KEY_SUBMIT);
