@@ -265,9 +265,11 @@ static bool start_helper(struct tsr_lock *lock, const struct tsr_lock_options *o
 		return false;
 	}
 	if (pid == 0) {
-		/* dup2 clears close-on-exec on the copy: the helper's stdin. */
+		/* dup2 clears close-on-exec on the copy: the helper's stdin.
+		 * Nothing else of Tessera's goes with it. */
 		if (dup2(fds[1], STDIN_FILENO) < 0)
 			_exit(127);
+		close_range(STDERR_FILENO + 1, ~0u, 0);
 		execve(path, argv, envp);
 		_exit(127);
 	}
