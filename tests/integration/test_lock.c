@@ -418,6 +418,39 @@ static void test_idle_timeout_and_refusal(void)
 	CHECK(harness_stop(&nobody));
 }
 
+/* Tessera as an unprivileged user under its seccomp filter: the password
+ * is still checked (by the helper, which stayed root) and nothing the lock
+ * does is refused by the filter. */
+static void test_unprivileged_tessera_unlocks(void)
+{
+	if (geteuid() != 0) {
+		printf("unprivileged tessera: needs root to drop from; not run\n");
+		return;
+	}
+	struct harness h;
+	const char *const args[] = {"--user", "nobody", NULL};
+	CHECK(harness_start_args(&h, "lock-nobody-user", config_text, args));
+	CHECK(harness_wait_log(&h, "tessera", "confined by the seccomp filter", 10000));
+	char reply[256];
+	long before = attempts();
+	CHECK(harness_control(&h, "lock", reply, sizeof(reply)));
+	type_codes(&h, WRONG_CODES);
+	type_codes(&h, "28");
+	CHECK(wait_status(&h, "lock_failures=1"));
+	type_codes(&h, PASSWORD_CODES);
+	for (int i = 0; i < 300 && status_says(&h, "locked=yes"); i++) {
+		type_codes(&h, "28");
+		sleep_ms(50);
+	}
+	CHECK(wait_status(&h, "locked=no"));
+	CHECK_EQ_INT(attempts(), before + 2);
+	CHECK(harness_log_contains(&h, "tessera", "running as nobody"));
+	CHECK(!harness_log_contains(&h, "tessera", "refused system call"));
+	CHECK(harness_stop(&h));
+}
+
 TSR_TEST_MAIN({"lock, no guest pixel, wrong and right password", test_lock_unlock},
 	      {"restart comes back locked", test_restart_comes_back_locked},
-	      {"idle timeout, refusal without a user", test_idle_timeout_and_refusal})
+	      {"idle timeout, refusal without a user", test_idle_timeout_and_refusal},
+	      {"unprivileged tessera unlocks through the helper",
+	       test_unprivileged_tessera_unlocks})
