@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -104,6 +105,10 @@ int main(int argc, char **argv)
 	/* Nothing to do once tessera is gone. */
 	if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0 || getppid() == 1)
 		return 1;
+	/* Passwords pass through here and through PAM's buffers: never to
+	 * swap. Best effort (a small RLIMIT_MEMLOCK in a container). */
+	if (mlockall(MCL_CURRENT | MCL_FUTURE) != 0)
+		fprintf(stderr, "tessera-lock-helper: mlockall: %s\n", strerror(errno));
 	for (;;) {
 		char password[TSR_LOCK_PASSWORD_MAX + 1];
 		ssize_t length = recv(STDIN_FILENO, password, sizeof(password) - 1, 0);

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -298,6 +299,8 @@ struct tsr_lock *tsr_lock_create(struct tsr_server *server, const struct tsr_loc
 	lock->server = server;
 	lock->helper_fd = -1;
 	tsr_lock_policy_init(&lock->policy);
+	/* What is typed lives here: keep it out of swap (best effort). */
+	mlock(&lock->policy, sizeof(lock->policy));
 	server->lock = lock;
 	const struct tsr_lock_config *config = &server->config->lock;
 	if ((size_t)snprintf(lock->file_path, sizeof(lock->file_path), "%s/%s",
