@@ -372,7 +372,10 @@ int main(int argc, char **argv)
 	}
 	/* Before any guest connects: a Tessera stopped while locked comes
 	 * back locked. The helper starts here, while still privileged. */
-	struct tsr_lock_options lock_options = {.runtime_dir = runtime_dir};
+	struct tsr_lock_options lock_options = {.runtime_dir = runtime_dir,
+						.owner_set = options.user != NULL,
+						.owner_uid = user_uid,
+						.owner_gid = user_gid};
 #ifdef TSR_TEST_HOOKS
 	lock_options.pam_confdir = getenv("TESSERA_TEST_PAM_CONFDIR");
 #endif

@@ -15,7 +15,6 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -58,20 +57,41 @@ struct tsr_lock {
 	bool status_warning;
 };
 
-static void write_lock_file(struct tsr_lock *lock)
+static const char unlocked_text[] = "unlocked\n";
+
+/* Rewritten in place (truncated, then written): a crash in between leaves
+ * an empty file, which reads as locked. */
+static bool write_state(struct tsr_lock *lock, bool locked, const struct tsr_lock_options *owner)
 {
-	int fd = open(lock->file_path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	int fd = open(lock->file_path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0) {
 		tsr_log(TSR_LOG_WARN,
-			"lock: cannot create %s (%s): a restart will not come back "
-			"locked",
+			"lock: cannot write %s (%s): a restart may not come back locked",
 			lock->file_path, strerror(errno));
-		return;
+		return false;
 	}
-	static const char text[] = "locked\n";
-	if (write(fd, text, sizeof(text) - 1) < 0)
+	bool ok =
+	    !owner || !owner->owner_set || fchown(fd, owner->owner_uid, owner->owner_gid) == 0;
+	const char *text = locked ? "locked\n" : unlocked_text;
+	ok = ok && write(fd, text, strlen(text)) == (ssize_t)strlen(text);
+	if (!ok)
 		tsr_log(TSR_LOG_WARN, "lock: writing %s: %s", lock->file_path, strerror(errno));
 	close(fd);
+	return ok;
+}
+
+/* Only an explicit "unlocked" is unlocked; a missing file is too (a first
+ * start); anything else fails safe. */
+static bool read_state(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT)
+		return false;
+	char text[sizeof(unlocked_text) + 1] = "";
+	ssize_t length = fd >= 0 ? read(fd, text, sizeof(text) - 1) : -1;
+	if (fd >= 0)
+		close(fd);
+	return !(length == (ssize_t)strlen(unlocked_text) && strcmp(text, unlocked_text) == 0);
 }
 
 static void set_status(struct tsr_lock *lock, const char *text, bool warning)
@@ -120,9 +140,7 @@ static void unlock(struct tsr_lock *lock)
 	server->locked = false;
 	if (server->seat)
 		tsr_seat_set_locked(server->seat, false);
-	if (unlink(lock->file_path) != 0 && errno != ENOENT)
-		tsr_log(TSR_LOG_WARN, "lock: cannot remove %s: %s", lock->file_path,
-			strerror(errno));
+	write_state(lock, false, NULL);
 	set_status(lock, "", false);
 	lock->last_activity_ns = tsr_now_ns();
 	if (server->config->lock.idle_timeout_s > 0)
@@ -330,14 +348,17 @@ struct tsr_lock *tsr_lock_create(struct tsr_server *server, const struct tsr_loc
 	lock->last_activity_ns = tsr_now_ns();
 	if (config->idle_timeout_s > 0)
 		tsr_event_source_timer_update(lock->idle_timer, config->idle_timeout_s * NS_PER_S);
-	struct stat st;
-	if (lstat(lock->file_path, &st) == 0) {
-		/* Whatever is there: a Tessera that stopped while locked. */
+	bool locked = read_state(lock->file_path);
+	/* Made (or rewritten) now, while Tessera may still be root, and
+	 * handed to the user it becomes. */
+	write_state(lock, locked, options);
+	if (locked) {
+		/* A Tessera that stopped while locked. */
 		tsr_lock_policy_lock(&lock->policy);
 		server->locked = true;
 		if (server->seat)
 			tsr_seat_set_locked(server->seat, true);
-		tsr_log(TSR_LOG_INFO, "lock: %s exists: starting locked", lock->file_path);
+		tsr_log(TSR_LOG_INFO, "lock: %s says locked: starting locked", lock->file_path);
 		tsr_server_lock_changed(server);
 	}
 	return lock;
@@ -375,7 +396,7 @@ bool tsr_lock_engage(struct tsr_lock *lock, const char *why, char *err, size_t e
 	/* First: from here on no event reaches a guest. */
 	if (server->seat)
 		tsr_seat_set_locked(server->seat, true);
-	write_lock_file(lock);
+	write_state(lock, true, NULL);
 	set_status(lock, "", false);
 	tsr_log(TSR_LOG_INFO, "lock: locked (%s)", why);
 	if (server->hooks.gpu_lock)

@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "tessera/protocol.h"
 
@@ -21,8 +22,11 @@ struct tsr_server;
 struct tsr_lock;
 struct tsr_output_state;
 
-/* The file under the runtime directory that says "locked". */
-#define TSR_LOCK_FILE_NAME "tessera.locked"
+/* The file under the runtime directory that says "locked" or "unlocked".
+ * It is made at start-up, while Tessera may still be root, and handed to
+ * the --user: after the drop the runtime directory need not be writable. A
+ * file that says anything but "unlocked", or cannot be read, means locked. */
+#define TSR_LOCK_FILE_NAME "tessera.lock-state"
 
 struct tsr_lock_options {
 	const char *runtime_dir;
@@ -31,6 +35,11 @@ struct tsr_lock_options {
 	/* PAM's configuration directory; NULL: the system's (/etc/pam.d).
 	 * Only a -Dtest_hooks=true helper accepts another one. */
 	const char *pam_confdir;
+	/* The user Tessera becomes (--user), who must be able to rewrite the
+	 * lock-state file; owner_set false: it stays whoever made it. */
+	bool owner_set;
+	uid_t owner_uid;
+	gid_t owner_gid;
 };
 
 /* Starts the helper when [lock] user is set and comes up locked when the

@@ -370,14 +370,26 @@ static void test_lock_unlock(void)
 	tsr_buffer_destroy(reference);
 }
 
-/* A Tessera stopped while locked comes back locked (the lock file in the
- * runtime directory), and unlocking removes the file. */
+/* A Tessera stopped while locked comes back locked (the lock-state file in
+ * the runtime directory), and unlocking says so in the file. */
+static bool file_says(const char *path, const char *expected)
+{
+	char text[64] = "";
+	FILE *file = fopen(path, "r");
+	if (!file)
+		return false;
+	size_t length = fread(text, 1, sizeof(text) - 1, file);
+	fclose(file);
+	text[length] = '\0';
+	return strcmp(text, expected) == 0;
+}
+
 static void test_restart_comes_back_locked(void)
 {
 	char reply[256], path[512];
 	CHECK(harness_control(&harness, "lock", reply, sizeof(reply)));
-	harness_path(&harness, "tessera.locked", path, sizeof(path));
-	CHECK(access(path, F_OK) == 0);
+	harness_path(&harness, "tessera.lock-state", path, sizeof(path));
+	CHECK(file_says(path, "locked\n"));
 	CHECK(harness_stop(&harness));
 	char tessera[512], config_path[512];
 	snprintf(tessera, sizeof(tessera), "%s", harness_binary("compositor/tessera"));
@@ -395,7 +407,7 @@ static void test_restart_comes_back_locked(void)
 	type_codes(&harness, PASSWORD_CODES);
 	type_codes(&harness, "28");
 	CHECK(wait_status(&harness, "locked=no"));
-	CHECK(access(path, F_OK) != 0);
+	CHECK(file_says(path, "unlocked\n"));
 	CHECK(harness_stop(&harness));
 }
 
@@ -433,7 +445,13 @@ static void test_unprivileged_tessera_unlocks(void)
 	CHECK(harness_wait_log(&h, "tessera", "confined by the seccomp filter", 10000));
 	char reply[256];
 	long before = attempts();
+	/* The directory stays root's; nobody may only pass through it, to the
+	 * lock-state file Tessera made and handed over before the drop. */
+	chmod(h.dir, 0711);
 	CHECK(harness_control(&h, "lock", reply, sizeof(reply)));
+	char path[512];
+	harness_path(&h, "tessera.lock-state", path, sizeof(path));
+	CHECK(file_says(path, "locked\n"));
 	type_codes(&h, WRONG_CODES);
 	type_codes(&h, "28");
 	CHECK(wait_status(&h, "lock_failures=1"));
@@ -444,6 +462,8 @@ static void test_unprivileged_tessera_unlocks(void)
 	}
 	CHECK(wait_status(&h, "locked=no"));
 	CHECK_EQ_INT(attempts(), before + 2);
+	CHECK(file_says(path, "unlocked\n"));
+	CHECK(!harness_log_contains(&h, "tessera", "cannot write"));
 	CHECK(harness_log_contains(&h, "tessera", "running as nobody"));
 	CHECK(!harness_log_contains(&h, "tessera", "refused system call"));
 	CHECK(harness_stop(&h));
