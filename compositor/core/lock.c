@@ -346,6 +346,9 @@ struct tsr_lock *tsr_lock_create(struct tsr_server *server, const struct tsr_loc
 	if (config->user[0] && !start_helper(lock, options, err, err_len))
 		goto error;
 	lock->last_activity_ns = tsr_now_ns();
+	if (config->idle_timeout_s > 0 && !config->user[0])
+		tsr_log(TSR_LOG_WARN, "lock: idle_timeout is set but [lock] user is not: the idle "
+				      "lock will be refused");
 	if (config->idle_timeout_s > 0)
 		tsr_event_source_timer_update(lock->idle_timer, config->idle_timeout_s * NS_PER_S);
 	bool locked = read_state(lock->file_path);
