@@ -13,7 +13,7 @@ static int usage(FILE *out, int status)
 	fprintf(out,
 		"usage: tessera-ctl [--socket PATH] COMMAND [ARGUMENT]\n"
 		"  commands: list, status, stats NAME, focus NAME|N, layout focus|mosaic,\n"
-		"            screenshot PATH, gpu status|handoff|reclaim|timings, quit\n"
+		"            lock, screenshot PATH, gpu status|handoff|reclaim|timings, quit\n"
 		"  --socket PATH  the control socket (default: $TESSERA_CONTROL)\n"
 		"  --help\n"
 		"screenshot PATH writes a PNG (mode 0600) of what the first output shows to a\n"

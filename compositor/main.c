@@ -15,6 +15,7 @@
 #include "core/domain.h"
 #include "core/gpu_policy.h"
 #include "core/input_policy.h"
+#include "core/lock.h"
 #include "core/server.h"
 #include "default_config.h"
 #include "tessera/config.h"
@@ -289,6 +290,7 @@ int main(int argc, char **argv)
 	struct tsr_seat *seat = NULL;
 	struct tsr_input_devices *input_devices = NULL;
 	struct tsr_gpu_policy *gpu = NULL;
+	struct tsr_lock *lock = NULL;
 
 	uid_t user_uid = 0;
 	gid_t user_gid = 0;
@@ -346,6 +348,7 @@ int main(int argc, char **argv)
 		}
 		server->hooks.gpu_handoff = tsr_gpu_policy_toggle;
 		server->hooks.gpu_command = tsr_gpu_policy_control;
+		server->hooks.gpu_lock = tsr_gpu_policy_lock;
 		server->hooks.data = gpu;
 	} else if (config->gpu.enabled) {
 		tsr_log(TSR_LOG_WARN, "[gpu_passthrough] needs [output] backend = kms; ignored");
@@ -365,6 +368,20 @@ int main(int argc, char **argv)
 	seat = tsr_input_policy_create_seat(server);
 	if (!seat) {
 		fprintf(stderr, "tessera: cannot create the seat\n");
+		goto out;
+	}
+	/* Before any guest connects: a Tessera stopped while locked comes
+	 * back locked. The helper starts here, while still privileged. */
+	struct tsr_lock_options lock_options = {.runtime_dir = runtime_dir,
+						.owner_set = options.user != NULL,
+						.owner_uid = user_uid,
+						.owner_gid = user_gid};
+#ifdef TSR_TEST_HOOKS
+	lock_options.pam_confdir = getenv("TESSERA_TEST_PAM_CONFDIR");
+#endif
+	lock = tsr_lock_create(server, &lock_options, err, sizeof(err));
+	if (!lock) {
+		fprintf(stderr, "tessera: %s\n", err);
 		goto out;
 	}
 	if (want_input) {
@@ -480,6 +497,7 @@ out:
 #endif
 	tsr_backend_destroy(backend);
 	tsr_gpu_policy_destroy(gpu);
+	tsr_lock_destroy(lock);
 	tsr_server_destroy(server);
 	tsr_seat_destroy(seat);
 	tsr_event_source_remove(sigint);

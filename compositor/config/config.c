@@ -27,6 +27,7 @@ enum section_kind {
 	SECTION_HOTKEYS,
 	SECTION_GPU,
 	SECTION_INPUT,
+	SECTION_LOCK,
 	SECTION_KIND_COUNT,
 };
 
@@ -43,11 +44,12 @@ static const char *const section_keys[SECTION_KIND_COUNT][SECTION_KEYS_MAX] = {
     [SECTION_GPU] = {"device", "domain", "drm_driver", "passthrough_driver", "toolstack",
 		     "step_timeout", "card_timeout", "fallback_device"},
     [SECTION_INPUT] = {"repeat_delay", "repeat_rate"},
+    [SECTION_LOCK] = {"idle_timeout", "user"},
 };
 
 #define SECTION_NAMES                                                                              \
 	"[output], [decorations], [control], [domain NAME], [hotkeys], [gpu_passthrough], "        \
-	"[input]"
+	"[input], [lock]"
 
 /* The size limits of the mode and of what pixman and KMS handle sanely. */
 #define OUTPUT_SIZE_MIN 64u
@@ -268,6 +270,7 @@ static void open_section(struct config_parser *parser, const char *title)
 	    [SECTION_OUTPUT] = "output",       [SECTION_DECORATIONS] = "decorations",
 	    [SECTION_CONTROL] = "control",     [SECTION_HOTKEYS] = "hotkeys",
 	    [SECTION_GPU] = "gpu_passthrough", [SECTION_INPUT] = "input",
+	    [SECTION_LOCK] = "lock",
 	};
 	memset(parser->key_lines, 0, sizeof(parser->key_lines));
 	parser->section_line = parser->line;
@@ -418,6 +421,36 @@ static bool apply_input(struct config_parser *parser, const char *key, const cha
 				     reason_len);
 }
 
+/* The lock's user is a login name, checked as strictly as a domain name
+ * (it only ever goes to PAM). */
+static bool apply_lock(struct config_parser *parser, const char *key, const char *value,
+		       char *reason, size_t reason_len)
+{
+	struct tsr_lock_config *lock = &parser->config.lock;
+	if (strcmp(key, "idle_timeout") == 0)
+		return tsr_config_parse_uint(value, 0, TSR_LOCK_IDLE_TIMEOUT_MAX_S,
+					     &lock->idle_timeout_s, reason, reason_len);
+	size_t length = strlen(value);
+	if (length == 0 || length >= sizeof(lock->user)) {
+		snprintf(reason, reason_len, "user name '%s' has %zu characters (allowed: 1..%zu)",
+			 value, length, sizeof(lock->user) - 1);
+		return false;
+	}
+	for (size_t i = 0; i < length; i++) {
+		char c = value[i];
+		bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+			  (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-';
+		if (!ok) {
+			snprintf(reason, reason_len,
+				 "user name '%s' contains '%c' (allowed: letters, digits, _ . -)",
+				 value, c >= 0x20 && c < 0x7f ? c : '?');
+			return false;
+		}
+	}
+	snprintf(lock->user, sizeof(lock->user), "%s", value);
+	return true;
+}
+
 static bool apply_hotkey(struct config_parser *parser, const char *key, const char *value,
 			 char *reason, size_t reason_len)
 {
@@ -518,6 +551,9 @@ static int handle_pair(void *user, const char *section, const char *key, const c
 		break;
 	case SECTION_INPUT:
 		ok = apply_input(parser, key, value, reason, sizeof(reason));
+		break;
+	case SECTION_LOCK:
+		ok = apply_lock(parser, key, value, reason, sizeof(reason));
 		break;
 	case SECTION_NONE:
 	case SECTION_KIND_COUNT:

@@ -9,6 +9,7 @@
 #include "core/control.h"
 #include "core/domain.h"
 #include "core/input_backlog.h"
+#include "core/lock.h"
 #include "core/server.h"
 #include "tessera/input.h"
 #include "tessera/event_loop.h"
@@ -167,16 +168,42 @@ void tsr_control_execute(struct tsr_server *server, const char *line, char *repl
 		snprintf(
 		    reply, reply_len,
 		    "ok layout=%s focused=%s frames=%llu pixels=%llu latency_sum_ns=%llu "
-		    "latency_count=%llu input_resyncs=%llu",
+		    "latency_count=%llu input_resyncs=%llu locked=%s lock_failures=%u",
 		    server->mode == TSR_LAYOUT_MOSAIC ? "mosaic" : "focus",
 		    server->focused >= 0 ? server->config->domains[server->focused].name : "-",
 		    (unsigned long long)stats.frames, (unsigned long long)stats.pixels_drawn,
 		    (unsigned long long)stats.latency_sum_ns,
 		    (unsigned long long)stats.latency_count,
-		    (unsigned long long)(server->seat ? tsr_seat_resync_count(server->seat) : 0));
+		    (unsigned long long)(server->seat ? tsr_seat_resync_count(server->seat) : 0),
+		    server->locked ? "yes" : "no", tsr_lock_failures(server->lock));
 		append_display_status(server, reply, reply_len);
 	} else if (strcmp(command, "stats") == 0) {
 		reply_stats(server, argument, reply, reply_len);
+	} else if (server->locked &&
+		   (strcmp(command, "focus") == 0 || strcmp(command, "layout") == 0 ||
+		    (strcmp(command, "gpu") == 0 && strncmp(argument, "handoff", 7) == 0))) {
+		/* Unlocking restores the layout and focus of before; the GPU
+		 * is never handed to a domain while locked. */
+		snprintf(reply, reply_len, "error locked");
+	} else if (strcmp(command, "lock") == 0) {
+		char err[160];
+		if (!server->lock)
+			snprintf(reply, reply_len, "error no lock screen");
+		else if (tsr_lock_engage(server->lock, "tessera-ctl lock", err, sizeof(err)))
+			snprintf(reply, reply_len, "ok");
+		else
+			snprintf(reply, reply_len, "error %s", err);
+#ifdef TSR_TEST_HOOKS
+	} else if (strcmp(command, "test-key") == 0) {
+		/* Test builds only: a key as if from a device, through the seat. */
+		unsigned code = 0, state = 0;
+		if (server->seat && sscanf(argument, "%u %u", &code, &state) == 2 && state <= 2) {
+			tsr_seat_key(server->seat, code, (enum tsr_key_state)state, tsr_now_ns());
+			snprintf(reply, reply_len, "ok");
+		} else {
+			snprintf(reply, reply_len, "error test-key CODE 0|1|2");
+		}
+#endif
 	} else if (strcmp(command, "focus") == 0) {
 		int index = find_domain(server, argument);
 		if (index >= 0 && tsr_server_focus(server, index))
@@ -204,7 +231,7 @@ void tsr_control_execute(struct tsr_server *server, const char *line, char *repl
 	} else {
 		snprintf(reply, reply_len,
 			 "error unknown command '%s' (list, status, stats, focus, layout, "
-			 "screenshot, gpu, quit)",
+			 "lock, screenshot, gpu, quit)",
 			 command);
 	}
 }

@@ -96,6 +96,12 @@ struct tsr_buffer *tsr_decorations_label(struct tsr_decorations *decorations, si
 	return decorations->labels[index];
 }
 
+struct tsr_buffer *tsr_decorations_render(struct tsr_decorations *decorations, const char *text,
+					  uint32_t max_width)
+{
+	return tsr_font_render(decorations->font, text, max_width);
+}
+
 struct tsr_buffer *tsr_decorations_cursor(struct tsr_decorations *decorations)
 {
 	return decorations->cursor;

@@ -24,6 +24,11 @@ struct tsr_buffer *tsr_decorations_label(struct tsr_decorations *decorations, si
 struct tsr_buffer *tsr_decorations_mosaic_text(struct tsr_decorations *decorations);
 struct tsr_buffer *tsr_decorations_no_focus_text(struct tsr_decorations *decorations);
 
+/* Any of Tessera's own texts (the lock screen), in the decorations' font:
+ * a new mask the caller destroys, or NULL. */
+struct tsr_buffer *tsr_decorations_render(struct tsr_decorations *decorations, const char *text,
+					  uint32_t max_width);
+
 /* The pointer: an ARGB arrow with its hot spot at (0, 0). */
 struct tsr_buffer *tsr_decorations_cursor(struct tsr_decorations *decorations);
 

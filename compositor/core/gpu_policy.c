@@ -109,6 +109,12 @@ static void state_changed(void *data, enum tsr_gpu_state state)
 	int target = tsr_config_find_domain(server->config, policy->config->domain);
 	if (state == TSR_GPU_RELEASING) {
 		policy->focus_before = server->focused;
+	} else if (state == TSR_GPU_ASSIGNED && server->locked) {
+		/* The lock engaged while the GPU was on its way out: the domain
+		 * must not drive a monitor behind the lock. */
+		char err[256];
+		if (!tsr_gpu_handoff_reclaim(policy->handoff, err, sizeof(err)))
+			tsr_log(TSR_LOG_ERROR, "lock: cannot take the GPU back: %s", err);
 	} else if (state == TSR_GPU_ASSIGNED && target >= 0) {
 		/* The domain drives the monitor now: its keys and pointer go to
 		 * it. Hotkeys never reach it; the return chord stays ours. */
@@ -238,11 +244,28 @@ void tsr_gpu_policy_destroy(struct tsr_gpu_policy *policy)
 	free(policy);
 }
 
-void tsr_gpu_policy_toggle(void *data)
+void tsr_gpu_policy_lock(void *data)
 {
 	struct tsr_gpu_policy *policy = data;
 	char err[256];
 	if (!policy->handoff)
+		return;
+	enum tsr_gpu_state state = tsr_gpu_handoff_state(policy->handoff);
+	/* Owned or coming back: nothing to do. Releasing: state_changed takes
+	 * it back the moment it is assigned. */
+	if (state != TSR_GPU_ASSIGNED && state != TSR_GPU_RELEASE_FAILED &&
+	    state != TSR_GPU_RECLAIM_FAILED)
+		return;
+	tsr_log(TSR_LOG_INFO, "lock: taking the GPU back from domain %s", policy->config->domain);
+	if (!tsr_gpu_handoff_reclaim(policy->handoff, err, sizeof(err)))
+		tsr_log(TSR_LOG_ERROR, "lock: cannot take the GPU back: %s", err);
+}
+
+void tsr_gpu_policy_toggle(void *data)
+{
+	struct tsr_gpu_policy *policy = data;
+	char err[256];
+	if (!policy->handoff || policy->server->locked)
 		return;
 	enum tsr_gpu_state state = tsr_gpu_handoff_state(policy->handoff);
 	bool ok = state == TSR_GPU_OWNED

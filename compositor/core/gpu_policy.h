@@ -37,6 +37,11 @@ void tsr_gpu_policy_destroy(struct tsr_gpu_policy *policy);
  * GPU off when owned, reclaims it when assigned or after a failure. */
 void tsr_gpu_policy_toggle(void *policy);
 
+/* The lock engaged (server->hooks.gpu_lock): a domain that has the GPU,
+ * or is getting it, loses it; Tessera reclaims it and shows the lock on
+ * its card. The hotkey and `gpu handoff` are refused while locked. */
+void tsr_gpu_policy_lock(void *policy);
+
 /* Control commands (server->hooks.gpu_command, data = policy): "status",
  * "handoff", "reclaim", "timings". Writes one reply line ("ok ..." or
  * "error ..."). */

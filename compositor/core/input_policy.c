@@ -2,6 +2,7 @@
 
 #include "core/domain.h"
 #include "core/input_policy.h"
+#include "core/lock.h"
 #include "core/input_sink.h"
 #include "core/server.h"
 #include "tessera/input.h"
@@ -36,9 +37,14 @@ static void handle_action(void *data, enum tsr_action action, int argument)
 		else
 			tsr_log(TSR_LOG_WARN, "hotkey: GPU handoff is not configured");
 		break;
-	case TSR_ACTION_LOCK:
-		tsr_log(TSR_LOG_WARN, "hotkey: the lock screen is not implemented yet");
+	case TSR_ACTION_LOCK: {
+		char err[128];
+		if (!server->lock)
+			tsr_log(TSR_LOG_WARN, "hotkey: no lock screen");
+		else if (!tsr_lock_engage(server->lock, "hotkey", err, sizeof(err)))
+			tsr_log(TSR_LOG_WARN, "hotkey: cannot lock: %s", err);
 		break;
+	}
 	case TSR_ACTION_NONE:
 		break;
 	}
@@ -213,7 +219,21 @@ static void handle_cursor_moved(void *data, int32_t x, int32_t y)
 	tsr_server_cursor_moved(data, x, y);
 }
 
+static void handle_lock_key(void *data, uint32_t code, enum tsr_key_state state, uint64_t time_ns)
+{
+	struct tsr_server *server = data;
+	tsr_lock_key(server->lock, code, state, time_ns);
+}
+
+static void handle_activity(void *data)
+{
+	struct tsr_server *server = data;
+	tsr_lock_activity(server->lock);
+}
+
 static const struct tsr_seat_listener seat_listener = {
+    .lock_key = handle_lock_key,
+    .activity = handle_activity,
     .cursor_moved = handle_cursor_moved,
     .action = handle_action,
     .focus_clicked = handle_focus_clicked,

@@ -10,6 +10,7 @@
 
 #include "core/decorations.h"
 #include "core/domain.h"
+#include "core/lock.h"
 #include "core/scene.h"
 #include "core/server.h"
 #include "tessera/renderer.h"
@@ -160,12 +161,24 @@ static void draw_banner(struct tsr_server *server, const struct tsr_layout *layo
 	draw_text(renderer, text, banner, 12, tsr_text_colour_on(rgb));
 }
 
+static void draw_cursor(struct tsr_server *server, struct tsr_output_state *state,
+			const pixman_region32_t *region);
+
 void tsr_scene_draw(struct tsr_server *server, struct tsr_output_state *state,
 		    const pixman_region32_t *region)
 {
 	struct tsr_renderer *renderer = server->renderer;
 	const struct tsr_layout *layout = &state->layout;
 
+	if (server->locked) {
+		/* Tessera's pixels only: no domain is even looked at. */
+		if (server->lock)
+			tsr_lock_draw(server->lock, state, region);
+		else
+			fill_region(renderer, region, tsr_colour_argb(0x000000, false));
+		draw_cursor(server, state, region);
+		return;
+	}
 	/* Background where no opaque guest buffer lands: one subtraction of
 	 * all covered boxes, not one per domain. */
 	pixman_box32_t covered[TSR_MAX_DOMAINS * (TSR_MAX_SURFACES_PER_GUEST + 1)];
@@ -212,6 +225,13 @@ void tsr_scene_draw(struct tsr_server *server, struct tsr_output_state *state,
 	}
 	if (touches(region, &layout->banner))
 		draw_banner(server, layout);
+	draw_cursor(server, state, region);
+}
+
+static void draw_cursor(struct tsr_server *server, struct tsr_output_state *state,
+			const pixman_region32_t *region)
+{
+	struct tsr_renderer *renderer = server->renderer;
 	struct tsr_buffer *cursor = tsr_decorations_cursor(server->decorations);
 	pixman_box32_t cursor_box = {server->cursor_x, server->cursor_y,
 				     server->cursor_x + (int32_t)(cursor ? cursor->width : 0),

@@ -153,6 +153,8 @@ static void relayout(struct tsr_server *server)
 
 bool tsr_server_domain_visible(const struct tsr_server *server, int index)
 {
+	if (server->locked)
+		return false;
 	for (size_t i = 0; i < server->output_count; i++)
 		if (server->outputs[i]->layout.domains[index].visible)
 			return true;
@@ -434,6 +436,8 @@ void tsr_server_damage_all(struct tsr_server *server)
 void tsr_server_damage_domain(struct tsr_server *server, int domain_index,
 			      const pixman_region32_t *surface_damage)
 {
+	if (server->locked)
+		return; /* nothing of a guest is drawn */
 	for (size_t i = 0; i < server->output_count; i++) {
 		struct tsr_output_state *state = server->outputs[i];
 		const struct tsr_domain_placement *placement = &state->layout.domains[domain_index];
@@ -463,6 +467,8 @@ void tsr_server_damage_domain(struct tsr_server *server, int domain_index,
 void tsr_server_damage_display(struct tsr_server *server, int domain_index, uint32_t surface_id,
 			       const pixman_region32_t *surface_damage)
 {
+	if (server->locked)
+		return;
 	for (size_t i = 0; i < server->output_count; i++) {
 		struct tsr_output_state *state = server->outputs[i];
 		const struct tsr_domain_placement *placement = &state->layout.domains[domain_index];
@@ -629,6 +635,16 @@ void tsr_server_attach_seat(struct tsr_server *server, struct tsr_seat *seat)
 					 server->outputs[0]->output->height);
 	tsr_seat_set_mosaic(seat, server->mode == TSR_LAYOUT_MOSAIC);
 	tsr_seat_set_focus(seat, server->focused);
+	tsr_seat_set_locked(seat, server->locked);
+}
+
+void tsr_server_lock_changed(struct tsr_server *server)
+{
+	tsr_server_damage_all(server);
+	/* Surfaces waiting for frame-done switch clocks: shown ones are paced
+	 * by output frames again, hidden ones by the 1 Hz timer. */
+	tsr_server_schedule_frame(server, !server->locked);
+	tsr_server_schedule_frame(server, false);
 }
 
 void tsr_server_guest_ready(struct tsr_server *server, int index)

@@ -24,6 +24,7 @@ struct tsr_font;
 struct tsr_domain;
 struct tsr_decorations;
 struct tsr_seat;
+struct tsr_lock;
 
 struct tsr_output_state {
 	struct tsr_server *server;
@@ -56,6 +57,8 @@ struct tsr_server_hooks {
 	void (*gpu_handoff)(void *data);
 	/* "gpu ARGUMENT" control commands; writes one reply line. */
 	void (*gpu_command)(void *data, const char *argument, char *reply, size_t reply_len);
+	/* The lock engaged: take the GPU back if a domain has it. */
+	void (*gpu_lock)(void *data);
 	void *data;
 };
 
@@ -73,6 +76,11 @@ struct tsr_server {
 	int focused;	       /* domain index or -1 */
 	struct tsr_seat *seat; /* NULL without input */
 	bool cursor_visible;   /* after the first pointer motion */
+	/* The lock screen is up: no guest pixel is drawn, no domain counts as
+	 * visible (guests are paced at the hidden rate), the layout and focus
+	 * are kept as they were for unlocking. Set by core/lock.c only. */
+	bool locked;
+	struct tsr_lock *lock; /* NULL until main creates it */
 	int32_t cursor_x, cursor_y;
 	struct tsr_server_hooks hooks;
 	struct tsr_screenshot_writer *screenshots;
@@ -145,5 +153,7 @@ void tsr_server_attach_seat(struct tsr_server *server, struct tsr_seat *seat);
 void tsr_server_guest_ready(struct tsr_server *server, int index);
 void tsr_server_guest_gone(struct tsr_server *server, int index);
 void tsr_server_cursor_moved(struct tsr_server *server, int32_t x, int32_t y);
+/* server->locked changed: redraw everything, repace guests. */
+void tsr_server_lock_changed(struct tsr_server *server);
 
 #endif

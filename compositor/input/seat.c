@@ -54,6 +54,11 @@ struct tsr_seat {
 	int focus;
 	bool mosaic;
 
+	/* Locked: nothing reaches any domain; focus is what unlocking
+	 * restores (tsr_seat_set_focus only changes that meanwhile). */
+	bool locked;
+	int locked_focus;
+
 	int32_t cursor_x, cursor_y;
 	uint32_t output_width, output_height;
 
@@ -104,6 +109,7 @@ struct tsr_seat *tsr_seat_create(const struct tsr_hotkey *hotkeys, size_t hotkey
 	seat->listener = *listener;
 	seat->data = data;
 	seat->focus = -1;
+	seat->locked_focus = -1;
 	seat->output_width = 1;
 	seat->output_height = 1;
 	return seat;
@@ -190,6 +196,26 @@ static void swallow_chord(struct tsr_seat *seat, uint32_t final_key, uint64_t ti
 	}
 }
 
+/* Locked: every key goes to the lock screen and is swallowed, so not even
+ * its release reaches a domain after unlocking. */
+static void locked_key(struct tsr_seat *seat, uint32_t code, enum tsr_key_state state,
+		       uint64_t time_ns)
+{
+	if (state == TSR_KEY_PRESSED) {
+		if (seat->key_presses[code] == UINT8_MAX || seat->key_presses[code]++ > 0)
+			return;
+		seat->key_swallowed[code] = true;
+	} else if (state == TSR_KEY_RELEASED) {
+		if (seat->key_presses[code] == 0 || --seat->key_presses[code] > 0)
+			return;
+		seat->key_swallowed[code] = false;
+	} else if (seat->key_presses[code] == 0) {
+		return;
+	}
+	if (seat->listener.lock_key)
+		seat->listener.lock_key(seat->data, code, state, time_ns);
+}
+
 static void key_pressed(struct tsr_seat *seat, uint32_t code, uint64_t time_ns)
 {
 	if (seat->key_presses[code] == UINT8_MAX) {
@@ -245,6 +271,12 @@ void tsr_seat_key(struct tsr_seat *seat, uint32_t code, enum tsr_key_state state
 	if (!is_keyboard_key(code)) {
 		return;
 	}
+	if (seat->listener.activity)
+		seat->listener.activity(seat->data);
+	if (seat->locked) {
+		locked_key(seat, code, state, time_ns);
+		return;
+	}
 	switch (state) {
 	case TSR_KEY_PRESSED:
 		key_pressed(seat, code, time_ns);
@@ -268,6 +300,8 @@ static int pointer_target(struct tsr_seat *seat, int32_t *local_x, int32_t *loca
 {
 	*local_x = 0;
 	*local_y = 0;
+	if (seat->locked)
+		return -1;
 	int domain = valid_domain_or_none(seat->listener.pick_domain(
 	    seat->data, seat->cursor_x, seat->cursor_y, local_x, local_y));
 	if (!seat->mosaic && domain != seat->focus) {
@@ -289,6 +323,8 @@ static int32_t clamp_coordinate(int64_t value, uint32_t size)
 
 static void pointer_moved(struct tsr_seat *seat, int64_t x, int64_t y, uint64_t time_ns)
 {
+	if (seat->listener.activity)
+		seat->listener.activity(seat->data);
 	seat->cursor_x = clamp_coordinate(x, seat->output_width);
 	seat->cursor_y = clamp_coordinate(y, seat->output_height);
 	if (seat->listener.cursor_moved)
@@ -314,6 +350,10 @@ void tsr_seat_pointer_motion_absolute(struct tsr_seat *seat, int32_t x, int32_t 
 static void button_pressed(struct tsr_seat *seat, uint32_t button, size_t index, uint64_t time_ns)
 {
 	if (seat->button_presses[index] == UINT8_MAX || seat->button_presses[index]++ > 0) {
+		return;
+	}
+	if (seat->locked) {
+		seat->button_swallowed[index] = true;
 		return;
 	}
 	int32_t local_x, local_y;
@@ -353,6 +393,8 @@ void tsr_seat_button(struct tsr_seat *seat, uint32_t button, enum tsr_button_sta
 	if (!button_index(button, &index)) {
 		return;
 	}
+	if (seat->listener.activity)
+		seat->listener.activity(seat->data);
 	if (state == TSR_BUTTON_PRESSED) {
 		button_pressed(seat, button, index, time_ns);
 	} else {
@@ -363,6 +405,8 @@ void tsr_seat_button(struct tsr_seat *seat, uint32_t button, enum tsr_button_sta
 void tsr_seat_axis(struct tsr_seat *seat, enum tsr_pointer_axis axis, int32_t steps,
 		   uint64_t time_ns)
 {
+	if (seat->listener.activity)
+		seat->listener.activity(seat->data);
 	int32_t local_x, local_y;
 	int domain = pointer_target(seat, &local_x, &local_y);
 	if (domain < 0 || steps == 0) {
@@ -384,6 +428,10 @@ static void forget_delivered(struct tsr_seat *seat)
 void tsr_seat_set_focus(struct tsr_seat *seat, int domain)
 {
 	domain = valid_domain_or_none(domain);
+	if (seat->locked) {
+		seat->locked_focus = domain; /* given when unlocking */
+		return;
+	}
 	if (domain == seat->focus) {
 		return;
 	}
@@ -421,7 +469,39 @@ void tsr_seat_set_focus(struct tsr_seat *seat, int domain)
 
 int tsr_seat_get_focus(const struct tsr_seat *seat)
 {
-	return seat->focus;
+	return seat->locked ? seat->locked_focus : seat->focus;
+}
+
+void tsr_seat_set_locked(struct tsr_seat *seat, bool locked)
+{
+	if (locked == seat->locked)
+		return;
+	if (locked) {
+		int focus = seat->focus;
+		/* Releases and focus-out for the focused domain, as a focus
+		 * change would; held-back modifiers are dropped, never sent. */
+		seat->pending_count = 0;
+		tsr_seat_set_focus(seat, -1);
+		for (uint32_t code = 0; code < KEY_CNT; code++)
+			if (seat->key_presses[code] > 0)
+				seat->key_swallowed[code] = true;
+		for (size_t i = 0; i < SEAT_BUTTON_COUNT; i++)
+			if (seat->button_presses[i] > 0)
+				seat->button_swallowed[i] = true;
+		seat->locked = true;
+		seat->locked_focus = focus;
+		return;
+	}
+	seat->locked = false;
+	/* Keys still held were pressed on the lock screen or before it:
+	 * swallowed, so the focus-in below does not hand them over. */
+	tsr_seat_set_focus(seat, seat->locked_focus);
+	seat->locked_focus = -1;
+}
+
+bool tsr_seat_locked(const struct tsr_seat *seat)
+{
+	return seat->locked;
 }
 
 void tsr_seat_set_mosaic(struct tsr_seat *seat, bool mosaic)
@@ -435,6 +515,8 @@ void tsr_seat_domain_removed(struct tsr_seat *seat, int domain)
 		forget_delivered(seat);
 		seat->focus = -1;
 	}
+	if (seat->locked && domain >= 0 && domain == seat->locked_focus)
+		seat->locked_focus = -1;
 }
 
 void tsr_seat_set_output_size(struct tsr_seat *seat, uint32_t width, uint32_t height)

@@ -14,16 +14,26 @@ bool tsr_program_path(enum tsr_program program, char *out, size_t out_len)
 {
 	if (!out || out_len == 0)
 		return false;
-	const bool agent = program == TSR_PROGRAM_AGENT;
+	const char *installed = TSR_BINDIR "/tessera-agent";
 #ifdef TSR_TEST_HOOKS
-	const char *build_tree = agent ? TSR_BUILD_ROOT "/guest-agent/tessera-agent"
-				       : TSR_BUILD_ROOT "/gpu-passthrough/tessera-gpu-helper";
+	const char *build_tree = TSR_BUILD_ROOT "/guest-agent/tessera-agent";
+#endif
+	if (program == TSR_PROGRAM_GPU_HELPER) {
+		installed = TSR_LIBEXECDIR "/tessera-gpu-helper";
+#ifdef TSR_TEST_HOOKS
+		build_tree = TSR_BUILD_ROOT "/gpu-passthrough/tessera-gpu-helper";
+#endif
+	} else if (program == TSR_PROGRAM_LOCK_HELPER) {
+		installed = TSR_LIBEXECDIR "/tessera-lock-helper";
+#ifdef TSR_TEST_HOOKS
+		build_tree = TSR_BUILD_ROOT "/compositor/tessera-lock-helper";
+#endif
+	}
+#ifdef TSR_TEST_HOOKS
 	snprintf(out, out_len, "%s", build_tree);
 	if (access(out, X_OK) == 0)
 		return true;
 #endif
-	const char *installed =
-	    agent ? TSR_BINDIR "/tessera-agent" : TSR_LIBEXECDIR "/tessera-gpu-helper";
 	snprintf(out, out_len, "%s", installed);
 	return access(out, X_OK) == 0;
 }

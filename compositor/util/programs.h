@@ -7,8 +7,9 @@
 #include <stddef.h>
 
 enum tsr_program {
-	TSR_PROGRAM_AGENT,	/* bindir/tessera-agent */
-	TSR_PROGRAM_GPU_HELPER, /* libexecdir/tessera-gpu-helper */
+	TSR_PROGRAM_AGENT,	 /* bindir/tessera-agent */
+	TSR_PROGRAM_GPU_HELPER,	 /* libexecdir/tessera-gpu-helper */
+	TSR_PROGRAM_LOCK_HELPER, /* libexecdir/tessera-lock-helper */
 };
 
 /* Writes the path to run into out and returns true when it is executable;

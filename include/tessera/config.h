@@ -62,7 +62,7 @@ enum tsr_action {
 	TSR_ACTION_FOCUS_PREV,
 	TSR_ACTION_TOGGLE_MOSAIC,
 	TSR_ACTION_GPU_HANDOFF, /* reserved: gpu-passthrough issue */
-	TSR_ACTION_LOCK,	/* reserved */
+	TSR_ACTION_LOCK,	/* the lock screen (core/lock.h) */
 };
 
 struct tsr_hotkey {
@@ -112,8 +112,17 @@ struct tsr_gpu_config {
 	char fallback_device[TSR_PATH_MAX]; /* card to show the desktop on meanwhile, "" none */
 };
 
+/* [lock]: the lock screen. The password typed on it is checked with PAM
+ * (service "tessera") for user; idle_timeout_s 0 means no idle lock. */
+#define TSR_LOCK_IDLE_TIMEOUT_MAX_S 86400u
+struct tsr_lock_config {
+	uint32_t idle_timeout_s;
+	char user[TSR_NAME_MAX]; /* "" = not configured: the lock is refused */
+};
+
 struct tsr_config {
 	struct tsr_output_config output;
+	struct tsr_lock_config lock;
 	struct tsr_gpu_config gpu;
 	struct tsr_input_config input;
 	uint32_t border_width;

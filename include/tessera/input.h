@@ -40,6 +40,14 @@
  * focused domain in the focus layout and to the domain under the pointer in
  * mosaic. No event is delivered to two domains.
  *
+ * Lock (tsr_seat_set_locked): while locked no key, button, motion or
+ * scroll reaches any domain and no hotkey fires, whatever happens to focus
+ * meanwhile. Locking gives the focused domain releases for all it holds and
+ * a focus-out; every key and button held or pressed while locked is
+ * swallowed up to its physical release. Keys go to lock_key instead (the
+ * password typed into Tessera). Unlocking gives focus-in to the domain
+ * that had focus (or was given it meanwhile by tsr_seat_set_focus).
+ *
  * Several devices may hold the same key: tsr_seat_key counts presses per
  * code, so a device must only report its own transitions (press when it was
  * up, release when it was down), which the evdev layer guarantees. */
@@ -90,6 +98,11 @@ struct tsr_seat_listener {
 	/* Optional: the cursor moved (output coordinates), whoever gets the
 	 * motion; the compositor redraws its cursor there. */
 	void (*cursor_moved)(void *data, int32_t x, int32_t y);
+	/* Optional: every key event while locked (repeats too), in place of
+	 * any delivery. */
+	void (*lock_key)(void *data, uint32_t code, enum tsr_key_state state, uint64_t time_ns);
+	/* Optional: some physical input arrived (the idle timer restarts). */
+	void (*activity)(void *data);
 };
 
 struct tsr_seat;
@@ -124,7 +137,11 @@ uint64_t tsr_seat_resync_count(const struct tsr_seat *seat);
 /* Called by the compositor (not by guests) after it changed focus or
  * layout. domain -1: nobody has focus. Out of range counts as -1. */
 void tsr_seat_set_focus(struct tsr_seat *seat, int domain);
+/* While locked: the domain unlocking will focus. */
 int tsr_seat_get_focus(const struct tsr_seat *seat);
+/* The lock, see above. Idempotent. */
+void tsr_seat_set_locked(struct tsr_seat *seat, bool locked);
+bool tsr_seat_locked(const struct tsr_seat *seat);
 void tsr_seat_set_mosaic(struct tsr_seat *seat, bool mosaic);
 
 /* The domain is gone: forget what it was given, without calling it. If it

@@ -277,13 +277,13 @@ static void test_section_errors(void)
 {
 	EXPECT_ERROR("\n[outputs]\n",
 		     "test.conf:2: unknown section [outputs] (allowed: [output], [decorations], "
-		     "[control], [domain NAME], [hotkeys], [gpu_passthrough], [input])");
+		     "[control], [domain NAME], [hotkeys], [gpu_passthrough], [input], [lock])");
 	EXPECT_ERROR("[output]\nwidth = 1280\n\n[control]\n[output]\n",
 		     "test.conf:5: section [output] already appeared at line 1 (allowed: once)");
 	EXPECT_ERROR("# c\nwidth = 1280\n",
 		     "test.conf:2: key 'width' is outside a section (allowed: keys under "
 		     "[output], [decorations], [control], [domain NAME], [hotkeys], "
-		     "[gpu_passthrough], [input])");
+		     "[gpu_passthrough], [input], [lock])");
 	EXPECT_ERROR("[output\n", "test.conf:1: section header has no closing ']' (allowed: "
 				  "[output], [domain NAME], ...)");
 	EXPECT_ERROR("[output] width = 3\n",
@@ -295,7 +295,7 @@ static void test_section_errors(void)
 		     "test.conf:1: section [domain] has no domain name (allowed: [domain NAME])");
 	EXPECT_ERROR("[domains x]\n",
 		     "test.conf:1: unknown section [domains x] (allowed: [output], [decorations], "
-		     "[control], [domain NAME], [hotkeys], [gpu_passthrough], [input])");
+		     "[control], [domain NAME], [hotkeys], [gpu_passthrough], [input], [lock])");
 
 	/* An over-long line is an error, not two lines. */
 	char long_line[400];
@@ -634,6 +634,28 @@ static void test_input_section(void)
 		     "repeat_rate)");
 }
 
+static void test_lock_section(void)
+{
+	/* Off unless configured: no user (the lock is refused), no idle lock. */
+	CHECK(tsr_config_load_string(&config, "[domain a]\ncolour = red\n", "t", err, sizeof(err)));
+	CHECK_EQ_INT(config.lock.idle_timeout_s, 0);
+	CHECK(config.lock.user[0] == '\0');
+	CHECK(tsr_config_load_string(&config, "[lock]\nuser = alice.b-1\nidle_timeout = 300\n", "t",
+				     err, sizeof(err)));
+	CHECK(strcmp(config.lock.user, "alice.b-1") == 0);
+	CHECK_EQ_INT(config.lock.idle_timeout_s, 300);
+	EXPECT_ERROR("[lock]\nidle_timeout = 86401\n",
+		     "test.conf:2: idle_timeout: 86401 is out of range (allowed: 0..86400)");
+	EXPECT_ERROR("[lock]\nuser = al ice\n",
+		     "test.conf:2: user: user name 'al ice' contains ' ' (allowed: letters, "
+		     "digits, _ . -)");
+	EXPECT_ERROR("[lock]\nuser = a\nuser = b\n",
+		     "test.conf:3: key 'user' in [lock] is already set at line 2 (allowed: once "
+		     "per section)");
+	EXPECT_ERROR("[lock]\npassword = x\n",
+		     "test.conf:2: unknown key 'password' in [lock] (allowed: idle_timeout, user)");
+}
+
 static void test_gpu_section(void)
 {
 	/* Off unless configured, with the documented defaults. */
@@ -810,4 +832,4 @@ TSR_TEST_MAIN(TSR_CASE(test_defaults), TSR_CASE(test_example_file), TSR_CASE(tes
 	      TSR_CASE(test_domain_errors), TSR_CASE(test_chords_good), TSR_CASE(test_chords_bad),
 	      TSR_CASE(test_hotkeys_section), TSR_CASE(test_gpu_section), TSR_CASE(test_gpu_errors),
 	      TSR_CASE(test_socket_conflicts), TSR_CASE(test_bounded_reading),
-	      TSR_CASE(test_input_section))
+	      TSR_CASE(test_input_section), TSR_CASE(test_lock_section))

@@ -53,7 +53,7 @@ if ! bash tests/setup-build.sh "$build" --prefix="$prefix" -Dtest_hooks=false \
 	check "configure $build" false
 	finish
 fi
-programs=(tessera tessera-ctl tessera-agent tessera-gpu-helper)
+programs=(tessera tessera-ctl tessera-agent tessera-gpu-helper tessera-lock-helper)
 pages=(tessera.1 tessera-ctl.1 tessera-agent.1 tessera.conf.5)
 check "build the installed targets" meson compile -C "$build" "${programs[@]}" "${pages[@]}"
 rm -rf "$stage"
@@ -62,6 +62,7 @@ check "meson install --destdir" meson install -C "$build" --no-rebuild --quiet -
 # ---- the files ------------------------------------------------------------
 expected=(
 	bin/tessera bin/tessera-ctl bin/tessera-agent libexec/tessera-gpu-helper
+	libexec/tessera-lock-helper etc/pam.d/tessera
 	etc/tessera/tessera.conf etc/tessera/tessera-xen.conf
 	lib/systemd/system/tessera.service lib/systemd/system/tessera-agent.service
 	lib/udev/rules.d/70-tessera.rules lib/sysusers.d/tessera.conf
@@ -71,11 +72,14 @@ expected=(
 for file in "${expected[@]}"; do
 	check "installed $prefix/$file" test -s "$stage$prefix/$file"
 done
-for program in bin/tessera bin/tessera-ctl bin/tessera-agent libexec/tessera-gpu-helper; do
+for program in bin/tessera bin/tessera-ctl bin/tessera-agent libexec/tessera-gpu-helper \
+	libexec/tessera-lock-helper; do
 	check "$program is executable" test -x "$stage$prefix/$program"
 done
 check "the example configurations are the repository's" \
 	cmp -s data/tessera-xen.conf "$stage$prefix/etc/tessera/tessera-xen.conf"
+check "the lock screen's PAM service is the repository's" \
+	cmp -s data/pam/tessera "$stage$prefix/etc/pam.d/tessera"
 
 # ---- no build-tree path, no test hook -------------------------------------
 no_tree_path() { # installed file
@@ -83,12 +87,19 @@ no_tree_path() { # installed file
 	objcopy --strip-debug "$1" "$copy" || return 1
 	! strings -a "$copy" | grep -F -e "$root" -e "$build"
 }
-for program in bin/tessera bin/tessera-ctl bin/tessera-agent libexec/tessera-gpu-helper; do
+for program in bin/tessera bin/tessera-ctl bin/tessera-agent libexec/tessera-gpu-helper \
+	libexec/tessera-lock-helper; do
 	check "$program names no build or source tree" no_tree_path "$stage$prefix/$program"
 done
 has_string() { strings -a "$1" | grep -xF "$2" >/dev/null; }
 check "tessera runs the helper from libexecdir" \
 	has_string "$stage$prefix/bin/tessera" "$prefix/libexec/tessera-gpu-helper"
+check "tessera runs the lock helper from libexecdir" \
+	has_string "$stage$prefix/bin/tessera" "$prefix/libexec/tessera-lock-helper"
+check "the lock helper takes no PAM directory of its own (test hook)" \
+	bash -c "! strings -a '$stage$prefix/libexec/tessera-lock-helper' | grep -q -- --confdir"
+check "tessera reads no PAM directory from the environment" \
+	bash -c "! strings -a '$stage$prefix/bin/tessera' | grep -q TESSERA_TEST_PAM_CONFDIR"
 check "tessera runs the demo agent from bindir" \
 	has_string "$stage$prefix/bin/tessera" "$prefix/bin/tessera-agent"
 check "tessera reads no commit-failure hook from the environment" \

@@ -116,7 +116,7 @@ config_c = read(f"{source}/compositor/config/config.c")
 table = re.search(r"section_keys\[.*?\] = \{(.*?)\n\};", config_c, re.S).group(1)
 names = {"OUTPUT": "[output]", "DECORATIONS": "[decorations]", "CONTROL": "[control]",
          "DOMAIN": "[domain NAME]", "HOTKEYS": "[hotkeys]", "GPU": "[gpu_passthrough]",
-         "INPUT": "[input]"}
+         "INPUT": "[input]", "LOCK": "[lock]"}
 parser_keys = {}
 for kind, keys in re.findall(r"\[SECTION_(\w+)\]\s*=\s*\{(.*?)\}", table, re.S):
     parser_keys[names[kind]] = set(re.findall(r'"(\w+)"', keys))
