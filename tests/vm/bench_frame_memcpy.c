@@ -6,6 +6,7 @@
  *
  * Both buffers are written first, so the copy reads real pages rather
  * than the kernel's shared zero page. */
+#define _POSIX_C_SOURCE 200809L /* clock_gettime */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
