@@ -334,6 +334,7 @@ commits_before=$(stat_of work commits)
 started=$(date +%s)
 xl destroy pv >"$work/xl-destroy.log" 2>&1 || true
 took=$(($(date +%s) - started))
+cp "$work/xl-destroy.log" "$results_dir/" 2>/dev/null || true
 if grep -qiE "timed out|timeout" "$work/xl-destroy.log"; then
 	fail "xl destroy pv waited for the backend ($took s): $(cat "$work/xl-destroy.log")"
 else
