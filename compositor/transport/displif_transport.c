@@ -327,9 +327,19 @@ static bool ring_nodes_unchanged(struct device *device)
 	return memcmp(now, device->connectors, device->connector_count * sizeof(now[0])) == 0;
 }
 
+static void backend_changed(struct device *device);
+
 static void frontend_changed(struct device *device)
 {
 	if (device->fsm.finished)
+		return;
+	/* `xl destroy` writes the backend's Closing and tears the frontend's
+	 * nodes down in one transaction, and the frontend's watch can fire
+	 * first: the toolstack's Closing is answered before the frontend's
+	 * change is looked at, or the InitWait a gone frontend gets would
+	 * overwrite it and libxl would wait its 10 s for a Closed. */
+	backend_changed(device);
+	if (!device->in_use || device->fsm.finished)
 		return;
 	uint64_t now = tsr_now_ns();
 	if (now - device->event_window_ns > FRONTEND_EVENT_WINDOW_NS) {

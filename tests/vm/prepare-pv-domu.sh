@@ -7,7 +7,8 @@
 #   - libdrm's modetest (Debian's libdrm-tests, installed on the host if
 #     missing) with every library `ldd` names and the dynamic loader;
 #   - pv-evdev-log (pv_evdev_log.c, built static here);
-#   - /init = pv-domu-init.sh, /bin/pv-tty1-shell, /bin/pv-modetest.
+#   - /init = pv-domu-init.sh, /bin/pv-tty1-shell, /bin/pv-modetest,
+#     /bin/pv-modetest-loop.
 #
 #   tests/vm/prepare-pv-domu.sh BUILD_DIR
 #
@@ -42,6 +43,7 @@ flock 9
 fingerprint=$({
 	cat "$KIT/.initrd-complete"
 	for file in "$VM_DIR"/pv-domu-init.sh "$VM_DIR"/pv-tty1-shell.sh "$VM_DIR"/pv-modetest.sh \
+		"$VM_DIR"/pv-modetest-loop.sh \
 		"$VM_DIR"/pv_evdev_log.c "$VM_DIR/prepare-pv-domu.sh" "$MODETEST" "${LIBRARIES[@]}"; do
 		sha256sum "$file"
 	done
@@ -64,7 +66,8 @@ rm -f "$root/init"
 cp "$VM_DIR/pv-domu-init.sh" "$root/init"
 cp "$VM_DIR/pv-tty1-shell.sh" "$root/bin/pv-tty1-shell"
 cp "$VM_DIR/pv-modetest.sh" "$root/bin/pv-modetest"
-chmod 755 "$root/init" "$root/bin/pv-tty1-shell" "$root/bin/pv-modetest"
+cp "$VM_DIR/pv-modetest-loop.sh" "$root/bin/pv-modetest-loop"
+chmod 755 "$root/init" "$root/bin/pv-tty1-shell" "$root/bin/pv-modetest" "$root/bin/pv-modetest-loop"
 gcc -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -static -o "$root/bin/pv-evdev-log" \
 	"$VM_DIR/pv_evdev_log.c" || vm_die "building pv-evdev-log (static) failed"
 cp "$MODETEST" "$root/bin/modetest"

@@ -13,6 +13,8 @@
 #    lines on hvc0;
 #  - with tsr.modetest=MODE on the kernel command line, pv-modetest MODE
 #    (see that script) once the card exists.
+#  - with tsr.modetest-loop=MODE, pv-modetest-loop MODE instead: modetest
+#    again on every new card (Tessera restarts, driver reloads; see it).
 # Everything reports on hvc0, which dom0's xenconsoled logs to
 # /var/log/xen/console/guest-NAME.log.
 /bin/busybox --install -s
@@ -32,9 +34,11 @@ grep -q ' /proc/xen ' /proc/mounts || mount -t xenfs xenfs /proc/xen 2>/dev/null
 dmesg -n 1
 
 modetest_mode=
+modetest_loop=
 # shellcheck disable=SC2013 # the command line is one line of words
 for word in $(cat /proc/cmdline); do
 	case $word in tsr.modetest=*) modetest_mode=${word#tsr.modetest=} ;; esac
+	case $word in tsr.modetest-loop=*) modetest_loop=${word#tsr.modetest-loop=} ;; esac
 done
 
 /bin/pv-evdev-log &
@@ -42,5 +46,8 @@ setsid /bin/pv-tty1-shell &
 say "up (drm_xen_front loaded: $([ -d /sys/module/drm_xen_front ] && echo yes || echo no))"
 if [ -n "$modetest_mode" ]; then
 	/bin/pv-modetest "$modetest_mode" &
+fi
+if [ -n "$modetest_loop" ]; then
+	/bin/pv-modetest-loop "$modetest_loop" &
 fi
 while :; do sleep 3600; done
