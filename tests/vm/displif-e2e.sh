@@ -8,9 +8,12 @@
 # PV-devices initramfs (prepare-pv-domu.sh: Debian's kernel and libdrm's
 # modetest, nothing of Tessera's) and run modetest on their xen-drm-front
 # card. Checks: the device connects; modetest's test pattern appears in
-# the domain's frame of Tessera's writeback capture, pixel for pixel;
-# `modetest -v` page flips keep being answered (Tessera's commits of that
-# domain keep rising); `xl destroy` of the flipping guest answers at once
+# the domain's frame of Tessera's writeback capture, pixel for pixel; a
+# guest with two connectors (modetest sets both at once) shows each
+# connector's part of the pattern pixel for pixel, side by side where the
+# layout puts them; `modetest -v` page flips on both connectors of a
+# two-connector guest keep being answered, with no flip event missing on
+# either; `xl destroy` of the flipping guest answers at once
 # and the other guest is still shown; no gntdev mapping is left once the
 # guests are gone; `xl create` of a domain that is not in the
 # configuration fails at once with one refusal line in Tessera's log.
@@ -46,7 +49,12 @@ mkdir -p "$work"
 output=1024x768
 still=pvstill
 flipper=pvflip
+dual=pvdual
 guest_size=640x480
+# Two connectors of different heights: modetest's framebuffer is 800x360,
+# connector 0 scans out its 480x360 at 0,0, connector 1 its 320x240 at 480,0.
+dual_connectors="c0:480x360;c1:320x240"
+flipper_connectors="c0:640x480;c1:320x240"
 conf=$work/tessera.conf
 cat >"$conf" <<CONF
 [output]
@@ -63,6 +71,11 @@ display = pv
 [domain $flipper]
 label = PV flips
 colour = orange
+transport = xen
+display = pv
+[domain $dual]
+label = PV two connectors
+colour = green
 transport = xen
 display = pv
 CONF
@@ -97,7 +110,7 @@ pass "tessera started on vkms (pid $tessera)"
 grep -q "displif: watching" "$results_dir/tessera.log" && pass "the displif backend watches backend/vdispl" ||
 	fail "no 'displif: watching' line in tessera.log"
 
-# guest_config NAME MODETEST_MODE
+# guest_config NAME MODETEST_MODE [CONNECTORS]
 guest_config()
 {
 	cat >"$work/$1.cfg" <<CFG
@@ -109,7 +122,7 @@ extra = "console=hvc0 quiet tsr.modetest=$2"
 memory = 128
 vcpus = 1
 on_crash = "destroy"
-vdispl = [ "backend=0,be-alloc=0,connectors=c0:$guest_size" ]
+vdispl = [ "backend=0,be-alloc=0,connectors=${3:-c0:$guest_size}" ]
 CFG
 }
 create()
@@ -156,13 +169,73 @@ else
 fi
 cp "$work/still.png" "$results_dir/still.png" 2>/dev/null || true
 
-# ---- page flips keep being answered --------------------------------------------
-guest_config "$flipper" flip
+# ---- two connectors: each one's part of the pattern, side by side -------------
+guest_config "$dual" all "$dual_connectors"
+create "$dual" || give_up "xl create $dual failed: $(cat "$work/xl-create-$dual.log")"
+if wait_for 240 connected "$dual"; then
+	line=$(grep -E "\[domain $dual/[0-9]+\].*vdispl 0 connected" "$results_dir/tessera.log" | head -n 1 | sed 's/^.*\] //')
+	case $line in
+	*"(2 connectors: 480x360 320x240)"*) pass "tessera: $line" ;;
+	*) fail "$dual did not connect with 2 connectors: $line" ;;
+	esac
+else
+	fail "xen-drm-front of $dual never connected: $(console_of "$dual" | tail -n 5)"
+fi
+if wait_for 60 guest_says "$dual" "tessera-domu: modetest card .*connectors .*:.* .*:"; then
+	pass "modetest sets both connectors: $(console_of "$dual" | grep -m1 'modetest card' | sed 's/^tessera-domu: //')"
+else
+	fail "modetest did not set two connectors: $(console_of "$dual" | grep modetest | tail -n 3)"
+fi
+ctl focus "$dual" >/dev/null
+# part N: what connector N shows, found in the capture ("found at X,Y").
+dual_parts()
+{
+	ctl screenshot "$work/dual.png" >/dev/null 2>&1 || return 1
+	"$check_helper" "$work/dual.png" 480 360 800 360 0 0 >"$work/dual-0.txt" 2>&1 &&
+		"$check_helper" "$work/dual.png" 320 240 800 360 480 0 >"$work/dual-1.txt" 2>&1
+}
+if wait_for 60 dual_parts; then
+	pass "connector 0: $(cat "$work/dual-0.txt")"
+	pass "connector 1: $(cat "$work/dual-1.txt")"
+	# Where the layout puts them (README, "What you see"): the focus
+	# content area W x H (pv_fit) split into slots as wide as each
+	# display's share of the summed widths, each display centred in its
+	# slot. Compared as offsets between the two (the frame's origin is the
+	# layout's business, tested in the unit tests).
+	fit=$(ctl status | sed -n 's/.*pv_fit=connectors=c0:\([0-9]*x[0-9]*\).*/\1/p')
+	content_w=${fit%x*} content_h=${fit#*x}
+	split=$((content_w * 480 / 800))
+	want_dx=$((split + (content_w - split - 320) / 2 - (split - 480) / 2))
+	want_dy=$(((content_h - 240) / 2 - (content_h - 360) / 2))
+	at() { sed -n 's/.* found at \([0-9]*\),\([0-9]*\):.*/\1 \2/p' "$1"; }
+	read -r x0 y0 <<<"$(at "$work/dual-0.txt")"
+	read -r x1 y1 <<<"$(at "$work/dual-1.txt")"
+	if [ "$((x1 - x0))" -eq "$want_dx" ] && [ "$((y1 - y0))" -eq "$want_dy" ]; then
+		pass "connector 1 is beside connector 0 where the layout puts it (+$want_dx,+$want_dy in a ${fit} content area)"
+	else
+		fail "connector 1 at $x1,$y1, connector 0 at $x0,$y0: expected an offset of +$want_dx,+$want_dy (content ${fit})"
+	fi
+	case $(ctl status) in
+	*" pv.$dual=1:1"*) pass "tessera-ctl status: pv.$dual=1:1 (both connectors unscaled)" ;;
+	*) fail "tessera-ctl status for $dual: $(ctl status | grep -o " pv\.$dual=[^ ]*")" ;;
+	esac
+else
+	fail "the two connectors' parts are not in the capture: $(cat "$work/dual-0.txt" "$work/dual-1.txt" 2>/dev/null | tr '\n' ' ')"
+fi
+cp "$work/dual.png" "$results_dir/dual.png" 2>/dev/null || true
+xl destroy "$dual" >/dev/null 2>&1 || true
+dual_removed() { grep -qE "\[domain $dual/[0-9]+\].*vdispl 0: the toolstack" "$results_dir/tessera.log"; }
+wait_for 20 dual_removed && pass "tessera removed $dual's two-connector device" || fail "no removal line for $dual"
+
+# ---- page flips keep being answered, on two connectors --------------------------
+guest_config "$flipper" flip-all "$flipper_connectors"
 create "$flipper" || give_up "xl create $flipper failed: $(cat "$work/xl-create-$flipper.log")"
 wait_for 240 connected "$flipper" || give_up "xen-drm-front of $flipper never connected"
 ctl focus "$flipper" >/dev/null
 # modetest -v waits for each flip's completion event and prints
-# "freq: N Hz" every 60 flips: new lines mean events keep coming back.
+# "freq: N Hz" every 60 flips of a connector: new lines mean events keep
+# coming back. Both connectors flip; a connector whose EVT_PG_FLIP never
+# came would show in the guest's time-out messages below.
 freq_lines() { console_of "$flipper" | grep -c "tessera-domu: modetest: freq:" || true; }
 flipping() { [ "$(freq_lines)" -ge 2 ]; }
 if wait_for 180 flipping; then
