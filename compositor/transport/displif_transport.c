@@ -71,6 +71,21 @@ struct tsr_displif_transport {
 	struct device devices[MAX_DEVICES];
 };
 
+/* "640x480" or, for several connectors, "2 connectors: 480x360 320x240"
+ * (the log names every connector Tessera will show). */
+static void describe_connectors(const struct device *device, char *out, size_t out_len)
+{
+	size_t used = 0;
+	out[0] = '\0';
+	if (device->connector_count > 1)
+		used = (size_t)snprintf(out, out_len,
+					"%" PRIu32 " connectors:", device->connector_count);
+	for (uint32_t i = 0; i < device->connector_count && used < out_len; i++)
+		used += (size_t)snprintf(out + used, out_len - used, "%s%" PRIu32 "x%" PRIu32,
+					 used ? " " : "", device->connectors[i].width,
+					 device->connectors[i].height);
+}
+
 static const char *device_name(const struct device *device)
 {
 	return device->domain_index >= 0
@@ -277,11 +292,9 @@ static bool connect(struct device *device)
 		return false;
 	}
 	device->link = link;
-	log_device(TSR_LOG_INFO, device,
-		   "vdispl %" PRIu32 " connected (%" PRIu32 " connector%s, %" PRIu32 "x%" PRIu32
-		   ")",
-		   device->devid, device->connector_count, device->connector_count == 1 ? "" : "s",
-		   device->connectors[0].width, device->connectors[0].height);
+	char sizes[96];
+	describe_connectors(device, sizes, sizeof(sizes));
+	log_device(TSR_LOG_INFO, device, "vdispl %" PRIu32 " connected (%s)", device->devid, sizes);
 	/* false: the core refused it and the link is gone already. */
 	return tsr_displif_link_start(link);
 }
@@ -478,9 +491,10 @@ static void consider_device(struct tsr_displif_transport *transport, uint32_t do
 	}
 	device->watching = true;
 	apply(device, tsr_displif_fsm_start(&device->fsm));
-	log_device(TSR_LOG_INFO, device,
-		   "vdispl %" PRIu32 ": waiting for xen-drm-front (%" PRIu32 "x%" PRIu32 ")", devid,
-		   device->connectors[0].width, device->connectors[0].height);
+	char sizes[96];
+	describe_connectors(device, sizes, sizeof(sizes));
+	log_device(TSR_LOG_INFO, device, "vdispl %" PRIu32 ": waiting for xen-drm-front (%s)",
+		   devid, sizes);
 	/* The new watch fires once at once: that reads the frontend's state. */
 }
 

@@ -501,10 +501,104 @@ static void state_machine_games(void)
 	CHECK_EQ_INT(tsr_displif_fsm_connected(&fsm, false).action, TSR_DISPLIF_ACT_VIOLATION);
 }
 
+/* Several connectors, the way Linux drives them when one client sets them
+ * all (modetest with one -s per connector): one framebuffer as wide as the
+ * modes' summed widths, connector i's SET_CONFIG and PG_FLIP on ring i with
+ * x = the widths before it and the framebuffer's width and height. Each connector's view is its own
+ * part of that framebuffer, and its flip events go to its own page with its own ids: a flip on
+ * connector 1 leaves every other connector's page untouched. */
+static void connectors_own_rings_views_and_events(uint32_t count)
+{
+	static const uint32_t widths[] = {480, 320, 200, 96}, heights[] = {360, 240, 100, 360};
+	static uint8_t req_pages[TSR_DISPLIF_MAX_CONNECTORS][TSR_DISPLIF_PAGE_SIZE];
+	static uint8_t evt_pages[TSR_DISPLIF_MAX_CONNECTORS][TSR_DISPLIF_PAGE_SIZE];
+	struct tsr_displif_req_ring req[TSR_DISPLIF_MAX_CONNECTORS];
+	struct tsr_displif_evt_ring evt[TSR_DISPLIF_MAX_CONNECTORS];
+	struct tsr_displif_fb_attach fb = {.fourcc = DRM_FORMAT_XRGB8888, .bytes_per_pixel = 4};
+	for (uint32_t i = 0; i < count; i++) {
+		memset(req_pages[i], 0, TSR_DISPLIF_PAGE_SIZE);
+		memset(evt_pages[i], 0, TSR_DISPLIF_PAGE_SIZE);
+		tsr_displif_req_ring_init(&req[i], req_pages[i]);
+		tsr_displif_evt_ring_init(&evt[i], evt_pages[i]);
+		fb.width += widths[i];
+		fb.height = heights[i] > fb.height ? heights[i] : fb.height;
+	}
+	uint32_t x = 0;
+	char err[160];
+	for (uint32_t i = 0; i < count; i++) {
+		uint8_t packet[TSR_DISPLIF_PACKET_SIZE] = {0}, out[TSR_DISPLIF_PACKET_SIZE];
+		fake_header(packet, (uint16_t)i, TSR_DISPLIF_OP_SET_CONFIG);
+		fake_put64(packet, TSR_DISPLIF_CFG_FB_COOKIE, 77);
+		fake_put32(packet, TSR_DISPLIF_CFG_X, x);
+		/* Linux sends the framebuffer's size, not the mode's. */
+		fake_put32(packet, TSR_DISPLIF_CFG_WIDTH, fb.width);
+		fake_put32(packet, TSR_DISPLIF_CFG_HEIGHT, fb.height);
+		fake_put32(packet, TSR_DISPLIF_CFG_BPP, 32);
+		fake_push_request(req_pages[i], packet);
+		for (uint32_t other = 0; other < count; other++)
+			CHECK_EQ_INT(tsr_displif_req_ring_take(&req[other], out),
+				     other == i ? TSR_DISPLIF_RING_TAKEN : TSR_DISPLIF_RING_EMPTY);
+		struct tsr_displif_request request;
+		CHECK_EQ_INT(tsr_displif_request_decode(out, i, &request, err, sizeof(err)),
+			     TSR_DISPLIF_DECODED);
+		uint32_t width, height;
+		CHECK(tsr_displif_config_view(&request.u.set_config, &fb, widths[i], heights[i],
+					      &width, &height, err, sizeof(err)));
+		CHECK_EQ_INT(request.u.set_config.x, x);
+		CHECK_EQ_INT(width, widths[i]);
+		CHECK_EQ_INT(height, heights[i]);
+		bool notify;
+		CHECK(tsr_displif_req_ring_respond(&req[i], (uint16_t)i, TSR_DISPLIF_OP_SET_CONFIG,
+						   0, &notify));
+		x += widths[i];
+	}
+	/* Three flips answered on connector 1, one on the last: ids 0.. on
+	 * each page, nothing on the others. */
+	uint8_t before[TSR_DISPLIF_PAGE_SIZE];
+	memcpy(before, evt_pages[0], sizeof(before));
+	for (uint32_t n = 0; n < 3; n++)
+		CHECK_EQ_INT(tsr_displif_evt_ring_push(&evt[1], 0x500u + n),
+			     TSR_DISPLIF_RING_TAKEN);
+	CHECK(memcmp(before, evt_pages[0], sizeof(before)) == 0);
+	for (uint32_t i = 2; i + 1 < count; i++)
+		CHECK_EQ_INT(fake_get32(evt_pages[i], TSR_DISPLIF_EVT_IN_PROD), 0);
+	CHECK_EQ_INT(fake_get32(evt_pages[1], TSR_DISPLIF_EVT_IN_PROD), 3);
+	if (count > 2)
+		CHECK_EQ_INT(tsr_displif_evt_ring_push(&evt[count - 1], 0x900u),
+			     TSR_DISPLIF_RING_TAKEN);
+	CHECK_EQ_INT(tsr_displif_evt_ring_push(&evt[0], 0x100u), TSR_DISPLIF_RING_TAKEN);
+	for (uint32_t i = 0; i < count; i++) {
+		uint32_t produced = fake_get32(evt_pages[i], TSR_DISPLIF_EVT_IN_PROD);
+		for (uint32_t n = 0; n < produced; n++) {
+			const uint8_t *event =
+			    evt_pages[i] + TSR_DISPLIF_EVT_SLOTS_OFFSET + n * 64u;
+			uint16_t id;
+			memcpy(&id, event, sizeof(id));
+			CHECK_EQ_INT(id, n);
+		}
+	}
+	CHECK_EQ_INT(
+	    fake_get32(evt_pages[0] + TSR_DISPLIF_EVT_SLOTS_OFFSET, TSR_DISPLIF_EVT_FB_COOKIE),
+	    0x100u);
+	CHECK_EQ_INT(fake_get32(evt_pages[1] + TSR_DISPLIF_EVT_SLOTS_OFFSET + 2u * 64u,
+				TSR_DISPLIF_EVT_FB_COOKIE),
+		     0x502u);
+}
+
+static void two_connectors(void)
+{
+	connectors_own_rings_views_and_events(2);
+}
+
+static void four_connectors(void)
+{
+	connectors_own_rings_views_and_events(4);
+}
+
 TSR_TEST_MAIN(TSR_CASE(decode_dbuf_create_linux_dumb_buffer), TSR_CASE(decode_dbuf_create_hostile),
 	      TSR_CASE(decode_fb_attach_formats_and_fit), TSR_CASE(decode_set_config_and_flips),
 	      TSR_CASE(resolution_parsing), TSR_CASE(ring_requests_and_responses),
 	      TSR_CASE(ring_hostile_indices), TSR_CASE(event_ring_ids_and_hostile_consumer),
 	      TSR_CASE(pgdir_walks), TSR_CASE(state_machine_connect_and_reconnect),
 	      TSR_CASE(state_machine_tessera_restart), TSR_CASE(state_machine_toolstack_removal),
-	      TSR_CASE(state_machine_games))
+	      TSR_CASE(state_machine_games), TSR_CASE(two_connectors), TSR_CASE(four_connectors))

@@ -21,6 +21,7 @@
 #define MAGENTA 0xff00ffu
 #define BACKGROUND 0x202020u
 #define WORK_BLUE 0x3465a4u
+#define TSR_DISPLIF_CONNECTORS_IN_TEST 4
 
 struct display_link {
 	struct tsr_guest_link base;
@@ -451,6 +452,133 @@ static void test_every_display_gets_frame_done(void)
 	scene_fixture_fini(&fixture);
 }
 
+/* Connector i's pixels: its own colour in red, a position code below. */
+static uint32_t connector_pixel(uint32_t connector, uint32_t generation, uint32_t x, uint32_t y)
+{
+	return ((0x30u + connector * 0x40u + generation * 0x10u) << 16) | ((x & 0xffu) << 8) |
+	       (y & 0xffu);
+}
+
+static void paint_connector(struct tsr_buffer *buffer, uint32_t connector, uint32_t generation)
+{
+	for (uint32_t y = 0; y < buffer->height; y++)
+		for (uint32_t x = 0; x < buffer->width; x++)
+			put_xrgb(buffer, x, y, connector_pixel(connector, generation, x, y));
+}
+
+static size_t frames_done_for(const struct display_link *link, uint32_t surface_id)
+{
+	size_t count = 0;
+	for (size_t i = 0; i < link->sent_count; i++)
+		count += link->sent[i].type == TSR_MSG_FRAME_DONE &&
+			 link->sent[i].u.frame_done.surface_id == surface_id;
+	return count;
+}
+
+/* Every content pixel: connector v's own pixel (of generation[v]) inside
+ * its image box, background elsewhere. Returns the wrong ones. */
+static int wrong_connector_pixels(struct scene_fixture *fixture, const uint32_t *generation)
+{
+	struct tsr_buffer *front = scene_fixture_front(fixture);
+	const struct tsr_domain_placement *placement = placement_of(fixture, 0);
+	int wrong = 0;
+	for (int32_t y = placement->content.y1; y < placement->content.y2; y++) {
+		for (int32_t x = placement->content.x1; x < placement->content.x2; x++) {
+			uint32_t expected = BACKGROUND;
+			for (size_t v = 0; v < placement->view_count; v++) {
+				const pixman_box32_t *image = &placement->views[v].image;
+				if (inside(image, x, y))
+					expected = connector_pixel((uint32_t)v, generation[v],
+								   (uint32_t)(x - image->x1),
+								   (uint32_t)(y - image->y1));
+			}
+			wrong += pixel_at(front, (uint32_t)x, (uint32_t)y) != expected;
+		}
+	}
+	return wrong;
+}
+
+/* A PV display with count connectors (surface ids 1..count, as the displif
+ * link numbers them): each connector's pixels 1:1 in its own box, left to
+ * right in connector order inside the one frame; a flip on connector 1
+ * (a new buffer committed on surface 2) changes only connector 1's pixels
+ * and paces only connector 1. */
+static void check_connectors_side_by_side(uint32_t count)
+{
+	static const uint32_t widths[] = {200, 120, 160, 100}, heights[] = {300, 120, 360, 60};
+	struct scene_fixture fixture;
+	CHECK(scene_fixture_init(&fixture, 640, 400));
+	tsr_server_focus(fixture.server, 0);
+	tsr_server_set_layout(fixture.server, TSR_LAYOUT_FOCUS);
+	struct display_link *display = connect_link(&fixture, 0, true);
+	uint32_t generation[TSR_DISPLIF_CONNECTORS_IN_TEST] = {0};
+	for (uint32_t i = 0; i < count; i++) {
+		struct tsr_buffer *buffer =
+		    add_display(display, i + 1u, widths[i], heights[i], magenta);
+		paint_connector(buffer, i, 0);
+	}
+	CHECK(scene_fixture_settle(&fixture));
+	const struct tsr_domain_placement *placement = placement_of(&fixture, 0);
+	CHECK_EQ_INT(placement->view_count, count);
+	for (uint32_t i = 0; i < count && i < placement->view_count; i++) {
+		const struct tsr_display_view *view = &placement->views[i];
+		CHECK_EQ_INT(view->id, i + 1u);
+		CHECK(!view->scaled);
+		CHECK_EQ_INT(tsr_box_width(&view->image), widths[i]);
+		CHECK_EQ_INT(tsr_box_height(&view->image), heights[i]);
+		CHECK(view->image.x1 >= placement->content.x1 &&
+		      view->image.x2 <= placement->content.x2 &&
+		      view->image.y1 >= placement->content.y1 &&
+		      view->image.y2 <= placement->content.y2);
+		if (i > 0)
+			CHECK(placement->views[i - 1].image.x2 <= view->image.x1);
+	}
+	CHECK_EQ_INT(wrong_connector_pixels(&fixture, generation), 0);
+	for (int i = 0; i < 50 && frames_done_for(display, count) == 0; i++)
+		tsr_event_loop_dispatch(fixture.loop, 20);
+	for (uint32_t i = 0; i < count; i++)
+		CHECK(frames_done_for(display, i + 1u) >= 1);
+
+	/* The flip on connector 1: a second buffer, fully damaged. */
+	size_t done_before[TSR_DISPLIF_CONNECTORS_IN_TEST];
+	for (uint32_t i = 0; i < count; i++)
+		done_before[i] = frames_done_for(display, i + 1u);
+	struct tsr_buffer *next =
+	    guest_buffer(widths[1], heights[1], DRM_FORMAT_XRGB8888, widths[1] * 4);
+	paint_connector(next, 1, 1);
+	display->next_import = next;
+	struct tsr_msg msg = {.type = TSR_MSG_BUFFER_ATTACH_MEMFD};
+	msg.u.attach_memfd = (struct tsr_msg_buffer_attach_memfd){
+	    .surface_id = 2, .buffer_id = 10, .size = (uint64_t)widths[1] * heights[1] * 4};
+	CHECK(deliver(display, &msg));
+	msg = (struct tsr_msg){.type = TSR_MSG_DAMAGE};
+	msg.u.damage.surface_id = 2;
+	msg.u.damage.count = 1;
+	msg.u.damage.rects[0] = (struct tsr_rect){0, 0, widths[1], heights[1]};
+	CHECK(deliver(display, &msg));
+	commit(display, 2, 10, 2);
+	CHECK(scene_fixture_settle(&fixture));
+	for (int i = 0; i < 50 && frames_done_for(display, 2) == done_before[1]; i++)
+		tsr_event_loop_dispatch(fixture.loop, 20);
+	generation[1] = 1;
+	CHECK_EQ_INT(wrong_connector_pixels(&fixture, generation), 0);
+	CHECK_EQ_INT(frames_done_for(display, 2), done_before[1] + 1u);
+	for (uint32_t i = 0; i < count; i++)
+		if (i != 1)
+			CHECK_EQ_INT(frames_done_for(display, i + 1u), done_before[i]);
+	scene_fixture_fini(&fixture);
+}
+
+static void test_two_connectors_side_by_side(void)
+{
+	check_connectors_side_by_side(2);
+}
+
+static void test_four_connectors_side_by_side(void)
+{
+	check_connectors_side_by_side(4);
+}
+
 static const struct tsr_msg *last_motion(const struct display_link *link)
 {
 	for (size_t i = link->sent_count; i > 0; i--)
@@ -500,4 +628,6 @@ TSR_TEST_MAIN(TSR_CASE(test_fixed_link_never_configured), TSR_CASE(test_formats_
 	      TSR_CASE(test_scaled_displays_mosaic_reference),
 	      TSR_CASE(test_scaled_damage_leaves_no_stale_pixels),
 	      TSR_CASE(test_every_display_gets_frame_done),
-	      TSR_CASE(test_pointer_reaches_display_pixels))
+	      TSR_CASE(test_pointer_reaches_display_pixels),
+	      TSR_CASE(test_two_connectors_side_by_side),
+	      TSR_CASE(test_four_connectors_side_by_side))

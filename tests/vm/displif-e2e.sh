@@ -8,9 +8,13 @@
 # PV-devices initramfs (prepare-pv-domu.sh: Debian's kernel and libdrm's
 # modetest, nothing of Tessera's) and run modetest on their xen-drm-front
 # card. Checks: the device connects; modetest's test pattern appears in
-# the domain's frame of Tessera's writeback capture, pixel for pixel;
-# `modetest -v` page flips keep being answered (Tessera's commits of that
-# domain keep rising); `xl destroy` of the flipping guest answers at once
+# the domain's frame of Tessera's writeback capture, pixel for pixel; a
+# guest with two connectors (modetest sets and flips both at once) shows
+# each connector's part of the pattern pixel for pixel, side by side where
+# the layout puts them, and the flips of both connectors are answered with
+# no flip event missing on either; `modetest -v` page flips keep being
+# answered (Tessera's commits of that domain keep rising); `xl destroy` of
+# the flipping guest answers at once
 # and the other guest is still shown; no gntdev mapping is left once the
 # guests are gone; `xl create` of a domain that is not in the
 # configuration fails at once with one refusal line in Tessera's log.
@@ -46,7 +50,11 @@ mkdir -p "$work"
 output=1024x768
 still=pvstill
 flipper=pvflip
+dual=pvdual
 guest_size=640x480
+# Two connectors of different heights: modetest's framebuffer is 800x360,
+# connector 0 scans out its 480x360 at 0,0, connector 1 its 320x240 at 480,0.
+dual_connectors="c0:480x360;c1:320x240"
 conf=$work/tessera.conf
 cat >"$conf" <<CONF
 [output]
@@ -63,6 +71,11 @@ display = pv
 [domain $flipper]
 label = PV flips
 colour = orange
+transport = xen
+display = pv
+[domain $dual]
+label = PV two connectors
+colour = green
 transport = xen
 display = pv
 CONF
@@ -85,6 +98,26 @@ wait_for()
 }
 guest_says() { console_of "$1" | grep -qE "$2"; }
 
+# The hostile frontends' initramfs (used near the end), built before any
+# guest runs: dom0 is idle now, and under emulation a flipping guest makes
+# this take minutes. The kit's busybox with event channels, xenfs and
+# gntalloc (no DRM, so no xen-drm-front claims the device) and
+# hostile-displif.
+root=$work/hostile-root
+mkdir -p "$root"
+(cd "$root" && zcat "$kit/initrd.gz" | cpio -id 2>/dev/null)
+domu_modules="xen-evtchn xen-privcmd xenfs xen-gntalloc"
+: >"$root/etc/modules/tessera-domu.load"
+for module in $domu_modules; do
+	grep "^$module " "$root/etc/modules/xen-domu.load" >>"$root/etc/modules/tessera-domu.load"
+done
+for ko in "$root"/lib/modules/*.ko; do
+	case " $domu_modules " in *" $(basename "$ko" .ko) "*) ;; *) rm -f "$ko" ;; esac
+done
+cp "$(dirname "$(readlink -f "$0")")/displif-hostile-init.sh" "$root/init"
+cp "$hostile" "$root/bin/hostile-displif"
+(cd "$root" && find . | cpio -o -H newc 2>/dev/null) >"$work/hostile-initrd.cpio"
+
 TESSERA_LOG=debug "$build_dir/compositor/tessera" --config "$conf" --no-input \
 	--runtime-dir "$work" >"$results_dir/tessera.log" 2>&1 &
 tessera=$!
@@ -97,7 +130,7 @@ pass "tessera started on vkms (pid $tessera)"
 grep -q "displif: watching" "$results_dir/tessera.log" && pass "the displif backend watches backend/vdispl" ||
 	fail "no 'displif: watching' line in tessera.log"
 
-# guest_config NAME MODETEST_MODE
+# guest_config NAME MODETEST_MODE [CONNECTORS]
 guest_config()
 {
 	cat >"$work/$1.cfg" <<CFG
@@ -109,7 +142,7 @@ extra = "console=hvc0 quiet tsr.modetest=$2"
 memory = 128
 vcpus = 1
 on_crash = "destroy"
-vdispl = [ "backend=0,be-alloc=0,connectors=c0:$guest_size" ]
+vdispl = [ "backend=0,be-alloc=0,connectors=${3:-c0:$guest_size}" ]
 CFG
 }
 create()
@@ -156,6 +189,89 @@ else
 fi
 cp "$work/still.png" "$results_dir/still.png" 2>/dev/null || true
 
+# ---- two connectors: each one's part of the pattern, side by side -------------
+# modetest -v on both connectors: each flips between its part of the
+# pattern and a plain grey frame, on its own ring with its own events.
+guest_config "$dual" flip-all "$dual_connectors"
+create "$dual" || give_up "xl create $dual failed: $(cat "$work/xl-create-$dual.log")"
+if wait_for 240 connected "$dual"; then
+	line=$(grep -E "\[domain $dual/[0-9]+\].*vdispl 0 connected" "$results_dir/tessera.log" | head -n 1 | sed 's/^.*\] //')
+	case $line in
+	*"(2 connectors: 480x360 320x240)"*) pass "tessera: $line" ;;
+	*) fail "$dual did not connect with 2 connectors: $line" ;;
+	esac
+else
+	fail "xen-drm-front of $dual never connected: $(console_of "$dual" | tail -n 5)"
+fi
+if wait_for 60 guest_says "$dual" "tessera-domu: modetest card .*connectors .*:.* .*:"; then
+	pass "modetest sets both connectors: $(console_of "$dual" | grep -m1 'modetest card' | sed 's/^tessera-domu: //')"
+else
+	fail "modetest did not set two connectors: $(console_of "$dual" | grep modetest | tail -n 3)"
+fi
+ctl focus "$dual" >/dev/null
+# Connector N's part of the pattern, found in a capture ("found at X,Y"),
+# work/dual-N.png the capture it was found in. The connectors flip on
+# their own, so a capture may show one of them on its grey frame: each is
+# looked for until a capture shows it (the layout does not move them).
+dual_part()
+{
+	ctl screenshot "$work/dual.png" >/dev/null 2>&1 || return 1
+	for n in 0 1; do
+		[ -e "$work/dual-$n.png" ] && continue
+		if [ "$n" = 0 ]; then
+			set -- 480 360 800 360 0 0
+		else
+			set -- 320 240 800 360 480 0
+		fi
+		"$check_helper" "$work/dual.png" "$@" >"$work/dual-$n.txt" 2>&1 &&
+			cp "$work/dual.png" "$work/dual-$n.png"
+	done
+	[ -e "$work/dual-0.png" ] && [ -e "$work/dual-1.png" ]
+}
+if wait_for 120 dual_part; then
+	pass "connector 0: $(cat "$work/dual-0.txt")"
+	pass "connector 1: $(cat "$work/dual-1.txt")"
+	# Where the layout puts them (README, "What you see"): the focus
+	# content area W x H (pv_fit) split into slots as wide as each
+	# display's share of the summed widths, each display centred in its
+	# slot. Compared as offsets between the two (the frame's origin is the
+	# layout's business, tested in the unit tests).
+	fit=$(ctl status | sed -n 's/.*pv_fit=connectors=c0:\([0-9]*x[0-9]*\).*/\1/p')
+	content_w=${fit%x*} content_h=${fit#*x}
+	split=$((content_w * 480 / 800))
+	want_dx=$((split + (content_w - split - 320) / 2 - (split - 480) / 2))
+	want_dy=$(((content_h - 240) / 2 - (content_h - 360) / 2))
+	at() { sed -n 's/.* found at \([0-9]*\),\([0-9]*\):.*/\1 \2/p' "$1"; }
+	read -r x0 y0 <<<"$(at "$work/dual-0.txt")"
+	read -r x1 y1 <<<"$(at "$work/dual-1.txt")"
+	if [ "$((x1 - x0))" -eq "$want_dx" ] && [ "$((y1 - y0))" -eq "$want_dy" ]; then
+		pass "connector 1 is beside connector 0 where the layout puts it (+$want_dx,+$want_dy in a ${fit} content area)"
+	else
+		fail "connector 1 at $x1,$y1, connector 0 at $x0,$y0: expected an offset of +$want_dx,+$want_dy (content ${fit})"
+	fi
+	case $(ctl status) in
+	*" pv.$dual=1:1"*) pass "tessera-ctl status: pv.$dual=1:1 (both connectors unscaled)" ;;
+	*) fail "tessera-ctl status for $dual: $(ctl status | grep -o " pv\.$dual=[^ ]*")" ;;
+	esac
+else
+	fail "the two connectors' parts are not in the capture: $(cat "$work/dual-0.txt" "$work/dual-1.txt" 2>/dev/null | tr '\n' ' ')"
+fi
+cp "$work"/dual-?.png "$results_dir/" 2>/dev/null || true
+# modetest prints "freq: N Hz" every 60 flips of each connector.
+dual_freq() { console_of "$dual" | grep -c "tessera-domu: modetest: freq:" || true; }
+dual_flipping() { [ "$(dual_freq)" -ge 4 ]; }
+if wait_for 120 dual_flipping; then
+	pass "both connectors flip: $(dual_freq) x 60 flips completed, last $(console_of "$dual" | grep 'modetest: freq:' | tail -n 1 | sed 's/.*freq: //')"
+else
+	fail "$dual completed fewer than 4 x 60 flips: $(console_of "$dual" | grep modetest | tail -n 3)"
+fi
+late=$(console_of "$dual" | grep -ciE "timed.out|Frame done timed" || true)
+[ "$late" -eq 0 ] && pass "$dual's xen-drm-front saw no late response or missing flip event on either connector" ||
+	fail "$dual logged $late time-outs: $(console_of "$dual" | grep -iE 'timed.out' | tail -n 2)"
+xl destroy "$dual" >/dev/null 2>&1 || true
+dual_removed() { grep -qE "\[domain $dual/[0-9]+\].*vdispl 0: the toolstack" "$results_dir/tessera.log"; }
+wait_for 20 dual_removed && pass "tessera removed $dual's two-connector device" || fail "no removal line for $dual"
+
 # ---- page flips keep being answered --------------------------------------------
 guest_config "$flipper" flip
 create "$flipper" || give_up "xl create $flipper failed: $(cat "$work/xl-create-$flipper.log")"
@@ -181,22 +297,6 @@ late=$(console_of "$flipper" | grep -ciE "timed.out|Frame done timed" || true)
 	fail "the guest logged $late time-outs: $(console_of "$flipper" | grep -iE 'timed.out' | tail -n 2)"
 
 # ---- hostile frontends: each dropped, the flipping guest goes on ----------------
-# Their initramfs: the kit's busybox with event channels, xenfs and gntalloc
-# (no DRM, so no xen-drm-front claims the device) and hostile-displif.
-root=$work/hostile-root
-mkdir -p "$root"
-(cd "$root" && zcat "$kit/initrd.gz" | cpio -id 2>/dev/null)
-domu_modules="xen-evtchn xen-privcmd xenfs xen-gntalloc"
-: >"$root/etc/modules/tessera-domu.load"
-for module in $domu_modules; do
-	grep "^$module " "$root/etc/modules/xen-domu.load" >>"$root/etc/modules/tessera-domu.load"
-done
-for ko in "$root"/lib/modules/*.ko; do
-	case " $domu_modules " in *" $(basename "$ko" .ko) "*) ;; *) rm -f "$ko" ;; esac
-done
-cp "$(dirname "$(readlink -f "$0")")/displif-hostile-init.sh" "$root/init"
-cp "$hostile" "$root/bin/hostile-displif"
-(cd "$root" && find . | cpio -o -H newc 2>/dev/null) >"$work/hostile-initrd.cpio"
 flips_before=$(freq_lines)
 for mode in $hostile_modes; do
 	cat >"$work/h-$mode.cfg" <<CFG
