@@ -43,7 +43,7 @@ flock 9
 fingerprint=$({
 	cat "$KIT/.initrd-complete"
 	for file in "$VM_DIR"/pv-domu-init.sh "$VM_DIR"/pv-tty1-shell.sh "$VM_DIR"/pv-modetest.sh \
-		"$VM_DIR"/pv-modetest-loop.sh \
+		"$VM_DIR"/pv-modetest-loop.sh "$VM_DIR"/pv_frontbuffer.c \
 		"$VM_DIR"/pv_evdev_log.c "$VM_DIR/prepare-pv-domu.sh" "$MODETEST" "${LIBRARIES[@]}"; do
 		sha256sum "$file"
 	done
@@ -68,6 +68,8 @@ cp "$VM_DIR/pv-tty1-shell.sh" "$root/bin/pv-tty1-shell"
 cp "$VM_DIR/pv-modetest.sh" "$root/bin/pv-modetest"
 cp "$VM_DIR/pv-modetest-loop.sh" "$root/bin/pv-modetest-loop"
 chmod 755 "$root/init" "$root/bin/pv-tty1-shell" "$root/bin/pv-modetest" "$root/bin/pv-modetest-loop"
+gcc -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -static -I/usr/include/libdrm \
+	-o "$root/bin/pv-frontbuffer" "$VM_DIR/pv_frontbuffer.c" || vm_die "building pv-frontbuffer (static) failed"
 gcc -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -static -o "$root/bin/pv-evdev-log" \
 	"$VM_DIR/pv_evdev_log.c" || vm_die "building pv-evdev-log (static) failed"
 cp "$MODETEST" "$root/bin/modetest"

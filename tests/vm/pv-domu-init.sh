@@ -13,6 +13,8 @@
 #    lines on hvc0;
 #  - with tsr.modetest=MODE on the kernel command line, pv-modetest MODE
 #    (see that script) once the card exists.
+#  - with tsr.frontbuffer=1, pv-frontbuffer (pv_frontbuffer.c): a client
+#    that sets one dumb buffer once and redraws it in place, never flipping;
 #  - with tsr.modetest-loop=MODE, pv-modetest-loop MODE instead: modetest
 #    again on every new card (Tessera restarts, driver reloads; see it).
 # Everything reports on hvc0, which dom0's xenconsoled logs to
@@ -35,10 +37,12 @@ dmesg -n 1
 
 modetest_mode=
 modetest_loop=
+frontbuffer=
 # shellcheck disable=SC2013 # the command line is one line of words
 for word in $(cat /proc/cmdline); do
 	case $word in tsr.modetest=*) modetest_mode=${word#tsr.modetest=} ;; esac
 	case $word in tsr.modetest-loop=*) modetest_loop=${word#tsr.modetest-loop=} ;; esac
+	case $word in tsr.frontbuffer=1) frontbuffer=yes ;; esac
 done
 
 /bin/pv-evdev-log &
@@ -49,5 +53,15 @@ if [ -n "$modetest_mode" ]; then
 fi
 if [ -n "$modetest_loop" ]; then
 	/bin/pv-modetest-loop "$modetest_loop" &
+fi
+if [ -n "$frontbuffer" ]; then
+	(
+		waited=0
+		until [ -e /dev/dri/card0 ] || [ $waited -ge 600 ]; do
+			sleep 0.5
+			waited=$((waited + 1))
+		done
+		/bin/pv-frontbuffer /dev/dri/card0
+	) &
 fi
 while :; do sleep 3600; done

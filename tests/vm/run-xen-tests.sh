@@ -32,7 +32,7 @@ if [ "${VM_SKIP_BUILD:-0}" != 1 ]; then
 fi
 for binary in guest-agent/tessera-agent-static tests/integration/hostile-agent-static \
 	tests/vm/xen-capture-check tests/vm/bench-xen-map tests/vm/kbdif-input tests/vm/kbdif-expect tests/vm/displif-capture-check \
-	tests/vm/hostile-displif tests/vm/weston-shot-check; do
+	tests/vm/hostile-displif tests/vm/weston-shot-check tests/vm/colour-count; do
 	[ -x "$BUILD_DIR/$binary" ] ||
 		vm_die "$BUILD_DIR/$binary is missing: the Xen stage needs libxen-dev and a build without sanitizers"
 done
