@@ -25,29 +25,7 @@
 #include "tessera/buffer.h"
 #include "tessera/image.h"
 
-#define RGB(r, g, b) (((uint32_t)(r) << 16) | ((uint32_t)(g) << 8) | (uint32_t)(b))
-
-static uint32_t smpte(uint32_t x, uint32_t y, uint32_t width, uint32_t height)
-{
-	static const uint32_t top[] = {RGB(192, 192, 192), RGB(192, 192, 0), RGB(0, 192, 192),
-				       RGB(0, 192, 0),	   RGB(192, 0, 192), RGB(192, 0, 0),
-				       RGB(0, 0, 192)};
-	static const uint32_t middle[] = {RGB(0, 0, 192),    RGB(19, 19, 19),  RGB(192, 0, 192),
-					  RGB(19, 19, 19),   RGB(0, 192, 192), RGB(19, 19, 19),
-					  RGB(192, 192, 192)};
-	static const uint32_t bottom[] = {RGB(0, 33, 76),  RGB(255, 255, 255), RGB(50, 0, 106),
-					  RGB(19, 19, 19), RGB(9, 9, 9),       RGB(19, 19, 19),
-					  RGB(29, 29, 29), RGB(19, 19, 19)};
-	if (y < height * 6 / 9)
-		return top[x * 7 / width];
-	if (y < height * 7 / 9)
-		return middle[x * 7 / width];
-	if (x < width * 5 / 7)
-		return bottom[x * 4 / (width * 5 / 7)];
-	if (x < width * 6 / 7)
-		return bottom[(x - width * 5 / 7) * 3 / (width / 7) + 4];
-	return bottom[7];
-}
+#include "smpte_pattern.h"
 
 /* The part of the pattern the capture should hold. */
 struct part {
@@ -58,7 +36,7 @@ struct part {
 
 static uint32_t expected(const struct part *part, uint32_t x, uint32_t y)
 {
-	return smpte(part->x + x, part->y + y, part->pattern_width, part->pattern_height);
+	return smpte_pixel(part->x + x, part->y + y, part->pattern_width, part->pattern_height);
 }
 
 static uint32_t pixel(const struct tsr_buffer *image, uint32_t x, uint32_t y)
