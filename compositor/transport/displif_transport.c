@@ -437,8 +437,13 @@ static void consider_device(struct tsr_displif_transport *transport, uint32_t do
 	bool removing = state == TSR_XENBUS_CLOSING || (online && strcmp(online, "0") == 0);
 	free(online);
 	if (removing) {
-		/* Left over from before us, being removed: answer at once. */
-		write_state(&probe, TSR_XENBUS_CLOSED);
+		/* Left over from before us (or forgotten), being removed: answer
+		 * at once, but only once. Our own write fires this watch again,
+		 * and rewriting Closed over Closed would feed on itself: an
+		 * endless write/watch loop that starves the event loop and
+		 * keeps libxl's removal from finishing. */
+		if (state != TSR_XENBUS_CLOSED)
+			write_state(&probe, TSR_XENBUS_CLOSED);
 		return;
 	}
 	struct device *device = NULL;
@@ -612,8 +617,13 @@ static void release_domains(struct tsr_displif_transport *transport)
 static void handle_xenstore(int fd, uint32_t mask, void *data)
 {
 	struct tsr_displif_transport *transport = data;
-	char **event;
-	while ((event = xs_check_watch(transport->xs))) {
+	bool drained = false;
+	for (unsigned n = 0; n < TSR_XS_EVENTS_PER_DISPATCH; n++) {
+		char **event = xs_check_watch(transport->xs);
+		if (!event) {
+			drained = true;
+			break;
+		}
 		const char *token = event[XS_WATCH_TOKEN];
 		if (strcmp(token, BACKEND_TOKEN) == 0)
 			handle_backend_event(transport, event[XS_WATCH_PATH]);
@@ -623,7 +633,7 @@ static void handle_xenstore(int fd, uint32_t mask, void *data)
 			handle_frontend_token(transport, token);
 		free(event);
 	}
-	if (errno != EAGAIN)
+	if (drained && errno != EAGAIN)
 		tsr_log_errno(TSR_LOG_ERROR, "displif: reading xenstore watches failed");
 }
 

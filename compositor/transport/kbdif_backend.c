@@ -450,12 +450,17 @@ static void handle_xenstore(int fd, uint32_t mask, void *data)
 	(void)fd;
 	(void)mask;
 	struct tsr_kbdif_backend *backend = data;
-	char **event;
-	while ((event = xs_check_watch(backend->xs))) {
+	bool drained = false;
+	for (unsigned n = 0; n < TSR_XS_EVENTS_PER_DISPATCH; n++) {
+		char **event = xs_check_watch(backend->xs);
+		if (!event) {
+			drained = true;
+			break;
+		}
 		handle_watch(backend, event[XS_WATCH_TOKEN]);
 		free(event);
 	}
-	if (errno != EAGAIN)
+	if (drained && errno != EAGAIN)
 		tsr_log_errno(TSR_LOG_ERROR, "kbdif: reading xenstore watches failed");
 }
 

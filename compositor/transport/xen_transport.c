@@ -265,13 +265,17 @@ static void handle_watch(struct tsr_xen_transport *transport, const char *token)
 static void handle_xenstore(int fd, uint32_t mask, void *data)
 {
 	struct tsr_xen_transport *transport = data;
-	char **event;
-	/* Drain until EAGAIN, as xs_check_watch() requires. */
-	while ((event = xs_check_watch(transport->xs))) {
+	bool drained = false;
+	for (unsigned n = 0; n < TSR_XS_EVENTS_PER_DISPATCH; n++) {
+		char **event = xs_check_watch(transport->xs);
+		if (!event) {
+			drained = true;
+			break;
+		}
 		handle_watch(transport, event[XS_WATCH_TOKEN]);
 		free(event);
 	}
-	if (errno != EAGAIN)
+	if (drained && errno != EAGAIN)
 		tsr_log_errno(TSR_LOG_ERROR, "xen: reading xenstore watches failed");
 }
 

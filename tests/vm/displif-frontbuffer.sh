@@ -1,16 +1,16 @@
 #!/bin/bash
-# In-dom0 test of a PV display client that never flips. Not in
-# xen-tests.list yet (it finds an open bug: after `xl destroy` of the guest
-# Tessera no longer exits on SIGTERM and xl destroy does not return); run it
-# alone:
-#   tests/vm/run-xen.sh BUILD_DIR RESULTS_DIR $PWD/tests/vm/displif-frontbuffer.sh BUILD_DIR RESULTS_DIR Like Xorg's modesetting
-# driver, pv-frontbuffer (pv_frontbuffer.c, in the PV-devices domU) sets one
+# In-dom0 test of a PV display client that never flips (part of the Xen
+# stage, xen-tests.list). Like Xorg's modesetting driver, pv-frontbuffer (pv_frontbuffer.c, in the PV-devices domU) sets one
 # dumb buffer on xen-drm-front's CRTC once and then redraws it in place
 # every 2 s (a cycle of four colours), with no page flip and no DIRTYFB.
 # Checks: the device connects; Tessera's writeback captures show the
 # guest's whole 320x240 display in a colour of the cycle, and the colour
 # changes from capture to capture (Tessera samples a display that does not
-# flip); Tessera is still running.
+# flip); Tessera is still running; `xl destroy` returns without libxl's
+# time-out, Tessera exits on SIGTERM, and no node is left under the
+# domain's backend directory. (Those three caught a write/watch loop: the
+# Closed answered to a forgotten device fired its own watch again, which
+# starved the event loop and kept libxl's removal from finishing.)
 #
 # Each check prints "ok   ..." or "FAIL ..." (also appended to
 # RESULTS_DIR/checks.txt).
@@ -132,8 +132,13 @@ else
 	fail "the front buffer's redraws are not followed: colours seen '${seen# }', $changes changes in 30 captures"
 fi
 kill -0 "$tessera" 2>/dev/null && pass "tessera is still running" || fail "tessera died"
+domid=$(grep -m1 -oE "\[domain $guest/[0-9]+\]" "$results_dir/tessera.log" | sed -E 's/.*\/([0-9]+)\]/\1/')
 if timeout 60 xl destroy "$guest" >"$work/xl-destroy.log" 2>&1; then
-	pass "xl destroy $guest returned"
+	if grep -qiE "timed out|timeout" "$work/xl-destroy.log"; then
+		fail "xl destroy $guest waited for the backend: $(cat "$work/xl-destroy.log")"
+	else
+		pass "xl destroy $guest returned, the backend answered Closing with Closed (no libxl timeout)"
+	fi
 else
 	fail "xl destroy $guest did not return within 60 s: $(tail -n 3 "$work/xl-destroy.log")"
 fi
@@ -151,6 +156,16 @@ else
 	kill -9 "$tessera" 2>/dev/null || true
 fi
 wait "$tessera" 2>/dev/null || true
+# Once Tessera is gone nothing can write any more: a node under the
+# destroyed domain's backend directory would be one Tessera recreated
+# after libxl removed it (answering its own writes' watch events).
+if [ -z "$domid" ]; then
+	fail "no domid for $guest in tessera.log"
+elif left=$(xenstore-ls -f "/local/domain/0/backend/vdispl/$domid" 2>/dev/null) && [ -n "$left" ]; then
+	fail "xenstore nodes left under backend/vdispl/$domid after the domain was destroyed: $(echo "$left" | head -n 3 | tr '\n' ' ')"
+else
+	pass "nothing left under backend/vdispl/$domid after the domain was destroyed"
+fi
 failed=$(grep -c '^FAIL' "$checks" || true)
 echo "displif-frontbuffer: $(grep -c '^ok' "$checks") passed, $failed failed"
 [ "$failed" -eq 0 ]
