@@ -78,12 +78,35 @@ enum tsr_backend_kind {
 	TSR_BACKEND_KMS,
 };
 
+/* [output NAME]: one output of the arrangement, by its name (a KMS
+ * connector such as HDMI-A-1; the headless backend creates one output per
+ * section, named after it). Positions are in one global layout space whose
+ * origin is the top-left corner; the pointer moves across it. */
+#define TSR_MAX_OUTPUT_SECTIONS 4u
+#define TSR_OUTPUT_POSITION_MAX 65536
+#define TSR_OUTPUT_SCALE_MAX 4u
+
+struct tsr_output_head_config {
+	char name[TSR_NAME_MAX];
+	bool positioned;	/* position = X,Y given; else placed left to right */
+	int32_t x, y;		/* 0..TSR_OUTPUT_POSITION_MAX */
+	uint32_t width, height; /* mode = WxH; 0 = the [output] size (headless) or preferred */
+	uint32_t scale;		/* 1..TSR_OUTPUT_SCALE_MAX (parsed; decorations are 1x yet) */
+	int line;		/* the section's line, for messages */
+};
+
 struct tsr_output_config {
 	enum tsr_backend_kind backend;
 	uint32_t width, height;	   /* headless size; KMS: 0 = preferred mode */
 	uint32_t refresh_mhz;	   /* headless simulated refresh, e.g. 60000 */
 	char device[TSR_PATH_MAX]; /* KMS card path, "" = first with a connected connector */
+	struct tsr_output_head_config heads[TSR_MAX_OUTPUT_SECTIONS];
+	size_t head_count; /* 0: one output as configured by [output] alone */
 };
+
+/* The [output NAME] section of that name, or NULL. */
+const struct tsr_output_head_config *tsr_config_find_head(const struct tsr_output_config *config,
+							  const char *name);
 
 /* [gpu_passthrough]: one PCI GPU Tessera can hand to a domain and take
  * back (gpu-passthrough/README.md). */
