@@ -50,7 +50,7 @@ static const char *const section_keys[SECTION_KIND_COUNT][SECTION_KEYS_MAX] = {
 };
 
 #define SECTION_NAMES                                                                              \
-	"[output], [output NAME], [decorations], [control], [domain NAME], [hotkeys], "         \
+	"[output], [output NAME], [decorations], [control], [domain NAME], [hotkeys], "            \
 	"[gpu_passthrough], [input], [lock]"
 
 /* The size limits of the mode and of what pixman and KMS handle sanely. */
@@ -238,7 +238,10 @@ static void open_head(struct config_parser *parser, const char *name)
 	char reason[160];
 	/* Connector names (HDMI-A-1, eDP-1, Virtual-1) fit the domain rule. */
 	if (!tsr_config_check_domain_name(name, reason, sizeof(reason))) {
-		fail(parser, parser->line, "output name: %s", reason);
+		fail(parser, parser->line,
+		     "output name '%.64s' is not allowed (allowed: 1..%u characters of letters, "
+		     "digits, _ . -, e.g. HDMI-A-1)",
+		     name, TSR_NAME_MAX - 1);
 		return;
 	}
 	const struct tsr_output_head_config *existing = tsr_config_find_head(output, name);
@@ -476,10 +479,13 @@ static void check_head_overlaps(struct config_parser *parser)
 			uint32_t ah = a->width ? a->height : headless ? output->height : 0;
 			if (!a->positioned || aw == 0)
 				continue;
-			if ((int64_t)a->x < (int64_t)b->x + bw && (int64_t)b->x < (int64_t)a->x + aw &&
-			    (int64_t)a->y < (int64_t)b->y + bh && (int64_t)b->y < (int64_t)a->y + ah) {
+			if ((int64_t)a->x < (int64_t)b->x + bw &&
+			    (int64_t)b->x < (int64_t)a->x + aw &&
+			    (int64_t)a->y < (int64_t)b->y + bh &&
+			    (int64_t)b->y < (int64_t)a->y + ah) {
 				fail(parser, parser->head_position_lines[j],
-				     "position: output '%s' at %d,%d (%ux%u) overlaps output '%s' at "
+				     "position: output '%s' at %d,%d (%ux%u) overlaps output '%s' "
+				     "at "
 				     "%d,%d (%ux%u) from line %d (allowed: outputs next to each "
 				     "other, not on top of each other)",
 				     b->name, b->x, b->y, bw, bh, a->name, a->x, a->y, aw, ah,

@@ -12,8 +12,8 @@ void tsr_arrangement_place(const struct tsr_output_config *config,
 			   pixman_box32_t *boxes, bool *overlapped)
 {
 	bool placed[TSR_MAX_OUTPUT_SECTIONS * 4] = {false};
-	size_t limit = count < sizeof(placed) / sizeof(placed[0]) ? count
-								  : sizeof(placed) / sizeof(placed[0]);
+	size_t limit =
+	    count < sizeof(placed) / sizeof(placed[0]) ? count : sizeof(placed) / sizeof(placed[0]);
 	int32_t right = 0;
 	for (size_t i = 0; i < limit; i++) {
 		if (overlapped)
@@ -64,8 +64,17 @@ static int32_t clamp_into(int32_t value, int32_t low, int32_t high_exclusive)
 	return value;
 }
 
-void tsr_arrangement_constrain(const pixman_box32_t *boxes, size_t count, int32_t *x, int32_t *y)
+void tsr_arrangement_constrain(const pixman_box32_t *boxes, size_t count, int from, int32_t *x,
+			       int32_t *y)
 {
+	if (tsr_arrangement_output_at(boxes, count, *x, *y) >= 0)
+		return;
+	if (from >= 0 && (size_t)from < count && boxes[from].x2 > boxes[from].x1 &&
+	    boxes[from].y2 > boxes[from].y1) {
+		*x = clamp_into(*x, boxes[from].x1, boxes[from].x2);
+		*y = clamp_into(*y, boxes[from].y1, boxes[from].y2);
+		return;
+	}
 	int64_t best = -1;
 	int32_t best_x = *x, best_y = *y;
 	for (size_t i = 0; i < count; i++) {

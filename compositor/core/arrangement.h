@@ -30,10 +30,13 @@ void tsr_arrangement_place(const struct tsr_output_config *config,
 /* The output whose box holds (x, y), or -1. */
 int tsr_arrangement_output_at(const pixman_box32_t *boxes, size_t count, int32_t x, int32_t y);
 
-/* The point of some output nearest to (x, y) (the point itself when it is
- * on one), so the pointer never rests where nothing is shown; (x, y) when
- * count is 0. */
-void tsr_arrangement_constrain(const pixman_box32_t *boxes, size_t count, int32_t *x, int32_t *y);
+/* Where the pointer goes when moved to (x, y): there when it is on an
+ * output; else onto the edge of output from (where it was: it stops at
+ * the edge of its screen, as against a wall), or, when from is not a
+ * valid index, the nearest point of any output. Never where nothing is
+ * shown; (x, y) unchanged when count is 0. */
+void tsr_arrangement_constrain(const pixman_box32_t *boxes, size_t count, int from, int32_t *x,
+			       int32_t *y);
 
 /* The size of the bounding box of all boxes from the origin (1x1 if none). */
 void tsr_arrangement_extent(const pixman_box32_t *boxes, size_t count, uint32_t *width,

@@ -165,11 +165,13 @@ static void append_output_status(struct tsr_server *server, char *reply, size_t 
 		const struct tsr_output_state *state = server->outputs[i];
 		int shown = server->views.shown[i];
 		bool mosaic = server->views.mode[i] == TSR_LAYOUT_MOSAIC;
-		used += (size_t)snprintf(
-		    reply + used, reply_len - used, " output.%s=%d,%d,%ux%u,%s%s",
-		    state->output->name, state->box.x1, state->box.y1, state->output->width,
-		    state->output->height, mosaic ? "mosaic" : "focus:",
-		    mosaic ? "" : shown >= 0 ? server->config->domains[shown].name : "-");
+		used += (size_t)snprintf(reply + used, reply_len - used,
+					 " output.%s=%d,%d,%ux%u,%s%s", state->output->name,
+					 state->box.x1, state->box.y1, state->output->width,
+					 state->output->height, mosaic ? "mosaic" : "focus:",
+					 mosaic	      ? ""
+					 : shown >= 0 ? server->config->domains[shown].name
+						      : "-");
 	}
 }
 
@@ -270,9 +272,8 @@ void tsr_control_execute(struct tsr_server *server, const char *line, char *repl
 		if (!output)
 			output = tsr_server_pointer_output(server);
 		if (strcmp(mode, "focus") == 0 || strcmp(mode, "mosaic") == 0) {
-			tsr_server_set_layout_on(server, output,
-						 mode[0] == 'f' ? TSR_LAYOUT_FOCUS
-								: TSR_LAYOUT_MOSAIC);
+			tsr_server_set_layout_on(
+			    server, output, mode[0] == 'f' ? TSR_LAYOUT_FOCUS : TSR_LAYOUT_MOSAIC);
 			snprintf(reply, reply_len, "ok");
 		} else {
 			snprintf(reply, reply_len, "error layout must be focus or mosaic");

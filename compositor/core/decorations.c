@@ -64,8 +64,9 @@ struct tsr_decorations *tsr_decorations_create(const struct tsr_config *config, 
 	decorations->config = config;
 	decorations->mosaic_text = tsr_font_render(
 	    decorations->font, "Overview - click or press a hotkey to focus", LABEL_MAX_WIDTH);
-	decorations->mosaic_outputs_text = tsr_font_render(
-	    decorations->font, "Overview - click a domain to give it the keyboard", LABEL_MAX_WIDTH);
+	decorations->mosaic_outputs_text =
+	    tsr_font_render(decorations->font, "Overview - click a domain to give it the keyboard",
+			    LABEL_MAX_WIDTH);
 	decorations->no_focus_text =
 	    tsr_font_render(decorations->font, "No domain focused", LABEL_MAX_WIDTH);
 	decorations->cursor = create_cursor();

@@ -169,7 +169,8 @@ static void take_screenshot(struct tsr_demo *demo)
 			       ? (demo->step == 0 ? "mosaic" : "mosaic-again")
 			       : server->config->domains[server->focused].name;
 	snprintf(path, sizeof(path), "%s/%02d-%s%s.png", demo->options.screenshot_dir,
-		 ++demo->screenshots, tsr_server_mode(server) == TSR_LAYOUT_FOCUS ? "focus-" : "", what);
+		 ++demo->screenshots, tsr_server_mode(server) == TSR_LAYOUT_FOCUS ? "focus-" : "",
+		 what);
 	if (tsr_server_screenshot(server, NULL, path, screenshot_written, demo, err, sizeof(err)))
 		demo->screenshots_pending++;
 	else {

@@ -29,7 +29,8 @@ static void handle_action(void *data, enum tsr_action action, int argument)
 			int step = action == TSR_ACTION_FOCUS_NEXT ? 1 : count - 1;
 			/* From what this output shows (with one output: the
 			 * focused domain). */
-			int from = output ? tsr_server_output_shown(server, output) : server->focused;
+			int from =
+			    output ? tsr_server_output_shown(server, output) : server->focused;
 			if (from < 0)
 				from = server->focused < 0 ? 0 : server->focused;
 			tsr_server_focus_on(server, output, (from + step) % count);
@@ -245,7 +246,10 @@ static void handle_constrain_pointer(void *data, int32_t *x, int32_t *y)
 	pixman_box32_t boxes[TSR_MAX_OUTPUTS];
 	for (size_t i = 0; i < server->output_count; i++)
 		boxes[i] = server->outputs[i]->box;
-	tsr_arrangement_constrain(boxes, server->output_count, x, y);
+	/* server->cursor_* is still where the pointer was. */
+	int from = tsr_arrangement_output_at(boxes, server->output_count, server->cursor_x,
+					     server->cursor_y);
+	tsr_arrangement_constrain(boxes, server->output_count, from, x, y);
 }
 
 static void handle_lock_key(void *data, uint32_t code, enum tsr_key_state state, uint64_t time_ns)

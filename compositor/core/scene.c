@@ -121,8 +121,8 @@ static void draw_text(struct tsr_renderer *renderer, struct tsr_buffer *mask,
 static bool dimmed_on(const struct tsr_server *server, const struct tsr_output_state *state,
 		      size_t index)
 {
-	bool mosaic = server->views.mode[tsr_server_output_index(server, state)] ==
-		      TSR_LAYOUT_MOSAIC;
+	bool mosaic =
+	    server->views.mode[tsr_server_output_index(server, state)] == TSR_LAYOUT_MOSAIC;
 	return (mosaic || server->output_count > 1) && (int)index != server->focused;
 }
 

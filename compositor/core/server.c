@@ -151,8 +151,8 @@ static void update_seat(struct tsr_server *server)
 {
 	if (!server->seat)
 		return;
-	tsr_seat_set_mosaic(server->seat,
-			    server->output_count > 1 || tsr_server_mode(server) == TSR_LAYOUT_MOSAIC);
+	tsr_seat_set_mosaic(server->seat, server->output_count > 1 ||
+					      tsr_server_mode(server) == TSR_LAYOUT_MOSAIC);
 	pixman_box32_t boxes[TSR_MAX_OUTPUTS];
 	for (size_t i = 0; i < server->output_count; i++)
 		boxes[i] = server->outputs[i]->box;
@@ -170,18 +170,19 @@ static void arrange(struct tsr_server *server)
 	bool overlapped[TSR_MAX_OUTPUTS];
 	for (size_t i = 0; i < server->output_count; i++) {
 		struct tsr_output *output = server->outputs[i]->output;
-		outputs[i] = (struct tsr_arrangement_output){output->name, output->width,
-							     output->height};
+		outputs[i] =
+		    (struct tsr_arrangement_output){output->name, output->width, output->height};
 	}
 	tsr_arrangement_place(&server->config->output, outputs, server->output_count, boxes,
 			      overlapped);
 	for (size_t i = 0; i < server->output_count; i++) {
 		struct tsr_output_state *state = server->outputs[i];
 		if (overlapped[i] && memcmp(&state->box, &boxes[i], sizeof(boxes[i])) != 0)
-			tsr_log(TSR_LOG_WARN,
-				"output %s: its configured position overlaps another output; placed "
-				"at %d,%d instead",
-				state->output->name, boxes[i].x1, boxes[i].y1);
+			tsr_log(
+			    TSR_LOG_WARN,
+			    "output %s: its configured position overlaps another output; placed "
+			    "at %d,%d instead",
+			    state->output->name, boxes[i].x1, boxes[i].y1);
 		state->box = boxes[i];
 	}
 	update_seat(server);
@@ -815,7 +816,8 @@ static void damage_cursor(struct tsr_server *server)
 				      server->cursor_x - state->box.x1 + (int32_t)cursor->width,
 				      server->cursor_y - state->box.y1 + (int32_t)cursor->height};
 		if (!state->hardware_cursor && box.x2 > 0 && box.y2 > 0 &&
-		    box.x1 < (int32_t)state->output->width && box.y1 < (int32_t)state->output->height)
+		    box.x1 < (int32_t)state->output->width &&
+		    box.y1 < (int32_t)state->output->height)
 			tsr_server_damage_box(server, state, &box);
 	}
 }

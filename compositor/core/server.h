@@ -87,7 +87,7 @@ struct tsr_server {
 	 * visible (guests are paced at the hidden rate), the layout and focus
 	 * are kept as they were for unlocking. Set by core/lock.c only. */
 	bool locked;
-	struct tsr_lock *lock; /* NULL until main creates it */
+	struct tsr_lock *lock;	    /* NULL until main creates it */
 	int32_t cursor_x, cursor_y; /* global layout space */
 	struct tsr_server_hooks hooks;
 	struct tsr_screenshot_writer *screenshots;
@@ -170,7 +170,8 @@ void tsr_server_content_size(struct tsr_server *server, int domain_index, uint32
  * loop once the file is in place or not. False, with err, when it cannot
  * start: no frame yet, the capture failed, too many screenshots at once. */
 bool tsr_server_screenshot(struct tsr_server *server, struct tsr_output_state *output,
-			   const char *path, tsr_screenshot_done_func done, void *data, char *err, size_t err_len);
+			   const char *path, tsr_screenshot_done_func done, void *data, char *err,
+			   size_t err_len);
 /* Forgets the callbacks of screenshots started with data. */
 void tsr_server_screenshot_forget(struct tsr_server *server, void *data);
 
