@@ -251,6 +251,24 @@ void tsr_control_execute(struct tsr_server *server, const char *line, char *repl
 		} else {
 			snprintf(reply, reply_len, "error test-key CODE 0|1|2");
 		}
+	} else if (strcmp(command, "test-pointer") == 0) {
+		/* Test builds only: absolute motion in the global layout space. */
+		int x = 0, y = 0;
+		if (server->seat && sscanf(argument, "%d %d", &x, &y) == 2) {
+			tsr_seat_pointer_motion_absolute(server->seat, x, y, tsr_now_ns());
+			snprintf(reply, reply_len, "ok");
+		} else {
+			snprintf(reply, reply_len, "error test-pointer X Y");
+		}
+	} else if (strcmp(command, "test-button") == 0) {
+		unsigned code = 0, state = 0;
+		if (server->seat && sscanf(argument, "%u %u", &code, &state) == 2 && state <= 1) {
+			tsr_seat_button(server->seat, code, (enum tsr_button_state)state,
+					tsr_now_ns());
+			snprintf(reply, reply_len, "ok");
+		} else {
+			snprintf(reply, reply_len, "error test-button CODE 0|1");
+		}
 #endif
 	} else if (strcmp(command, "focus") == 0) {
 		char name[LINE_MAX_BYTES];
