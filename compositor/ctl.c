@@ -20,10 +20,9 @@ static int usage(FILE *out, int status)
 		     "  output under the pointer.\n"
 		     "screenshot PATH writes a PNG (mode 0600) of what OUTPUT (default: the first\n"
 		     "  output) shows to a new file renamed onto PATH and replies when it is in\n"
-		     "  place. An existing\n"
-		     "  regular file is replaced (never written through); a symlink, FIFO, device\n"
-		     "  or directory at PATH is refused. A relative PATH is taken from this\n"
-		     "  command's working directory.\n"
+		     "  place. An existing regular file is replaced (never written through); a\n"
+		     "  symlink, FIFO, device or directory at PATH is refused. A relative PATH\n"
+		     "  is taken from this command's working directory.\n"
 		     "  prints the reply; exit status 0 when it starts with \"ok\", 1 otherwise,\n"
 		     "  2 for bad usage\n");
 	return status;

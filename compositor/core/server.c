@@ -822,6 +822,9 @@ static void damage_cursor(struct tsr_server *server)
 	}
 }
 
+/* Larger than any cursor plane Tessera uses (KMS_CURSOR_SIZE is 64). */
+#define HIDDEN_CURSOR_MARGIN 256
+
 void tsr_server_cursor_moved(struct tsr_server *server, int32_t x, int32_t y)
 {
 	damage_cursor(server);
@@ -833,8 +836,18 @@ void tsr_server_cursor_moved(struct tsr_server *server, int32_t x, int32_t y)
 	damage_cursor(server);
 	for (size_t i = 0; i < server->output_count; i++) {
 		struct tsr_output_state *state = server->outputs[i];
-		if (state->hardware_cursor)
-			state->output->impl->move_cursor(state->output, x - state->box.x1,
-							 y - state->box.y1);
+		if (!state->hardware_cursor)
+			continue;
+		/* On another output the plane waits just off this one's edge:
+		 * invisible, with coordinates every driver accepts. */
+		int64_t local_x = (int64_t)x - state->box.x1, local_y = (int64_t)y - state->box.y1;
+		int64_t right = state->output->width, bottom = state->output->height;
+		local_x = local_x < -HIDDEN_CURSOR_MARGIN ? -HIDDEN_CURSOR_MARGIN
+			  : local_x > right		  ? right
+							  : local_x;
+		local_y = local_y < -HIDDEN_CURSOR_MARGIN ? -HIDDEN_CURSOR_MARGIN
+			  : local_y > bottom		  ? bottom
+							  : local_y;
+		state->output->impl->move_cursor(state->output, (int32_t)local_x, (int32_t)local_y);
 	}
 }
