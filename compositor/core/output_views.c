@@ -77,6 +77,17 @@ void tsr_output_views_set_mode(struct tsr_output_views *views, size_t output,
 		views->mode[output] = mode;
 }
 
+bool tsr_output_views_equal(const struct tsr_output_views *a, const struct tsr_output_views *b)
+{
+	if (a->domain_count != b->domain_count || a->output_count != b->output_count ||
+	    a->keyboard != b->keyboard)
+		return false;
+	for (size_t i = 0; i < a->output_count; i++)
+		if (a->mode[i] != b->mode[i] || a->shown[i] != b->shown[i])
+			return false;
+	return true;
+}
+
 int tsr_output_views_focus_output(const struct tsr_output_views *views, int domain)
 {
 	int output = domain >= 0 ? output_showing(views, domain) : -1;

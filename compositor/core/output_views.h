@@ -43,6 +43,8 @@ void tsr_output_views_remove(struct tsr_output_views *views, size_t index);
 bool tsr_output_views_focus(struct tsr_output_views *views, size_t output, int domain);
 void tsr_output_views_set_mode(struct tsr_output_views *views, size_t output,
 			       enum tsr_layout_mode mode);
+/* Same outputs, modes, shown domains and keyboard. */
+bool tsr_output_views_equal(const struct tsr_output_views *a, const struct tsr_output_views *b);
 /* The output showing domain in the focus layout, or -1. */
 int tsr_output_views_focus_output(const struct tsr_output_views *views, int domain);
 

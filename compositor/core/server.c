@@ -672,7 +672,7 @@ bool tsr_server_focus_on(struct tsr_server *server, struct tsr_output_state *out
 	struct tsr_output_views before = server->views;
 	if (!tsr_output_views_focus(&server->views, index, domain_index))
 		return false;
-	if (memcmp(&before, &server->views, sizeof(before)) == 0)
+	if (tsr_output_views_equal(&before, &server->views))
 		return true;
 	if (before.keyboard != domain_index) {
 		server->focused = domain_index;
