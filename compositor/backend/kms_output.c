@@ -432,8 +432,9 @@ struct kms_output *kms_output_create(struct kms_backend *backend, drmModeConnect
 	output->base.impl = &kms_output_impl;
 	output->crtc_index = crtc_index;
 	const char *type_name = drmModeGetConnectorTypeName(connector->connector_type);
-	snprintf(output->base.name, sizeof(output->base.name), "%s-%u",
-		 type_name ? type_name : "Unknown", connector->connector_type_id);
+	snprintf(output->base.name, sizeof(output->base.name), "%.12s%s-%u",
+		 backend->config.name_prefix, type_name ? type_name : "Unknown",
+		 connector->connector_type_id);
 
 	const drmModeModeInfo *mode = choose_mode(connector, &backend->config, output->base.name);
 	if (!mode) {

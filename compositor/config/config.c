@@ -82,6 +82,7 @@ struct config_parser {
 	int head_mode_lines[TSR_MAX_OUTPUT_SECTIONS];
 
 	bool width_set, height_set;
+	int device_line;		   /* where [output] device was set */
 	int hotkey_lines[TSR_MAX_HOTKEYS]; /* 0 for built-in bindings */
 	int gpu_domain_line;		   /* where [gpu_passthrough] domain was set */
 
@@ -153,6 +154,43 @@ static void close_output(struct config_parser *parser)
 			     "device is not used by the headless backend (allowed with backend = "
 			     "kms)");
 		return;
+	}
+
+	if (strchr(output->device, ',')) {
+		/* Each entry a path, none twice, at most TSR_MAX_CARDS. */
+		char paths[TSR_MAX_CARDS][TSR_PATH_MAX];
+		const char *text = output->device;
+		size_t count = 0;
+		for (const char *at = text;; count++) {
+			const char *comma = strchr(at, ',');
+			size_t length = comma ? (size_t)(comma - at) : strlen(at);
+			if (length == 0 || at[0] != '/') {
+				fail(parser, key_line(parser, "device"),
+				     "device: '%s' has an entry that is not an absolute path "
+				     "(allowed: PATH, PATH,PATH,... of at most %u cards, or all)",
+				     text, TSR_MAX_CARDS);
+				return;
+			}
+			if (count >= TSR_MAX_CARDS) {
+				fail(parser, key_line(parser, "device"),
+				     "device: more than %u cards (allowed: at most %u)",
+				     TSR_MAX_CARDS, TSR_MAX_CARDS);
+				return;
+			}
+			snprintf(paths[count], sizeof(paths[count]), "%.*s", (int)length, at);
+			for (size_t i = 0; i < count; i++) {
+				if (strcmp(paths[i], paths[count]) == 0) {
+					fail(parser, key_line(parser, "device"),
+					     "device: %s is listed twice (allowed: each card "
+					     "once)",
+					     paths[count]);
+					return;
+				}
+			}
+			if (!comma)
+				break;
+			at = comma + 1;
+		}
 	}
 
 	/* KMS: the built-in headless size is no request; 0 = preferred mode. */
@@ -391,6 +429,7 @@ static bool apply_output(struct config_parser *parser, const char *key, const ch
 	}
 	if (strcmp(key, "refresh") == 0)
 		return tsr_config_parse_refresh(value, &output->refresh_mhz, reason, reason_len);
+	parser->device_line = parser->line;
 	return tsr_config_copy_path(value, output->device, reason, reason_len);
 }
 
@@ -891,6 +930,13 @@ static bool run_parser(struct config_parser *parser, struct tsr_config *config, 
 		check_hotkey_conflicts(parser);
 	if (!parser->failed)
 		check_head_overlaps(parser);
+	/* The GPU policy drives one card (and its fallback) itself. */
+	const struct tsr_output_config *output = &parser->config.output;
+	if (!parser->failed && parser->config.gpu.enabled && output->backend == TSR_BACKEND_KMS &&
+	    (strchr(output->device, ',') || strcmp(output->device, "all") == 0))
+		fail(parser, parser->device_line,
+		     "device: several cards cannot be used with [gpu_passthrough] (allowed: one "
+		     "card path, or unset)");
 	/* Domains may be defined after [gpu_passthrough]. */
 	const struct tsr_gpu_config *gpu = &parser->config.gpu;
 	if (!parser->failed && gpu->enabled &&
@@ -1000,6 +1046,22 @@ out:
 	if (file)
 		fclose(file);
 	return ok;
+}
+
+size_t tsr_config_split_devices(const char *device, char paths[TSR_MAX_CARDS][TSR_PATH_MAX])
+{
+	if (!device[0] || strcmp(device, "all") == 0)
+		return 0;
+	size_t count = 0;
+	for (const char *at = device; count < TSR_MAX_CARDS; count++) {
+		const char *comma = strchr(at, ',');
+		size_t length = comma ? (size_t)(comma - at) : strlen(at);
+		snprintf(paths[count], TSR_PATH_MAX, "%.*s", (int)length, at);
+		if (!comma)
+			return count + 1;
+		at = comma + 1;
+	}
+	return count;
 }
 
 const struct tsr_output_head_config *tsr_config_find_head(const struct tsr_output_config *config,

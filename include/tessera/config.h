@@ -97,14 +97,28 @@ struct tsr_output_head_config {
 
 struct tsr_output_config {
 	enum tsr_backend_kind backend;
-	uint32_t width, height;	   /* headless size; KMS: 0 = preferred mode */
-	uint32_t refresh_mhz;	   /* headless simulated refresh, e.g. 60000 */
-	char device[TSR_PATH_MAX]; /* KMS card path, "" = first with a connected connector */
+	uint32_t width, height; /* headless size; KMS: 0 = preferred mode */
+	uint32_t refresh_mhz;	/* headless simulated refresh, e.g. 60000 */
+	/* KMS: a card path, several separated by commas (one KMS backend
+	 * each, backend/kms_cards.c), "all" (every card with a connected
+	 * connector), or "" (the first card with one). */
+	char device[TSR_PATH_MAX];
+	/* Set by backend/kms_cards.c, never by the configuration: put before
+	 * the connector names of a card after the first ("card1-"), so that
+	 * output names stay unique. */
+	char name_prefix[TSR_NAME_MAX];
 	struct tsr_output_head_config heads[TSR_MAX_OUTPUT_SECTIONS];
 	size_t head_count; /* 0: one output as configured by [output] alone */
 };
 
 /* The [output NAME] section of that name, or NULL. */
+/* At most this many cards in [output] device. */
+#define TSR_MAX_CARDS 4u
+
+/* Splits a device list into its paths: the count, or 0 for "" and "all"
+ * (which the KMS backend resolves itself). */
+size_t tsr_config_split_devices(const char *device, char paths[TSR_MAX_CARDS][TSR_PATH_MAX]);
+
 const struct tsr_output_head_config *tsr_config_find_head(const struct tsr_output_config *config,
 							  const char *name);
 

@@ -918,6 +918,37 @@ static void test_output_section_errors(void)
 		     "top of each other)");
 }
 
+static void test_several_cards(void)
+{
+	char paths[TSR_MAX_CARDS][TSR_PATH_MAX];
+	EXPECT_OK("[output]\nbackend = kms\ndevice = /dev/dri/card0,/dev/dri/card1\n");
+	CHECK_EQ_INT(tsr_config_split_devices(config.output.device, paths), 2);
+	CHECK(strcmp(paths[0], "/dev/dri/card0") == 0 && strcmp(paths[1], "/dev/dri/card1") == 0);
+	EXPECT_OK("[output]\nbackend = kms\ndevice = all\n");
+	CHECK_EQ_INT(tsr_config_split_devices(config.output.device, paths), 0);
+	CHECK_EQ_INT(tsr_config_split_devices("", paths), 0);
+	CHECK_EQ_INT(tsr_config_split_devices("/dev/dri/card3", paths), 1);
+	CHECK(strcmp(paths[0], "/dev/dri/card3") == 0);
+	EXPECT_ERROR("[output]\nbackend = kms\ndevice = /dev/dri/card0,,/dev/dri/card1\n",
+		     "test.conf:3: device: '/dev/dri/card0,,/dev/dri/card1' has an entry that is "
+		     "not an absolute path (allowed: PATH, PATH,PATH,... of at most 4 cards, or "
+		     "all)");
+	EXPECT_ERROR("[output]\ndevice = /dev/dri/card0,card1\nbackend = kms\n",
+		     "test.conf:2: device: '/dev/dri/card0,card1' has an entry that is not an "
+		     "absolute path (allowed: PATH, PATH,PATH,... of at most 4 cards, or all)");
+	EXPECT_ERROR("[output]\nbackend = kms\ndevice = /a,/b,/c,/d,/e\n",
+		     "test.conf:3: device: more than 4 cards (allowed: at most 4)");
+	EXPECT_ERROR("[output]\nbackend = kms\ndevice = /a,/b,/a\n",
+		     "test.conf:3: device: /a is listed twice (allowed: each card once)");
+	EXPECT_ERROR("[output]\nbackend = kms\ndevice = /a,/b\n"
+		     "[domain v]\ncolour = red\n[gpu_passthrough]\ndevice = 0000:00:02.0\n"
+		     "domain = v\ndrm_driver = bochs-drm\n",
+		     "test.conf:3: device: several cards cannot be used with [gpu_passthrough] "
+		     "(allowed: one card path, or unset)");
+	/* headless never takes a device, list or not. */
+	CHECK(!load("[output]\ndevice = /a,/b\n"));
+}
+
 TSR_TEST_MAIN(TSR_CASE(test_defaults), TSR_CASE(test_example_file), TSR_CASE(test_example_xen_file),
 	      TSR_CASE(test_missing_file), TSR_CASE(test_values),
 	      TSR_CASE(test_failure_keeps_config), TSR_CASE(test_section_errors),
@@ -926,4 +957,5 @@ TSR_TEST_MAIN(TSR_CASE(test_defaults), TSR_CASE(test_example_file), TSR_CASE(tes
 	      TSR_CASE(test_hotkeys_section), TSR_CASE(test_gpu_section), TSR_CASE(test_gpu_errors),
 	      TSR_CASE(test_socket_conflicts), TSR_CASE(test_bounded_reading),
 	      TSR_CASE(test_input_section), TSR_CASE(test_lock_section),
-	      TSR_CASE(test_output_sections), TSR_CASE(test_output_section_errors))
+	      TSR_CASE(test_output_sections), TSR_CASE(test_output_section_errors),
+	      TSR_CASE(test_several_cards))

@@ -14,7 +14,9 @@
 #include "core/output_views.h"
 #include "reference.h"
 #include "scene_fixture.h"
+#include "tessera/event_loop.h"
 #include "tessera/input.h"
+#include "tessera/output.h"
 #include "test.h"
 
 /* ---- arrangement ----------------------------------------------------- */
@@ -467,6 +469,22 @@ static void test_pointer_crosses_outputs(void)
 	scene_fixture_fini(&fixture);
 }
 
+/* A card list whose cards do not exist: made, refused at start (the first
+ * card names what failed), destroyed cleanly. */
+static void test_card_list_that_cannot_start(void)
+{
+	struct tsr_event_loop *loop = tsr_event_loop_create();
+	struct tsr_output_config config = {.backend = TSR_BACKEND_KMS};
+	snprintf(config.device, sizeof(config.device), "/nonexistent/card0,/nonexistent/card1");
+	struct tsr_backend_listener listener = {0};
+	struct tsr_backend *backend = tsr_backend_kms_cards_create(loop, &config, &listener);
+	CHECK(backend != NULL);
+	if (backend)
+		CHECK(!backend->impl->start(backend));
+	tsr_backend_destroy(backend);
+	tsr_event_loop_destroy(loop);
+}
+
 TSR_TEST_MAIN(TSR_CASE(test_arrangement_automatic), TSR_CASE(test_arrangement_positioned),
 	      TSR_CASE(test_views_random), TSR_CASE(test_two_outputs_layouts_and_banners),
-	      TSR_CASE(test_pointer_crosses_outputs))
+	      TSR_CASE(test_pointer_crosses_outputs), TSR_CASE(test_card_list_that_cannot_start))
