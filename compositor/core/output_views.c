@@ -5,6 +5,7 @@ void tsr_output_views_init(struct tsr_output_views *views, size_t domain_count)
 	*views = (struct tsr_output_views){
 	    .domain_count = domain_count,
 	    .keyboard = domain_count > 0 ? 0 : -1,
+	    .parked_mode = TSR_LAYOUT_MOSAIC,
 	};
 	for (size_t i = 0; i < TSR_VIEWS_MAX_OUTPUTS; i++)
 		views->shown[i] = -1;
@@ -30,7 +31,8 @@ bool tsr_output_views_add(struct tsr_output_views *views)
 			if (output_showing(views, (int)d) < 0)
 				shown = (int)d;
 	}
-	views->mode[views->output_count] = TSR_LAYOUT_MOSAIC;
+	views->mode[views->output_count] =
+	    views->output_count > 0 ? views->mode[0] : views->parked_mode;
 	views->shown[views->output_count] = shown;
 	views->output_count++;
 	return true;
@@ -41,6 +43,7 @@ void tsr_output_views_remove(struct tsr_output_views *views, size_t index)
 	if (index >= views->output_count)
 		return;
 	bool had_keyboard = views->keyboard >= 0 && views->shown[index] == views->keyboard;
+	views->parked_mode = views->mode[index];
 	for (size_t i = index; i + 1 < views->output_count; i++) {
 		views->mode[i] = views->mode[i + 1];
 		views->shown[i] = views->shown[i + 1];

@@ -27,11 +27,17 @@ struct tsr_output_views {
 	enum tsr_layout_mode mode[TSR_VIEWS_MAX_OUTPUTS];
 	int shown[TSR_VIEWS_MAX_OUTPUTS]; /* domain index or -1 */
 	int keyboard;			  /* domain index, -1 only without domains */
+	/* The mode of the output removed last: a card swapped for another
+	 * (GPU handoff) keeps its layout. */
+	enum tsr_layout_mode parked_mode;
 };
 
 void tsr_output_views_init(struct tsr_output_views *views, size_t domain_count);
-/* A new output, last, in the mosaic, showing the keyboard's domain if no
- * output shows it, else the first domain no output shows (or none).
+/* A new output, last, in the mode of the first output (without outputs:
+ * of the one removed last; at first the mosaic), showing the keyboard's
+ * domain if no output shows it, else the first domain no output shows (or
+ * none). An output replacing another (added, then the old one removed)
+ * thus ends up as the old one was.
  * False when there are TSR_VIEWS_MAX_OUTPUTS already. */
 bool tsr_output_views_add(struct tsr_output_views *views);
 /* Output index goes; later ones move down by one. The keyboard's domain,

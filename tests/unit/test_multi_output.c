@@ -207,6 +207,34 @@ static void test_views_random(void)
 	}
 }
 
+/* A card swapped for another (GPU handoff: the new card's output comes,
+ * then the old one goes; or the old one goes first) keeps layout and
+ * shown domain; a genuinely new second output starts as the first is. */
+static void test_views_replaced_output(void)
+{
+	struct tsr_output_views views;
+	tsr_output_views_init(&views, 3);
+	CHECK(tsr_output_views_add(&views));
+	CHECK_EQ_INT(views.mode[0], TSR_LAYOUT_MOSAIC);
+	CHECK(tsr_output_views_focus(&views, 0, 2));
+	tsr_output_views_set_mode(&views, 0, TSR_LAYOUT_FOCUS);
+	CHECK(tsr_output_views_add(&views));
+	CHECK_EQ_INT(views.mode[1], TSR_LAYOUT_FOCUS);
+	CHECK_EQ_INT(views.shown[1], 0);
+	tsr_output_views_remove(&views, 0);
+	CHECK_EQ_INT(views.output_count, 1);
+	CHECK_EQ_INT(views.mode[0], TSR_LAYOUT_FOCUS);
+	CHECK_EQ_INT(views.shown[0], 2);
+	CHECK_EQ_INT(views.keyboard, 2);
+	/* Old one first: nothing left in between. */
+	tsr_output_views_remove(&views, 0);
+	CHECK_EQ_INT(views.output_count, 0);
+	CHECK_EQ_INT(views.keyboard, 2);
+	CHECK(tsr_output_views_add(&views));
+	CHECK_EQ_INT(views.mode[0], TSR_LAYOUT_FOCUS);
+	CHECK_EQ_INT(views.shown[0], 2);
+}
+
 /* ---- a server with two headless outputs ------------------------------- */
 
 static const char two_outputs[] = "[output]\nwidth = 640\nheight = 400\n"
@@ -486,5 +514,6 @@ static void test_card_list_that_cannot_start(void)
 }
 
 TSR_TEST_MAIN(TSR_CASE(test_arrangement_automatic), TSR_CASE(test_arrangement_positioned),
-	      TSR_CASE(test_views_random), TSR_CASE(test_two_outputs_layouts_and_banners),
+	      TSR_CASE(test_views_random), TSR_CASE(test_views_replaced_output),
+	      TSR_CASE(test_two_outputs_layouts_and_banners),
 	      TSR_CASE(test_pointer_crosses_outputs), TSR_CASE(test_card_list_that_cannot_start))
