@@ -1,8 +1,9 @@
 #!/bin/bash
 # In-VM test (tests/vm/gpu-tests.list, run with VM_GPU=1 by gpu-tests.sh,
 # whose VM has two cards: vkms and a bochs-display driven by bochs-drm):
-# Tessera drives both at once (`device = all`). Both connectors are named
-# Virtual-1, so the second card's output is card1-Virtual-1 (or cardN-):
+# Tessera drives both at once (`device = all`). The second card's output is
+# named with the card first (card1-Virtual-2 in this VM, where both cards'
+# connectors are virtual ones):
 # two outputs side by side in status, each in its own layout with the
 # domain shown on it, a screenshot of each with that domain's banner colour
 # (the vkms one through writeback), and the pointer crossing from the first
