@@ -125,6 +125,7 @@ void tsr_domain_disconnect(struct tsr_domain *domain, const char *reason, bool v
 	bool fixed_size = domain->link->fixed_size;
 	if (violation) {
 		domain->stats.violations++;
+		tsr_violation_limiter_record_instance(&domain->violation_limiter, domain->domid);
 		if (tsr_violation_limiter_record(&domain->violation_limiter, tsr_now_ns()))
 			log_domain(
 			    TSR_LOG_WARN, domain,
@@ -497,6 +498,18 @@ static void handle_send_ready(void *data)
 	send_input_backlog(data);
 }
 
+bool tsr_domain_may_connect(struct tsr_domain *domain, int32_t domid)
+{
+	bool report;
+	if (!tsr_violation_limiter_refuses_instance(&domain->violation_limiter, domid, &report))
+		return true;
+	if (report)
+		tsr_log_domain(TSR_LOG_WARN, domain->config->name, domid,
+			       "not reconnecting a guest dropped for a violation until the domain "
+			       "restarts");
+	return false;
+}
+
 bool tsr_domain_attach_link(struct tsr_domain *domain, struct tsr_guest_link *link, int32_t domid)
 {
 	if (domain->link) {
@@ -505,6 +518,10 @@ bool tsr_domain_attach_link(struct tsr_domain *domain, struct tsr_guest_link *li
 		    TSR_LOG_WARN, domain,
 		    "refusing a second connection (a guest is connected; %llu refused so far)",
 		    (unsigned long long)domain->stats.refused_connections);
+		return false;
+	}
+	if (!tsr_domain_may_connect(domain, domid)) {
+		domain->stats.refused_connections++;
 		return false;
 	}
 	bool report;

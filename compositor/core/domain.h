@@ -85,7 +85,13 @@ struct tsr_domain *tsr_domain_create(struct tsr_server *server, int index,
 				     const struct tsr_domain_config *config);
 void tsr_domain_destroy(struct tsr_domain *domain);
 
-/* Takes ownership of link; refuses (false) if a guest is already connected. */
+/* The one ban policy for guest links: false while domain instance domid
+ * (under Xen) stays refused, having been dropped for a violation, until
+ * the domain restarts with a new domid; logged once per instance.
+ * Transports ask before they set a link up, and attach asks again. */
+bool tsr_domain_may_connect(struct tsr_domain *domain, int32_t domid);
+/* Takes ownership of link; refuses (false) if a guest is already connected,
+ * the domain is in a cool-down (violation_limit.h) or may not connect. */
 bool tsr_domain_attach_link(struct tsr_domain *domain, struct tsr_guest_link *link, int32_t domid);
 /* Drops the guest: unmaps everything, logs reason, keeps the domain. */
 void tsr_domain_disconnect(struct tsr_domain *domain, const char *reason, bool violation);

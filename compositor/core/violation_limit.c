@@ -26,3 +26,24 @@ bool tsr_violation_limiter_refuses(struct tsr_violation_limiter *limiter, uint64
 	limiter->refusal_reported = true;
 	return true;
 }
+
+void tsr_violation_limiter_record_instance(struct tsr_violation_limiter *limiter, int32_t domid)
+{
+	if (domid < 0)
+		return;
+	if (!limiter->instance_dropped || limiter->banned_domid != domid)
+		limiter->instance_refusal_reported = false;
+	limiter->instance_dropped = true;
+	limiter->banned_domid = domid;
+}
+
+bool tsr_violation_limiter_refuses_instance(struct tsr_violation_limiter *limiter, int32_t domid,
+					    bool *report)
+{
+	*report = false;
+	if (domid < 0 || !limiter->instance_dropped || limiter->banned_domid != domid)
+		return false;
+	*report = !limiter->instance_refusal_reported;
+	limiter->instance_refusal_reported = true;
+	return true;
+}

@@ -272,6 +272,8 @@ static bool connect(struct device *device)
 {
 	struct tsr_displif_transport *transport = device->transport;
 	struct tsr_domain *domain = transport->server->domains[device->domain_index];
+	if (!tsr_domain_may_connect(domain, (int32_t)device->domid))
+		return false; /* this instance was dropped for a violation (logged) */
 	if (!read_ring_nodes(device, device->connectors)) {
 		log_device(TSR_LOG_WARN, device,
 			   "vdispl %" PRIu32 ": ring nodes missing or not numbers", device->devid);

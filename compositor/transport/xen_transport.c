@@ -45,11 +45,6 @@ struct tracked_domain {
 	int domain_index; /* into server->domains, or -1: not ours, ignored */
 	bool watching;
 	struct tsr_guest_link *link; /* while connected */
-	/* Like Qubes' gui-daemon: a guest dropped for a violation stays
-	 * dropped until the domain is restarted (new domid), so a hostile
-	 * guest cannot loop connect -> violate -> reconnect. */
-	uint64_t violations_at_connect;
-	bool banned;
 };
 
 struct tsr_xen_transport {
@@ -87,16 +82,10 @@ static void try_connect(struct tracked_domain *tracked)
 {
 	struct tsr_xen_transport *transport = tracked->transport;
 	struct tsr_domain *domain = transport->server->domains[tracked->domain_index];
-	if (tracked->link || tracked->banned || tsr_domain_connected(domain))
+	/* Asked before any vchan is mapped: a banned instance costs nothing. */
+	if (tracked->link || tsr_domain_connected(domain) ||
+	    !tsr_domain_may_connect(domain, (int32_t)tracked->domid))
 		return;
-	if (domain->domid == (int32_t)tracked->domid &&
-	    domain->stats.violations > tracked->violations_at_connect) {
-		tracked->banned = true;
-		tsr_log_domain(TSR_LOG_WARN, domain->config->name, (int32_t)tracked->domid,
-			       "not reconnecting a guest dropped for a violation until the domain "
-			       "restarts");
-		return;
-	}
 	char path[TSR_XEN_PATH_MAX];
 	if (!tsr_xen_vchan_path(tracked->domid, path, sizeof(path)))
 		return;
@@ -122,7 +111,6 @@ static void try_connect(struct tracked_domain *tracked)
 		return;
 	}
 	tracked->link = link;
-	tracked->violations_at_connect = domain->stats.violations;
 	tsr_log_domain(TSR_LOG_INFO, domain->config->name, (int32_t)tracked->domid,
 		       "vchan connected (%s)", path);
 	if (!tsr_xen_link_start(link))

@@ -314,6 +314,61 @@ static void test_violation_limiter_policy(void)
 	CHECK(!tsr_violation_limiter_record(&limiter, after + 1));
 }
 
+static void test_instance_policy(void)
+{
+	struct tsr_violation_limiter limiter = {0};
+	bool report;
+	/* Nothing recorded: dom0's id 0 is not banned by a zeroed limiter. */
+	CHECK(!tsr_violation_limiter_refuses_instance(&limiter, 0, &report));
+	tsr_violation_limiter_record_instance(&limiter, -1); /* local: nothing */
+	CHECK(!tsr_violation_limiter_refuses_instance(&limiter, -1, &report));
+	tsr_violation_limiter_record_instance(&limiter, 7);
+	CHECK(tsr_violation_limiter_refuses_instance(&limiter, 7, &report));
+	CHECK(report);
+	CHECK(tsr_violation_limiter_refuses_instance(&limiter, 7, &report));
+	CHECK(!report);
+	CHECK(!tsr_violation_limiter_refuses_instance(&limiter, 8, &report)); /* restarted */
+	CHECK(!tsr_violation_limiter_refuses_instance(&limiter, -1, &report));
+	tsr_violation_limiter_record_instance(&limiter, 8);
+	CHECK(tsr_violation_limiter_refuses_instance(&limiter, 8, &report));
+	CHECK(report); /* a new instance is logged again */
+	CHECK(!tsr_violation_limiter_refuses_instance(&limiter, 7, &report));
+}
+
+/* Under Xen (a domid), one violation refuses that domain instance until it
+ * restarts, whichever transport brings the next link; a new domid is
+ * accepted at once. */
+static void test_violation_refuses_the_instance(void)
+{
+	struct scene_fixture fixture;
+	CHECK(scene_fixture_init(&fixture, 320, 200));
+	struct tsr_domain *hostile = fixture.server->domains[2];
+	struct recording_link *link = calloc(1, sizeof(*link));
+	link->base.impl = &recording_impl;
+	CHECK(tsr_domain_attach_link(hostile, &link->base, 11));
+	struct tsr_msg commit_first = {.type = TSR_MSG_COMMIT}; /* before HELLO */
+	CHECK(!deliver(link, &commit_first));
+	link->base.listener.closed(link->base.listener.data, "violation", true);
+	CHECK(hostile->link == NULL);
+	CHECK(!tsr_domain_may_connect(hostile, 11));
+	struct recording_link *again = calloc(1, sizeof(*again));
+	again->base.impl = &recording_impl;
+	uint64_t refused = hostile->stats.refused_connections;
+	CHECK(!tsr_domain_attach_link(hostile, &again->base, 11));
+	CHECK_EQ_INT(hostile->stats.refused_connections, refused + 1);
+	CHECK(hostile->link == NULL);
+	/* Restarted: a new domid. */
+	CHECK(tsr_domain_may_connect(hostile, 12));
+	CHECK(tsr_domain_attach_link(hostile, &again->base, 12));
+	CHECK(hostile->link == &again->base);
+	/* A clean disconnect bans nothing. */
+	tsr_domain_disconnect(hostile, "the guest went away", false);
+	CHECK(tsr_domain_may_connect(hostile, 12));
+	/* Local guests (no domid) are never refused this way. */
+	CHECK(tsr_domain_may_connect(fixture.server->domains[0], -1));
+	scene_fixture_fini(&fixture);
+}
+
 static void test_repeated_violations_refuse_reconnects(void)
 {
 	struct scene_fixture fixture;
@@ -871,7 +926,8 @@ TSR_TEST_MAIN(TSR_CASE(test_commit_without_damage_repaints_everything),
 	      TSR_CASE(test_final_release_after_destroy),
 	      TSR_CASE(test_hidden_surfaces_paced_at_one_hertz), TSR_CASE(test_memfd_import_checks),
 	      TSR_CASE(test_violation_limiter_policy),
-	      TSR_CASE(test_repeated_violations_refuse_reconnects),
+	      TSR_CASE(test_repeated_violations_refuse_reconnects), TSR_CASE(test_instance_policy),
+	      TSR_CASE(test_violation_refuses_the_instance),
 	      TSR_CASE(test_error_codes_per_category), TSR_CASE(test_log_limiter_policy),
 	      TSR_CASE(test_held_back_input_goes_out_in_order),
 	      TSR_CASE(test_guest_that_does_not_read_input_is_dropped),

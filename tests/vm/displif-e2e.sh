@@ -22,6 +22,8 @@
 # Each check prints "ok   ..." or "FAIL ..." (also appended to
 # RESULTS_DIR/checks.txt); logs and consoles go to RESULTS_DIR.
 set -eu
+# shellcheck source=xen-check-lib.sh
+. "$(dirname "$(readlink -f "$0")")/xen-check-lib.sh"
 build_dir=$(readlink -f "$1")
 results_dir=$2
 kit=$(readlink -f "$build_dir/vm-kit/current")
@@ -30,13 +32,6 @@ hostile=$build_dir/tests/vm/hostile-displif
 initrd=$kit/pv-domu/initrd.cpio
 checks=$results_dir/checks.txt
 : >"$checks"
-pass() { echo "ok   $*" | tee -a "$checks"; }
-fail() { echo "FAIL $*" | tee -a "$checks"; }
-give_up()
-{
-	fail "$*"
-	exit 1
-}
 
 for file in "$check_helper" "$hostile" "$build_dir/compositor/tessera" "$initrd"; do
 	[ -e "$file" ] || give_up "displif-e2e: missing $file (build, and tests/vm/prepare-pv-domu.sh)"
@@ -84,18 +79,8 @@ for mode in $hostile_modes; do
 	printf '[domain h-%s]\ncolour = red\ntransport = xen\ndisplay = pv\n' "$mode" >>"$conf"
 done
 cp "$conf" "$results_dir/tessera.conf"
-console_of() { tr -d '\r' <"/var/log/xen/console/guest-$1.log" 2>/dev/null || true; }
 trap 'cp /var/log/xen/console/guest-*.log "$results_dir/" 2>/dev/null || true' EXIT
 
-wait_for()
-{
-	deadline=$(($(date +%s) + $1))
-	shift
-	until "$@"; do
-		[ "$(date +%s)" -lt "$deadline" ] || return 1
-		sleep 0.3
-	done
-}
 guest_says() { console_of "$1" | grep -qE "$2"; }
 
 # The hostile frontends' initramfs (used near the end), built before any
@@ -121,7 +106,6 @@ cp "$hostile" "$root/bin/hostile-displif"
 TESSERA_LOG=debug "$build_dir/compositor/tessera" --config "$conf" --no-input \
 	--runtime-dir "$work" >"$results_dir/tessera.log" 2>&1 &
 tessera=$!
-ctl() { "$build_dir/compositor/tessera-ctl" --socket "$work/control.sock" "$@"; }
 wait_for 30 ctl status >/dev/null 2>&1 || {
 	cat "$results_dir/tessera.log"
 	give_up "tessera did not start"
@@ -145,19 +129,10 @@ on_crash = "destroy"
 vdispl = [ "backend=0,be-alloc=0,connectors=${3:-c0:$guest_size}" ]
 CFG
 }
-create()
-{
-	for _ in 1 2 3; do
-		xl create "$work/$1.cfg" >"$work/xl-create-$1.log" 2>&1 && return 0
-		cat "$work/xl-create-$1.log"
-		xl destroy "$1" >/dev/null 2>&1 || true
-	done
-	return 1
-}
 
 # ---- a still picture: modetest's pattern, pixel for pixel ---------------------
 guest_config "$still" static
-create "$still" || give_up "xl create $still failed: $(cat "$work/xl-create-$still.log")"
+xl_create "$still" || give_up "xl create $still failed: $(cat "$work/xl-create-$still.log")"
 pass "xl create $still with a vdispl line succeeded (the backend reached InitWait in time)"
 connected() { grep -qE "\[domain $1/[0-9]+\].*vdispl 0 connected" "$results_dir/tessera.log"; }
 if wait_for 240 connected "$still"; then
@@ -193,7 +168,7 @@ cp "$work/still.png" "$results_dir/still.png" 2>/dev/null || true
 # modetest -v on both connectors: each flips between its part of the
 # pattern and a plain grey frame, on its own ring with its own events.
 guest_config "$dual" flip-all "$dual_connectors"
-create "$dual" || give_up "xl create $dual failed: $(cat "$work/xl-create-$dual.log")"
+xl_create "$dual" || give_up "xl create $dual failed: $(cat "$work/xl-create-$dual.log")"
 if wait_for 240 connected "$dual"; then
 	line=$(grep -E "\[domain $dual/[0-9]+\].*vdispl 0 connected" "$results_dir/tessera.log" | head -n 1 | sed 's/^.*\] //')
 	case $line in
@@ -274,7 +249,7 @@ wait_for 20 dual_removed && pass "tessera removed $dual's two-connector device" 
 
 # ---- page flips keep being answered --------------------------------------------
 guest_config "$flipper" flip
-create "$flipper" || give_up "xl create $flipper failed: $(cat "$work/xl-create-$flipper.log")"
+xl_create "$flipper" || give_up "xl create $flipper failed: $(cat "$work/xl-create-$flipper.log")"
 wait_for 240 connected "$flipper" || give_up "xen-drm-front of $flipper never connected"
 ctl focus "$flipper" >/dev/null
 # modetest -v waits for each flip's completion event and prints
@@ -310,7 +285,7 @@ vcpus = 1
 on_crash = "destroy"
 vdispl = [ "backend=0,be-alloc=0,connectors=c0:320x240" ]
 CFG
-	create "h-$mode" || fail "xl create h-$mode failed: $(cat "$work/xl-create-h-$mode.log")"
+	xl_create "h-$mode" || fail "xl create h-$mode failed: $(cat "$work/xl-create-h-$mode.log")"
 done
 expect_reason()
 {
@@ -391,6 +366,4 @@ kill -0 "$tessera" 2>/dev/null && pass "tessera is still running" || fail "tesse
 
 kill "$tessera" 2>/dev/null || true
 wait "$tessera" 2>/dev/null || true
-failed=$(grep -c '^FAIL' "$checks" || true)
-echo "displif-e2e: $(grep -c '^ok' "$checks") passed, $failed failed"
-[ "$failed" -eq 0 ]
+report displif-e2e

@@ -15,6 +15,8 @@
 # Each check prints "ok   ..." or "FAIL ..." (also appended to
 # RESULTS_DIR/checks.txt).
 set -eu
+# shellcheck source=xen-check-lib.sh
+. "$(dirname "$(readlink -f "$0")")/xen-check-lib.sh"
 build_dir=$(readlink -f "$1")
 results_dir=$2
 kit=$(readlink -f "$build_dir/vm-kit/current")
@@ -22,13 +24,6 @@ count=$build_dir/tests/vm/colour-count
 initrd=$kit/pv-domu/initrd.cpio
 checks=$results_dir/checks.txt
 : >"$checks"
-pass() { echo "ok   $*" | tee -a "$checks"; }
-fail() { echo "FAIL $*" | tee -a "$checks"; }
-give_up()
-{
-	fail "$*"
-	exit 1
-}
 for file in "$count" "$build_dir/compositor/tessera" "$initrd"; do
 	[ -e "$file" ] || give_up "displif-frontbuffer: missing $file (build, and tests/vm/prepare-pv-domu.sh)"
 done
@@ -54,23 +49,12 @@ transport = xen
 display = pv
 CONF
 cp "$work/tessera.conf" "$results_dir/"
-console_of() { tr -d '\r' <"/var/log/xen/console/guest-$1.log" 2>/dev/null || true; }
 trap 'cp /var/log/xen/console/guest-*.log "$results_dir/" 2>/dev/null || true' EXIT
-wait_for()
-{
-	deadline=$(($(date +%s) + $1))
-	shift
-	until "$@"; do
-		[ "$(date +%s)" -lt "$deadline" ] || return 1
-		sleep 0.3
-	done
-}
 guest_says() { console_of "$guest" | grep -qE "$1"; }
 
 TESSERA_LOG=debug "$build_dir/compositor/tessera" --config "$work/tessera.conf" --no-input \
 	--runtime-dir "$work" >"$results_dir/tessera.log" 2>&1 &
 tessera=$!
-ctl() { "$build_dir/compositor/tessera-ctl" --socket "$work/control.sock" "$@"; }
 wait_for 30 ctl status >/dev/null 2>&1 || give_up "tessera did not start: $(tail -n 5 "$results_dir/tessera.log")"
 pass "tessera started on vkms (pid $tessera)"
 ctl layout focus >/dev/null
@@ -87,12 +71,7 @@ vcpus = 1
 on_crash = "destroy"
 vdispl = [ "backend=0,be-alloc=0,connectors=c0:$guest_size" ]
 CFG
-created=no
-for _ in 1 2 3; do
-	xl create "$work/$guest.cfg" >"$work/xl-create.log" 2>&1 && created=yes && break
-	xl destroy "$guest" >/dev/null 2>&1 || true
-done
-[ $created = yes ] || give_up "xl create $guest failed: $(cat "$work/xl-create.log")"
+xl_create "$guest" || give_up "xl create $guest failed: $(cat "$work/xl-create-$guest.log")"
 connected() { grep -qE "\[domain $guest/[0-9]+\].*vdispl 0 connected" "$results_dir/tessera.log"; }
 wait_for 240 connected || give_up "xen-drm-front of $guest never connected: $(console_of "$guest" | tail -n 5)"
 if wait_for 120 guest_says "tessera-domu: frontbuffer [0-9]+x[0-9]+ set"; then
@@ -143,13 +122,7 @@ else
 	fail "xl destroy $guest did not return within 60 s: $(tail -n 3 "$work/xl-destroy.log")"
 fi
 kill "$tessera" 2>/dev/null || true
-# Gone, or a zombie waiting for this shell's wait.
-exited()
-{
-	state=$(awk '{ print $3 }' "/proc/$tessera/stat" 2>/dev/null || true)
-	[ -z "$state" ] || [ "$state" = Z ]
-}
-if wait_for 30 exited; then
+if wait_for 30 process_gone "$tessera"; then
 	pass "tessera exited on SIGTERM"
 else
 	fail "tessera did not exit within 30 s of SIGTERM: $(tail -n 3 "$results_dir/tessera.log")"
@@ -166,6 +139,4 @@ elif left=$(xenstore-ls -f "/local/domain/0/backend/vdispl/$domid" 2>/dev/null) 
 else
 	pass "nothing left under backend/vdispl/$domid after the domain was destroyed"
 fi
-failed=$(grep -c '^FAIL' "$checks" || true)
-echo "displif-frontbuffer: $(grep -c '^ok' "$checks") passed, $failed failed"
-[ "$failed" -eq 0 ]
+report displif-frontbuffer

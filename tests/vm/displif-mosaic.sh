@@ -35,6 +35,8 @@
 # Each check prints "ok   ..." or "FAIL ..." (also appended to
 # RESULTS_DIR/checks.txt); logs, captures and consoles go to RESULTS_DIR.
 set -eu
+# shellcheck source=xen-check-lib.sh
+. "$(dirname "$(readlink -f "$0")")/xen-check-lib.sh"
 build_dir=$(readlink -f "$1")
 results_dir=$2
 kit=$(readlink -f "$build_dir/vm-kit/current")
@@ -47,13 +49,6 @@ memcpy_bench=$build_dir/tests/vm/bench-frame-memcpy
 pv_initrd=$kit/pv-domu/initrd.cpio
 checks=$results_dir/checks.txt
 : >"$checks"
-pass() { echo "ok   $*" | tee -a "$checks"; }
-fail() { echo "FAIL $*" | tee -a "$checks"; }
-give_up()
-{
-	fail "$*"
-	exit 1
-}
 # check DESCRIPTION COMMAND...: one check, the command's output indented.
 check()
 {
@@ -116,23 +111,11 @@ display = pv
 CONF
 cp "$conf" "$results_dir/tessera.conf"
 agent_colour=2060c0
-console_of() { tr -d '\r' <"/var/log/xen/console/guest-$1.log" 2>/dev/null || true; }
 trap 'cp /var/log/xen/console/guest-*.log "$results_dir/" 2>/dev/null || true' EXIT
-
-wait_for()
-{
-	deadline=$(($(date +%s) + $1))
-	shift
-	until "$@"; do
-		[ "$(date +%s)" -lt "$deadline" ] || return 1
-		sleep 0.3
-	done
-}
 
 # ---- Tessera, started (again) by start_tessera N: log tessera-N.log ---------------
 tessera=
 log=
-ctl() { "$build_dir/compositor/tessera-ctl" --socket "$work/control.sock" "$@"; }
 start_tessera()
 {
 	log=$results_dir/tessera-$1.log
@@ -163,16 +146,6 @@ more_connections() { [ "$(connections)" -gt "$1" ]; }
 console_count() { console_of "$1" | grep -cE "$2" || true; }
 console_more() { [ "$(console_count "$1" "$2")" -gt "$3" ]; }
 
-# create NAME: xl create, retried (a loaded dom0's xenconsoled can time out).
-create()
-{
-	for _ in 1 2 3; do
-		xl create "$work/$1.cfg" >"$work/xl-create-$1.log" 2>&1 && return 0
-		cat "$work/xl-create-$1.log"
-		xl destroy "$1" >/dev/null 2>&1 || true
-	done
-	return 1
-}
 agent_size=$(pixels size work "$output")
 cat >"$work/work.cfg" <<CFG
 name = "work"
@@ -202,7 +175,7 @@ CFG
 }
 
 # ---- the agent guest alone first: its gntdev mappings and latency -----------------
-create work || give_up "xl create work failed: $(cat "$work/xl-create-work.log")"
+xl_create work || give_up "xl create work failed: $(cat "$work/xl-create-work.log")"
 if wait_for 400 stat_at_least work commits 5; then
 	pass "work connected over the Xen transport and commits frames ($(ctl stats work))"
 else
@@ -237,7 +210,7 @@ echo "agent alone over 8 s: $agent_window"
 
 # ---- the PV display guest beside it ---------------------------------------------------
 pv_config "tsr.modetest=flip"
-create pv || give_up "xl create pv failed: $(cat "$work/xl-create-pv.log")"
+xl_create pv || give_up "xl create pv failed: $(cat "$work/xl-create-pv.log")"
 pass "xl create pv with a vdispl line succeeded"
 if wait_for 240 more_connections 0; then
 	pass "tessera: $(grep -m1 -E "\[domain pv/[0-9]+\].*vdispl 0 connected" "$log" | sed 's/^.*\] //')"
@@ -378,7 +351,7 @@ fi
 # ---- Tessera restart with a PV guest running -----------------------------------------
 pv_config "tsr.modetest-loop=static"
 connected_before=$(connections)
-create pv || give_up "xl create pv (static) failed: $(cat "$work/xl-create-pv.log")"
+xl_create pv || give_up "xl create pv (static) failed: $(cat "$work/xl-create-pv.log")"
 wait_for 240 more_connections "$connected_before" || give_up "pv (static) never connected: $(console_of pv | tail -n 5)"
 ctl layout focus >/dev/null
 ctl focus pv >/dev/null
@@ -466,6 +439,4 @@ wait_for 30 no_maps && pass "no gntdev mapping left in tessera once both guests 
 kill -0 "$tessera" 2>/dev/null && pass "tessera is still running" || fail "tessera died"
 ctl quit >/dev/null 2>&1 || kill "$tessera" 2>/dev/null || true
 wait "$tessera" 2>/dev/null || true
-failed=$(grep -c '^FAIL' "$checks" || true)
-echo "displif-mosaic: $(grep -c '^ok' "$checks") passed, $failed failed"
-[ "$failed" -eq 0 ]
+report displif-mosaic

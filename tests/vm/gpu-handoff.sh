@@ -35,7 +35,9 @@ fail()
 
 note() { echo "gpu-handoff: $*"; }
 
-for binary in "$tessera" "$ctl" "$agent" "$build/gpu-passthrough/tessera-gpu-helper"; do
+colour_count=$build/tests/vm/colour-count
+for binary in "$tessera" "$ctl" "$agent" "$build/gpu-passthrough/tessera-gpu-helper" \
+	"$build/compositor/tessera-lock-helper" "$colour_count"; do
 	[ -x "$binary" ] || fail "missing $binary (build first)"
 done
 
@@ -108,6 +110,10 @@ toolstack = none
 step_timeout = 10
 card_timeout = 3
 fallback_device = $fallback
+
+[lock]
+# Never unlocked here (the test ends locked): any existing user will do.
+user = root
 EOF
 
 export TESSERA_CONTROL=$runtime/control.sock
@@ -262,4 +268,29 @@ note "after $cycles cycles: fds $fds_before -> $fds_after, VmRSS ${rss_before} -
 # Margin: allocator noise, not a per-cycle leak of buffers (a frame alone is MBs).
 [ "$rss_after" -le $((rss_before + 4096)) ] || fail "memory grew by $((rss_after - rss_before)) kB"
 [ "$(field "$(ctl stats cad)" connected)" = 1 ] || fail "cad lost its connection during the cycles"
+
+# ---- the lock takes the GPU back (last: nothing unlocks here) ----
+# Frame colours (cad red #cc0000, work blue #3465a4): in the unlocked scene
+# on the GPU card, and none of them on the lock screen.
+frame_pixels() { echo $(($("$colour_count" "$1" cc0000) + $("$colour_count" "$1" 3465a4))); }
+frames_unlocked=$(frame_pixels "$results/3-reclaimed.png")
+[ "$frames_unlocked" -gt 0 ] || fail "no pixel of a domain's frame colour in the unlocked scene"
+reply=$(ctl gpu handoff || true)
+[[ $reply == ok* ]] || fail "handoff before the lock refused: $reply"
+wait_state assigned 60
+reply=$(ctl lock || true)
+[[ $reply == ok* ]] || fail "lock refused while cad has the GPU: $reply"
+wait_state owned 60
+[ "$(driver_of "$bdf")" = bochs-drm ] || fail "$bdf is bound to '$(driver_of "$bdf")' after the lock"
+[ "$(field "$(ctl status)" locked)" = yes ] || fail "not locked: $(ctl status)"
+grep -q "lock: taking the GPU back from domain cad" "$log" || fail "no log line for the lock's reclaim"
+reply=$(ctl gpu handoff || true)
+[ "$reply" = "error locked" ] || fail "gpu handoff while locked answered '$reply'"
+[ "$(gpu_field state)" = owned ] || fail "the GPU left Tessera while locked: $(ctl gpu status)"
+sleep 0.5
+size=$(screenshot 5-locked)
+[ "$size" = "$gpu_size" ] || fail "the lock screen is $size, expected the GPU's $gpu_size"
+frames_locked=$(frame_pixels "$results/5-locked.png")
+[ "$frames_locked" -eq 0 ] || fail "$frames_locked pixels of the domains' frame colours on the lock screen"
+note "locked while cad had the GPU: reclaimed, the lock screen on $gpu_card ($size; frame-colour pixels: $frames_unlocked unlocked, 0 locked), handoff refused"
 note "PASS"

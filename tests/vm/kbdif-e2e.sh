@@ -21,6 +21,8 @@
 # Each check prints "ok   ..." or "FAIL ..." (also appended to
 # RESULTS_DIR/checks.txt); logs and consoles go to RESULTS_DIR.
 set -eu
+# shellcheck source=xen-check-lib.sh
+. "$(dirname "$(readlink -f "$0")")/xen-check-lib.sh"
 build_dir=$(readlink -f "$1")
 results_dir=$2
 kit=$(readlink -f "$build_dir/vm-kit/current")
@@ -29,13 +31,6 @@ expect_helper=$build_dir/tests/vm/kbdif-expect
 initrd=$kit/pv-domu/initrd.cpio
 checks=$results_dir/checks.txt
 : >"$checks"
-pass() { echo "ok   $*" | tee -a "$checks"; }
-fail() { echo "FAIL $*" | tee -a "$checks"; }
-give_up()
-{
-	fail "$*"
-	exit 1
-}
 
 for file in "$input_helper" "$expect_helper" "$build_dir/compositor/tessera" "$initrd"; do
 	[ -e "$file" ] || give_up "kbdif-e2e: missing $file (build, and tests/vm/prepare-pv-domu.sh)"
@@ -72,19 +67,8 @@ colour = green
 transport = local
 CONF
 cp "$conf" "$results_dir/tessera.conf"
-console_of() { tr -d '\r' <"/var/log/xen/console/guest-$1.log" 2>/dev/null || true; }
 trap 'cp /var/log/xen/console/guest-*.log "$results_dir/" 2>/dev/null || true' EXIT
 
-# wait_for SECONDS COMMAND...: until the command succeeds (wall clock).
-wait_for()
-{
-	deadline=$(($(date +%s) + $1))
-	shift
-	until "$@"; do
-		[ "$(date +%s)" -lt "$deadline" ] || return 1
-		sleep 0.3
-	done
-}
 guest_says() { console_of "$guest" | grep -qE "$1"; }
 evdev_lines() { console_of "$guest" | grep "tessera-domu: evdev event$1 " || true; }
 
@@ -94,15 +78,10 @@ mkfifo "$work/input.in" "$work/input.out"
 	>"$work/input.out" 2>"$results_dir/kbdif-input.log" &
 exec 7<>"$work/input.in" 8<>"$work/input.out"
 read -r -t 10 reply <&8 && [ "$reply" = ready ] || give_up "the uinput device was not created"
-send()
-{
-	echo "$*" >&7 && read -r -t 30 reply <&8 && [ "$reply" = "done" ]
-}
 
 TESSERA_LOG=debug "$build_dir/compositor/tessera" --config "$conf" --input-device "$device_name" \
 	--runtime-dir "$work" >"$results_dir/tessera.log" 2>&1 &
 tessera=$!
-ctl() { "$build_dir/compositor/tessera-ctl" --socket "$work/control.sock" "$@"; }
 wait_for 30 ctl status >/dev/null 2>&1 || {
 	cat "$results_dir/tessera.log"
 	give_up "tessera did not start"
@@ -129,16 +108,7 @@ vkb = [ "backend-type=linux,feature-abs-pointer=1,width=${guest_size%x*},height=
 CFG
 }
 guest_config "$guest"
-created=no
-for _ in 1 2 3; do
-	if xl create "$work/$guest.cfg" >"$work/xl-create.log" 2>&1; then
-		created=yes
-		break
-	fi
-	cat "$work/xl-create.log"
-	xl destroy "$guest" >/dev/null 2>&1 || true
-done
-[ $created = yes ] || give_up "xl create $guest failed: $(cat "$work/xl-create.log")"
+xl_create "$guest" || give_up "xl create $guest failed: $(cat "$work/xl-create-$guest.log")"
 if wait_for 240 guest_says "tessera-domu: up"; then
 	pass "PV domU $guest boots the PV-devices initramfs"
 else
@@ -267,6 +237,4 @@ maps_after=$(grep -c /dev/xen/gntdev "/proc/$tessera/maps" || true)
 kill "$tessera" 2>/dev/null || true
 wait "$tessera" 2>/dev/null || true
 exec 7>&- 8>&-
-failed=$(grep -c '^FAIL' "$checks" || true)
-echo "kbdif-e2e: $(grep -c '^ok' "$checks") passed, $failed failed"
-[ "$failed" -eq 0 ]
+report kbdif-e2e

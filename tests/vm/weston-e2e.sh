@@ -25,6 +25,8 @@
 # RESULTS_DIR/checks.txt); logs, consoles, the guest's screenshots and the
 # captures go to RESULTS_DIR.
 set -eu
+# shellcheck source=xen-check-lib.sh
+. "$(dirname "$(readlink -f "$0")")/xen-check-lib.sh"
 build_dir=$(readlink -f "$1")
 results_dir=$2
 kit=$(readlink -f "$build_dir/vm-kit/current")
@@ -33,13 +35,6 @@ shot_check=$build_dir/tests/vm/weston-shot-check
 initrd=$kit/weston-domu/initrd.cpio
 checks=$results_dir/checks.txt
 : >"$checks"
-pass() { echo "ok   $*" | tee -a "$checks"; }
-fail() { echo "FAIL $*" | tee -a "$checks"; }
-give_up()
-{
-	fail "$*"
-	exit 1
-}
 
 for file in "$input_helper" "$shot_check" "$build_dir/compositor/tessera" "$initrd"; do
 	[ -e "$file" ] || give_up "weston-e2e: missing $file (build, and tests/vm/prepare-weston-domu.sh)"
@@ -70,19 +65,8 @@ display = pv
 input = pv
 CONF
 cp "$conf" "$results_dir/tessera.conf"
-console_of() { tr -d '\r' <"/var/log/xen/console/guest-$1.log" 2>/dev/null || true; }
 trap 'cp /var/log/xen/console/guest-*.log "$results_dir/" 2>/dev/null || true' EXIT
 
-# wait_for SECONDS COMMAND...: until the command succeeds (wall clock).
-wait_for()
-{
-	deadline=$(($(date +%s) + $1))
-	shift
-	until "$@"; do
-		[ "$(date +%s)" -lt "$deadline" ] || return 1
-		sleep 0.3
-	done
-}
 guest_says() { console_of "$guest" | grep -qE "$1"; }
 
 # ---- the dom0 keyboard and pointer, then Tessera ------------------------------
@@ -91,15 +75,10 @@ mkfifo "$work/input.in" "$work/input.out"
 	>"$work/input.out" 2>"$results_dir/kbdif-input.log" &
 exec 7<>"$work/input.in" 8<>"$work/input.out"
 read -r -t 10 reply <&8 && [ "$reply" = ready ] || give_up "the uinput device was not created"
-send()
-{
-	echo "$*" >&7 && read -r -t 30 reply <&8 && [ "$reply" = "done" ]
-}
 
 TESSERA_LOG=debug "$build_dir/compositor/tessera" --config "$conf" --input-device "$device_name" \
 	--runtime-dir "$work" >"$results_dir/tessera.log" 2>&1 &
 tessera=$!
-ctl() { "$build_dir/compositor/tessera-ctl" --socket "$work/control.sock" "$@"; }
 wait_for 30 ctl status >/dev/null 2>&1 || {
 	cat "$results_dir/tessera.log"
 	give_up "tessera did not start"
@@ -123,16 +102,7 @@ on_crash = "destroy"
 vdispl = [ "backend=0,be-alloc=0,connectors=c0:$guest_size" ]
 vkb = [ "backend-type=linux,feature-abs-pointer=1,width=${guest_size%x*},height=${guest_size#*x}" ]
 CFG
-created=no
-for _ in 1 2 3; do
-	if xl create "$work/$guest.cfg" >"$work/xl-create.log" 2>&1; then
-		created=yes
-		break
-	fi
-	cat "$work/xl-create.log"
-	xl destroy "$guest" >/dev/null 2>&1 || true
-done
-[ $created = yes ] || give_up "xl create $guest failed: $(cat "$work/xl-create.log")"
+xl_create "$guest" || give_up "xl create $guest failed: $(cat "$work/xl-create-$guest.log")"
 pass "xl create $guest with vdispl and vkb lines (initramfs of $(du -m "$initrd" | cut -f1) MiB from Debian's packages)"
 connected() { grep -qE "\[domain $guest/[0-9]+\].*vdispl 0 connected" "$results_dir/tessera.log"; }
 wait_for 300 connected || give_up "xen-drm-front of $guest never connected: $(console_of "$guest" | tail -n 5)"
@@ -213,6 +183,4 @@ kill -0 "$tessera" 2>/dev/null && pass "tessera is still running" || fail "tesse
 
 kill "$tessera" 2>/dev/null || true
 wait "$tessera" 2>/dev/null || true
-failed=$(grep -c '^FAIL' "$checks" || true)
-echo "weston-e2e: $(grep -c '^ok' "$checks") passed, $failed failed"
-[ "$failed" -eq 0 ]
+report weston-e2e
