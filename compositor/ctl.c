@@ -10,19 +10,21 @@
 
 static int usage(FILE *out, int status)
 {
-	fprintf(out,
-		"usage: tessera-ctl [--socket PATH] COMMAND [ARGUMENT]\n"
-		"  commands: list, status, stats NAME, focus NAME|N, layout focus|mosaic,\n"
-		"            lock, screenshot PATH, gpu status|handoff|reclaim|timings, quit\n"
-		"  --socket PATH  the control socket (default: $TESSERA_CONTROL)\n"
-		"  --help\n"
-		"screenshot PATH writes a PNG (mode 0600) of what the first output shows to a\n"
-		"  new file renamed onto PATH and replies when it is in place. An existing\n"
-		"  regular file is replaced (never written through); a symlink, FIFO, device\n"
-		"  or directory at PATH is refused. A relative PATH is taken from this\n"
-		"  command's working directory.\n"
-		"  prints the reply; exit status 0 when it starts with \"ok\", 1 otherwise,\n"
-		"  2 for bad usage\n");
+	fprintf(out, "usage: tessera-ctl [--socket PATH] COMMAND [ARGUMENT]\n"
+		     "  commands: list, status, stats NAME, focus NAME|N [OUTPUT],\n"
+		     "            layout focus|mosaic [OUTPUT], lock, screenshot PATH [OUTPUT],\n"
+		     "            gpu status|handoff|reclaim|timings, quit\n"
+		     "  --socket PATH  the control socket (default: $TESSERA_CONTROL)\n"
+		     "  --help\n"
+		     "focus and layout act on OUTPUT (a name from status) or, without it, on the\n"
+		     "  output under the pointer.\n"
+		     "screenshot PATH writes a PNG (mode 0600) of what OUTPUT (default: the first\n"
+		     "  output) shows to a new file renamed onto PATH and replies when it is in\n"
+		     "  place. An existing regular file is replaced (never written through); a\n"
+		     "  symlink, FIFO, device or directory at PATH is refused. A relative PATH\n"
+		     "  is taken from this command's working directory.\n"
+		     "  prints the reply; exit status 0 when it starts with \"ok\", 1 otherwise,\n"
+		     "  2 for bad usage\n");
 	return status;
 }
 

@@ -354,9 +354,14 @@ int main(int argc, char **argv)
 		tsr_log(TSR_LOG_WARN, "[gpu_passthrough] needs [output] backend = kms; ignored");
 	}
 	if (!gpu) {
-		backend = config->output.backend == TSR_BACKEND_KMS
-			      ? tsr_backend_kms_create(loop, &config->output, &listener)
-			      : tsr_backend_headless_create(loop, &config->output, &listener);
+		bool several_cards =
+		    strchr(config->output.device, ',') || strcmp(config->output.device, "all") == 0;
+		if (config->output.backend != TSR_BACKEND_KMS)
+			backend = tsr_backend_headless_create(loop, &config->output, &listener);
+		else if (several_cards)
+			backend = tsr_backend_kms_cards_create(loop, &config->output, &listener);
+		else
+			backend = tsr_backend_kms_create(loop, &config->output, &listener);
 	}
 	if (!gpu && (!backend || !backend->impl->start(backend))) {
 		fprintf(stderr, "tessera: cannot start the %s backend (see the log above)\n",

@@ -1,4 +1,6 @@
-/* Headless backend: one in-memory output with a simulated refresh. Two
+/* Headless backend: in-memory outputs with a simulated refresh: one per
+ * [output NAME] section, named after it and of its mode (else of the
+ * [output] size), or HEADLESS-1 of the [output] size without any. Two
  * buffers alternate like a real double-buffered CRTC, so buffer ages and
  * damage tracking behave exactly as on KMS. */
 #include <drm_fourcc.h>
@@ -26,7 +28,8 @@ struct headless_backend {
 	struct tsr_backend base;
 	struct tsr_event_loop *loop;
 	struct tsr_output_config config;
-	struct headless_output *output;
+	struct headless_output *outputs[TSR_MAX_OUTPUT_SECTIONS];
+	size_t output_count;
 };
 
 static struct tsr_buffer *headless_acquire(struct tsr_output *base, int *age)
@@ -88,16 +91,16 @@ static const struct tsr_output_impl headless_output_impl = {
     .destroy = headless_output_destroy,
 };
 
-static bool headless_start(struct tsr_backend *base)
+static struct headless_output *create_output(struct headless_backend *backend, const char *name,
+					     uint32_t width, uint32_t height)
 {
-	struct headless_backend *backend = (struct headless_backend *)base;
 	struct headless_output *output = calloc(1, sizeof(*output));
 	if (!output)
-		return false;
+		return NULL;
 	output->base.impl = &headless_output_impl;
-	snprintf(output->base.name, sizeof(output->base.name), "HEADLESS-1");
-	output->base.width = backend->config.width;
-	output->base.height = backend->config.height;
+	snprintf(output->base.name, sizeof(output->base.name), "%s", name);
+	output->base.width = width;
+	output->base.height = height;
 	output->base.refresh_mhz =
 	    backend->config.refresh_mhz ? backend->config.refresh_mhz : 60000;
 	output->loop = backend->loop;
@@ -113,22 +116,47 @@ static bool headless_start(struct tsr_backend *base)
 			goto error;
 		}
 	}
-	backend->output = output;
-	backend->base.listener.output_added(backend->base.listener.data, &output->base);
-	return true;
+	return output;
 error:
 	headless_output_destroy(&output->base);
-	return false;
+	return NULL;
+}
+
+static bool headless_start(struct tsr_backend *base)
+{
+	struct headless_backend *backend = (struct headless_backend *)base;
+	const struct tsr_output_config *config = &backend->config;
+	size_t count = config->head_count ? config->head_count : 1;
+	/* All first, then announced: a failure leaves no output behind. */
+	for (size_t i = 0; i < count; i++) {
+		const struct tsr_output_head_config *head =
+		    config->head_count ? &config->heads[i] : NULL;
+		struct headless_output *output =
+		    create_output(backend, head ? head->name : "HEADLESS-1",
+				  head && head->width ? head->width : config->width,
+				  head && head->width ? head->height : config->height);
+		if (!output) {
+			for (size_t j = 0; j < backend->output_count; j++)
+				headless_output_destroy(&backend->outputs[j]->base);
+			backend->output_count = 0;
+			return false;
+		}
+		backend->outputs[backend->output_count++] = output;
+	}
+	for (size_t i = 0; i < backend->output_count; i++)
+		backend->base.listener.output_added(backend->base.listener.data,
+						    &backend->outputs[i]->base);
+	return true;
 }
 
 static void headless_backend_destroy(struct tsr_backend *base)
 {
 	struct headless_backend *backend = (struct headless_backend *)base;
-	if (backend->output) {
-		if (backend->output->base.listener.removed)
-			backend->output->base.listener.removed(backend->output->base.listener.data,
-							       &backend->output->base);
-		headless_output_destroy(&backend->output->base);
+	for (size_t i = 0; i < backend->output_count; i++) {
+		struct headless_output *output = backend->outputs[i];
+		if (output->base.listener.removed)
+			output->base.listener.removed(output->base.listener.data, &output->base);
+		headless_output_destroy(&output->base);
 	}
 	free(backend);
 }

@@ -88,6 +88,10 @@ struct kms_device {
 	uint64_t commit_count;
 };
 
+/* Every /dev/dri/card* with a connected connector, by name order, at most
+ * max (logs when there is none). */
+size_t kms_find_cards(char paths[][TSR_PATH_MAX], size_t max);
+
 /* Opens path, or when path is "" the first /dev/dri/card* with a connected
  * connector; requires atomic KMS and dumb buffers; becomes DRM master. */
 bool kms_device_open(struct kms_device *device, const char *path);

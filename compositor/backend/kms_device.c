@@ -100,13 +100,12 @@ static int compare_names(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Finds the first /dev/dri/cardN (by name order) with a connected connector. */
-static bool find_card(char *path, size_t path_len)
+size_t kms_find_cards(char paths[][TSR_PATH_MAX], size_t max)
 {
 	DIR *dir = opendir("/dev/dri");
 	if (!dir) {
 		tsr_log_errno(TSR_LOG_ERROR, "kms: cannot list /dev/dri (no DRM device?)");
-		return false;
+		return 0;
 	}
 	char names[16][32];
 	char *sorted[16];
@@ -122,7 +121,8 @@ static bool find_card(char *path, size_t path_len)
 	closedir(dir);
 	qsort(sorted, count, sizeof(sorted[0]), compare_names);
 
-	for (size_t i = 0; i < count; i++) {
+	size_t found = 0;
+	for (size_t i = 0; i < count && found < max; i++) {
 		char candidate[TSR_PATH_MAX];
 		snprintf(candidate, sizeof(candidate), "/dev/dri/%s", sorted[i]);
 		int fd = open(candidate, O_RDWR | O_CLOEXEC);
@@ -130,13 +130,22 @@ static bool find_card(char *path, size_t path_len)
 			continue;
 		bool usable = has_connected_connector(fd);
 		close(fd);
-		if (usable) {
-			snprintf(path, path_len, "%s", candidate);
-			return true;
-		}
+		if (usable)
+			snprintf(paths[found++], TSR_PATH_MAX, "%s", candidate);
 	}
-	tsr_log(TSR_LOG_ERROR, "kms: no /dev/dri/card* has a connected connector");
-	return false;
+	if (found == 0)
+		tsr_log(TSR_LOG_ERROR, "kms: no /dev/dri/card* has a connected connector");
+	return found;
+}
+
+/* The first /dev/dri/cardN (by name order) with a connected connector. */
+static bool find_card(char *path, size_t path_len)
+{
+	char paths[1][TSR_PATH_MAX];
+	if (kms_find_cards(paths, 1) == 0)
+		return false;
+	snprintf(path, path_len, "%s", paths[0]);
+	return true;
 }
 
 bool kms_device_open(struct kms_device *device, const char *path)

@@ -388,23 +388,26 @@ static const struct tsr_output_impl kms_output_impl = {
 static const drmModeModeInfo *choose_mode(const drmModeConnector *connector,
 					  const struct tsr_output_config *config, const char *name)
 {
+	/* The connector's [output NAME] mode, else the [output] size. */
+	const struct tsr_output_head_config *head = tsr_config_find_head(config, name);
+	uint32_t width = head && head->width ? head->width : config->width;
+	uint32_t height = head && head->width ? head->height : config->height;
 	const drmModeModeInfo *preferred = NULL, *exact = NULL;
 	for (int i = 0; i < connector->count_modes; i++) {
 		const drmModeModeInfo *mode = &connector->modes[i];
 		if (!preferred && (mode->type & DRM_MODE_TYPE_PREFERRED))
 			preferred = mode;
-		if (config->width && mode->hdisplay == config->width &&
-		    mode->vdisplay == config->height &&
+		if (width && mode->hdisplay == width && mode->vdisplay == height &&
 		    (!exact || (mode->type & DRM_MODE_TYPE_PREFERRED)))
 			exact = mode;
 	}
 	if (!preferred && connector->count_modes > 0)
 		preferred = &connector->modes[0];
-	if (config->width == 0)
+	if (width == 0)
 		return preferred;
 	if (!exact)
 		tsr_log(TSR_LOG_WARN, "kms: %s has no %ux%u mode; using its preferred mode", name,
-			config->width, config->height);
+			width, height);
 	return exact ? exact : preferred;
 }
 
@@ -429,8 +432,9 @@ struct kms_output *kms_output_create(struct kms_backend *backend, drmModeConnect
 	output->base.impl = &kms_output_impl;
 	output->crtc_index = crtc_index;
 	const char *type_name = drmModeGetConnectorTypeName(connector->connector_type);
-	snprintf(output->base.name, sizeof(output->base.name), "%s-%u",
-		 type_name ? type_name : "Unknown", connector->connector_type_id);
+	snprintf(output->base.name, sizeof(output->base.name), "%.12s%s-%u",
+		 backend->config.name_prefix, type_name ? type_name : "Unknown",
+		 connector->connector_type_id);
 
 	const drmModeModeInfo *mode = choose_mode(connector, &backend->config, output->base.name);
 	if (!mode) {

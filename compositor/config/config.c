@@ -28,6 +28,7 @@ enum section_kind {
 	SECTION_GPU,
 	SECTION_INPUT,
 	SECTION_LOCK,
+	SECTION_OUTPUT_HEAD, /* [output NAME] */
 	SECTION_KIND_COUNT,
 };
 
@@ -45,11 +46,12 @@ static const char *const section_keys[SECTION_KIND_COUNT][SECTION_KEYS_MAX] = {
 		     "step_timeout", "card_timeout", "fallback_device"},
     [SECTION_INPUT] = {"repeat_delay", "repeat_rate"},
     [SECTION_LOCK] = {"idle_timeout", "user"},
+    [SECTION_OUTPUT_HEAD] = {"position", "mode", "scale"},
 };
 
 #define SECTION_NAMES                                                                              \
-	"[output], [decorations], [control], [domain NAME], [hotkeys], [gpu_passthrough], "        \
-	"[input], [lock]"
+	"[output], [output NAME], [decorations], [control], [domain NAME], [hotkeys], "            \
+	"[gpu_passthrough], [input], [lock]"
 
 /* The size limits of the mode and of what pixman and KMS handle sanely. */
 #define OUTPUT_SIZE_MIN 64u
@@ -75,8 +77,12 @@ struct config_parser {
 
 	struct tsr_domain_config *domain; /* of the open [domain NAME] section */
 	int domain_lines[TSR_MAX_DOMAINS];
+	struct tsr_output_head_config *head; /* of the open [output NAME] section */
+	int head_position_lines[TSR_MAX_OUTPUT_SECTIONS];
+	int head_mode_lines[TSR_MAX_OUTPUT_SECTIONS];
 
 	bool width_set, height_set;
+	int device_line;		   /* where [output] device was set */
 	int hotkey_lines[TSR_MAX_HOTKEYS]; /* 0 for built-in bindings */
 	int gpu_domain_line;		   /* where [gpu_passthrough] domain was set */
 
@@ -148,6 +154,43 @@ static void close_output(struct config_parser *parser)
 			     "device is not used by the headless backend (allowed with backend = "
 			     "kms)");
 		return;
+	}
+
+	if (strchr(output->device, ',')) {
+		/* Each entry a path, none twice, at most TSR_MAX_CARDS. */
+		char paths[TSR_MAX_CARDS][TSR_PATH_MAX];
+		const char *text = output->device;
+		size_t count = 0;
+		for (const char *at = text;; count++) {
+			const char *comma = strchr(at, ',');
+			size_t length = comma ? (size_t)(comma - at) : strlen(at);
+			if (length == 0 || at[0] != '/') {
+				fail(parser, key_line(parser, "device"),
+				     "device: '%s' has an entry that is not an absolute path "
+				     "(allowed: PATH, PATH,PATH,... of at most %u cards, or all)",
+				     text, TSR_MAX_CARDS);
+				return;
+			}
+			if (count >= TSR_MAX_CARDS) {
+				fail(parser, key_line(parser, "device"),
+				     "device: more than %u cards (allowed: at most %u)",
+				     TSR_MAX_CARDS, TSR_MAX_CARDS);
+				return;
+			}
+			snprintf(paths[count], sizeof(paths[count]), "%.*s", (int)length, at);
+			for (size_t i = 0; i < count; i++) {
+				if (strcmp(paths[i], paths[count]) == 0) {
+					fail(parser, key_line(parser, "device"),
+					     "device: %s is listed twice (allowed: each card "
+					     "once)",
+					     paths[count]);
+					return;
+				}
+			}
+			if (!comma)
+				break;
+			at = comma + 1;
+		}
 	}
 
 	/* KMS: the built-in headless size is no request; 0 = preferred mode. */
@@ -224,6 +267,40 @@ static void close_section(struct config_parser *parser)
 		close_domain(parser);
 	parser->section = SECTION_NONE;
 	parser->domain = NULL;
+	parser->head = NULL;
+}
+
+static void open_head(struct config_parser *parser, const char *name)
+{
+	struct tsr_output_config *output = &parser->config.output;
+	char reason[160];
+	/* Connector names (HDMI-A-1, eDP-1, Virtual-1) fit the domain rule. */
+	if (!tsr_config_check_domain_name(name, reason, sizeof(reason))) {
+		fail(parser, parser->line,
+		     "output name '%.64s' is not allowed (allowed: 1..%u characters of letters, "
+		     "digits, _ . -, e.g. HDMI-A-1)",
+		     name, TSR_NAME_MAX - 1);
+		return;
+	}
+	const struct tsr_output_head_config *existing = tsr_config_find_head(output, name);
+	if (existing) {
+		fail(parser, parser->line,
+		     "output '%s' is already defined at line %d (allowed: one section per output)",
+		     name, existing->line);
+		return;
+	}
+	if (output->head_count >= TSR_MAX_OUTPUT_SECTIONS) {
+		fail(parser, parser->line, "too many [output NAME] sections (allowed: at most %u)",
+		     TSR_MAX_OUTPUT_SECTIONS);
+		return;
+	}
+	struct tsr_output_head_config *head = &output->heads[output->head_count++];
+	*head = (struct tsr_output_head_config){.scale = 1, .line = parser->line};
+	snprintf(head->name, sizeof(head->name), "%.*s", (int)TSR_NAME_MAX - 1, name);
+	parser->head = head;
+	parser->section = SECTION_OUTPUT_HEAD;
+	snprintf(parser->section_title, sizeof(parser->section_title), "[output %.*s]",
+		 (int)TSR_NAME_MAX - 1, name);
 }
 
 static void open_domain(struct config_parser *parser, const char *name)
@@ -274,6 +351,18 @@ static void open_section(struct config_parser *parser, const char *title)
 	};
 	memset(parser->key_lines, 0, sizeof(parser->key_lines));
 	parser->section_line = parser->line;
+
+	if (strncmp(title, "output", 6) == 0 && (title[6] == ' ' || title[6] == '\t')) {
+		const char *name = title + 6;
+		while (*name == ' ' || *name == '\t')
+			name++;
+		if (*name) {
+			open_head(parser, name);
+			return;
+		}
+		/* "[output ]" is the plain section. */
+		title = "output";
+	}
 
 	if (strncmp(title, "domain", 6) == 0 &&
 	    (title[6] == '\0' || title[6] == ' ' || title[6] == '\t')) {
@@ -340,7 +429,110 @@ static bool apply_output(struct config_parser *parser, const char *key, const ch
 	}
 	if (strcmp(key, "refresh") == 0)
 		return tsr_config_parse_refresh(value, &output->refresh_mhz, reason, reason_len);
+	parser->device_line = parser->line;
 	return tsr_config_copy_path(value, output->device, reason, reason_len);
+}
+
+/* "X,Y": two whole numbers 0..TSR_OUTPUT_POSITION_MAX. */
+static bool parse_position(const char *text, int32_t *x, int32_t *y, char *reason,
+			   size_t reason_len)
+{
+	const char *comma = strchr(text, ',');
+	char first[32];
+	if (!comma || (size_t)(comma - text) >= sizeof(first)) {
+		snprintf(reason, reason_len, "'%s' is not a position (allowed: X,Y, e.g. 1920,0)",
+			 text);
+		return false;
+	}
+	snprintf(first, sizeof(first), "%.*s", (int)(comma - text), text);
+	uint32_t ux, uy;
+	char inner[160];
+	if (!tsr_config_parse_uint(first, 0, TSR_OUTPUT_POSITION_MAX, &ux, inner, sizeof(inner)) ||
+	    !tsr_config_parse_uint(comma + 1, 0, TSR_OUTPUT_POSITION_MAX, &uy, inner,
+				   sizeof(inner))) {
+		snprintf(reason, reason_len,
+			 "'%s' is not a position (allowed: X,Y with each 0..%d, e.g. 1920,0)", text,
+			 TSR_OUTPUT_POSITION_MAX);
+		return false;
+	}
+	*x = (int32_t)ux;
+	*y = (int32_t)uy;
+	return true;
+}
+
+/* "WxH", each OUTPUT_SIZE_MIN..OUTPUT_SIZE_MAX. */
+static bool parse_mode(const char *text, uint32_t *width, uint32_t *height, char *reason,
+		       size_t reason_len)
+{
+	const char *x = strchr(text, 'x');
+	char first[32], inner[160];
+	if (x && (size_t)(x - text) < sizeof(first)) {
+		snprintf(first, sizeof(first), "%.*s", (int)(x - text), text);
+		if (tsr_config_parse_uint(first, OUTPUT_SIZE_MIN, OUTPUT_SIZE_MAX, width, inner,
+					  sizeof(inner)) &&
+		    tsr_config_parse_uint(x + 1, OUTPUT_SIZE_MIN, OUTPUT_SIZE_MAX, height, inner,
+					  sizeof(inner)))
+			return true;
+	}
+	snprintf(reason, reason_len,
+		 "'%s' is not a mode (allowed: WIDTHxHEIGHT with each %u..%u, e.g. 1920x1080)",
+		 text, OUTPUT_SIZE_MIN, OUTPUT_SIZE_MAX);
+	return false;
+}
+
+static bool apply_head(struct config_parser *parser, const char *key, const char *value,
+		       char *reason, size_t reason_len)
+{
+	struct tsr_output_head_config *head = parser->head;
+	size_t index = (size_t)(head - parser->config.output.heads);
+	if (strcmp(key, "position") == 0) {
+		parser->head_position_lines[index] = parser->line;
+		head->positioned = true;
+		return parse_position(value, &head->x, &head->y, reason, reason_len);
+	}
+	if (strcmp(key, "mode") == 0) {
+		parser->head_mode_lines[index] = parser->line;
+		return parse_mode(value, &head->width, &head->height, reason, reason_len);
+	}
+	return tsr_config_parse_uint(value, 1, TSR_OUTPUT_SCALE_MAX, &head->scale, reason,
+				     reason_len);
+}
+
+/* Positioned outputs whose size is known here (a mode, or the headless
+ * size) must not overlap; outputs placed automatically go right of every
+ * positioned one and cannot. KMS outputs without a mode are checked when
+ * they appear (core/arrangement.c). */
+static void check_head_overlaps(struct config_parser *parser)
+{
+	const struct tsr_output_config *output = &parser->config.output;
+	bool headless = output->backend == TSR_BACKEND_HEADLESS;
+	for (size_t j = 0; j < output->head_count; j++) {
+		const struct tsr_output_head_config *b = &output->heads[j];
+		uint32_t bw = b->width ? b->width : headless ? output->width : 0;
+		uint32_t bh = b->width ? b->height : headless ? output->height : 0;
+		if (!b->positioned || bw == 0)
+			continue;
+		for (size_t i = 0; i < j; i++) {
+			const struct tsr_output_head_config *a = &output->heads[i];
+			uint32_t aw = a->width ? a->width : headless ? output->width : 0;
+			uint32_t ah = a->width ? a->height : headless ? output->height : 0;
+			if (!a->positioned || aw == 0)
+				continue;
+			if ((int64_t)a->x < (int64_t)b->x + bw &&
+			    (int64_t)b->x < (int64_t)a->x + aw &&
+			    (int64_t)a->y < (int64_t)b->y + bh &&
+			    (int64_t)b->y < (int64_t)a->y + ah) {
+				fail(parser, parser->head_position_lines[j],
+				     "position: output '%s' at %d,%d (%ux%u) overlaps output '%s' "
+				     "at "
+				     "%d,%d (%ux%u) from line %d (allowed: outputs next to each "
+				     "other, not on top of each other)",
+				     b->name, b->x, b->y, bw, bh, a->name, a->x, a->y, aw, ah,
+				     a->line);
+				return;
+			}
+		}
+	}
 }
 
 static bool apply_decorations(struct config_parser *parser, const char *key, const char *value,
@@ -555,6 +747,9 @@ static int handle_pair(void *user, const char *section, const char *key, const c
 	case SECTION_LOCK:
 		ok = apply_lock(parser, key, value, reason, sizeof(reason));
 		break;
+	case SECTION_OUTPUT_HEAD:
+		ok = apply_head(parser, key, value, reason, sizeof(reason));
+		break;
 	case SECTION_NONE:
 	case SECTION_KIND_COUNT:
 		snprintf(reason, sizeof(reason), "no section");
@@ -733,6 +928,15 @@ static bool run_parser(struct config_parser *parser, struct tsr_config *config, 
 		close_section(parser);
 	if (!parser->failed)
 		check_hotkey_conflicts(parser);
+	if (!parser->failed)
+		check_head_overlaps(parser);
+	/* The GPU policy drives one card (and its fallback) itself. */
+	const struct tsr_output_config *output = &parser->config.output;
+	if (!parser->failed && parser->config.gpu.enabled && output->backend == TSR_BACKEND_KMS &&
+	    (strchr(output->device, ',') || strcmp(output->device, "all") == 0))
+		fail(parser, parser->device_line,
+		     "device: several cards cannot be used with [gpu_passthrough] (allowed: one "
+		     "card path, or unset)");
 	/* Domains may be defined after [gpu_passthrough]. */
 	const struct tsr_gpu_config *gpu = &parser->config.gpu;
 	if (!parser->failed && gpu->enabled &&
@@ -842,6 +1046,31 @@ out:
 	if (file)
 		fclose(file);
 	return ok;
+}
+
+size_t tsr_config_split_devices(const char *device, char paths[TSR_MAX_CARDS][TSR_PATH_MAX])
+{
+	if (!device[0] || strcmp(device, "all") == 0)
+		return 0;
+	size_t count = 0;
+	for (const char *at = device; count < TSR_MAX_CARDS; count++) {
+		const char *comma = strchr(at, ',');
+		size_t length = comma ? (size_t)(comma - at) : strlen(at);
+		snprintf(paths[count], TSR_PATH_MAX, "%.*s", (int)length, at);
+		if (!comma)
+			return count + 1;
+		at = comma + 1;
+	}
+	return count;
+}
+
+const struct tsr_output_head_config *tsr_config_find_head(const struct tsr_output_config *config,
+							  const char *name)
+{
+	for (size_t i = 0; i < config->head_count; i++)
+		if (strcmp(config->heads[i].name, name) == 0)
+			return &config->heads[i];
+	return NULL;
 }
 
 int tsr_config_find_domain(const struct tsr_config *config, const char *name)

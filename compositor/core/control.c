@@ -153,6 +153,53 @@ static void append_display_status(struct tsr_server *server, char *reply, size_t
 	}
 }
 
+/* " outputs=N" and per output " output.NAME=X,Y,WxH,focus:DOMAIN" (or
+ * "focus:-" when it shows none) or " output.NAME=X,Y,WxH,mosaic". */
+static void append_output_status(struct tsr_server *server, char *reply, size_t reply_len)
+{
+	size_t used = strlen(reply);
+	if (used < reply_len)
+		used += (size_t)snprintf(reply + used, reply_len - used, " outputs=%zu",
+					 server->output_count);
+	for (size_t i = 0; i < server->output_count && used < reply_len; i++) {
+		const struct tsr_output_state *state = server->outputs[i];
+		int shown = server->views.shown[i];
+		bool mosaic = server->views.mode[i] == TSR_LAYOUT_MOSAIC;
+		used += (size_t)snprintf(reply + used, reply_len - used,
+					 " output.%s=%d,%d,%ux%u,%s%s", state->output->name,
+					 state->box.x1, state->box.y1, state->output->width,
+					 state->output->height, mosaic ? "mosaic" : "focus:",
+					 mosaic	      ? ""
+					 : shown >= 0 ? server->config->domains[shown].name
+						      : "-");
+	}
+}
+
+/* Splits "WORD [OUTPUT]": false when there are more words or the output is
+ * unknown (reply says which). *output is NULL without an OUTPUT, which
+ * means the output under the pointer. */
+static bool split_output(struct tsr_server *server, const char *argument, char *word,
+			 size_t word_len, struct tsr_output_state **output, char *reply,
+			 size_t reply_len)
+{
+	char first[LINE_MAX_BYTES] = "", second[LINE_MAX_BYTES] = "", extra[2] = "";
+	int fields = sscanf(argument, "%511s %511s %1s", first, second, extra);
+	snprintf(word, word_len, "%s", fields >= 1 ? first : "");
+	*output = NULL;
+	if (fields >= 3) {
+		snprintf(reply, reply_len, "error too many arguments");
+		return false;
+	}
+	if (fields == 2) {
+		*output = tsr_server_find_output(server, second);
+		if (!*output) {
+			snprintf(reply, reply_len, "error no output '%s'", second);
+			return false;
+		}
+	}
+	return true;
+}
+
 void tsr_control_execute(struct tsr_server *server, const char *line, char *reply, size_t reply_len)
 {
 	char command[32] = "", argument[LINE_MAX_BYTES] = "";
@@ -169,7 +216,7 @@ void tsr_control_execute(struct tsr_server *server, const char *line, char *repl
 		    reply, reply_len,
 		    "ok layout=%s focused=%s frames=%llu pixels=%llu latency_sum_ns=%llu "
 		    "latency_count=%llu input_resyncs=%llu locked=%s lock_failures=%u",
-		    server->mode == TSR_LAYOUT_MOSAIC ? "mosaic" : "focus",
+		    tsr_server_mode(server) == TSR_LAYOUT_MOSAIC ? "mosaic" : "focus",
 		    server->focused >= 0 ? server->config->domains[server->focused].name : "-",
 		    (unsigned long long)stats.frames, (unsigned long long)stats.pixels_drawn,
 		    (unsigned long long)stats.latency_sum_ns,
@@ -177,6 +224,7 @@ void tsr_control_execute(struct tsr_server *server, const char *line, char *repl
 		    (unsigned long long)(server->seat ? tsr_seat_resync_count(server->seat) : 0),
 		    server->locked ? "yes" : "no", tsr_lock_failures(server->lock));
 		append_display_status(server, reply, reply_len);
+		append_output_status(server, reply, reply_len);
 	} else if (strcmp(command, "stats") == 0) {
 		reply_stats(server, argument, reply, reply_len);
 	} else if (server->locked &&
@@ -203,17 +251,47 @@ void tsr_control_execute(struct tsr_server *server, const char *line, char *repl
 		} else {
 			snprintf(reply, reply_len, "error test-key CODE 0|1|2");
 		}
+	} else if (strcmp(command, "test-pointer") == 0) {
+		/* Test builds only: absolute motion in the global layout space. */
+		int x = 0, y = 0;
+		if (server->seat && sscanf(argument, "%d %d", &x, &y) == 2) {
+			tsr_seat_pointer_motion_absolute(server->seat, x, y, tsr_now_ns());
+			snprintf(reply, reply_len, "ok");
+		} else {
+			snprintf(reply, reply_len, "error test-pointer X Y");
+		}
+	} else if (strcmp(command, "test-button") == 0) {
+		unsigned code = 0, state = 0;
+		if (server->seat && sscanf(argument, "%u %u", &code, &state) == 2 && state <= 1) {
+			tsr_seat_button(server->seat, code, (enum tsr_button_state)state,
+					tsr_now_ns());
+			snprintf(reply, reply_len, "ok");
+		} else {
+			snprintf(reply, reply_len, "error test-button CODE 0|1");
+		}
 #endif
 	} else if (strcmp(command, "focus") == 0) {
-		int index = find_domain(server, argument);
-		if (index >= 0 && tsr_server_focus(server, index))
+		char name[LINE_MAX_BYTES];
+		struct tsr_output_state *output;
+		if (!split_output(server, argument, name, sizeof(name), &output, reply, reply_len))
+			return;
+		if (!output)
+			output = tsr_server_pointer_output(server);
+		int index = find_domain(server, name);
+		if (index >= 0 && tsr_server_focus_on(server, output, index))
 			snprintf(reply, reply_len, "ok");
 		else
-			snprintf(reply, reply_len, "error no domain '%s'", argument);
+			snprintf(reply, reply_len, "error no domain '%s'", name);
 	} else if (strcmp(command, "layout") == 0) {
-		if (strcmp(argument, "focus") == 0 || strcmp(argument, "mosaic") == 0) {
-			tsr_server_set_layout(server, argument[0] == 'f' ? TSR_LAYOUT_FOCUS
-									 : TSR_LAYOUT_MOSAIC);
+		char mode[LINE_MAX_BYTES];
+		struct tsr_output_state *output;
+		if (!split_output(server, argument, mode, sizeof(mode), &output, reply, reply_len))
+			return;
+		if (!output)
+			output = tsr_server_pointer_output(server);
+		if (strcmp(mode, "focus") == 0 || strcmp(mode, "mosaic") == 0) {
+			tsr_server_set_layout_on(
+			    server, output, mode[0] == 'f' ? TSR_LAYOUT_FOCUS : TSR_LAYOUT_MOSAIC);
 			snprintf(reply, reply_len, "ok");
 		} else {
 			snprintf(reply, reply_len, "error layout must be focus or mosaic");
@@ -299,7 +377,13 @@ static bool execute(struct control_client *client, const char *line, char *reply
 			snprintf(reply, reply_len, "error screenshot needs a path");
 			return true;
 		}
-		if (!tsr_server_screenshot(server, argument, screenshot_done, client, err,
+		/* "PATH OUTPUT" when the last word names an output; else the
+		 * whole argument is the path (paths may hold spaces). */
+		struct tsr_output_state *output = NULL;
+		char *space = strrchr(argument, ' ');
+		if (space && space[1] && (output = tsr_server_find_output(server, space + 1)))
+			*space = '\0';
+		if (!tsr_server_screenshot(server, output, argument, screenshot_done, client, err,
 					   sizeof(err))) {
 			snprintf(reply, reply_len, "error %s", err);
 			return true;

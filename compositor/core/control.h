@@ -1,8 +1,10 @@
 /* The control interface: a unix socket only the owner (or root) can use,
  * one text command per line, one reply line each ("ok ..." or
- * "error ..."). Commands: list, status, stats NAME, focus NAME|N,
- * layout focus|mosaic, screenshot PATH, gpu ..., quit. Hotkeys drive the
- * same server entry points. At most 4 clients at a time; more wait in the
+ * "error ..."). Commands: list, status, stats NAME, focus NAME|N [OUTPUT],
+ * layout focus|mosaic [OUTPUT], lock, screenshot PATH [OUTPUT], gpu ...,
+ * quit (test builds: test-key, test-pointer, test-button). Without OUTPUT,
+ * focus and layout act on the output under the pointer, screenshot on the
+ * first. Hotkeys drive the same server entry points. At most 4 clients at a time; more wait in the
  * listen backlog; a client idle for 5 s without a complete command line is
  * dropped; what clients can make Tessera log is rate-limited. A screenshot
  * is answered once the file is written (off the loop). */

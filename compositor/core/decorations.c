@@ -16,7 +16,11 @@ struct tsr_decorations {
 	/* Re-rendered only when the room for them changes (layout change). */
 	struct tsr_buffer *labels[TSR_MAX_DOMAINS];
 	uint32_t label_widths[TSR_MAX_DOMAINS];
+	/* "LABEL - keyboard focus", for banners with several outputs. */
+	struct tsr_buffer *keyboard_labels[TSR_MAX_DOMAINS];
+	uint32_t keyboard_label_widths[TSR_MAX_DOMAINS];
 	struct tsr_buffer *mosaic_text;
+	struct tsr_buffer *mosaic_outputs_text;
 	struct tsr_buffer *no_focus_text;
 	struct tsr_buffer *cursor;
 };
@@ -60,6 +64,9 @@ struct tsr_decorations *tsr_decorations_create(const struct tsr_config *config, 
 	decorations->config = config;
 	decorations->mosaic_text = tsr_font_render(
 	    decorations->font, "Overview - click or press a hotkey to focus", LABEL_MAX_WIDTH);
+	decorations->mosaic_outputs_text =
+	    tsr_font_render(decorations->font, "Overview - click a domain to give it the keyboard",
+			    LABEL_MAX_WIDTH);
 	decorations->no_focus_text =
 	    tsr_font_render(decorations->font, "No domain focused", LABEL_MAX_WIDTH);
 	decorations->cursor = create_cursor();
@@ -73,9 +80,12 @@ void tsr_decorations_destroy(struct tsr_decorations *decorations)
 {
 	if (!decorations)
 		return;
-	for (size_t i = 0; i < TSR_MAX_DOMAINS; i++)
+	for (size_t i = 0; i < TSR_MAX_DOMAINS; i++) {
 		tsr_buffer_destroy(decorations->labels[i]);
+		tsr_buffer_destroy(decorations->keyboard_labels[i]);
+	}
 	tsr_buffer_destroy(decorations->mosaic_text);
+	tsr_buffer_destroy(decorations->mosaic_outputs_text);
 	tsr_buffer_destroy(decorations->no_focus_text);
 	tsr_buffer_destroy(decorations->cursor);
 	tsr_font_destroy(decorations->font);
@@ -94,6 +104,29 @@ struct tsr_buffer *tsr_decorations_label(struct tsr_decorations *decorations, si
 		decorations->label_widths[index] = max_width;
 	}
 	return decorations->labels[index];
+}
+
+struct tsr_buffer *tsr_decorations_keyboard_label(struct tsr_decorations *decorations, size_t index,
+						  uint32_t max_width)
+{
+	if (index >= decorations->config->domain_count || max_width == 0)
+		return NULL;
+	if (!decorations->keyboard_labels[index] ||
+	    decorations->keyboard_label_widths[index] != max_width) {
+		char text[TSR_NAME_MAX + 32];
+		snprintf(text, sizeof(text), "%s - keyboard focus",
+			 decorations->config->domains[index].label);
+		tsr_buffer_destroy(decorations->keyboard_labels[index]);
+		decorations->keyboard_labels[index] =
+		    tsr_font_render(decorations->font, text, max_width);
+		decorations->keyboard_label_widths[index] = max_width;
+	}
+	return decorations->keyboard_labels[index];
+}
+
+struct tsr_buffer *tsr_decorations_mosaic_outputs_text(struct tsr_decorations *decorations)
+{
+	return decorations->mosaic_outputs_text;
 }
 
 struct tsr_buffer *tsr_decorations_render(struct tsr_decorations *decorations, const char *text,

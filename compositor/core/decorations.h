@@ -20,7 +20,13 @@ void tsr_decorations_destroy(struct tsr_decorations *decorations);
  * it could not be drawn). */
 struct tsr_buffer *tsr_decorations_label(struct tsr_decorations *decorations, size_t index,
 					 uint32_t max_width);
-/* Fixed banner texts. */
+/* The banner of the output showing domain index when it has the keyboard
+ * and there are several outputs: "LABEL - keyboard focus". */
+struct tsr_buffer *tsr_decorations_keyboard_label(struct tsr_decorations *decorations, size_t index,
+						  uint32_t max_width);
+/* Fixed banner texts; mosaic_outputs is the mosaic's with several outputs
+ * (it does not say "focus": only the keyboard's banner does). */
+struct tsr_buffer *tsr_decorations_mosaic_outputs_text(struct tsr_decorations *decorations);
 struct tsr_buffer *tsr_decorations_mosaic_text(struct tsr_decorations *decorations);
 struct tsr_buffer *tsr_decorations_no_focus_text(struct tsr_decorations *decorations);
 

@@ -134,7 +134,7 @@ static void begin_step(struct tsr_demo *demo)
 static bool step_settled(struct tsr_demo *demo)
 {
 	struct tsr_server *server = demo->server;
-	if (server->mode == TSR_LAYOUT_FOCUS)
+	if (tsr_server_mode(server) == TSR_LAYOUT_FOCUS)
 		return domain_settled(demo, (size_t)server->focused);
 	for (size_t i = 0; i < server->domain_count; i++)
 		if (!domain_settled(demo, i))
@@ -165,12 +165,13 @@ static void take_screenshot(struct tsr_demo *demo)
 {
 	struct tsr_server *server = demo->server;
 	char path[TSR_PATH_MAX + 64], err[256];
-	const char *what = server->mode == TSR_LAYOUT_MOSAIC
+	const char *what = tsr_server_mode(server) == TSR_LAYOUT_MOSAIC
 			       ? (demo->step == 0 ? "mosaic" : "mosaic-again")
 			       : server->config->domains[server->focused].name;
 	snprintf(path, sizeof(path), "%s/%02d-%s%s.png", demo->options.screenshot_dir,
-		 ++demo->screenshots, server->mode == TSR_LAYOUT_FOCUS ? "focus-" : "", what);
-	if (tsr_server_screenshot(server, path, screenshot_written, demo, err, sizeof(err)))
+		 ++demo->screenshots, tsr_server_mode(server) == TSR_LAYOUT_FOCUS ? "focus-" : "",
+		 what);
+	if (tsr_server_screenshot(server, NULL, path, screenshot_written, demo, err, sizeof(err)))
 		demo->screenshots_pending++;
 	else {
 		tsr_log(TSR_LOG_ERROR, "screenshot %s failed: %s", path, err);
@@ -183,7 +184,7 @@ static void report_stuck(struct tsr_demo *demo)
 	struct tsr_server *server = demo->server;
 	for (size_t i = 0; i < server->domain_count; i++) {
 		struct tsr_domain *domain = server->domains[i];
-		if (server->mode == TSR_LAYOUT_FOCUS && (int)i != server->focused)
+		if (tsr_server_mode(server) == TSR_LAYOUT_FOCUS && (int)i != server->focused)
 			continue;
 		if (!domain_settled(demo, i))
 			tsr_log_domain(TSR_LOG_ERROR, domain->config->name, domain->domid,

@@ -1,5 +1,6 @@
 #include <stdlib.h>
 
+#include "core/arrangement.h"
 #include "core/domain.h"
 #include "core/input_policy.h"
 #include "core/lock.h"
@@ -8,28 +9,38 @@
 #include "tessera/input.h"
 #include "tessera/log.h"
 
+/* Hotkeys act on the output under the pointer (README.md, "Several
+ * outputs"): the one the user is looking at, and the one a click would
+ * pick a domain on. */
 static void handle_action(void *data, enum tsr_action action, int argument)
 {
 	struct tsr_server *server = data;
 	int count = (int)server->domain_count;
+	struct tsr_output_state *output = tsr_server_pointer_output(server);
 	switch (action) {
 	case TSR_ACTION_FOCUS_DOMAIN:
 		/* "Switch to domain N": focus it and show it. */
-		if (tsr_server_focus(server, argument - 1))
-			tsr_server_set_layout(server, TSR_LAYOUT_FOCUS);
+		if (tsr_server_focus_on(server, output, argument - 1))
+			tsr_server_set_layout_on(server, output, TSR_LAYOUT_FOCUS);
 		break;
 	case TSR_ACTION_FOCUS_NEXT:
 	case TSR_ACTION_FOCUS_PREV:
 		if (count > 0) {
 			int step = action == TSR_ACTION_FOCUS_NEXT ? 1 : count - 1;
-			int from = server->focused < 0 ? 0 : server->focused;
-			tsr_server_focus(server, (from + step) % count);
+			/* From what this output shows (with one output: the
+			 * focused domain). */
+			int from =
+			    output ? tsr_server_output_shown(server, output) : server->focused;
+			if (from < 0)
+				from = server->focused < 0 ? 0 : server->focused;
+			tsr_server_focus_on(server, output, (from + step) % count);
 		}
 		break;
 	case TSR_ACTION_TOGGLE_MOSAIC:
-		tsr_server_set_layout(server, server->mode == TSR_LAYOUT_MOSAIC
-						  ? TSR_LAYOUT_FOCUS
-						  : TSR_LAYOUT_MOSAIC);
+		tsr_server_set_layout_on(server, output,
+					 tsr_server_mode(server) == TSR_LAYOUT_MOSAIC
+					     ? TSR_LAYOUT_FOCUS
+					     : TSR_LAYOUT_MOSAIC);
 		break;
 	case TSR_ACTION_GPU_HANDOFF:
 		if (server->hooks.gpu_handoff)
@@ -52,15 +63,23 @@ static void handle_action(void *data, enum tsr_action action, int argument)
 
 static void handle_focus_clicked(void *data, int domain)
 {
-	tsr_server_focus(data, domain);
+	tsr_server_focus(data, domain); /* on the pointer's output */
 }
 
+/* (x, y) is in the global layout space: the output under it decides, in
+ * its own coordinates. */
 static int handle_pick_domain(void *data, int32_t x, int32_t y, int32_t *local_x, int32_t *local_y)
 {
 	struct tsr_server *server = data;
-	if (server->output_count == 0)
+	pixman_box32_t boxes[TSR_MAX_OUTPUTS];
+	for (size_t i = 0; i < server->output_count; i++)
+		boxes[i] = server->outputs[i]->box;
+	int output = tsr_arrangement_output_at(boxes, server->output_count, x, y);
+	if (output < 0)
 		return -1;
-	const struct tsr_layout *layout = &server->outputs[0]->layout;
+	const struct tsr_layout *layout = &server->outputs[output]->layout;
+	x -= boxes[output].x1;
+	y -= boxes[output].y1;
 	int domain = tsr_layout_domain_at(layout, x, y);
 	if (domain < 0)
 		return -1;
@@ -103,8 +122,9 @@ static void send_pv_motion(struct tsr_server *server, struct tsr_domain *domain,
 	struct tsr_input_sink *sink = domain->input_sink;
 	if (!sink || server->output_count == 0)
 		return;
+	/* Motion goes to the domain under the pointer: on its output. */
 	const struct tsr_domain_placement *placement =
-	    &server->outputs[0]->layout.domains[domain->index];
+	    &tsr_server_pointer_output(server)->layout.domains[domain->index];
 	if (placement->view_count > 0) {
 		/* Paired with its PV display: the same inverse mapping the
 		 * layout drew the display with, so the pointer lands on the
@@ -161,7 +181,8 @@ static bool to_display(struct tsr_server *server, int domain, int32_t *x, int32_
 {
 	if (server->output_count == 0)
 		return false;
-	const struct tsr_domain_placement *placement = &server->outputs[0]->layout.domains[domain];
+	const struct tsr_domain_placement *placement =
+	    &tsr_server_pointer_output(server)->layout.domains[domain];
 	int32_t output_x = placement->content.x1 + *x, output_y = placement->content.y1 + *y;
 	const struct tsr_display_view *view = tsr_layout_display_at(placement, output_x, output_y);
 	if (!view)
@@ -219,6 +240,18 @@ static void handle_cursor_moved(void *data, int32_t x, int32_t y)
 	tsr_server_cursor_moved(data, x, y);
 }
 
+static void handle_constrain_pointer(void *data, int32_t *x, int32_t *y)
+{
+	struct tsr_server *server = data;
+	pixman_box32_t boxes[TSR_MAX_OUTPUTS];
+	for (size_t i = 0; i < server->output_count; i++)
+		boxes[i] = server->outputs[i]->box;
+	/* server->cursor_* is still where the pointer was. */
+	int from = tsr_arrangement_output_at(boxes, server->output_count, server->cursor_x,
+					     server->cursor_y);
+	tsr_arrangement_constrain(boxes, server->output_count, from, x, y);
+}
+
 static void handle_lock_key(void *data, uint32_t code, enum tsr_key_state state, uint64_t time_ns)
 {
 	struct tsr_server *server = data;
@@ -235,6 +268,7 @@ static const struct tsr_seat_listener seat_listener = {
     .lock_key = handle_lock_key,
     .activity = handle_activity,
     .cursor_moved = handle_cursor_moved,
+    .constrain_pointer = handle_constrain_pointer,
     .action = handle_action,
     .focus_clicked = handle_focus_clicked,
     .pick_domain = handle_pick_domain,

@@ -115,12 +115,24 @@ static void draw_text(struct tsr_renderer *renderer, struct tsr_buffer *mask,
 
 /* Draws only the parts of the frame that damage (the region to draw, cut
  * to this frame) touches: an undamaged border costs nothing. */
-static void draw_frame(struct tsr_server *server, const struct tsr_domain_placement *placement,
-		       size_t index, const pixman_region32_t *damage)
+/* Full colour marks the domain with the keyboard; every other frame and
+ * banner is dimmed. One output in the focus layout shows only the focused
+ * domain, so nothing is dimmed there (as before there were several). */
+static bool dimmed_on(const struct tsr_server *server, const struct tsr_output_state *state,
+		      size_t index)
+{
+	bool mosaic =
+	    server->views.mode[tsr_server_output_index(server, state)] == TSR_LAYOUT_MOSAIC;
+	return (mosaic || server->output_count > 1) && (int)index != server->focused;
+}
+
+static void draw_frame(struct tsr_server *server, const struct tsr_output_state *state,
+		       const struct tsr_domain_placement *placement, size_t index,
+		       const pixman_region32_t *damage)
 {
 	struct tsr_renderer *renderer = server->renderer;
 	const struct tsr_domain_config *config = &server->config->domains[index];
-	bool dimmed = server->mode == TSR_LAYOUT_MOSAIC && (int)index != server->focused;
+	bool dimmed = dimmed_on(server, state, index);
 	uint32_t colour = tsr_colour_argb(config->colour, dimmed);
 	const pixman_box32_t *frame = &placement->frame;
 	const pixman_box32_t *content = &placement->content;
@@ -141,24 +153,38 @@ static void draw_frame(struct tsr_server *server, const struct tsr_domain_placem
 			  &placement->label, padding, tsr_text_colour_on(colour & 0xffffffu));
 }
 
-static void draw_banner(struct tsr_server *server, const struct tsr_layout *layout)
+/* The banner names what the output shows. With several outputs the one
+ * showing the domain with the keyboard says "keyboard focus" after its
+ * label, in full colour; the others show their label only, dimmed, and
+ * their mosaic banners do not speak of focus. */
+static void draw_banner(struct tsr_server *server, const struct tsr_output_state *state)
 {
 	struct tsr_renderer *renderer = server->renderer;
-	const pixman_box32_t *banner = &layout->banner;
+	const pixman_box32_t *banner = &state->layout.banner;
 	if (tsr_box_height(banner) == 0)
 		return;
+	size_t index = tsr_server_output_index(server, state);
+	int shown = server->views.shown[index];
+	bool several = server->output_count > 1;
+	bool dimmed = false;
 	uint32_t rgb = 0x404040;
 	struct tsr_buffer *text = tsr_decorations_no_focus_text(server->decorations);
-	if (server->mode == TSR_LAYOUT_MOSAIC) {
-		text = tsr_decorations_mosaic_text(server->decorations);
-	} else if (server->focused >= 0) {
-		rgb = server->config->domains[server->focused].colour;
-		text = tsr_decorations_label(server->decorations, (size_t)server->focused,
-					     text_room(banner, 12));
+	if (server->views.mode[index] == TSR_LAYOUT_MOSAIC) {
+		text = several ? tsr_decorations_mosaic_outputs_text(server->decorations)
+			       : tsr_decorations_mosaic_text(server->decorations);
+	} else if (shown >= 0) {
+		rgb = server->config->domains[shown].colour;
+		bool keyboard = shown == server->focused;
+		dimmed = several && !keyboard;
+		text = several && keyboard
+			   ? tsr_decorations_keyboard_label(server->decorations, (size_t)shown,
+							    text_room(banner, 12))
+			   : tsr_decorations_label(server->decorations, (size_t)shown,
+						   text_room(banner, 12));
 	}
-	uint32_t argb = tsr_colour_argb(rgb, false);
+	uint32_t argb = tsr_colour_argb(rgb, dimmed);
 	renderer->impl->fill(renderer, banner, argb);
-	draw_text(renderer, text, banner, 12, tsr_text_colour_on(rgb));
+	draw_text(renderer, text, banner, 12, tsr_text_colour_on(argb & 0xffffffu));
 }
 
 static void draw_cursor(struct tsr_server *server, struct tsr_output_state *state,
@@ -220,11 +246,11 @@ void tsr_scene_draw(struct tsr_server *server, struct tsr_output_state *state,
 			pixman_region32_fini(&clip);
 		}
 		draw_displays(server, i, placement, &damage);
-		draw_frame(server, placement, i, &damage);
+		draw_frame(server, state, placement, i, &damage);
 		pixman_region32_fini(&damage);
 	}
 	if (touches(region, &layout->banner))
-		draw_banner(server, layout);
+		draw_banner(server, state);
 	draw_cursor(server, state, region);
 }
 
@@ -233,10 +259,12 @@ static void draw_cursor(struct tsr_server *server, struct tsr_output_state *stat
 {
 	struct tsr_renderer *renderer = server->renderer;
 	struct tsr_buffer *cursor = tsr_decorations_cursor(server->decorations);
-	pixman_box32_t cursor_box = {server->cursor_x, server->cursor_y,
-				     server->cursor_x + (int32_t)(cursor ? cursor->width : 0),
-				     server->cursor_y + (int32_t)(cursor ? cursor->height : 0)};
+	/* The cursor is in the global layout space; this output starts at
+	 * its box's corner. */
+	int32_t x = server->cursor_x - state->box.x1, y = server->cursor_y - state->box.y1;
+	pixman_box32_t cursor_box = {x, y, x + (int32_t)(cursor ? cursor->width : 0),
+				     y + (int32_t)(cursor ? cursor->height : 0)};
 	if (server->cursor_visible && cursor && !state->hardware_cursor &&
 	    touches(region, &cursor_box))
-		renderer->impl->blit(renderer, cursor, server->cursor_x, server->cursor_y, region);
+		renderer->impl->blit(renderer, cursor, x, y, region);
 }

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/arrangement.h"
 #include "core/decorations.h"
 #include "core/domain.h"
 #include "core/scene.h"
@@ -33,8 +34,8 @@ struct tsr_server *tsr_server_create(struct tsr_event_loop *loop, const struct t
 	}
 	server->loop = loop;
 	server->config = config;
-	server->mode = TSR_LAYOUT_MOSAIC;
-	server->focused = config->domain_count > 0 ? 0 : -1;
+	tsr_output_views_init(&server->views, config->domain_count);
+	server->focused = server->views.keyboard;
 	server->running = true;
 	server->policy_log_limit = (struct tsr_log_limit)TSR_LOG_LIMIT_INIT(20, 10);
 	server->hidden_timer = tsr_event_loop_add_timer(loop, handle_hidden_tick, server);
@@ -99,8 +100,97 @@ void tsr_server_destroy(struct tsr_server *server)
 	free(server);
 }
 
+size_t tsr_server_output_index(const struct tsr_server *server,
+			       const struct tsr_output_state *output)
+{
+	for (size_t i = 0; i < server->output_count; i++)
+		if (server->outputs[i] == output)
+			return i;
+	return 0;
+}
+
+struct tsr_output_state *tsr_server_pointer_output(const struct tsr_server *server)
+{
+	if (server->output_count == 0)
+		return NULL;
+	pixman_box32_t boxes[TSR_MAX_OUTPUTS];
+	for (size_t i = 0; i < server->output_count; i++)
+		boxes[i] = server->outputs[i]->box;
+	int index = tsr_arrangement_output_at(boxes, server->output_count, server->cursor_x,
+					      server->cursor_y);
+	return server->outputs[index >= 0 ? index : 0];
+}
+
+struct tsr_output_state *tsr_server_find_output(const struct tsr_server *server, const char *name)
+{
+	for (size_t i = 0; i < server->output_count; i++)
+		if (strcmp(server->outputs[i]->output->name, name) == 0)
+			return server->outputs[i];
+	return NULL;
+}
+
+enum tsr_layout_mode tsr_server_mode(const struct tsr_server *server)
+{
+	struct tsr_output_state *output = tsr_server_pointer_output(server);
+	return output ? server->views.mode[tsr_server_output_index(server, output)]
+		      : TSR_LAYOUT_MOSAIC;
+}
+
+int tsr_server_output_shown(const struct tsr_server *server, const struct tsr_output_state *output)
+{
+	return server->views.shown[tsr_server_output_index(server, output)];
+}
+
+/* The seat sends the pointer to the domain under it in the mosaic and only
+ * to the focused one in the focus layout. With several outputs a domain
+ * shown in focus on one output need not have the keyboard, so the seat
+ * uses the mosaic rule (the domain under the pointer; a click there gives
+ * it the keyboard); with one output in the focus layout the two rules are
+ * the same, as the only domain shown is the focused one. */
+static void update_seat(struct tsr_server *server)
+{
+	if (!server->seat)
+		return;
+	tsr_seat_set_mosaic(server->seat, server->output_count > 1 ||
+					      tsr_server_mode(server) == TSR_LAYOUT_MOSAIC);
+	pixman_box32_t boxes[TSR_MAX_OUTPUTS];
+	for (size_t i = 0; i < server->output_count; i++)
+		boxes[i] = server->outputs[i]->box;
+	uint32_t width, height;
+	tsr_arrangement_extent(boxes, server->output_count, &width, &height);
+	if (server->output_count > 0)
+		tsr_seat_set_output_size(server->seat, width, height);
+}
+
+/* Places the outputs in the global layout space again (one came or went). */
+static void arrange(struct tsr_server *server)
+{
+	struct tsr_arrangement_output outputs[TSR_MAX_OUTPUTS];
+	pixman_box32_t boxes[TSR_MAX_OUTPUTS];
+	bool overlapped[TSR_MAX_OUTPUTS];
+	for (size_t i = 0; i < server->output_count; i++) {
+		struct tsr_output *output = server->outputs[i]->output;
+		outputs[i] =
+		    (struct tsr_arrangement_output){output->name, output->width, output->height};
+	}
+	tsr_arrangement_place(&server->config->output, outputs, server->output_count, boxes,
+			      overlapped);
+	for (size_t i = 0; i < server->output_count; i++) {
+		struct tsr_output_state *state = server->outputs[i];
+		if (overlapped[i] && memcmp(&state->box, &boxes[i], sizeof(boxes[i])) != 0)
+			tsr_log(
+			    TSR_LOG_WARN,
+			    "output %s: its configured position overlaps another output; placed "
+			    "at %d,%d instead",
+			    state->output->name, boxes[i].x1, boxes[i].y1);
+		state->box = boxes[i];
+	}
+	update_seat(server);
+}
+
 static void compute_layout(struct tsr_server *server, struct tsr_output_state *state)
 {
+	size_t index = tsr_server_output_index(server, state);
 	struct tsr_layout_displays fixed[TSR_MAX_DOMAINS];
 	for (size_t i = 0; i < server->domain_count; i++) {
 		fixed[i].count = 0;
@@ -113,8 +203,8 @@ static void compute_layout(struct tsr_server *server, struct tsr_output_state *s
 	    .border_width = server->config->border_width,
 	    .banner_height = server->config->banner_height,
 	    .domain_count = server->domain_count,
-	    .focused = server->focused,
-	    .mode = server->mode,
+	    .focused = server->views.shown[index],
+	    .mode = server->views.mode[index],
 	    .fixed = fixed,
 	};
 	tsr_layout_compute(&params, &state->layout);
@@ -124,6 +214,8 @@ static void schedule_repaint(struct tsr_output_state *state);
 
 static void relayout(struct tsr_server *server)
 {
+	server->focused = server->views.keyboard;
+	update_seat(server);
 	for (size_t i = 0; i < server->output_count; i++)
 		compute_layout(server, server->outputs[i]);
 	tsr_server_damage_all(server);
@@ -351,6 +443,7 @@ static void handle_output_removed(void *data, struct tsr_output *output)
 	for (size_t i = 0; i < server->output_count; i++) {
 		if (server->outputs[i] != state)
 			continue;
+		tsr_output_views_remove(&server->views, i);
 		/* The array holds pointers: moving pointers is the intent. */
 		memmove(&server->outputs[i], &server->outputs[i + 1],
 			sizeof(struct tsr_output_state *) * (server->output_count - i - 1));
@@ -358,6 +451,7 @@ static void handle_output_removed(void *data, struct tsr_output *output)
 		break;
 	}
 	output_state_destroy(state);
+	arrange(server);
 	relayout(server);
 }
 
@@ -382,8 +476,10 @@ void tsr_server_add_output(void *data, struct tsr_output *output)
 		return;
 	}
 	struct tsr_output_state *state = calloc(1, sizeof(*state));
-	if (!state)
+	if (!state || !tsr_output_views_add(&server->views)) {
+		free(state);
 		return;
+	}
 	state->server = server;
 	state->output = output;
 	pixman_region32_init(&state->damage);
@@ -391,6 +487,7 @@ void tsr_server_add_output(void *data, struct tsr_output *output)
 		pixman_region32_init(&state->history[i]);
 	state->tick_timer = tsr_event_loop_add_timer(server->loop, handle_tick, state);
 	if (!state->tick_timer) {
+		tsr_output_views_remove(&server->views, server->output_count);
 		output_state_destroy(state);
 		return;
 	}
@@ -400,10 +497,10 @@ void tsr_server_add_output(void *data, struct tsr_output *output)
 	server->outputs[server->output_count++] = state;
 	if (server->cursor_visible)
 		try_hardware_cursor(server, state);
-	if (server->seat && server->output_count == 1)
-		tsr_seat_set_output_size(server->seat, output->width, output->height);
-	tsr_log(TSR_LOG_INFO, "output %s: %ux%u @ %u.%03u Hz", output->name, output->width,
-		output->height, output->refresh_mhz / 1000, output->refresh_mhz % 1000);
+	arrange(server);
+	tsr_log(TSR_LOG_INFO, "output %s: %ux%u @ %u.%03u Hz at %d,%d", output->name, output->width,
+		output->height, output->refresh_mhz / 1000, output->refresh_mhz % 1000,
+		state->box.x1, state->box.y1);
 	relayout(server);
 }
 
@@ -512,26 +609,43 @@ void tsr_server_schedule_frame(struct tsr_server *server, bool shown)
 	}
 }
 
+static uint32_t content_on(struct tsr_server *server, size_t output, int domain_index,
+			   enum tsr_layout_mode mode, uint32_t *height)
+{
+	struct tsr_layout layout;
+	struct tsr_layout_params params = {
+	    .output_width = server->outputs[output]->output->width,
+	    .output_height = server->outputs[output]->output->height,
+	    .border_width = server->config->border_width,
+	    .banner_height = server->config->banner_height,
+	    .domain_count = server->domain_count,
+	    .focused = domain_index,
+	    .mode = mode,
+	};
+	tsr_layout_compute(&params, &layout);
+	*height = tsr_box_height(&layout.domains[domain_index].content);
+	return tsr_box_width(&layout.domains[domain_index].content);
+}
+
 void tsr_server_content_size(struct tsr_server *server, int domain_index, uint32_t *width,
 			     uint32_t *height)
 {
 	*width = *height = 0;
 	if (server->output_count == 0)
 		return;
-	struct tsr_layout layout;
-	struct tsr_layout_params params = {
-	    .output_width = server->outputs[0]->output->width,
-	    .output_height = server->outputs[0]->output->height,
-	    .border_width = server->config->border_width,
-	    .banner_height = server->config->banner_height,
-	    .domain_count = server->domain_count,
-	    /* A domain not shown now is configured for when it will be. */
-	    .focused = server->mode == TSR_LAYOUT_FOCUS ? domain_index : server->focused,
-	    .mode = server->mode,
-	};
-	tsr_layout_compute(&params, &layout);
-	*width = tsr_box_width(&layout.domains[domain_index].content);
-	*height = tsr_box_height(&layout.domains[domain_index].content);
+	int focus = tsr_output_views_focus_output(&server->views, domain_index);
+	if (focus >= 0) {
+		*width = content_on(server, (size_t)focus, domain_index, TSR_LAYOUT_FOCUS, height);
+		return;
+	}
+	for (size_t i = 0; i < server->output_count; i++) {
+		if (server->views.mode[i] == TSR_LAYOUT_MOSAIC) {
+			*width = content_on(server, i, domain_index, TSR_LAYOUT_MOSAIC, height);
+			return;
+		}
+	}
+	/* A domain not shown now is configured for when it will be. */
+	*width = content_on(server, 0, domain_index, TSR_LAYOUT_FOCUS, height);
 }
 
 /* Focus and layout lines are bounded: a control client in a loop must not
@@ -549,39 +663,67 @@ static bool policy_log_allowed(struct tsr_server *server, char *note, size_t not
 	return true;
 }
 
-bool tsr_server_focus(struct tsr_server *server, int domain_index)
+bool tsr_server_focus_on(struct tsr_server *server, struct tsr_output_state *output,
+			 int domain_index)
 {
 	if (domain_index < 0 || (size_t)domain_index >= server->domain_count)
 		return false;
-	if (server->focused == domain_index)
+	size_t index = output ? tsr_server_output_index(server, output) : 0;
+	struct tsr_output_views before = server->views;
+	if (!tsr_output_views_focus(&server->views, index, domain_index))
+		return false;
+	if (tsr_output_views_equal(&before, &server->views))
 		return true;
-	server->focused = domain_index;
-	if (server->seat)
-		tsr_seat_set_focus(server->seat, domain_index);
-	char note[96];
-	if (policy_log_allowed(server, note, sizeof(note)))
-		tsr_log_domain(TSR_LOG_INFO, server->config->domains[domain_index].name,
-			       server->domains[domain_index]->domid, "focused%s", note);
+	if (before.keyboard != domain_index) {
+		server->focused = domain_index;
+		if (server->seat)
+			tsr_seat_set_focus(server->seat, domain_index);
+		char note[96];
+		if (policy_log_allowed(server, note, sizeof(note)))
+			tsr_log_domain(TSR_LOG_INFO, server->config->domains[domain_index].name,
+				       server->domains[domain_index]->domid, "focused%s%s%s", note,
+				       output && server->output_count > 1 ? " on output " : "",
+				       output && server->output_count > 1 ? output->output->name
+									  : "");
+	}
 	relayout(server);
 	return true;
 }
 
-void tsr_server_set_layout(struct tsr_server *server, enum tsr_layout_mode mode)
+bool tsr_server_focus(struct tsr_server *server, int domain_index)
 {
-	if (server->mode == mode)
+	return tsr_server_focus_on(server, tsr_server_pointer_output(server), domain_index);
+}
+
+void tsr_server_set_layout_on(struct tsr_server *server, struct tsr_output_state *output,
+			      enum tsr_layout_mode mode)
+{
+	if (!output)
 		return;
-	server->mode = mode;
-	if (server->seat)
-		tsr_seat_set_mosaic(server->seat, mode == TSR_LAYOUT_MOSAIC);
+	size_t index = tsr_server_output_index(server, output);
+	if (server->views.mode[index] == mode)
+		return;
+	tsr_output_views_set_mode(&server->views, index, mode);
 	char note[96];
-	if (policy_log_allowed(server, note, sizeof(note)))
-		tsr_log(TSR_LOG_INFO, "layout: %s%s",
-			mode == TSR_LAYOUT_MOSAIC ? "mosaic" : "focus", note);
+	if (policy_log_allowed(server, note, sizeof(note))) {
+		if (server->output_count > 1)
+			tsr_log(TSR_LOG_INFO, "layout of output %s: %s%s", output->output->name,
+				mode == TSR_LAYOUT_MOSAIC ? "mosaic" : "focus", note);
+		else
+			tsr_log(TSR_LOG_INFO, "layout: %s%s",
+				mode == TSR_LAYOUT_MOSAIC ? "mosaic" : "focus", note);
+	}
 	relayout(server);
 }
 
-bool tsr_server_screenshot(struct tsr_server *server, const char *path,
-			   tsr_screenshot_done_func done, void *data, char *err, size_t err_len)
+void tsr_server_set_layout(struct tsr_server *server, enum tsr_layout_mode mode)
+{
+	tsr_server_set_layout_on(server, tsr_server_pointer_output(server), mode);
+}
+
+bool tsr_server_screenshot(struct tsr_server *server, struct tsr_output_state *state,
+			   const char *path, tsr_screenshot_done_func done, void *data, char *err,
+			   size_t err_len)
 {
 	if (server->output_count == 0) {
 		snprintf(err, err_len, "no output");
@@ -589,7 +731,7 @@ bool tsr_server_screenshot(struct tsr_server *server, const char *path,
 	}
 	/* The frame is copied here, on the loop; encoding and writing happen
 	 * on the writer's thread. */
-	struct tsr_output *output = server->outputs[0]->output;
+	struct tsr_output *output = (state ? state : server->outputs[0])->output;
 	struct tsr_buffer *image = NULL;
 	if (output->impl->capture)
 		image = output->impl->capture(output, err, err_len);
@@ -630,10 +772,7 @@ struct tsr_server_stats tsr_server_get_stats(const struct tsr_server *server)
 void tsr_server_attach_seat(struct tsr_server *server, struct tsr_seat *seat)
 {
 	server->seat = seat;
-	if (server->output_count > 0)
-		tsr_seat_set_output_size(seat, server->outputs[0]->output->width,
-					 server->outputs[0]->output->height);
-	tsr_seat_set_mosaic(seat, server->mode == TSR_LAYOUT_MOSAIC);
+	update_seat(server);
 	tsr_seat_set_focus(seat, server->focused);
 	tsr_seat_set_locked(seat, server->locked);
 }
@@ -669,13 +808,22 @@ static void damage_cursor(struct tsr_server *server)
 	struct tsr_buffer *cursor = tsr_decorations_cursor(server->decorations);
 	if (!cursor || !server->cursor_visible)
 		return;
-	pixman_box32_t box = {server->cursor_x, server->cursor_y,
-			      server->cursor_x + (int32_t)cursor->width,
-			      server->cursor_y + (int32_t)cursor->height};
-	for (size_t i = 0; i < server->output_count; i++)
-		if (!server->outputs[i]->hardware_cursor)
-			tsr_server_damage_box(server, server->outputs[i], &box);
+	for (size_t i = 0; i < server->output_count; i++) {
+		struct tsr_output_state *state = server->outputs[i];
+		/* Output coordinates: the cursor may straddle two outputs. */
+		pixman_box32_t box = {server->cursor_x - state->box.x1,
+				      server->cursor_y - state->box.y1,
+				      server->cursor_x - state->box.x1 + (int32_t)cursor->width,
+				      server->cursor_y - state->box.y1 + (int32_t)cursor->height};
+		if (!state->hardware_cursor && box.x2 > 0 && box.y2 > 0 &&
+		    box.x1 < (int32_t)state->output->width &&
+		    box.y1 < (int32_t)state->output->height)
+			tsr_server_damage_box(server, state, &box);
+	}
 }
+
+/* Larger than any cursor plane Tessera uses (KMS_CURSOR_SIZE is 64). */
+#define HIDDEN_CURSOR_MARGIN 256
 
 void tsr_server_cursor_moved(struct tsr_server *server, int32_t x, int32_t y)
 {
@@ -687,8 +835,19 @@ void tsr_server_cursor_moved(struct tsr_server *server, int32_t x, int32_t y)
 		try_hardware_cursor(server, server->outputs[i]);
 	damage_cursor(server);
 	for (size_t i = 0; i < server->output_count; i++) {
-		struct tsr_output *output = server->outputs[i]->output;
-		if (server->outputs[i]->hardware_cursor)
-			output->impl->move_cursor(output, x, y);
+		struct tsr_output_state *state = server->outputs[i];
+		if (!state->hardware_cursor)
+			continue;
+		/* On another output the plane waits just off this one's edge:
+		 * invisible, with coordinates every driver accepts. */
+		int64_t local_x = (int64_t)x - state->box.x1, local_y = (int64_t)y - state->box.y1;
+		int64_t right = state->output->width, bottom = state->output->height;
+		local_x = local_x < -HIDDEN_CURSOR_MARGIN ? -HIDDEN_CURSOR_MARGIN
+			  : local_x > right		  ? right
+							  : local_x;
+		local_y = local_y < -HIDDEN_CURSOR_MARGIN ? -HIDDEN_CURSOR_MARGIN
+			  : local_y > bottom		  ? bottom
+							  : local_y;
+		state->output->impl->move_cursor(state->output, (int32_t)local_x, (int32_t)local_y);
 	}
 }

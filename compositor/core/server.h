@@ -9,12 +9,13 @@
 #include <stdint.h>
 
 #include "core/layout.h"
+#include "core/output_views.h"
 #include "core/screenshot_writer.h"
 #include "util/log_limit.h"
 #include "tessera/config.h"
 #include "tessera/output.h"
 
-#define TSR_MAX_OUTPUTS 4u
+#define TSR_MAX_OUTPUTS TSR_VIEWS_MAX_OUTPUTS
 #define TSR_DAMAGE_HISTORY 4u
 
 struct tsr_event_loop;
@@ -30,6 +31,10 @@ struct tsr_output_state {
 	struct tsr_server *server;
 	struct tsr_output *output;
 	struct tsr_layout layout;
+	/* Where it lies in the global layout space (core/arrangement.h); the
+	 * cursor and the seat's pointer are in that space, everything else
+	 * of an output in its own coordinates. */
+	pixman_box32_t box;
 	pixman_region32_t damage; /* not yet drawn, output coordinates */
 	/* damage of the last frames, newest first, for buffer age */
 	pixman_region32_t history[TSR_DAMAGE_HISTORY];
@@ -72,16 +77,18 @@ struct tsr_server {
 	size_t output_count;
 	struct tsr_domain *domains[TSR_MAX_DOMAINS];
 	size_t domain_count;
-	enum tsr_layout_mode mode;
-	int focused;	       /* domain index or -1 */
+	/* Per output (same index as outputs[]): its layout mode and the
+	 * domain it shows; and the one domain with the keyboard. */
+	struct tsr_output_views views;
+	int focused;	       /* views.keyboard, kept equal by server.c: domain index or -1 */
 	struct tsr_seat *seat; /* NULL without input */
 	bool cursor_visible;   /* after the first pointer motion */
 	/* The lock screen is up: no guest pixel is drawn, no domain counts as
 	 * visible (guests are paced at the hidden rate), the layout and focus
 	 * are kept as they were for unlocking. Set by core/lock.c only. */
 	bool locked;
-	struct tsr_lock *lock; /* NULL until main creates it */
-	int32_t cursor_x, cursor_y;
+	struct tsr_lock *lock;	    /* NULL until main creates it */
+	int32_t cursor_x, cursor_y; /* global layout space */
 	struct tsr_server_hooks hooks;
 	struct tsr_screenshot_writer *screenshots;
 	struct tsr_log_limit policy_log_limit; /* focus and layout lines */
@@ -103,9 +110,29 @@ void tsr_server_destroy(struct tsr_server *server);
 /* A backend listener that adds outputs to the server (data = server). */
 void tsr_server_add_output(void *server, struct tsr_output *output);
 
-/* Policy entry points, used by the control interface, hotkeys and demo. */
+/* Policy entry points, used by the control interface, hotkeys and demo.
+ * Without an output argument they act on the output under the pointer
+ * (tsr_server_pointer_output). Focusing gives the domain the keyboard and
+ * shows it on that output (core/output_views.h: an output that showed it
+ * takes what this one showed). */
 bool tsr_server_focus(struct tsr_server *server, int domain_index);
 void tsr_server_set_layout(struct tsr_server *server, enum tsr_layout_mode mode);
+bool tsr_server_focus_on(struct tsr_server *server, struct tsr_output_state *output,
+			 int domain_index);
+void tsr_server_set_layout_on(struct tsr_server *server, struct tsr_output_state *output,
+			      enum tsr_layout_mode mode);
+/* The output under the pointer (the first one before the pointer moved
+ * onto another), or NULL without outputs. */
+struct tsr_output_state *tsr_server_pointer_output(const struct tsr_server *server);
+/* The output of that name, or NULL. */
+struct tsr_output_state *tsr_server_find_output(const struct tsr_server *server, const char *name);
+/* Index of output in outputs[] (and views). */
+size_t tsr_server_output_index(const struct tsr_server *server,
+			       const struct tsr_output_state *output);
+/* The layout mode of the pointer's output (mosaic without outputs). */
+enum tsr_layout_mode tsr_server_mode(const struct tsr_server *server);
+/* The domain the output shows in the focus layout (-1 for none). */
+int tsr_server_output_shown(const struct tsr_server *server, const struct tsr_output_state *output);
 
 /* Marks a region of an output dirty (all outputs if output is NULL) and
  * schedules a repaint. */
@@ -131,16 +158,20 @@ bool tsr_server_domain_visible(const struct tsr_server *server, int index);
  * timer of hidden surfaces). */
 void tsr_server_schedule_frame(struct tsr_server *server, bool shown);
 
-/* The content size a domain's surface should use (first output). */
+/* The content size a domain's surface should use: on the output showing it
+ * in the focus layout, else its tile on the first output in the mosaic,
+ * else (hidden) the focus layout of the first output, for when it will be
+ * shown. */
 void tsr_server_content_size(struct tsr_server *server, int domain_index, uint32_t *width,
 			     uint32_t *height);
 
-/* Starts writing what the first output shows (the frame of this moment) to
+/* Starts writing what output (NULL: the first one) shows (the frame of this moment) to
  * a PNG at path, off the loop (core/screenshot_writer.h); done runs on the
  * loop once the file is in place or not. False, with err, when it cannot
  * start: no frame yet, the capture failed, too many screenshots at once. */
-bool tsr_server_screenshot(struct tsr_server *server, const char *path,
-			   tsr_screenshot_done_func done, void *data, char *err, size_t err_len);
+bool tsr_server_screenshot(struct tsr_server *server, struct tsr_output_state *output,
+			   const char *path, tsr_screenshot_done_func done, void *data, char *err,
+			   size_t err_len);
 /* Forgets the callbacks of screenshots started with data. */
 void tsr_server_screenshot_forget(struct tsr_server *server, void *data);
 
@@ -152,6 +183,7 @@ void tsr_server_attach_seat(struct tsr_server *server, struct tsr_seat *seat);
  * focus to a new guest and forgets what it gave an old one. */
 void tsr_server_guest_ready(struct tsr_server *server, int index);
 void tsr_server_guest_gone(struct tsr_server *server, int index);
+/* (x, y) in the global layout space. */
 void tsr_server_cursor_moved(struct tsr_server *server, int32_t x, int32_t y);
 /* server->locked changed: redraw everything, repace guests. */
 void tsr_server_lock_changed(struct tsr_server *server);

@@ -327,6 +327,11 @@ static void pointer_moved(struct tsr_seat *seat, int64_t x, int64_t y, uint64_t 
 		seat->listener.activity(seat->data);
 	seat->cursor_x = clamp_coordinate(x, seat->output_width);
 	seat->cursor_y = clamp_coordinate(y, seat->output_height);
+	if (seat->listener.constrain_pointer) {
+		seat->listener.constrain_pointer(seat->data, &seat->cursor_x, &seat->cursor_y);
+		seat->cursor_x = clamp_coordinate(seat->cursor_x, seat->output_width);
+		seat->cursor_y = clamp_coordinate(seat->cursor_y, seat->output_height);
+	}
 	if (seat->listener.cursor_moved)
 		seat->listener.cursor_moved(seat->data, seat->cursor_x, seat->cursor_y);
 	int32_t local_x, local_y;

@@ -78,12 +78,49 @@ enum tsr_backend_kind {
 	TSR_BACKEND_KMS,
 };
 
+/* [output NAME]: one output of the arrangement, by its name (a KMS
+ * connector such as HDMI-A-1; the headless backend creates one output per
+ * section, named after it). Positions are in one global layout space whose
+ * origin is the top-left corner; the pointer moves across it. */
+#define TSR_MAX_OUTPUT_SECTIONS 4u
+#define TSR_OUTPUT_POSITION_MAX 65536
+#define TSR_OUTPUT_SCALE_MAX 4u
+
+struct tsr_output_head_config {
+	char name[TSR_NAME_MAX];
+	bool positioned;	/* position = X,Y given; else placed left to right */
+	int32_t x, y;		/* 0..TSR_OUTPUT_POSITION_MAX */
+	uint32_t width, height; /* mode = WxH; 0 = the [output] size (headless) or preferred */
+	uint32_t scale;		/* 1..TSR_OUTPUT_SCALE_MAX (parsed; decorations are 1x yet) */
+	int line;		/* the section's line, for messages */
+};
+
 struct tsr_output_config {
 	enum tsr_backend_kind backend;
-	uint32_t width, height;	   /* headless size; KMS: 0 = preferred mode */
-	uint32_t refresh_mhz;	   /* headless simulated refresh, e.g. 60000 */
-	char device[TSR_PATH_MAX]; /* KMS card path, "" = first with a connected connector */
+	uint32_t width, height; /* headless size; KMS: 0 = preferred mode */
+	uint32_t refresh_mhz;	/* headless simulated refresh, e.g. 60000 */
+	/* KMS: a card path, several separated by commas (one KMS backend
+	 * each, backend/kms_cards.c), "all" (every card with a connected
+	 * connector), or "" (the first card with one). */
+	char device[TSR_PATH_MAX];
+	/* Set by backend/kms_cards.c, never by the configuration: put before
+	 * the connector names of a card after the first ("card1-"), so that
+	 * output names stay unique. */
+	char name_prefix[TSR_NAME_MAX];
+	struct tsr_output_head_config heads[TSR_MAX_OUTPUT_SECTIONS];
+	size_t head_count; /* 0: one output as configured by [output] alone */
 };
+
+/* The [output NAME] section of that name, or NULL. */
+/* At most this many cards in [output] device. */
+#define TSR_MAX_CARDS 4u
+
+/* Splits a device list into its paths: the count, or 0 for "" and "all"
+ * (which the KMS backend resolves itself). */
+size_t tsr_config_split_devices(const char *device, char paths[TSR_MAX_CARDS][TSR_PATH_MAX]);
+
+const struct tsr_output_head_config *tsr_config_find_head(const struct tsr_output_config *config,
+							  const char *name);
 
 /* [gpu_passthrough]: one PCI GPU Tessera can hand to a domain and take
  * back (gpu-passthrough/README.md). */

@@ -101,6 +101,10 @@ struct tsr_seat_listener {
 	/* Optional: every key event while locked (repeats too), in place of
 	 * any delivery. */
 	void (*lock_key)(void *data, uint32_t code, enum tsr_key_state state, uint64_t time_ns);
+	/* Optional: moves the pointer (already clamped to the output size)
+	 * onto the nearest point that is shown, when the outputs of a
+	 * several-output arrangement do not fill their bounding box. */
+	void (*constrain_pointer)(void *data, int32_t *x, int32_t *y);
 	/* Optional: some physical input arrived (the idle timer restarts). */
 	void (*activity)(void *data);
 };
@@ -148,7 +152,9 @@ void tsr_seat_set_mosaic(struct tsr_seat *seat, bool mosaic);
  * had focus, nobody has focus until tsr_seat_set_focus. */
 void tsr_seat_domain_removed(struct tsr_seat *seat, int domain);
 
-/* The pointer is clamped to [0, width-1] x [0, height-1]. */
+/* The pointer is clamped to [0, width-1] x [0, height-1] (with several
+ * outputs: their bounding box in the global layout space, then
+ * constrain_pointer). */
 void tsr_seat_set_output_size(struct tsr_seat *seat, uint32_t width, uint32_t height);
 void tsr_seat_get_output_size(const struct tsr_seat *seat, uint32_t *width, uint32_t *height);
 /* Where the compositor draws the cursor, in output coordinates. */

@@ -80,6 +80,12 @@ struct tsr_backend *tsr_backend_kms_create(struct tsr_event_loop *loop,
 					   const struct tsr_output_config *config,
 					   const struct tsr_backend_listener *listener);
 
+/* KMS over several cards: config->device is a comma list of card paths or
+ * "all" (backend/kms_cards.c); NULL when no card is found. */
+struct tsr_backend *tsr_backend_kms_cards_create(struct tsr_event_loop *loop,
+						 const struct tsr_output_config *config,
+						 const struct tsr_backend_listener *listener);
+
 static inline void tsr_backend_destroy(struct tsr_backend *backend)
 {
 	if (backend)

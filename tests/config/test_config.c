@@ -276,13 +276,14 @@ static void test_failure_keeps_config(void)
 static void test_section_errors(void)
 {
 	EXPECT_ERROR("\n[outputs]\n",
-		     "test.conf:2: unknown section [outputs] (allowed: [output], [decorations], "
-		     "[control], [domain NAME], [hotkeys], [gpu_passthrough], [input], [lock])");
+		     "test.conf:2: unknown section [outputs] (allowed: [output], [output NAME], "
+		     "[decorations], [control], [domain NAME], [hotkeys], [gpu_passthrough], "
+		     "[input], [lock])");
 	EXPECT_ERROR("[output]\nwidth = 1280\n\n[control]\n[output]\n",
 		     "test.conf:5: section [output] already appeared at line 1 (allowed: once)");
 	EXPECT_ERROR("# c\nwidth = 1280\n",
 		     "test.conf:2: key 'width' is outside a section (allowed: keys under "
-		     "[output], [decorations], [control], [domain NAME], [hotkeys], "
+		     "[output], [output NAME], [decorations], [control], [domain NAME], [hotkeys], "
 		     "[gpu_passthrough], [input], [lock])");
 	EXPECT_ERROR("[output\n", "test.conf:1: section header has no closing ']' (allowed: "
 				  "[output], [domain NAME], ...)");
@@ -294,8 +295,9 @@ static void test_section_errors(void)
 	EXPECT_ERROR("[domain]\n",
 		     "test.conf:1: section [domain] has no domain name (allowed: [domain NAME])");
 	EXPECT_ERROR("[domains x]\n",
-		     "test.conf:1: unknown section [domains x] (allowed: [output], [decorations], "
-		     "[control], [domain NAME], [hotkeys], [gpu_passthrough], [input], [lock])");
+		     "test.conf:1: unknown section [domains x] (allowed: [output], [output NAME], "
+		     "[decorations], [control], [domain NAME], [hotkeys], [gpu_passthrough], "
+		     "[input], [lock])");
 
 	/* An over-long line is an error, not two lines. */
 	char long_line[400];
@@ -825,6 +827,128 @@ static void test_bounded_reading(void)
 	unlink(path);
 }
 
+static void test_output_sections(void)
+{
+	/* Without [output NAME] sections: one output, as always. */
+	EXPECT_OK("[output]\nwidth = 800\nheight = 600\n");
+	CHECK_EQ_INT(config.output.head_count, 0);
+
+	EXPECT_OK("[output left]\nposition = 0,0\nmode = 1024x768\nscale = 2\n"
+		  "[output]\nbackend = headless\n"
+		  "[output HDMI-A-1]\n"
+		  "[output right]\nposition = 1024,100\n");
+	CHECK_EQ_INT(config.output.head_count, 3);
+	const struct tsr_output_head_config *left = tsr_config_find_head(&config.output, "left");
+	CHECK(left != NULL);
+	if (left) {
+		CHECK(left->positioned);
+		CHECK_EQ_INT(left->x, 0);
+		CHECK_EQ_INT(left->y, 0);
+		CHECK_EQ_INT(left->width, 1024);
+		CHECK_EQ_INT(left->height, 768);
+		CHECK_EQ_INT(left->scale, 2);
+		CHECK_EQ_INT(left->line, 1);
+	}
+	const struct tsr_output_head_config *hdmi =
+	    tsr_config_find_head(&config.output, "HDMI-A-1");
+	CHECK(hdmi != NULL);
+	if (hdmi) {
+		CHECK(!hdmi->positioned);
+		CHECK_EQ_INT(hdmi->width, 0);
+		CHECK_EQ_INT(hdmi->scale, 1);
+	}
+	const struct tsr_output_head_config *right = tsr_config_find_head(&config.output, "right");
+	CHECK(right && right->x == 1024 && right->y == 100);
+	CHECK(tsr_config_find_head(&config.output, "nope") == NULL);
+	/* Side by side, touching, is no overlap; "[output ]" is the plain one. */
+	EXPECT_OK("[output a]\nposition = 0,0\n[output b]\nposition = 1280,0\n[output ]\n");
+	CHECK_EQ_INT(config.output.head_count, 2);
+	/* KMS outputs without a mode cannot be checked here. */
+	EXPECT_OK("[output]\nbackend = kms\n[output a]\nposition = 0,0\n"
+		  "[output b]\nposition = 10,10\n");
+}
+
+static void test_output_section_errors(void)
+{
+	EXPECT_ERROR("[output a]\n[domain x]\ncolour = red\n[output a]\n",
+		     "test.conf:4: output 'a' is already defined at line 1 (allowed: one section "
+		     "per output)");
+	EXPECT_ERROR("[output a/b]\n",
+		     "test.conf:1: output name 'a/b' is not allowed (allowed: 1..31 characters of "
+		     "letters, digits, _ . -, e.g. HDMI-A-1)");
+	EXPECT_ERROR("[output a]\n[output b]\n[output c]\n[output d]\n[output e]\n",
+		     "test.conf:5: too many [output NAME] sections (allowed: at most 4)");
+	EXPECT_ERROR("[output a]\nscale = 5\n", "test.conf:2: scale: 5 is out of range (allowed: "
+						"1..4)");
+	EXPECT_ERROR("[output a]\nscale = 0\n", "test.conf:2: scale: 0 is out of range (allowed: "
+						"1..4)");
+	EXPECT_ERROR("[output a]\nscale = 1.5\n",
+		     "test.conf:2: scale: '1.5' is not a whole number (allowed: 1..4)");
+	EXPECT_ERROR("[output a]\nposition = 10\n",
+		     "test.conf:2: position: '10' is not a position (allowed: X,Y, e.g. 1920,0)");
+	EXPECT_ERROR("[output a]\nposition = -1,0\n",
+		     "test.conf:2: position: '-1,0' is not a position (allowed: X,Y with each "
+		     "0..65536, e.g. 1920,0)");
+	EXPECT_ERROR("[output a]\nposition = 0,70000\n",
+		     "test.conf:2: position: '0,70000' is not a position (allowed: X,Y with each "
+		     "0..65536, e.g. 1920,0)");
+	EXPECT_ERROR("[output a]\nmode = 1920\n",
+		     "test.conf:2: mode: '1920' is not a mode (allowed: WIDTHxHEIGHT with each "
+		     "64..16384, e.g. 1920x1080)");
+	EXPECT_ERROR("[output a]\nmode = 32x32\n",
+		     "test.conf:2: mode: '32x32' is not a mode (allowed: WIDTHxHEIGHT with each "
+		     "64..16384, e.g. 1920x1080)");
+	EXPECT_ERROR("[output a]\nwidth = 800\n",
+		     "test.conf:2: unknown key 'width' in [output a] (allowed: position, mode, "
+		     "scale)");
+	EXPECT_ERROR("[output a]\nscale = 1\nscale = 2\n",
+		     "test.conf:3: key 'scale' in [output a] is already set at line 2 (allowed: "
+		     "once per section)");
+	/* Overlaps: headless sizes come from [output] (which may come later)
+	 * or the mode; the later section's position is blamed. */
+	EXPECT_ERROR("[output a]\nposition = 0,0\n[output b]\n\nposition = 1279,799\n"
+		     "[output]\nwidth = 1280\nheight = 800\n",
+		     "test.conf:5: position: output 'b' at 1279,799 (1280x800) overlaps output 'a' "
+		     "at 0,0 (1280x800) from line 1 (allowed: outputs next to each other, not on "
+		     "top of each other)");
+	EXPECT_ERROR("[output]\nbackend = kms\n[output a]\nposition = 0,0\nmode = 800x600\n"
+		     "[output b]\nmode = 640x480\nposition = 700,500\n",
+		     "test.conf:8: position: output 'b' at 700,500 (640x480) overlaps output 'a' "
+		     "at 0,0 (800x600) from line 3 (allowed: outputs next to each other, not on "
+		     "top of each other)");
+}
+
+static void test_several_cards(void)
+{
+	char paths[TSR_MAX_CARDS][TSR_PATH_MAX];
+	EXPECT_OK("[output]\nbackend = kms\ndevice = /dev/dri/card0,/dev/dri/card1\n");
+	CHECK_EQ_INT(tsr_config_split_devices(config.output.device, paths), 2);
+	CHECK(strcmp(paths[0], "/dev/dri/card0") == 0 && strcmp(paths[1], "/dev/dri/card1") == 0);
+	EXPECT_OK("[output]\nbackend = kms\ndevice = all\n");
+	CHECK_EQ_INT(tsr_config_split_devices(config.output.device, paths), 0);
+	CHECK_EQ_INT(tsr_config_split_devices("", paths), 0);
+	CHECK_EQ_INT(tsr_config_split_devices("/dev/dri/card3", paths), 1);
+	CHECK(strcmp(paths[0], "/dev/dri/card3") == 0);
+	EXPECT_ERROR("[output]\nbackend = kms\ndevice = /dev/dri/card0,,/dev/dri/card1\n",
+		     "test.conf:3: device: '/dev/dri/card0,,/dev/dri/card1' has an entry that is "
+		     "not an absolute path (allowed: PATH, PATH,PATH,... of at most 4 cards, or "
+		     "all)");
+	EXPECT_ERROR("[output]\ndevice = /dev/dri/card0,card1\nbackend = kms\n",
+		     "test.conf:2: device: '/dev/dri/card0,card1' has an entry that is not an "
+		     "absolute path (allowed: PATH, PATH,PATH,... of at most 4 cards, or all)");
+	EXPECT_ERROR("[output]\nbackend = kms\ndevice = /a,/b,/c,/d,/e\n",
+		     "test.conf:3: device: more than 4 cards (allowed: at most 4)");
+	EXPECT_ERROR("[output]\nbackend = kms\ndevice = /a,/b,/a\n",
+		     "test.conf:3: device: /a is listed twice (allowed: each card once)");
+	EXPECT_ERROR("[output]\nbackend = kms\ndevice = /a,/b\n"
+		     "[domain v]\ncolour = red\n[gpu_passthrough]\ndevice = 0000:00:02.0\n"
+		     "domain = v\ndrm_driver = bochs-drm\n",
+		     "test.conf:3: device: several cards cannot be used with [gpu_passthrough] "
+		     "(allowed: one card path, or unset)");
+	/* headless never takes a device, list or not. */
+	CHECK(!load("[output]\ndevice = /a,/b\n"));
+}
+
 TSR_TEST_MAIN(TSR_CASE(test_defaults), TSR_CASE(test_example_file), TSR_CASE(test_example_xen_file),
 	      TSR_CASE(test_missing_file), TSR_CASE(test_values),
 	      TSR_CASE(test_failure_keeps_config), TSR_CASE(test_section_errors),
@@ -832,4 +956,6 @@ TSR_TEST_MAIN(TSR_CASE(test_defaults), TSR_CASE(test_example_file), TSR_CASE(tes
 	      TSR_CASE(test_domain_errors), TSR_CASE(test_chords_good), TSR_CASE(test_chords_bad),
 	      TSR_CASE(test_hotkeys_section), TSR_CASE(test_gpu_section), TSR_CASE(test_gpu_errors),
 	      TSR_CASE(test_socket_conflicts), TSR_CASE(test_bounded_reading),
-	      TSR_CASE(test_input_section), TSR_CASE(test_lock_section))
+	      TSR_CASE(test_input_section), TSR_CASE(test_lock_section),
+	      TSR_CASE(test_output_sections), TSR_CASE(test_output_section_errors),
+	      TSR_CASE(test_several_cards))

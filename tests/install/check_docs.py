@@ -114,7 +114,7 @@ compare("tessera(1) CONTROL vs tessera-ctl --help", tessera_commands, help_comma
 # ---- configuration keys --------------------------------------------------
 config_c = read(f"{source}/compositor/config/config.c")
 table = re.search(r"section_keys\[.*?\] = \{(.*?)\n\};", config_c, re.S).group(1)
-names = {"OUTPUT": "[output]", "DECORATIONS": "[decorations]", "CONTROL": "[control]",
+names = {"OUTPUT": "[output]", "OUTPUT_HEAD": "[output NAME]", "DECORATIONS": "[decorations]", "CONTROL": "[control]",
          "DOMAIN": "[domain NAME]", "HOTKEYS": "[hotkeys]", "GPU": "[gpu_passthrough]",
          "INPUT": "[input]", "LOCK": "[lock]"}
 parser_keys = {}
