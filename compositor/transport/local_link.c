@@ -7,7 +7,7 @@
  * it, so they belong to the message holding the read's last byte (for a
  * guest that sends each BUFFER_ATTACH_MEMFD in one sendmsg with its fd, as
  * protocol/README.md 8.1 requires, that is the attach itself). While fds
- * wait for their message, reads ask for exactly the rest of that message.
+ * wait for their message, reads ask for at most the rest of that message.
  * BUFFER_ATTACH_MEMFD must bring exactly one, every other message none.
  *
  * Guest fds are hostile whatever their kind (protocol/README.md 8.1): on
@@ -213,7 +213,7 @@ static void collect_fds(struct local_link *link, struct msghdr *header, bool *to
 enum read_result { READ_MORE, READ_WAIT, READ_EOF, READ_ERROR, READ_BAD_FDS };
 
 /* Fills the empty staging buffer: as much as the socket holds, or, while
- * fds wait for their message, exactly what that message still needs (so
+ * fds wait for their message, at most what that message still needs (so
  * fds of a later message cannot arrive before these found their owner). */
 static enum read_result read_some(struct local_link *link)
 {
@@ -223,8 +223,12 @@ static enum read_result read_some(struct local_link *link)
 		char buf[CMSG_SPACE(sizeof(int) * TSR_LOCAL_MAX_FDS_PER_READ)];
 		struct cmsghdr align;
 	} control;
-	size_t wanted =
-	    link->fd_count ? tsr_frame_reader_missing(&link->reader) : sizeof(link->staging);
+	size_t wanted = sizeof(link->staging);
+	/* Never more than the staging buffer holds: a message may be longer
+	 * (TSR_MAX_MESSAGE_SIZE), and less than the rest of it still cannot
+	 * reach a later message's fds. */
+	if (link->fd_count && tsr_frame_reader_missing(&link->reader) < wanted)
+		wanted = tsr_frame_reader_missing(&link->reader);
 	struct iovec iov = {link->staging, wanted};
 	struct msghdr header = {
 	    .msg_iov = &iov,
