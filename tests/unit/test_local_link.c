@@ -234,6 +234,38 @@ static void test_misplaced_fds_drop_the_guest(void)
 	check_dropped("commits, damage, fd", buf, len, 2, "DAMAGE came with 1 fds (0 expected)");
 }
 
+/* An fd that comes with the header of a message longer than the staging
+ * buffer: the reads that complete the message are capped by the staging
+ * buffer, not by what the message still needs (a grants attach of the
+ * largest size once overran it by 60 KiB of guest bytes). */
+static void test_fd_with_a_message_longer_than_staging(void)
+{
+	struct fixture fixture;
+	start(&fixture);
+	struct tsr_msg *msg = calloc(1, sizeof(*msg));
+	uint8_t *buf = malloc(TSR_MAX_MESSAGE_SIZE);
+	CHECK(msg && buf);
+	msg->type = TSR_MSG_BUFFER_ATTACH_GRANTS;
+	msg->u.attach_grants.surface_id = 1;
+	msg->u.attach_grants.buffer_id = 2;
+	msg->u.attach_grants.ref_count = TSR_MAX_GRANT_REFS;
+	size_t len = tsr_msg_encode(msg, buf, TSR_MAX_MESSAGE_SIZE);
+	CHECK(len > 16384);
+	send_with(&fixture, buf, TSR_HEADER_SIZE, true);
+	tsr_event_loop_dispatch(fixture.loop, 20);
+	CHECK(!fixture.recorder.closed);
+	send_with(&fixture, buf + TSR_HEADER_SIZE, len - TSR_HEADER_SIZE, false);
+	dispatch_until(&fixture, 1);
+	CHECK(fixture.recorder.closed && fixture.recorder.violation);
+	CHECK(strstr(fixture.recorder.reason,
+		     "BUFFER_ATTACH_GRANTS came with 1 fds (0 expected)") != NULL);
+	CHECK_EQ_INT(fixture.recorder.seen_count, 0);
+	free(buf);
+	free(msg);
+	finish(&fixture);
+}
+
 TSR_TEST_MAIN(TSR_CASE(test_staged_messages_all_handled),
 	      TSR_CASE(test_fd_belongs_to_the_attach_it_came_with),
-	      TSR_CASE(test_fd_with_a_split_attach), TSR_CASE(test_misplaced_fds_drop_the_guest))
+	      TSR_CASE(test_fd_with_a_split_attach), TSR_CASE(test_misplaced_fds_drop_the_guest),
+	      TSR_CASE(test_fd_with_a_message_longer_than_staging))
