@@ -3,7 +3,7 @@
  * it shows in the focus layout (kept while it shows the mosaic, for when
  * it goes back). One domain has the keyboard.
  *
- * Invariants (tests/unit/test_output_views.c checks them under random
+ * Invariants (tests/unit/test_multi_output.c checks them under random
  * operations):
  *  - no two outputs show the same domain (so no domain is shown in focus
  *    on two outputs at once);
