@@ -36,6 +36,7 @@
 #include "transport/displif_state.h"
 #include "transport/displif_transport.h"
 #include "transport/xen_paths.h"
+#include "transport/xs_watches.h"
 
 #define MAX_DEVICES 64u
 /* Frontend directory watch events per window before it counts as a flood
@@ -616,27 +617,23 @@ static void release_domains(struct tsr_displif_transport *transport)
 	}
 }
 
-static void handle_xenstore(int fd, uint32_t mask, void *data)
+static void handle_watch(void *data, const char *path, const char *token)
 {
 	struct tsr_displif_transport *transport = data;
-	bool drained = false;
-	for (unsigned n = 0; n < TSR_XS_EVENTS_PER_DISPATCH; n++) {
-		char **event = xs_check_watch(transport->xs);
-		if (!event) {
-			drained = true;
-			break;
-		}
-		const char *token = event[XS_WATCH_TOKEN];
-		if (strcmp(token, BACKEND_TOKEN) == 0)
-			handle_backend_event(transport, event[XS_WATCH_PATH]);
-		else if (strcmp(token, RELEASE_TOKEN) == 0)
-			release_domains(transport);
-		else if (strncmp(token, FRONTEND_TOKEN_PREFIX, strlen(FRONTEND_TOKEN_PREFIX)) == 0)
-			handle_frontend_token(transport, token);
-		free(event);
-	}
-	if (drained && errno != EAGAIN)
-		tsr_log_errno(TSR_LOG_ERROR, "displif: reading xenstore watches failed");
+	if (strcmp(token, BACKEND_TOKEN) == 0)
+		handle_backend_event(transport, path);
+	else if (strcmp(token, RELEASE_TOKEN) == 0)
+		release_domains(transport);
+	else if (strncmp(token, FRONTEND_TOKEN_PREFIX, strlen(FRONTEND_TOKEN_PREFIX)) == 0)
+		handle_frontend_token(transport, token);
+}
+
+static void handle_xenstore(int fd, uint32_t mask, void *data)
+{
+	(void)fd;
+	(void)mask;
+	struct tsr_displif_transport *transport = data;
+	tsr_xs_dispatch_watches(transport->xs, "displif", handle_watch, transport);
 }
 
 struct tsr_displif_transport *tsr_displif_transport_create(struct tsr_event_loop *loop,

@@ -39,6 +39,7 @@
 #include "transport/kbdif_device.h"
 #include "transport/kbdif_state.h"
 #include "transport/xen_paths.h"
+#include "transport/xs_watches.h"
 
 #define MAX_DEVICES 64u
 #define MAX_DEVID 255u
@@ -418,8 +419,10 @@ static void scan(struct tsr_kbdif_backend *backend)
 	}
 }
 
-static void handle_watch(struct tsr_kbdif_backend *backend, const char *token)
+static void handle_watch(void *data, const char *path, const char *token)
 {
+	(void)path;
+	struct tsr_kbdif_backend *backend = data;
 	if (strcmp(token, VINPUT_TOKEN) == 0) {
 		scan(backend);
 		return;
@@ -450,18 +453,7 @@ static void handle_xenstore(int fd, uint32_t mask, void *data)
 	(void)fd;
 	(void)mask;
 	struct tsr_kbdif_backend *backend = data;
-	bool drained = false;
-	for (unsigned n = 0; n < TSR_XS_EVENTS_PER_DISPATCH; n++) {
-		char **event = xs_check_watch(backend->xs);
-		if (!event) {
-			drained = true;
-			break;
-		}
-		handle_watch(backend, event[XS_WATCH_TOKEN]);
-		free(event);
-	}
-	if (drained && errno != EAGAIN)
-		tsr_log_errno(TSR_LOG_ERROR, "kbdif: reading xenstore watches failed");
+	tsr_xs_dispatch_watches(backend->xs, "kbdif", handle_watch, backend);
 }
 
 struct tsr_kbdif_backend *tsr_kbdif_backend_create(struct tsr_event_loop *loop,

@@ -27,12 +27,6 @@ struct tsr_config;
  * truncates silently beyond that, so paths stay short by construction. */
 #define TSR_XEN_PATH_MAX 48u
 
-/* Watch events one xenstore dispatch handles before it returns to the
- * event loop. libxenstore keeps its fd readable while events are queued,
- * so the rest follow on the next turn; a flood (even one we cause) can
- * then never starve signals, timers or the other guests. */
-#define TSR_XS_EVENTS_PER_DISPATCH 64u
-
 /* Parses a decimal domid: digits only, no sign, no leading zero (except
  * "0"), at most TSR_XEN_DOMID_MAX. */
 bool tsr_xen_parse_domid(const char *untrusted_text, uint32_t *out_domid);

@@ -30,6 +30,7 @@
 #include "transport/xen_link.h"
 #include "transport/xen_paths.h"
 #include "transport/xen_transport.h"
+#include "transport/xs_watches.h"
 
 /* Domains tracked at once (configured or ignored). Ignored domains beyond
  * this are simply not remembered: they are logged again on the next scan. */
@@ -236,8 +237,10 @@ static void release_domains(struct tsr_xen_transport *transport)
 	}
 }
 
-static void handle_watch(struct tsr_xen_transport *transport, const char *token)
+static void handle_watch(void *data, const char *path, const char *token)
 {
+	(void)path;
+	struct tsr_xen_transport *transport = data;
 	uint32_t domid;
 	if (strcmp(token, INTRODUCE_TOKEN) == 0) {
 		scan_domains(transport);
@@ -252,19 +255,10 @@ static void handle_watch(struct tsr_xen_transport *transport, const char *token)
 
 static void handle_xenstore(int fd, uint32_t mask, void *data)
 {
+	(void)fd;
+	(void)mask;
 	struct tsr_xen_transport *transport = data;
-	bool drained = false;
-	for (unsigned n = 0; n < TSR_XS_EVENTS_PER_DISPATCH; n++) {
-		char **event = xs_check_watch(transport->xs);
-		if (!event) {
-			drained = true;
-			break;
-		}
-		handle_watch(transport, event[XS_WATCH_TOKEN]);
-		free(event);
-	}
-	if (drained && errno != EAGAIN)
-		tsr_log_errno(TSR_LOG_ERROR, "xen: reading xenstore watches failed");
+	tsr_xs_dispatch_watches(transport->xs, "xen", handle_watch, transport);
 }
 
 struct tsr_xen_transport *tsr_xen_transport_create(struct tsr_event_loop *loop,

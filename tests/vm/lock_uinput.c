@@ -88,6 +88,20 @@ static bool wait_status(const char *text)
 	return false;
 }
 
+/* On the lock screen: a wrong password is refused and counted, then the
+ * right one, once the delay is over, unlocks. */
+static void unlock_after_one_refusal(void)
+{
+	type(wrong, 5);
+	type((const unsigned[]){KEY_ENTER}, 1);
+	CHECK(wait_status("lock_failures=1"));
+	CHECK(status_says("locked=yes"));
+	type(right, 6);
+	sleep_after_refusal(1);
+	type((const unsigned[]){KEY_ENTER}, 1);
+	CHECK(wait_status("locked=no"));
+}
+
 static bool write_pam_service(void)
 {
 	snprintf(pam_dir, sizeof(pam_dir), "/tmp/tessera-lock-pam-XXXXXX");
@@ -217,14 +231,7 @@ static void test_lock_with_uinput(void)
 		CHECK_EQ_INT(near, 0);
 	}
 
-	type(wrong, 5);
-	type((const unsigned[]){KEY_ENTER}, 1);
-	CHECK(wait_status("lock_failures=1"));
-	CHECK(status_says("locked=yes"));
-	type(right, 6);
-	sleep_after_refusal(1);
-	type((const unsigned[]){KEY_ENTER}, 1);
-	CHECK(wait_status("locked=no"));
+	unlock_after_one_refusal();
 	CHECK(status_says("layout=mosaic focused=work"));
 	struct tsr_buffer *after = capture("lock-after.png");
 	CHECK(after && pixels_near(after, guest_colours[0], 30) > 1000);
@@ -277,16 +284,7 @@ static void test_installed_pam(void)
 	CHECK(harness_control(&harness, "lock", reply, sizeof(reply)) &&
 	      strncmp(reply, "ok", 2) == 0);
 	CHECK(wait_status("locked=yes"));
-	type(wrong, 5);
-	type((const unsigned[]){KEY_ENTER}, 1);
-	CHECK(wait_status("lock_failures=1"));
-	CHECK(status_says("locked=yes"));
-	/* Tessera takes the next attempt 1 s after one refusal (pam_unix
-	 * adds its own delay before it answers). */
-	type(right, 6);
-	sleep_after_refusal(1);
-	type((const unsigned[]){KEY_ENTER}, 1);
-	CHECK(wait_status("locked=no"));
+	unlock_after_one_refusal();
 	CHECK(harness_log_contains(&harness, "tessera", "lock: unlocked"));
 	CHECK(harness_stop(&harness));
 	libevdev_uinput_destroy(keyboard);
