@@ -63,7 +63,7 @@ static void reply_list(struct tsr_server *server, char *reply, size_t reply_len)
 		used += (size_t)snprintf(
 		    reply + used, reply_len - used, " %s=%s%s", domain->config->name,
 		    tsr_domain_connected(domain) ? "connected" : "disconnected",
-		    (int)i == server->focused ? ",focused" : "");
+		    (int)i == tsr_server_focused(server) ? ",focused" : "");
 	}
 }
 
@@ -217,7 +217,9 @@ void tsr_control_execute(struct tsr_server *server, const char *line, char *repl
 		    "ok layout=%s focused=%s frames=%llu pixels=%llu latency_sum_ns=%llu "
 		    "latency_count=%llu input_resyncs=%llu locked=%s lock_failures=%u",
 		    tsr_server_mode(server) == TSR_LAYOUT_MOSAIC ? "mosaic" : "focus",
-		    server->focused >= 0 ? server->config->domains[server->focused].name : "-",
+		    tsr_server_focused(server) >= 0
+			? server->config->domains[tsr_server_focused(server)].name
+			: "-",
 		    (unsigned long long)stats.frames, (unsigned long long)stats.pixels_drawn,
 		    (unsigned long long)stats.latency_sum_ns,
 		    (unsigned long long)stats.latency_count,

@@ -135,7 +135,7 @@ static bool step_settled(struct tsr_demo *demo)
 {
 	struct tsr_server *server = demo->server;
 	if (tsr_server_mode(server) == TSR_LAYOUT_FOCUS)
-		return domain_settled(demo, (size_t)server->focused);
+		return domain_settled(demo, (size_t)tsr_server_focused(server));
 	for (size_t i = 0; i < server->domain_count; i++)
 		if (!domain_settled(demo, i))
 			return false;
@@ -167,7 +167,7 @@ static void take_screenshot(struct tsr_demo *demo)
 	char path[TSR_PATH_MAX + 64], err[256];
 	const char *what = tsr_server_mode(server) == TSR_LAYOUT_MOSAIC
 			       ? (demo->step == 0 ? "mosaic" : "mosaic-again")
-			       : server->config->domains[server->focused].name;
+			       : server->config->domains[tsr_server_focused(server)].name;
 	snprintf(path, sizeof(path), "%s/%02d-%s%s.png", demo->options.screenshot_dir,
 		 ++demo->screenshots, tsr_server_mode(server) == TSR_LAYOUT_FOCUS ? "focus-" : "",
 		 what);
@@ -184,7 +184,8 @@ static void report_stuck(struct tsr_demo *demo)
 	struct tsr_server *server = demo->server;
 	for (size_t i = 0; i < server->domain_count; i++) {
 		struct tsr_domain *domain = server->domains[i];
-		if (tsr_server_mode(server) == TSR_LAYOUT_FOCUS && (int)i != server->focused)
+		if (tsr_server_mode(server) == TSR_LAYOUT_FOCUS &&
+		    (int)i != tsr_server_focused(server))
 			continue;
 		if (!domain_settled(demo, i))
 			tsr_log_domain(TSR_LOG_ERROR, domain->config->name, domain->domid,

@@ -108,7 +108,7 @@ static void state_changed(void *data, enum tsr_gpu_state state)
 	struct tsr_server *server = policy->server;
 	int target = tsr_config_find_domain(server->config, policy->config->domain);
 	if (state == TSR_GPU_RELEASING) {
-		policy->focus_before = server->focused;
+		policy->focus_before = tsr_server_focused(server);
 	} else if (state == TSR_GPU_ASSIGNED && server->locked) {
 		/* The lock engaged while the GPU was on its way out: the domain
 		 * must not drive a monitor behind the lock. */

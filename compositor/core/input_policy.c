@@ -29,10 +29,11 @@ static void handle_action(void *data, enum tsr_action action, int argument)
 			int step = action == TSR_ACTION_FOCUS_NEXT ? 1 : count - 1;
 			/* From what this output shows (with one output: the
 			 * focused domain). */
-			int from =
-			    output ? tsr_server_output_shown(server, output) : server->focused;
+			int from = output ? tsr_server_output_shown(server, output)
+					  : tsr_server_focused(server);
 			if (from < 0)
-				from = server->focused < 0 ? 0 : server->focused;
+				from =
+				    tsr_server_focused(server) < 0 ? 0 : tsr_server_focused(server);
 			tsr_server_focus_on(server, output, (from + step) % count);
 		}
 		break;

@@ -123,7 +123,7 @@ static bool dimmed_on(const struct tsr_server *server, const struct tsr_output_s
 {
 	bool mosaic =
 	    server->views.mode[tsr_server_output_index(server, state)] == TSR_LAYOUT_MOSAIC;
-	return (mosaic || server->output_count > 1) && (int)index != server->focused;
+	return (mosaic || server->output_count > 1) && (int)index != tsr_server_focused(server);
 }
 
 static void draw_frame(struct tsr_server *server, const struct tsr_output_state *state,
@@ -174,7 +174,7 @@ static void draw_banner(struct tsr_server *server, const struct tsr_output_state
 			       : tsr_decorations_mosaic_text(server->decorations);
 	} else if (shown >= 0) {
 		rgb = server->config->domains[shown].colour;
-		bool keyboard = shown == server->focused;
+		bool keyboard = shown == tsr_server_focused(server);
 		dimmed = several && !keyboard;
 		text = several && keyboard
 			   ? tsr_decorations_keyboard_label(server->decorations, (size_t)shown,

@@ -35,7 +35,6 @@ struct tsr_server *tsr_server_create(struct tsr_event_loop *loop, const struct t
 	server->loop = loop;
 	server->config = config;
 	tsr_output_views_init(&server->views, config->domain_count);
-	server->focused = server->views.keyboard;
 	server->running = true;
 	server->policy_log_limit = (struct tsr_log_limit)TSR_LOG_LIMIT_INIT(20, 10);
 	server->hidden_timer = tsr_event_loop_add_timer(loop, handle_hidden_tick, server);
@@ -214,7 +213,6 @@ static void schedule_repaint(struct tsr_output_state *state);
 
 static void relayout(struct tsr_server *server)
 {
-	server->focused = server->views.keyboard;
 	update_seat(server);
 	for (size_t i = 0; i < server->output_count; i++)
 		compute_layout(server, server->outputs[i]);
@@ -675,7 +673,6 @@ bool tsr_server_focus_on(struct tsr_server *server, struct tsr_output_state *out
 	if (tsr_output_views_equal(&before, &server->views))
 		return true;
 	if (before.keyboard != domain_index) {
-		server->focused = domain_index;
 		if (server->seat)
 			tsr_seat_set_focus(server->seat, domain_index);
 		char note[96];
@@ -773,7 +770,7 @@ void tsr_server_attach_seat(struct tsr_server *server, struct tsr_seat *seat)
 {
 	server->seat = seat;
 	update_seat(server);
-	tsr_seat_set_focus(seat, server->focused);
+	tsr_seat_set_focus(seat, tsr_server_focused(server));
 	tsr_seat_set_locked(seat, server->locked);
 }
 
@@ -788,7 +785,7 @@ void tsr_server_lock_changed(struct tsr_server *server)
 
 void tsr_server_guest_ready(struct tsr_server *server, int index)
 {
-	if (!server->seat || index != server->focused)
+	if (!server->seat || index != tsr_server_focused(server))
 		return;
 	tsr_seat_domain_removed(server->seat, index);
 	tsr_seat_set_focus(server->seat, index);
@@ -799,7 +796,7 @@ void tsr_server_guest_gone(struct tsr_server *server, int index)
 	if (!server->seat)
 		return;
 	tsr_seat_domain_removed(server->seat, index);
-	if (index == server->focused)
+	if (index == tsr_server_focused(server))
 		tsr_seat_set_focus(server->seat, index);
 }
 

@@ -80,7 +80,6 @@ struct tsr_server {
 	/* Per output (same index as outputs[]): its layout mode and the
 	 * domain it shows; and the one domain with the keyboard. */
 	struct tsr_output_views views;
-	int focused;	       /* views.keyboard, kept equal by server.c: domain index or -1 */
 	struct tsr_seat *seat; /* NULL without input */
 	bool cursor_visible;   /* after the first pointer motion */
 	/* The lock screen is up: no guest pixel is drawn, no domain counts as
@@ -100,6 +99,13 @@ struct tsr_server {
 	 * tsr_msg on the stack would cost 64 KiB of memset per event. */
 	struct tsr_msg *input_scratch;
 };
+
+/* The domain with the keyboard (the one owner of focus: views.keyboard),
+ * or -1 without domains. */
+static inline int tsr_server_focused(const struct tsr_server *server)
+{
+	return server->views.keyboard;
+}
 
 /* Creates the server for config (which must outlive it): renderer, font,
  * domains (without transports). Outputs arrive via tsr_server_add_output. */

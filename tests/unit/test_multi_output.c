@@ -295,7 +295,7 @@ static void test_two_outputs_layouts_and_banners(void)
 	 * gives personal the keyboard. left stays in the mosaic. */
 	CHECK(tsr_server_focus_on(server, right, 1));
 	tsr_server_set_layout_on(server, right, TSR_LAYOUT_FOCUS);
-	CHECK_EQ_INT(server->focused, 1);
+	CHECK_EQ_INT(tsr_server_focused(server), 1);
 	CHECK_EQ_INT(server->views.mode[0], TSR_LAYOUT_MOSAIC);
 	CHECK_EQ_INT(tsr_output_views_focus_output(&server->views, 1), 1);
 	CHECK(right->layout.domains[1].visible && !right->layout.domains[0].visible);
@@ -445,7 +445,7 @@ static void test_pointer_crosses_outputs(void)
 	 * untrusted but work's focus-out. */
 	tsr_seat_button(seat, BTN_LEFT, TSR_BUTTON_PRESSED, 2);
 	tsr_seat_button(seat, BTN_LEFT, TSR_BUTTON_RELEASED, 3);
-	CHECK_EQ_INT(server->focused, 1);
+	CHECK_EQ_INT(tsr_server_focused(server), 1);
 	CHECK_EQ_INT(received[1].buttons, 0);
 	tsr_seat_button(seat, BTN_LEFT, TSR_BUTTON_PRESSED, 4);
 	tsr_seat_button(seat, BTN_LEFT, TSR_BUTTON_RELEASED, 5);
@@ -489,7 +489,7 @@ static void test_pointer_crosses_outputs(void)
 	tsr_seat_key(seat, KEY_3, TSR_KEY_RELEASED, 19);
 	tsr_seat_key(seat, KEY_LEFTALT, TSR_KEY_RELEASED, 20);
 	tsr_seat_key(seat, KEY_LEFTCTRL, TSR_KEY_RELEASED, 21);
-	CHECK_EQ_INT(server->focused, 2);
+	CHECK_EQ_INT(tsr_server_focused(server), 2);
 	CHECK_EQ_INT(server->views.shown[0], 2);
 	CHECK_EQ_INT(server->views.mode[0], TSR_LAYOUT_FOCUS);
 	server->seat = NULL;
