@@ -354,15 +354,13 @@ int main(int argc, char **argv)
 		tsr_log(TSR_LOG_WARN, "[gpu_passthrough] needs [output] backend = kms; ignored");
 	}
 	if (!gpu) {
-		bool several_cards =
-		    strchr(config->output.device, ',') || strcmp(config->output.device, "all") == 0;
+		/* KMS: one card or several, followed through hotplug either way. */
 		if (config->output.backend != TSR_BACKEND_KMS)
 			backend = tsr_backend_headless_create(loop, &config->output, &listener);
-		else if (several_cards)
-			backend = tsr_backend_kms_cards_create(loop, &config->output, &listener);
 		else
-			backend = tsr_backend_kms_create(loop, &config->output, &listener);
+			backend = tsr_backend_kms_cards_create(loop, &config->output, &listener);
 	}
+	server->backend = backend; /* the headless test-hotplug command only */
 	if (!gpu && (!backend || !backend->impl->start(backend))) {
 		fprintf(stderr, "tessera: cannot start the %s backend (see the log above)\n",
 			config->output.backend == TSR_BACKEND_KMS ? "kms" : "headless");

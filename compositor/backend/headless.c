@@ -6,6 +6,7 @@
 #include <drm_fourcc.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "tessera/event_loop.h"
 #include "tessera/log.h"
@@ -161,9 +162,43 @@ static void headless_backend_destroy(struct tsr_backend *base)
 	free(backend);
 }
 
+/* Unplugging announces the removal and destroys the output; plugging
+ * creates it again from its section, as a real connector would come back. */
+static bool headless_set_connected(struct tsr_backend *base, const char *name, bool connected)
+{
+	struct headless_backend *backend = (struct headless_backend *)base;
+	const struct tsr_output_config *config = &backend->config;
+	for (size_t i = 0; i < backend->output_count; i++) {
+		struct headless_output *output = backend->outputs[i];
+		if (strcmp(output->base.name, name) != 0)
+			continue;
+		if (connected)
+			return true;
+		backend->outputs[i] = backend->outputs[--backend->output_count];
+		tsr_log(TSR_LOG_INFO, "headless: %s disconnected", name);
+		if (output->base.listener.removed)
+			output->base.listener.removed(output->base.listener.data, &output->base);
+		headless_output_destroy(&output->base);
+		return true;
+	}
+	const struct tsr_output_head_config *head = tsr_config_find_head(config, name);
+	if (!connected || !head || backend->output_count >= TSR_MAX_OUTPUT_SECTIONS)
+		return !connected && head;
+	struct headless_output *output =
+	    create_output(backend, head->name, head->width ? head->width : config->width,
+			  head->width ? head->height : config->height);
+	if (!output)
+		return false;
+	backend->outputs[backend->output_count++] = output;
+	tsr_log(TSR_LOG_INFO, "headless: %s connected", name);
+	backend->base.listener.output_added(backend->base.listener.data, &output->base);
+	return true;
+}
+
 static const struct tsr_backend_impl headless_backend_impl = {
     .start = headless_start,
     .destroy = headless_backend_destroy,
+    .set_connected = headless_set_connected,
 };
 
 struct tsr_backend *tsr_backend_headless_create(struct tsr_event_loop *loop,

@@ -1,7 +1,8 @@
 /* Internal interfaces of the KMS backend (libdrm atomic). Split by concern:
  * kms_device.c (card, caps, master, properties), kms_atomic.c (requests),
  * kms_dumb.c (dumb buffers as tsr_buffers), kms_output.c (outputs, pacing),
- * kms_cursor.c, kms_writeback.c and kms_backend.c (the tsr_backend). */
+ * kms_cursor.c, kms_writeback.c, kms_backend.c (the tsr_backend of one
+ * card), kms_cards.c (several cards) and kms_hotplug.c (udev events). */
 #ifndef TESSERA_BACKEND_KMS_H
 #define TESSERA_BACKEND_KMS_H
 
@@ -86,6 +87,9 @@ struct kms_device {
 	 * environment, so an installed binary has no way to turn it on. */
 	uint64_t inject_failure_at;
 	uint64_t commit_count;
+	/* The card vanished (hot-unplug): nothing is committed, waited for or
+	 * restored on it any more. */
+	bool gone;
 };
 
 /* Every /dev/dri/card* with a connected connector, by name order, at most
@@ -237,6 +241,32 @@ struct kms_backend {
 
 /* Reads and dispatches pending DRM events. */
 void kms_backend_dispatch_drm(struct kms_backend *backend);
+
+/* The card's connectors changed (a hotplug event): a connected connector
+ * without an output gets one (announced through output_added), an output
+ * whose connector is no longer connected is removed; the others are not
+ * touched, so they do not flicker. */
+void kms_backend_reprobe(struct tsr_backend *backend);
+/* The card vanished: its outputs are removed without touching the device. */
+void kms_backend_card_gone(struct tsr_backend *backend);
+/* The card's device path (/dev/dri/cardN). */
+const char *kms_backend_path(const struct tsr_backend *backend);
+
+/* ---- hotplug events (kms_hotplug.c) ---- */
+
+struct kms_hotplug_listener {
+	void (*card_added)(void *data, const char *devnode);
+	void (*card_removed)(void *data, const char *devnode);
+	void (*card_changed)(void *data, const char *devnode);
+	void *data;
+};
+
+struct kms_hotplug;
+
+/* NULL (logged) when udev cannot be watched: outputs stay as they are. */
+struct kms_hotplug *kms_hotplug_create(struct tsr_event_loop *loop,
+				       const struct kms_hotplug_listener *listener);
+void kms_hotplug_destroy(struct kms_hotplug *hotplug);
 
 /* For tests (tests/vm/kms_backend_test.c): the commit_number-th atomic
  * commit of the backend, counting from 1 (the modeset), fails as if the

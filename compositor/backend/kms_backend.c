@@ -159,27 +159,27 @@ static void note_writeback(struct kms_backend *backend, const drmModeConnector *
 	backend->has_writeback = writeback->possible_crtcs != 0;
 }
 
-static void add_output(struct kms_backend *backend, drmModeRes *resources,
-		       drmModeConnector *connector, struct kms_claims *claims)
+static struct kms_output *add_output(struct kms_backend *backend, drmModeRes *resources,
+				     drmModeConnector *connector, struct kms_claims *claims)
 {
 	int fd = backend->device.fd;
 	if (backend->output_count >= KMS_MAX_OUTPUTS) {
 		tsr_log(TSR_LOG_WARN, "kms: more than %u outputs; ignoring connector %u",
 			KMS_MAX_OUTPUTS, connector->connector_id);
-		return;
+		return NULL;
 	}
 	int crtc_index = choose_crtc(fd, resources, connector, claims);
 	if (crtc_index < 0) {
 		tsr_log(TSR_LOG_WARN, "kms: no free CRTC for connector %u",
 			connector->connector_id);
-		return;
+		return NULL;
 	}
 	uint32_t primary = find_plane(fd, claims, (uint32_t)crtc_index, DRM_PLANE_TYPE_PRIMARY,
 				      DRM_FORMAT_XRGB8888);
 	if (!primary) {
 		tsr_log(TSR_LOG_WARN, "kms: no XRGB8888 primary plane for connector %u",
 			connector->connector_id);
-		return;
+		return NULL;
 	}
 	struct kms_claims with_primary = *claims;
 	claim_plane(&with_primary, primary);
@@ -189,11 +189,109 @@ static void add_output(struct kms_backend *backend, drmModeRes *resources,
 	    kms_output_create(backend, connector, resources->crtcs[crtc_index],
 			      (uint32_t)crtc_index, primary, cursor);
 	if (!output)
-		return;
+		return NULL;
 	claims->crtcs |= 1u << crtc_index;
 	claim_plane(claims, primary);
 	claim_plane(claims, cursor);
 	backend->outputs[backend->output_count++] = output;
+	return output;
+}
+
+static void announce_added(struct kms_backend *backend, struct kms_output *output)
+{
+	if (backend->base.listener.output_added)
+		backend->base.listener.output_added(backend->base.listener.data, &output->base);
+}
+
+/* What the outputs already hold, so a re-probe never takes their CRTC or
+ * planes (the outputs that did not change keep showing what they show). */
+static void claims_of_outputs(const struct kms_backend *backend, struct kms_claims *claims)
+{
+	*claims = (struct kms_claims){0};
+	for (size_t i = 0; i < backend->output_count; i++) {
+		const struct kms_output *output = backend->outputs[i];
+		claims->crtcs |= 1u << output->crtc_index;
+		claim_plane(claims, output->primary.id);
+		claim_plane(claims, output->cursor.id);
+	}
+}
+
+static struct kms_output *output_of_connector(const struct kms_backend *backend, uint32_t id)
+{
+	for (size_t i = 0; i < backend->output_count; i++)
+		if (backend->outputs[i]->connector.id == id)
+			return backend->outputs[i];
+	return NULL;
+}
+
+/* Whether connector id is still there and connected. */
+static bool connector_connected(int fd, const drmModeRes *resources, uint32_t id)
+{
+	for (int i = 0; i < resources->count_connectors; i++) {
+		if (resources->connectors[i] != id)
+			continue;
+		drmModeConnector *connector = drmModeGetConnector(fd, id);
+		bool connected = connector && connector->connection == DRM_MODE_CONNECTED;
+		drmModeFreeConnector(connector);
+		return connected;
+	}
+	return false;
+}
+
+void kms_backend_reprobe(struct tsr_backend *base)
+{
+	struct kms_backend *backend = (struct kms_backend *)base;
+	int fd = backend->device.fd;
+	if (fd < 0 || backend->device.gone)
+		return;
+	drmModeRes *resources = drmModeGetResources(fd);
+	if (!resources) {
+		tsr_log_errno(TSR_LOG_WARN, "kms: %s: cannot re-read KMS resources after a hotplug",
+			      backend->device.path);
+		return;
+	}
+	/* Removals first: their CRTCs and planes are free for the additions. */
+	for (size_t i = backend->output_count; i > 0; i--) {
+		struct kms_output *output = backend->outputs[i - 1];
+		if (connector_connected(fd, resources, output->connector.id))
+			continue;
+		tsr_log(TSR_LOG_INFO, "kms: %s disconnected", output->base.name);
+		kms_output_destroy(output);
+	}
+	struct kms_claims claims;
+	claims_of_outputs(backend, &claims);
+	for (int i = 0; i < resources->count_connectors; i++) {
+		if (output_of_connector(backend, resources->connectors[i]))
+			continue;
+		drmModeConnector *connector = drmModeGetConnector(fd, resources->connectors[i]);
+		if (!connector)
+			continue;
+		struct kms_output *output = NULL;
+		if (connector->connector_type != DRM_MODE_CONNECTOR_WRITEBACK &&
+		    connector->connection == DRM_MODE_CONNECTED)
+			output = add_output(backend, resources, connector, &claims);
+		drmModeFreeConnector(connector);
+		if (output) {
+			tsr_log(TSR_LOG_INFO, "kms: %s connected", output->base.name);
+			announce_added(backend, output);
+		}
+	}
+	drmModeFreeResources(resources);
+}
+
+void kms_backend_card_gone(struct tsr_backend *base)
+{
+	struct kms_backend *backend = (struct kms_backend *)base;
+	backend->device.gone = true;
+	tsr_event_source_remove(backend->drm_source);
+	backend->drm_source = NULL;
+	while (backend->output_count > 0)
+		kms_output_destroy(backend->outputs[backend->output_count - 1]);
+}
+
+const char *kms_backend_path(const struct tsr_backend *base)
+{
+	return ((const struct kms_backend *)base)->device.path;
 }
 
 static bool backend_start(struct tsr_backend *base)
@@ -235,11 +333,8 @@ static bool backend_start(struct tsr_backend *base)
 		tsr_log(TSR_LOG_ERROR, "kms: cannot watch %s", backend->device.path);
 		return false;
 	}
-	for (size_t i = 0; i < backend->output_count; i++) {
-		if (backend->base.listener.output_added)
-			backend->base.listener.output_added(backend->base.listener.data,
-							    &backend->outputs[i]->base);
-	}
+	for (size_t i = 0; i < backend->output_count; i++)
+		announce_added(backend, backend->outputs[i]);
 	return true;
 }
 

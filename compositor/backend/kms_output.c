@@ -346,7 +346,8 @@ void kms_output_destroy(struct kms_output *output)
 	 * stays in the backend's list until then: the flip handler finds it
 	 * there (removed first, every destroy waited out the full timeout). */
 	output->capturing = true;
-	if (output->commit_in_flight)
+	bool gone = backend->device.gone; /* a vanished card answers nothing */
+	if (output->commit_in_flight && !gone)
 		kms_output_wait_idle(output, KMS_IDLE_TIMEOUT_MS);
 	for (size_t i = 0; i < backend->output_count; i++) {
 		if (backend->outputs[i] == output) {
@@ -356,7 +357,7 @@ void kms_output_destroy(struct kms_output *output)
 	}
 	if (backend->writeback.user == output)
 		backend->writeback.user = NULL;
-	if (output->modeset_done || output->writeback_attached)
+	if (!gone && (output->modeset_done || output->writeback_attached))
 		restore_state(output);
 
 	tsr_event_source_remove(output->retry_timer);

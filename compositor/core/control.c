@@ -262,6 +262,17 @@ void tsr_control_execute(struct tsr_server *server, const char *line, char *repl
 		} else {
 			snprintf(reply, reply_len, "error test-pointer X Y");
 		}
+	} else if (strcmp(command, "test-hotplug") == 0) {
+		/* Test builds only: a headless output unplugged (0) or back (1). */
+		char name[TSR_NAME_MAX];
+		unsigned connected = 0;
+		struct tsr_backend *backend = server->backend;
+		if (backend && backend->impl->set_connected &&
+		    sscanf(argument, "%31s %u", name, &connected) == 2 && connected <= 1 &&
+		    backend->impl->set_connected(backend, name, connected == 1))
+			snprintf(reply, reply_len, "ok");
+		else
+			snprintf(reply, reply_len, "error test-hotplug OUTPUT 0|1 (headless)");
 	} else if (strcmp(command, "test-button") == 0) {
 		unsigned code = 0, state = 0;
 		if (server->seat && sscanf(argument, "%u %u", &code, &state) == 2 && state <= 1) {

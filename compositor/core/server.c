@@ -210,6 +210,16 @@ static void compute_layout(struct tsr_server *server, struct tsr_output_state *s
 }
 
 static void schedule_repaint(struct tsr_output_state *state);
+static bool frame_requested(struct tsr_server *server, bool shown);
+
+/* A surface that waited for an output's frame and is hidden now (its
+ * output went, or it left the layout) gets its frame from the hidden clock
+ * instead: no output frame will ever come for it. */
+static void serve_newly_hidden(struct tsr_server *server)
+{
+	if (frame_requested(server, false))
+		tsr_server_schedule_frame(server, false);
+}
 
 static void relayout(struct tsr_server *server)
 {
@@ -222,6 +232,37 @@ static void relayout(struct tsr_server *server)
 		if (domain->link && !tsr_domain_configure(domain))
 			tsr_domain_disconnect(domain, domain->last_drop_reason, true);
 	}
+	serve_newly_hidden(server);
+}
+
+/* After an output came or went: only the outputs whose picture changes
+ * are redrawn, so the others do not flicker. Their picture changes with
+ * their layout (what they show, and where), and on every output when the
+ * keyboard moved or the banners switch between the one-output and the
+ * several-output texts. */
+static void relayout_after_hotplug(struct tsr_server *server, int keyboard_before,
+				   size_t count_before)
+{
+	bool all = keyboard_before != tsr_server_focused(server) ||
+		   (count_before > 1) != (server->output_count > 1);
+	update_seat(server);
+	for (size_t i = 0; i < server->output_count; i++) {
+		struct tsr_output_state *state = server->outputs[i];
+		struct tsr_layout before = state->layout;
+		compute_layout(server, state);
+		/* A new output's layout was all zero: it differs. */
+		if (all || memcmp(&before, &state->layout, sizeof(before)) != 0) {
+			pixman_box32_t whole = {0, 0, (int32_t)state->output->width,
+						(int32_t)state->output->height};
+			tsr_server_damage_box(server, state, &whole);
+		}
+	}
+	for (size_t i = 0; i < server->domain_count; i++) {
+		struct tsr_domain *domain = server->domains[i];
+		if (domain->link && !tsr_domain_configure(domain))
+			tsr_domain_disconnect(domain, domain->last_drop_reason, true);
+	}
+	serve_newly_hidden(server);
 }
 
 /* Hidden surfaces are paced at 1 Hz: a guest nobody sees gets no reason to
@@ -438,6 +479,8 @@ static void handle_output_removed(void *data, struct tsr_output *output)
 	struct tsr_output_state *state = data;
 	struct tsr_server *server = state->server;
 	tsr_log(TSR_LOG_INFO, "output %s removed", output->name);
+	int keyboard_before = tsr_server_focused(server);
+	size_t count_before = server->output_count;
 	for (size_t i = 0; i < server->output_count; i++) {
 		if (server->outputs[i] != state)
 			continue;
@@ -450,7 +493,7 @@ static void handle_output_removed(void *data, struct tsr_output *output)
 	}
 	output_state_destroy(state);
 	arrange(server);
-	relayout(server);
+	relayout_after_hotplug(server, keyboard_before, count_before);
 }
 
 /* The cursor goes on the output's cursor plane when it has one; until the
@@ -489,6 +532,8 @@ void tsr_server_add_output(void *data, struct tsr_output *output)
 		output_state_destroy(state);
 		return;
 	}
+	int keyboard_before = tsr_server_focused(server);
+	size_t count_before = server->output_count;
 	output->listener.frame = handle_frame;
 	output->listener.removed = handle_output_removed;
 	output->listener.data = state;
@@ -499,7 +544,7 @@ void tsr_server_add_output(void *data, struct tsr_output *output)
 	tsr_log(TSR_LOG_INFO, "output %s: %ux%u @ %u.%03u Hz at %d,%d", output->name, output->width,
 		output->height, output->refresh_mhz / 1000, output->refresh_mhz % 1000,
 		state->box.x1, state->box.y1);
-	relayout(server);
+	relayout_after_hotplug(server, keyboard_before, count_before);
 }
 
 void tsr_server_damage_box(struct tsr_server *server, struct tsr_output_state *state,

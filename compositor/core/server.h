@@ -71,7 +71,7 @@ struct tsr_server {
 	struct tsr_event_loop *loop;
 	const struct tsr_config *config;
 	struct tsr_renderer *renderer;
-	struct tsr_backend *backend;
+	struct tsr_backend *backend; /* main's (NULL with GPU passthrough): test hooks only */
 	struct tsr_decorations *decorations;
 	struct tsr_output_state *outputs[TSR_MAX_OUTPUTS];
 	size_t output_count;

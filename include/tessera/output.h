@@ -66,6 +66,10 @@ struct tsr_backend_impl {
 	/* Creates the outputs (calling listener.output_added for each). */
 	bool (*start)(struct tsr_backend *backend);
 	void (*destroy)(struct tsr_backend *backend);
+	/* Optional, headless only: simulated hotplug of the output of that
+	 * name (one of its [output NAME] sections), for the test-hotplug
+	 * command of test builds. KMS follows real hotplug (udev) instead. */
+	bool (*set_connected)(struct tsr_backend *backend, const char *name, bool connected);
 };
 
 struct tsr_backend {
