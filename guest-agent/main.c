@@ -24,7 +24,7 @@ static void usage(FILE *out)
 		"  --frames N         exit 0 after N presented frames (default: run forever)\n"
 		"  --damage KIND      what each frame damages: demo (default: what the scene\n"
 		"                     changed), full (the whole surface, redrawn every frame)\n"
-		"                     or none (an empty DAMAGE: nothing is redrawn)\n"
+		"                     or none (an empty DAMAGE: the scene stands still)\n"
 		"  --log-input        print each input event on stdout\n"
 		"  --inject uinput    replay input as a uinput keyboard and pointer\n"
 		"  --name NAME        name used in our log lines\n"

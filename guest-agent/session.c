@@ -248,7 +248,10 @@ static bool draw_and_commit(struct agent_session *session)
 		return true;
 
 	struct agent_source *source = session->source;
-	source->impl->set_frame(source, session->next_frame, &session->damage);
+	/* --damage none: the scene stands still, so every buffer holds the
+	 * same picture and the empty DAMAGE is the truth. */
+	uint32_t frame = session->options->damage == AGENT_DAMAGE_NONE ? 0 : session->next_frame;
+	source->impl->set_frame(source, frame, &session->damage);
 	if (session->options->damage == AGENT_DAMAGE_FULL)
 		pixman_region32_union_rect(&session->damage, &session->damage, 0, 0,
 					   session->pool->width, session->pool->height);

@@ -1,6 +1,6 @@
 /* DRM hotplug: a udev monitor on the "drm" subsystem that reports cards
  * appearing and vanishing (add/remove of /dev/dri/cardN) and a card's
- * connectors changing (the kernel's "change" event with HOTPLUG=1), so the
+ * connectors changing (the kernel's "change" event, HOTPLUG=1), so the
  * KMS backend can re-probe without a restart. Connector and render nodes
  * are ignored: one card's event is enough to re-read all its connectors. */
 #include <libudev.h>
@@ -48,11 +48,11 @@ static void monitor_readable(int fd, uint32_t mask, void *data)
 			tsr_log(TSR_LOG_INFO, "kms: %s vanished", devnode);
 			listener->card_removed(listener->data, devnode);
 		} else if (strcmp(action, "change") == 0) {
-			const char *flag = udev_device_get_property_value(device, "HOTPLUG");
-			if (flag && strcmp(flag, "1") == 0) {
-				tsr_log(TSR_LOG_DEBUG, "kms: %s: connectors changed", devnode);
-				listener->card_changed(listener->data, devnode);
-			}
+			/* HOTPLUG=1 in the kernel's own events; any change is
+			 * worth a re-probe, which touches only connectors whose
+			 * state differs (and lease or synthetic events are rare). */
+			tsr_log(TSR_LOG_DEBUG, "kms: %s changed", devnode);
+			listener->card_changed(listener->data, devnode);
 		}
 	}
 	udev_device_unref(device);

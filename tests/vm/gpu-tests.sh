@@ -8,6 +8,7 @@
 set -euo pipefail
 VM_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 export VM_GPU=1
+export VM_HOTPLUG=1 # kms-hotplug.sh hot-adds a display
 export VM_TEST_LIST=$VM_DIR/gpu-tests.list
 export VM_RESULTS_NAME=gpu-results
 export VM_TEST_TIMEOUT=${VM_TEST_TIMEOUT:-600}

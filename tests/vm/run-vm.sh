@@ -16,7 +16,12 @@
 # (default host under KVM, max under TCG), VM_GPU=1 (adds a bochs-display
 # PCI device and loads bochs-drm after vkms), VM_MEMORY (MiB, default 1024),
 # VM_QEMU_ARGS (extra QEMU arguments, split on spaces), VM_XEN=1 (boot Xen
-# with this kernel as its PV dom0; use run-xen.sh, which sets it).
+# with this kernel as its PV dom0; use run-xen.sh, which sets it),
+# VM_HOTPLUG=1 (an empty PCIe root port, id hotplug-port, with room for a
+# display's BARs, and QEMU's monitor served to the VM for hotplug tests: a
+# script in the VM writes one monitor command into
+# RESULTS_DIR/qemu-monitor/NAME.cmd; device_add and device_del only are
+# sent, then NAME.done says ok, failed or refused).
 set -euo pipefail
 
 VM_LOG_NAME=run-vm
@@ -115,6 +120,40 @@ module_groups=
 	printf '\n'
 } >"$JOB/cmd"
 
+monitor_socket=
+if [ "${VM_HOTPLUG:-0}" = 1 ]; then
+	# Linux assigns the BARs of hot-added devices from the bridge windows
+	# it reserved at boot; an empty port gets too little for a display's
+	# 16 MiB framebuffer BAR without these.
+	kernel_hotplug_args=" pci=hpmemsize=32M,hpmmioprefsize=32M"
+	monitor_socket=$(mktemp -u /tmp/tessera-qemu-monitor.XXXXXX)
+	rm -rf "$RESULTS_DIR/qemu-monitor"
+	mkdir -p "$RESULTS_DIR/qemu-monitor"
+fi
+
+# Serves RESULTS_DIR/qemu-monitor/NAME.cmd requests until killed.
+serve_monitor()
+{
+	local dir=$RESULTS_DIR/qemu-monitor request command verdict
+	while :; do
+		for request in "$dir"/*.cmd; do
+			[ -e "$request" ] || continue
+			command=$(head -n 1 "$request")
+			verdict=refused
+			if [[ $command =~ ^device_(add|del)\ [A-Za-z0-9,=_.-]+$ ]]; then
+				verdict=failed
+				printf '%s\n' "$command" |
+					socat -t 2 - "UNIX-CONNECT:$monitor_socket" >"${request%.cmd}.reply" 2>&1 &&
+					verdict=ok
+			fi
+			vm_log "monitor: $command: $verdict"
+			rm -f "$request"
+			echo "$verdict" >"${request%.cmd}.done"
+		done
+		sleep 0.2
+	done
+}
+
 # shellcheck disable=SC2054 # the commas separate QEMU sub-options
 qemu_args=(
 	-machine "q35,accel=$VM_ACCEL" -cpu "$VM_CPU" -smp 2
@@ -131,7 +170,7 @@ if [ "$VM_XEN" = 1 ]; then
 		-initrd "$KIT/vmlinuz console=hvc0 quiet panic=-1,$KIT/initrd.gz")
 else
 	qemu_args+=(-m "${VM_MEMORY:-1024}" -kernel "$KIT/vmlinuz" -initrd "$KIT/initrd.gz"
-		-append "console=ttyS0 quiet panic=-1")
+		-append "console=ttyS0 quiet panic=-1${kernel_hotplug_args:-}")
 	# qboot starts the kernel faster than SeaBIOS (about 0.5 s less per boot).
 	if [ -f /usr/share/qemu/qboot.rom ]; then
 		qemu_args+=(-bios qboot.rom)
@@ -142,6 +181,10 @@ if [ "${VM_GPU:-0}" = 1 ]; then
 else
 	qemu_args+=(-vga none)
 fi
+if [ -n "$monitor_socket" ]; then
+	qemu_args+=(-device pcie-root-port,id=hotplug-port,chassis=1,slot=1
+		-monitor "unix:$monitor_socket,server=on,wait=off")
+fi
 if [ -n "${VM_QEMU_ARGS:-}" ]; then
 	# shellcheck disable=SC2206 # split on purpose
 	qemu_args+=(${VM_QEMU_ARGS})
@@ -149,11 +192,21 @@ fi
 
 vm_log "booting $(basename "$KIT") (accel $VM_ACCEL, timeout ${VM_TIMEOUT}s): $SCRIPT $*"
 start=$(vm_now)
+monitor_pid=
+if [ -n "$monitor_socket" ]; then
+	serve_monitor &
+	monitor_pid=$!
+fi
 set +e
 timeout -k 5 "$VM_TIMEOUT" qemu-system-x86_64 "${qemu_args[@]}" </dev/null 2>&1 |
 	tee "$RESULTS_DIR/console.log"
 qemu_status=${PIPESTATUS[0]}
 set -e
+if [ -n "$monitor_pid" ]; then
+	kill "$monitor_pid" 2>/dev/null || true
+	wait "$monitor_pid" 2>/dev/null || true
+	rm -f "$monitor_socket"
+fi
 elapsed=$(vm_elapsed "$start")
 rm -rf "$JOB"
 
