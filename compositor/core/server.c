@@ -298,6 +298,26 @@ static void send_frame_done(struct tsr_server *server, uint64_t time_ns, bool sh
 		tsr_domain_send_frame_done(server->domains[i], time_ns, shown);
 }
 
+/* A domain's shown surfaces are paced by one output: the first that shows
+ * it. Shown on two 60 Hz outputs it gets 60 frames a second, not 120 (one
+ * FRAME_DONE per output frame would let it draw for both). */
+static bool paces(const struct tsr_server *server, const struct tsr_output_state *state,
+		  size_t domain_index)
+{
+	for (size_t i = 0; i < server->output_count; i++)
+		if (server->outputs[i]->layout.domains[domain_index].visible)
+			return server->outputs[i] == state;
+	return false;
+}
+
+static void send_frame_done_paced_by(struct tsr_output_state *state, uint64_t time_ns)
+{
+	struct tsr_server *server = state->server;
+	for (size_t i = 0; i < server->domain_count; i++)
+		if (paces(server, state, i))
+			tsr_domain_send_frame_done(server->domains[i], time_ns, true);
+}
+
 static bool frame_requested(struct tsr_server *server, bool shown)
 {
 	for (size_t i = 0; i < server->domain_count; i++) {
@@ -459,7 +479,7 @@ static void handle_frame(void *data, struct tsr_output *output, uint64_t time_ns
 {
 	struct tsr_output_state *state = data;
 	state->frame_pending = false;
-	send_frame_done(state->server, time_ns, true);
+	send_frame_done_paced_by(state, time_ns);
 	if (pixman_region32_not_empty(&state->damage) || frame_requested(state->server, true))
 		schedule_repaint(state);
 }
@@ -469,7 +489,7 @@ static void handle_tick(void *data)
 	struct tsr_output_state *state = data;
 	if (state->frame_pending)
 		return;
-	send_frame_done(state->server, tsr_now_ns(), true);
+	send_frame_done_paced_by(state, tsr_now_ns());
 	if (pixman_region32_not_empty(&state->damage))
 		schedule_repaint(state);
 }
