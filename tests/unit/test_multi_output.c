@@ -513,7 +513,61 @@ static void test_card_list_that_cannot_start(void)
 	tsr_event_loop_destroy(loop);
 }
 
+/* A frame of output state, as its vblank would report it. */
+static void output_frame(struct tsr_output_state *state)
+{
+	struct tsr_output *output = state->output;
+	output->listener.frame(output->listener.data, output, 1);
+}
+
+/* A domain shown on two outputs is paced by the first only: a FRAME_DONE
+ * per frame of each would let it draw at the sum of their rates. */
+static void test_frames_paced_by_one_output(void)
+{
+	struct scene_fixture fixture;
+	CHECK(scene_fixture_init_with(&fixture, 0, 0, two_outputs));
+	struct tsr_server *server = fixture.server;
+	if (server->output_count != 2) {
+		CHECK_EQ_INT(server->output_count, 2);
+		scene_fixture_fini(&fixture);
+		return;
+	}
+	struct tsr_output_state *left = server->outputs[0], *right = server->outputs[1];
+	fill_domains(&fixture);
+	CHECK(scene_fixture_settle(&fixture));
+	struct tsr_domain *work = server->domains[0];
+	struct tsr_surface *surface = tsr_domain_main_surface(work);
+	CHECK(surface != NULL);
+	if (!surface) {
+		scene_fixture_fini(&fixture);
+		return;
+	}
+	/* Both in the mosaic: work is on both, left paces it. */
+	CHECK(left->layout.domains[0].visible && right->layout.domains[0].visible);
+	uint64_t done = work->stats.frames_done;
+	surface->frame_requested = true;
+	output_frame(right);
+	CHECK(surface->frame_requested);
+	CHECK_EQ_INT(work->stats.frames_done, done);
+	output_frame(left);
+	CHECK(!surface->frame_requested);
+	CHECK_EQ_INT(work->stats.frames_done, done + 1);
+
+	/* Shown on right only (left shows personal in focus): right paces it. */
+	tsr_server_set_layout_on(server, left, TSR_LAYOUT_FOCUS);
+	CHECK(tsr_server_focus_on(server, left, 1));
+	CHECK(!left->layout.domains[0].visible && right->layout.domains[0].visible);
+	surface->frame_requested = true;
+	output_frame(left);
+	CHECK(surface->frame_requested);
+	output_frame(right);
+	CHECK(!surface->frame_requested);
+	CHECK_EQ_INT(work->stats.frames_done, done + 2);
+	scene_fixture_fini(&fixture);
+}
+
 TSR_TEST_MAIN(TSR_CASE(test_arrangement_automatic), TSR_CASE(test_arrangement_positioned),
 	      TSR_CASE(test_views_random), TSR_CASE(test_views_replaced_output),
 	      TSR_CASE(test_two_outputs_layouts_and_banners),
-	      TSR_CASE(test_pointer_crosses_outputs), TSR_CASE(test_card_list_that_cannot_start))
+	      TSR_CASE(test_pointer_crosses_outputs), TSR_CASE(test_frames_paced_by_one_output),
+	      TSR_CASE(test_card_list_that_cannot_start))
