@@ -16,7 +16,7 @@
 
 extern char **environ;
 
-static void sleep_ms(int ms)
+void harness_sleep_ms(int ms)
 {
 	struct timespec delay = {ms / 1000, (long)(ms % 1000) * 1000000L};
 	nanosleep(&delay, NULL);
@@ -77,7 +77,7 @@ int harness_wait(pid_t pid, int timeout_ms)
 			waitpid(pid, &status, 0);
 			return -1;
 		}
-		sleep_ms(10);
+		harness_sleep_ms(10);
 	}
 }
 
@@ -133,7 +133,7 @@ bool harness_wait_stat(struct harness *harness, const char *domain, const char *
 	for (int waited = 0; waited <= timeout_ms; waited += 20) {
 		if (harness_stat(harness, domain, key) >= value)
 			return true;
-		sleep_ms(20);
+		harness_sleep_ms(20);
 	}
 	fprintf(stderr, "harness: %s %s stayed below %lld for %d ms (now %lld)\n", domain, key,
 		value, timeout_ms, harness_stat(harness, domain, key));
@@ -176,7 +176,7 @@ bool harness_wait_log(struct harness *harness, const char *log_name, const char 
 	for (int waited = 0; waited <= timeout_ms; waited += 20) {
 		if (harness_log_contains(harness, log_name, text))
 			return true;
-		sleep_ms(20);
+		harness_sleep_ms(20);
 	}
 	fprintf(stderr, "harness: %s.log never said \"%s\"\n", log_name, text);
 	return false;
@@ -245,7 +245,7 @@ bool harness_start_full(struct harness *harness, const char *name, const char *c
 				harness->dir);
 			return false;
 		}
-		sleep_ms(20);
+		harness_sleep_ms(20);
 	}
 	fprintf(stderr, "harness: tessera's control socket never came up\n");
 	return false;
@@ -262,4 +262,18 @@ bool harness_stop(struct harness *harness)
 		fprintf(stderr, "harness: tessera exit status %d; see %s/tessera.log\n", status,
 			harness->dir);
 	return status == 0;
+}
+
+bool harness_wait_reply(struct harness *harness, const char *command, const char *text,
+			int timeout_ms)
+{
+	char reply[2048] = "";
+	for (int waited = 0; waited <= timeout_ms; waited += 20) {
+		harness_control(harness, command, reply, sizeof(reply));
+		if (strstr(reply, text))
+			return true;
+		harness_sleep_ms(20);
+	}
+	fprintf(stderr, "'%s' never said '%s': %s\n", command, text, reply);
+	return false;
 }

@@ -55,6 +55,11 @@ long harness_log_count(struct harness *harness, const char *log_name, const char
 /* Waits up to timeout_ms for DIR/<log_name>.log to contain text. */
 bool harness_wait_log(struct harness *harness, const char *log_name, const char *text,
 		      int timeout_ms);
+/* Polls `command` until its reply contains text (true), or says what it
+ * last replied (false) after timeout_ms. */
+bool harness_wait_reply(struct harness *harness, const char *command, const char *text,
+			int timeout_ms);
+void harness_sleep_ms(int ms);
 /* Path helpers. */
 void harness_path(struct harness *harness, const char *file, char *out, size_t out_len);
 const char *harness_binary(const char *relative); /* under the build root */

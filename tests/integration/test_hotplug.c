@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "core/layout.h"
 #include "harness.h"
@@ -47,24 +46,9 @@ static bool ctl(const char *command, char *reply, size_t reply_len)
 	return ok;
 }
 
-static void sleep_ms(long ms)
-{
-	struct timespec delay = {ms / 1000, (ms % 1000) * 1000000};
-	nanosleep(&delay, NULL);
-}
-
-/* Polls `status` (or `stats NAME`) until its reply contains text. */
 static bool wait_reply(const char *command, const char *text)
 {
-	char reply[2048] = "";
-	for (int i = 0; i < 1000; i++) {
-		harness_control(&harness, command, reply, sizeof(reply));
-		if (strstr(reply, text))
-			return true;
-		sleep_ms(20);
-	}
-	fprintf(stderr, "'%s' never said '%s': %s\n", command, text, reply);
-	return false;
+	return harness_wait_reply(&harness, command, text, 20000);
 }
 
 /* A screenshot of an output, once two more frames were presented there:
@@ -72,7 +56,7 @@ static bool wait_reply(const char *command, const char *text)
 static struct tsr_buffer *screenshot(const char *file, const char *output)
 {
 	char path[512], command[700], reply[800], err[256];
-	sleep_ms(100);
+	harness_sleep_ms(100);
 	harness_path(&harness, file, path, sizeof(path));
 	snprintf(command, sizeof(command), "screenshot %s %s", path, output);
 	if (!ctl(command, reply, sizeof(reply)))

@@ -116,30 +116,11 @@ fallback_device = $fallback
 user = root
 EOF
 
-export TESSERA_CONTROL=$runtime/control.sock
-TESSERA_LOG=info "$tessera" --config "$config" --runtime-dir "$runtime" --no-input >"$log" 2>&1 &
-tessera_pid=$!
-agent_pids=()
-cleanup()
-{
-	kill "${agent_pids[@]}" 2>/dev/null || true
-	kill "$tessera_pid" 2>/dev/null || true
-	wait 2>/dev/null || true
-}
-trap cleanup EXIT
-
-for _ in $(seq 100); do
-	[ -S "$TESSERA_CONTROL" ] && break
-	kill -0 "$tessera_pid" 2>/dev/null || fail "tessera exited at start"
-	sleep 0.1
-done
-[ -S "$TESSERA_CONTROL" ] || fail "no control socket"
+# shellcheck source=kms-check-lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/kms-check-lib.sh"
+kms_start_tessera "$config" "$log" "$runtime"
 
 ctl() { "$ctl" "$@"; }
-field() # REPLY KEY -> value
-{
-	tr ' ' '\n' <<<"$1" | sed -n "s/^$2=//p" | head -n 1
-}
 gpu_field() { field "$(ctl gpu status)" "$1"; }
 
 wait_state() # STATE [SECONDS]

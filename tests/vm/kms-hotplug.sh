@@ -95,25 +95,10 @@ colour = green
 socket = personal.sock
 EOF
 
-export TESSERA_CONTROL=$runtime/control.sock
-TESSERA_LOG=info "$tessera" --config "$config" --runtime-dir "$runtime" --no-input >"$log" 2>&1 &
-tessera_pid=$!
-agent_pids=()
-cleanup()
-{
-	kill "${agent_pids[@]}" 2>/dev/null || true
-	kill "$tessera_pid" 2>/dev/null || true
-	wait 2>/dev/null || true
-}
-trap cleanup EXIT
-for _ in $(seq 100); do
-	[ -S "$TESSERA_CONTROL" ] && break
-	kill -0 "$tessera_pid" 2>/dev/null || fail "tessera exited at start"
-	sleep 0.1
-done
-[ -S "$TESSERA_CONTROL" ] || fail "no control socket"
+# shellcheck source=kms-check-lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/kms-check-lib.sh"
+kms_start_tessera "$config" "$log" "$runtime"
 
-field() { tr ' ' '\n' <<<"$1" | sed -n "s/^$2=//p" | head -n 1; }
 outputs() { "$ctl" status | tr ' ' '\n' | sed -n 's/^output\.\([^=]*\)=.*/\1/p' | tr '\n' ' '; }
 wait_status() # TEXT: until `status` contains it
 {
