@@ -21,10 +21,16 @@ static void place_domain(struct tsr_domain_placement *placement, pixman_box32_t 
 {
 	placement->visible = true;
 	placement->frame = frame;
-	placement->label = make_box(frame.x1, frame.y1, frame.x2 - frame.x1, label_height);
+	int32_t frame_height = frame.y2 - frame.y1;
+	placement->label = make_box(frame.x1, frame.y1, frame.x2 - frame.x1,
+				    label_height < frame_height ? label_height : frame_height);
 	int32_t top = frame.y1 + (label_height > 0 ? label_height : border);
 	placement->content = make_box(frame.x1 + border, top, frame.x2 - frame.x1 - 2 * border,
 				      frame.y2 - border - top);
+	/* A tile too small for its decorations (many domains, a large scale)
+	 * shows no content, and its empty box stays inside the frame. */
+	if (tsr_box_width(&placement->content) == 0 || tsr_box_height(&placement->content) == 0)
+		placement->content = make_box(frame.x1, frame.y1, 0, 0);
 }
 
 static uint32_t grid_columns(size_t count)
