@@ -40,6 +40,12 @@
 #define DOT_SIZE 10
 #define DOT_STEP 16
 
+/* A text's mask and the width it was cut to (the panel's room). */
+struct lock_text {
+	struct tsr_buffer *mask;
+	uint32_t max_width;
+};
+
 struct tsr_lock {
 	struct tsr_server *server;
 	struct tsr_lock_policy policy;
@@ -55,8 +61,8 @@ struct tsr_lock {
 
 	/* The texts, rendered per output scale on first use (index scale-1). */
 	char hint_text[160], status_text[128];
-	struct tsr_buffer *title[TSR_OUTPUT_SCALE_MAX], *hint[TSR_OUTPUT_SCALE_MAX],
-	    *status[TSR_OUTPUT_SCALE_MAX];
+	struct lock_text title[TSR_OUTPUT_SCALE_MAX], hint[TSR_OUTPUT_SCALE_MAX],
+	    status[TSR_OUTPUT_SCALE_MAX];
 	bool status_warning;
 };
 
@@ -97,11 +103,11 @@ static bool read_state(const char *path)
 	return !(length == (ssize_t)strlen(unlocked_text) && strcmp(text, unlocked_text) == 0);
 }
 
-static void destroy_masks(struct tsr_buffer **masks)
+static void destroy_masks(struct lock_text *texts)
 {
 	for (size_t i = 0; i < TSR_OUTPUT_SCALE_MAX; i++) {
-		tsr_buffer_destroy(masks[i]);
-		masks[i] = NULL;
+		tsr_buffer_destroy(texts[i].mask);
+		texts[i] = (struct lock_text){0};
 	}
 }
 
@@ -423,14 +429,20 @@ uint32_t tsr_lock_failures(const struct tsr_lock *lock)
 	return lock ? lock->policy.failures : 0;
 }
 
-/* The mask of text at scale, rendered into *slot on first use. */
-static struct tsr_buffer *text_at(struct tsr_lock *lock, struct tsr_buffer **slot, const char *text,
-				  uint32_t scale)
+/* The mask of text at scale, at most max_width wide, rendered into slot on
+ * first use (again only when the room changes). */
+static struct tsr_buffer *text_at(struct tsr_lock *lock, struct lock_text *slot, const char *text,
+				  uint32_t scale, int32_t max_width)
 {
-	if (!*slot && text[0])
-		*slot = tsr_decorations_render(lock->server->decorations, scale, text,
-					       (PANEL_WIDTH - 32) * scale);
-	return *slot;
+	uint32_t width = max_width > 0 ? (uint32_t)max_width : 0;
+	if (slot->mask && slot->max_width == width)
+		return slot->mask;
+	tsr_buffer_destroy(slot->mask);
+	slot->mask = text[0] && width > 0
+			 ? tsr_decorations_render(lock->server->decorations, scale, text, width)
+			 : NULL;
+	slot->max_width = width;
+	return slot->mask;
 }
 
 static void draw_text(struct tsr_renderer *renderer, struct tsr_buffer *mask, int32_t centre_x,
@@ -462,9 +474,11 @@ void tsr_lock_draw(struct tsr_lock *lock, struct tsr_output_state *state,
 	pixman_box32_t panel = {x, y, x + panel_width, y + PANEL_HEIGHT * s};
 	renderer->impl->fill(renderer, &panel, tsr_colour_argb(LOCK_PANEL, false));
 	size_t slot = scale - 1;
-	draw_text(renderer, text_at(lock, &lock->title[slot], "Locked by Tessera", scale), centre,
-		  y + 16 * s, LOCK_TEXT);
-	draw_text(renderer, text_at(lock, &lock->hint[slot], lock->hint_text, scale), centre,
+	/* Texts never leave the panel: cut to its width less the margins. */
+	int32_t room = panel_width - 32 * s;
+	draw_text(renderer, text_at(lock, &lock->title[slot], "Locked by Tessera", scale, room),
+		  centre, y + 16 * s, LOCK_TEXT);
+	draw_text(renderer, text_at(lock, &lock->hint[slot], lock->hint_text, scale, room), centre,
 		  y + 56 * s, LOCK_TEXT);
 	pixman_box32_t field = {x + 32 * s, y + 96 * s, x + panel_width - 32 * s, y + 128 * s};
 	renderer->impl->fill(renderer, &field, tsr_colour_argb(LOCK_FIELD, false));
@@ -478,6 +492,6 @@ void tsr_lock_draw(struct tsr_lock *lock, struct tsr_output_state *state,
 				      field.y1 + 11 * s + DOT_SIZE * s};
 		renderer->impl->fill(renderer, &dot, tsr_colour_argb(LOCK_DOT, false));
 	}
-	draw_text(renderer, text_at(lock, &lock->status[slot], lock->status_text, scale), centre,
-		  y + 148 * s, lock->status_warning ? LOCK_WARNING : LOCK_TEXT);
+	draw_text(renderer, text_at(lock, &lock->status[slot], lock->status_text, scale, room),
+		  centre, y + 148 * s, lock->status_warning ? LOCK_WARNING : LOCK_TEXT);
 }

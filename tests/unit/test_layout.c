@@ -110,8 +110,8 @@ static void test_scale_2_boxes(void)
 	 * content's, never both. */
 	for (int32_t y = 0; y < 800; y += 1) {
 		for (int32_t x = 0; x < 1280; x += 3) {
-			bool in_content = x >= content->x1 && x < content->x2 &&
-					  y >= content->y1 && y < content->y2;
+			bool in_content = x >= content->x1 && x < content->x2 && y >= content->y1 &&
+					  y < content->y2;
 			bool in_banner = y < layout.banner.y2;
 			bool in_border = !in_banner && !in_content;
 			CHECK(in_content + in_banner + in_border == 1);
@@ -482,8 +482,7 @@ static void test_pointer_to_display(void)
 }
 
 TSR_TEST_MAIN(TSR_CASE(test_layout_invariants), TSR_CASE(test_scale_2_boxes),
-	      TSR_CASE(test_domain_at),
-	      TSR_CASE(test_tiny_output_does_not_underflow),
+	      TSR_CASE(test_domain_at), TSR_CASE(test_tiny_output_does_not_underflow),
 	      TSR_CASE(test_display_that_fits_is_centred_1_to_1),
 	      TSR_CASE(test_display_too_large_is_scaled_down),
 	      TSR_CASE(test_several_connectors_side_by_side), TSR_CASE(test_extreme_display_sizes),

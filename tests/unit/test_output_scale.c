@@ -92,11 +92,8 @@ static void test_configured_wins(void)
 						"[output DP-1]\nscale = 3\n"
 						"[output HDMI-A-1]\nposition = 0,0\n");
 	/* A 227 dpi panel configured to 1 stays 1. */
-	struct tsr_output panel = {.name = "eDP-1",
-				   .width = 2560,
-				   .height = 1600,
-				   .mm_width = 286,
-				   .mm_height = 179};
+	struct tsr_output panel = {
+	    .name = "eDP-1", .width = 2560, .height = 1600, .mm_width = 286, .mm_height = 179};
 	CHECK_EQ_INT(tsr_output_scale_for(&config, &panel), 1);
 	/* A section without scale: derived. */
 	struct tsr_output hdmi = panel;
