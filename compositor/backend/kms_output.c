@@ -448,6 +448,8 @@ struct kms_output *kms_output_create(struct kms_backend *backend, drmModeConnect
 	uint64_t total = (uint64_t)mode->htotal * mode->vtotal;
 	output->base.refresh_mhz =
 	    total ? (uint32_t)((uint64_t)mode->clock * 1000000ull / total) : 60000;
+	output->base.mm_width = connector->mmWidth;
+	output->base.mm_height = connector->mmHeight;
 
 	if (!kms_read_connector_props(fd, connector->connector_id, &output->connector) ||
 	    !kms_read_crtc_props(fd, crtc_id, &output->crtc) ||

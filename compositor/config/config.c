@@ -494,6 +494,7 @@ static bool apply_head(struct config_parser *parser, const char *key, const char
 		parser->head_mode_lines[index] = parser->line;
 		return parse_mode(value, &head->width, &head->height, reason, reason_len);
 	}
+	head->scale_set = true;
 	return tsr_config_parse_uint(value, 1, TSR_OUTPUT_SCALE_MAX, &head->scale, reason,
 				     reason_len);
 }

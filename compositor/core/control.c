@@ -102,6 +102,7 @@ static bool focus_content_size(struct tsr_server *server, uint32_t *width, uint3
 	    .output_height = server->outputs[0]->output->height,
 	    .border_width = server->config->border_width,
 	    .banner_height = server->config->banner_height,
+	    .scale = server->outputs[0]->scale,
 	    .domain_count = server->domain_count,
 	    .focused = 0,
 	    .mode = TSR_LAYOUT_FOCUS,
@@ -154,7 +155,8 @@ static void append_display_status(struct tsr_server *server, char *reply, size_t
 }
 
 /* " outputs=N" and per output " output.NAME=X,Y,WxH,focus:DOMAIN" (or
- * "focus:-" when it shows none) or " output.NAME=X,Y,WxH,mosaic". */
+ * "focus:-" when it shows none) or " output.NAME=X,Y,WxH,mosaic", then
+ * " output.NAME.scale=S". */
 static void append_output_status(struct tsr_server *server, char *reply, size_t reply_len)
 {
 	size_t used = strlen(reply);
@@ -172,6 +174,12 @@ static void append_output_status(struct tsr_server *server, char *reply, size_t 
 					 mosaic	      ? ""
 					 : shown >= 0 ? server->config->domains[shown].name
 						      : "-");
+		/* A field of its own: the output.NAME= value keeps its form, so
+		 * parsers that match its end (",focus:DOMAIN") still work. */
+		if (used < reply_len)
+			used +=
+			    (size_t)snprintf(reply + used, reply_len - used, " output.%s.scale=%u",
+					     state->output->name, state->scale);
 	}
 }
 

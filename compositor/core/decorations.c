@@ -1,5 +1,7 @@
-/* Label masks are rendered once at start: labels come from the
- * configuration and never change while Tessera runs. */
+/* Label masks are rendered once per scale in use: labels come from the
+ * configuration and never change while Tessera runs. Each scale has its own
+ * font at that many times the 1x pixel size (FreeType renders it sharp; no
+ * mask is ever pixel-doubled) and its own cursor drawn from the formula. */
 #include <drm_fourcc.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -7,11 +9,14 @@
 
 #include "core/decorations.h"
 #include "tessera/font.h"
+#include "tessera/log.h"
 
 #define LABEL_MAX_WIDTH 4096u
+#define CURSOR_SIZE 24
 
-struct tsr_decorations {
-	const struct tsr_config *config;
+/* Everything drawn at one scale. */
+struct scale_set {
+	bool tried; /* the font was created (or failed, then the 1x set is used) */
 	struct tsr_font *font;
 	/* Re-rendered only when the room for them changes (layout change). */
 	struct tsr_buffer *labels[TSR_MAX_DOMAINS];
@@ -25,25 +30,83 @@ struct tsr_decorations {
 	struct tsr_buffer *cursor;
 };
 
-#define CURSOR_SIZE 24
+struct tsr_decorations {
+	const struct tsr_config *config;
+	uint32_t pixel_height; /* of text at 1x */
+	struct scale_set sets[TSR_OUTPUT_SCALE_MAX];
+};
 
 /* A classic arrow: white inside a black outline, hot spot top-left. Drawn
- * from a formula so there is no image file to trust or lose. */
-static struct tsr_buffer *create_cursor(void)
+ * from a formula so there is no image file to trust or lose; at scale S the
+ * formula runs on S times the rows and columns, with an S pixel outline, so
+ * its diagonal stays a line of single pixels instead of S-pixel steps. */
+static struct tsr_buffer *create_cursor(int32_t scale)
 {
+	int32_t size = CURSOR_SIZE * scale;
 	struct tsr_buffer *cursor =
-	    tsr_buffer_create_memory(CURSOR_SIZE, CURSOR_SIZE, DRM_FORMAT_ARGB8888);
+	    tsr_buffer_create_memory((uint32_t)size, (uint32_t)size, DRM_FORMAT_ARGB8888);
 	if (!cursor)
 		return NULL;
-	for (int32_t y = 0; y < 18; y++) {
+	int32_t tip = 12 * scale, bottom = 18 * scale;
+	for (int32_t y = 0; y < bottom; y++) {
 		uint32_t *row = (uint32_t *)((uint8_t *)cursor->data + (size_t)y * cursor->stride);
-		int32_t width = y < 12 ? y + 1 : 12 - (y - 12) * 2;
-		for (int32_t x = 0; x < width && x < CURSOR_SIZE; x++) {
-			bool edge = x == 0 || x == width - 1 || y == 17 || y == 12;
+		int32_t width = y < tip ? y + 1 : tip - (y - tip) * 2;
+		for (int32_t x = 0; x < width && x < size; x++) {
+			bool edge = x < scale || x >= width - scale || y >= bottom - scale ||
+				    (y >= tip && y < tip + scale);
 			row[x] = edge ? 0xff000000u : 0xffffffffu;
 		}
 	}
 	return cursor;
+}
+
+static bool fill_set(struct tsr_decorations *decorations, struct scale_set *set, uint32_t scale,
+		     char *err, size_t err_len)
+{
+	set->tried = true;
+	set->font = tsr_font_create(decorations->config->font_path,
+				    decorations->pixel_height * scale, err, err_len);
+	if (!set->font)
+		return false;
+	set->mosaic_text = tsr_font_render(set->font, "Overview - click or press a hotkey to focus",
+					   LABEL_MAX_WIDTH);
+	set->mosaic_outputs_text = tsr_font_render(
+	    set->font, "Overview - click a domain to give it the keyboard", LABEL_MAX_WIDTH);
+	set->no_focus_text = tsr_font_render(set->font, "No domain focused", LABEL_MAX_WIDTH);
+	set->cursor = create_cursor((int32_t)scale);
+	return true;
+}
+
+static void clear_set(struct scale_set *set)
+{
+	for (size_t i = 0; i < TSR_MAX_DOMAINS; i++) {
+		tsr_buffer_destroy(set->labels[i]);
+		tsr_buffer_destroy(set->keyboard_labels[i]);
+	}
+	tsr_buffer_destroy(set->mosaic_text);
+	tsr_buffer_destroy(set->mosaic_outputs_text);
+	tsr_buffer_destroy(set->no_focus_text);
+	tsr_buffer_destroy(set->cursor);
+	tsr_font_destroy(set->font);
+	*set = (struct scale_set){.tried = set->tried};
+}
+
+/* The set of scale (made on first use), or the 1x set when that scale's
+ * font cannot be made (text too small then, but still inside its room). */
+static struct scale_set *set_for(struct tsr_decorations *decorations, uint32_t scale)
+{
+	if (scale < 1 || scale > TSR_OUTPUT_SCALE_MAX)
+		scale = 1;
+	struct scale_set *set = &decorations->sets[scale - 1];
+	if (!set->tried) {
+		char err[256];
+		if (!fill_set(decorations, set, scale, err, sizeof(err))) {
+			tsr_log(TSR_LOG_WARN, "decorations at scale %u: %s; drawing them at 1x",
+				scale, err);
+			clear_set(set);
+		}
+	}
+	return set->font ? set : &decorations->sets[0];
 }
 
 struct tsr_decorations *tsr_decorations_create(const struct tsr_config *config, char *err,
@@ -54,100 +117,88 @@ struct tsr_decorations *tsr_decorations_create(const struct tsr_config *config, 
 		snprintf(err, err_len, "out of memory");
 		return NULL;
 	}
-	/* Text takes about 60% of the strip it sits in. */
-	uint32_t pixel_height = config->banner_height * 3 / 5;
-	if (pixel_height < 8)
-		pixel_height = 8;
-	decorations->font = tsr_font_create(config->font_path, pixel_height, err, err_len);
-	if (!decorations->font)
-		goto error;
 	decorations->config = config;
-	decorations->mosaic_text = tsr_font_render(
-	    decorations->font, "Overview - click or press a hotkey to focus", LABEL_MAX_WIDTH);
-	decorations->mosaic_outputs_text =
-	    tsr_font_render(decorations->font, "Overview - click a domain to give it the keyboard",
-			    LABEL_MAX_WIDTH);
-	decorations->no_focus_text =
-	    tsr_font_render(decorations->font, "No domain focused", LABEL_MAX_WIDTH);
-	decorations->cursor = create_cursor();
+	/* Text takes about 60% of the strip it sits in. */
+	decorations->pixel_height = config->banner_height * 3 / 5;
+	if (decorations->pixel_height < 8)
+		decorations->pixel_height = 8;
+	/* The 1x set always exists: the fallback of every other scale. */
+	if (!fill_set(decorations, &decorations->sets[0], 1, err, err_len)) {
+		tsr_decorations_destroy(decorations);
+		return NULL;
+	}
 	return decorations;
-error:
-	tsr_decorations_destroy(decorations);
-	return NULL;
 }
 
 void tsr_decorations_destroy(struct tsr_decorations *decorations)
 {
 	if (!decorations)
 		return;
-	for (size_t i = 0; i < TSR_MAX_DOMAINS; i++) {
-		tsr_buffer_destroy(decorations->labels[i]);
-		tsr_buffer_destroy(decorations->keyboard_labels[i]);
-	}
-	tsr_buffer_destroy(decorations->mosaic_text);
-	tsr_buffer_destroy(decorations->mosaic_outputs_text);
-	tsr_buffer_destroy(decorations->no_focus_text);
-	tsr_buffer_destroy(decorations->cursor);
-	tsr_font_destroy(decorations->font);
+	for (size_t i = 0; i < TSR_OUTPUT_SCALE_MAX; i++)
+		clear_set(&decorations->sets[i]);
 	free(decorations);
 }
 
-struct tsr_buffer *tsr_decorations_label(struct tsr_decorations *decorations, size_t index,
-					 uint32_t max_width)
+static struct tsr_buffer *cached_label(struct scale_set *set, struct tsr_buffer **slot,
+				       uint32_t *slot_width, const char *text, uint32_t max_width)
+{
+	if (!*slot || *slot_width != max_width) {
+		tsr_buffer_destroy(*slot);
+		*slot = tsr_font_render(set->font, text, max_width);
+		*slot_width = max_width;
+	}
+	return *slot;
+}
+
+struct tsr_buffer *tsr_decorations_label(struct tsr_decorations *decorations, uint32_t scale,
+					 size_t index, uint32_t max_width)
 {
 	if (index >= decorations->config->domain_count || max_width == 0)
 		return NULL;
-	if (!decorations->labels[index] || decorations->label_widths[index] != max_width) {
-		tsr_buffer_destroy(decorations->labels[index]);
-		decorations->labels[index] = tsr_font_render(
-		    decorations->font, decorations->config->domains[index].label, max_width);
-		decorations->label_widths[index] = max_width;
-	}
-	return decorations->labels[index];
+	struct scale_set *set = set_for(decorations, scale);
+	return cached_label(set, &set->labels[index], &set->label_widths[index],
+			    decorations->config->domains[index].label, max_width);
 }
 
-struct tsr_buffer *tsr_decorations_keyboard_label(struct tsr_decorations *decorations, size_t index,
-						  uint32_t max_width)
+struct tsr_buffer *tsr_decorations_keyboard_label(struct tsr_decorations *decorations,
+						  uint32_t scale, size_t index, uint32_t max_width)
 {
 	if (index >= decorations->config->domain_count || max_width == 0)
 		return NULL;
-	if (!decorations->keyboard_labels[index] ||
-	    decorations->keyboard_label_widths[index] != max_width) {
-		char text[TSR_NAME_MAX + 32];
-		snprintf(text, sizeof(text), "%s - keyboard focus",
-			 decorations->config->domains[index].label);
-		tsr_buffer_destroy(decorations->keyboard_labels[index]);
-		decorations->keyboard_labels[index] =
-		    tsr_font_render(decorations->font, text, max_width);
-		decorations->keyboard_label_widths[index] = max_width;
-	}
-	return decorations->keyboard_labels[index];
+	struct scale_set *set = set_for(decorations, scale);
+	char text[TSR_NAME_MAX + 32];
+	snprintf(text, sizeof(text), "%s - keyboard focus",
+		 decorations->config->domains[index].label);
+	return cached_label(set, &set->keyboard_labels[index], &set->keyboard_label_widths[index],
+			    text, max_width);
 }
 
-struct tsr_buffer *tsr_decorations_mosaic_outputs_text(struct tsr_decorations *decorations)
+struct tsr_buffer *tsr_decorations_mosaic_outputs_text(struct tsr_decorations *decorations,
+						       uint32_t scale)
 {
-	return decorations->mosaic_outputs_text;
+	return set_for(decorations, scale)->mosaic_outputs_text;
 }
 
-struct tsr_buffer *tsr_decorations_render(struct tsr_decorations *decorations, const char *text,
-					  uint32_t max_width)
+struct tsr_buffer *tsr_decorations_render(struct tsr_decorations *decorations, uint32_t scale,
+					  const char *text, uint32_t max_width)
 {
-	return tsr_font_render(decorations->font, text, max_width);
+	return tsr_font_render(set_for(decorations, scale)->font, text, max_width);
 }
 
-struct tsr_buffer *tsr_decorations_cursor(struct tsr_decorations *decorations)
+struct tsr_buffer *tsr_decorations_cursor(struct tsr_decorations *decorations, uint32_t scale)
 {
-	return decorations->cursor;
+	return set_for(decorations, scale)->cursor;
 }
 
-struct tsr_buffer *tsr_decorations_mosaic_text(struct tsr_decorations *decorations)
+struct tsr_buffer *tsr_decorations_mosaic_text(struct tsr_decorations *decorations, uint32_t scale)
 {
-	return decorations->mosaic_text;
+	return set_for(decorations, scale)->mosaic_text;
 }
 
-struct tsr_buffer *tsr_decorations_no_focus_text(struct tsr_decorations *decorations)
+struct tsr_buffer *tsr_decorations_no_focus_text(struct tsr_decorations *decorations,
+						 uint32_t scale)
 {
-	return decorations->no_focus_text;
+	return set_for(decorations, scale)->no_focus_text;
 }
 
 uint32_t tsr_colour_argb(uint32_t rgb, bool dimmed)

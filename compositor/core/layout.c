@@ -21,10 +21,16 @@ static void place_domain(struct tsr_domain_placement *placement, pixman_box32_t 
 {
 	placement->visible = true;
 	placement->frame = frame;
-	placement->label = make_box(frame.x1, frame.y1, frame.x2 - frame.x1, label_height);
+	int32_t frame_height = frame.y2 - frame.y1;
+	placement->label = make_box(frame.x1, frame.y1, frame.x2 - frame.x1,
+				    label_height < frame_height ? label_height : frame_height);
 	int32_t top = frame.y1 + (label_height > 0 ? label_height : border);
 	placement->content = make_box(frame.x1 + border, top, frame.x2 - frame.x1 - 2 * border,
 				      frame.y2 - border - top);
+	/* A tile too small for its decorations (many domains, a large scale)
+	 * shows no content, and its empty box stays inside the frame. */
+	if (tsr_box_width(&placement->content) == 0 || tsr_box_height(&placement->content) == 0)
+		placement->content = make_box(frame.x1, frame.y1, 0, 0);
 }
 
 static uint32_t grid_columns(size_t count)
@@ -115,8 +121,14 @@ void tsr_layout_compute(const struct tsr_layout_params *params, struct tsr_layou
 	memset(out, 0, sizeof(*out));
 	int32_t width = (int32_t)params->output_width;
 	int32_t height = (int32_t)params->output_height;
-	int32_t border = (int32_t)params->border_width;
-	int32_t banner = (int32_t)params->banner_height;
+	/* The configuration bounds border (64) and banner (128): the
+	 * products stay small. */
+	int32_t scale = params->scale >= 1 && params->scale <= TSR_OUTPUT_SCALE_MAX
+			    ? (int32_t)params->scale
+			    : 1;
+	int32_t border = (int32_t)params->border_width * scale;
+	int32_t banner = (int32_t)params->banner_height * scale;
+	int32_t gap = MOSAIC_GAP * scale;
 	if (banner > height)
 		banner = height;
 	size_t count =
@@ -136,13 +148,13 @@ void tsr_layout_compute(const struct tsr_layout_params *params, struct tsr_layou
 		return;
 	int32_t columns = (int32_t)grid_columns(count);
 	int32_t rows = (int32_t)((count + (size_t)columns - 1) / (size_t)columns);
-	int32_t tile_width = (width - MOSAIC_GAP * (columns + 1)) / columns;
-	int32_t tile_height = (height - banner - MOSAIC_GAP * (rows + 1)) / rows;
+	int32_t tile_width = (width - gap * (columns + 1)) / columns;
+	int32_t tile_height = (height - banner - gap * (rows + 1)) / rows;
 	for (size_t i = 0; i < count; i++) {
 		int32_t column = (int32_t)i % columns;
 		int32_t row = (int32_t)i / columns;
-		int32_t x = MOSAIC_GAP + column * (tile_width + MOSAIC_GAP);
-		int32_t y = banner + MOSAIC_GAP + row * (tile_height + MOSAIC_GAP);
+		int32_t x = gap + column * (tile_width + gap);
+		int32_t y = banner + gap + row * (tile_height + gap);
 		place_domain(&out->domains[i], make_box(x, y, tile_width, tile_height), border,
 			     banner);
 	}

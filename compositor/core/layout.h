@@ -28,8 +28,12 @@ struct tsr_layout_displays {
 
 struct tsr_layout_params {
 	uint32_t output_width, output_height;
+	/* At 1x: the layout uses scale times these (and the mosaic's gap). */
 	uint32_t border_width;
 	uint32_t banner_height; /* also the height of mosaic name strips */
+	/* The output's decoration scale (core/output_scale.h); 0 counts as 1.
+	 * Device pixels everywhere: guest content is never scaled by it. */
+	uint32_t scale;
 	size_t domain_count;
 	int focused; /* domain index, or -1 */
 	enum tsr_layout_mode mode;

@@ -40,6 +40,12 @@
 #define DOT_SIZE 10
 #define DOT_STEP 16
 
+/* A text's mask and the width it was cut to (the panel's room). */
+struct lock_text {
+	struct tsr_buffer *mask;
+	uint32_t max_width;
+};
+
 struct tsr_lock {
 	struct tsr_server *server;
 	struct tsr_lock_policy policy;
@@ -53,7 +59,10 @@ struct tsr_lock {
 	uint64_t last_activity_ns;
 	struct tsr_event_source *retry_timer; /* redraw when the delay is over */
 
-	struct tsr_buffer *title, *hint, *status;
+	/* The texts, rendered per output scale on first use (index scale-1). */
+	char hint_text[160], status_text[128];
+	struct lock_text title[TSR_OUTPUT_SCALE_MAX], hint[TSR_OUTPUT_SCALE_MAX],
+	    status[TSR_OUTPUT_SCALE_MAX];
 	bool status_warning;
 };
 
@@ -94,12 +103,18 @@ static bool read_state(const char *path)
 	return !(length == (ssize_t)strlen(unlocked_text) && strcmp(text, unlocked_text) == 0);
 }
 
+static void destroy_masks(struct lock_text *texts)
+{
+	for (size_t i = 0; i < TSR_OUTPUT_SCALE_MAX; i++) {
+		tsr_buffer_destroy(texts[i].mask);
+		texts[i] = (struct lock_text){0};
+	}
+}
+
 static void set_status(struct tsr_lock *lock, const char *text, bool warning)
 {
-	tsr_buffer_destroy(lock->status);
-	lock->status =
-	    text[0] ? tsr_decorations_render(lock->server->decorations, text, PANEL_WIDTH - 32)
-		    : NULL;
+	destroy_masks(lock->status);
+	snprintf(lock->status_text, sizeof(lock->status_text), "%s", text);
 	lock->status_warning = warning;
 }
 
@@ -332,17 +347,13 @@ struct tsr_lock *tsr_lock_create(struct tsr_server *server, const struct tsr_loc
 		snprintf(err, err_len, "lock: cannot create timers");
 		goto error;
 	}
-	char hint[160];
 	if (config->user[0])
-		snprintf(hint, sizeof(hint), "Type the password of %s (US layout), then Enter",
-			 config->user);
+		snprintf(lock->hint_text, sizeof(lock->hint_text),
+			 "Type the password of %s (US layout), then Enter", config->user);
 	else
-		snprintf(hint, sizeof(hint),
+		snprintf(lock->hint_text, sizeof(lock->hint_text),
 			 "No [lock] user is configured: this lock cannot be "
 			 "undone here");
-	lock->title =
-	    tsr_decorations_render(server->decorations, "Locked by Tessera", PANEL_WIDTH - 32);
-	lock->hint = tsr_decorations_render(server->decorations, hint, PANEL_WIDTH - 32);
 	if (config->user[0] && !start_helper(lock, options, err, err_len))
 		goto error;
 	lock->last_activity_ns = tsr_now_ns();
@@ -377,9 +388,9 @@ void tsr_lock_destroy(struct tsr_lock *lock)
 	stop_helper(lock);
 	tsr_event_source_remove(lock->idle_timer);
 	tsr_event_source_remove(lock->retry_timer);
-	tsr_buffer_destroy(lock->title);
-	tsr_buffer_destroy(lock->hint);
-	tsr_buffer_destroy(lock->status);
+	destroy_masks(lock->title);
+	destroy_masks(lock->hint);
+	destroy_masks(lock->status);
 	tsr_lock_policy_fini(&lock->policy);
 	if (lock->server->lock == lock)
 		lock->server->lock = NULL;
@@ -418,6 +429,22 @@ uint32_t tsr_lock_failures(const struct tsr_lock *lock)
 	return lock ? lock->policy.failures : 0;
 }
 
+/* The mask of text at scale, at most max_width wide, rendered into slot on
+ * first use (again only when the room changes). */
+static struct tsr_buffer *text_at(struct tsr_lock *lock, struct lock_text *slot, const char *text,
+				  uint32_t scale, int32_t max_width)
+{
+	uint32_t width = max_width > 0 ? (uint32_t)max_width : 0;
+	if (slot->mask && slot->max_width == width)
+		return slot->mask;
+	tsr_buffer_destroy(slot->mask);
+	slot->mask = text[0] && width > 0
+			 ? tsr_decorations_render(lock->server->decorations, scale, text, width)
+			 : NULL;
+	slot->max_width = width;
+	return slot->mask;
+}
+
 static void draw_text(struct tsr_renderer *renderer, struct tsr_buffer *mask, int32_t centre_x,
 		      int32_t y, uint32_t rgb)
 {
@@ -426,35 +453,45 @@ static void draw_text(struct tsr_renderer *renderer, struct tsr_buffer *mask, in
 				     tsr_colour_argb(rgb, false));
 }
 
+/* The panel and everything in it at the output's scale: S times each 1x
+ * size and offset. */
 void tsr_lock_draw(struct tsr_lock *lock, struct tsr_output_state *state,
 		   const pixman_region32_t *region)
 {
 	struct tsr_renderer *renderer = lock->server->renderer;
+	uint32_t scale =
+	    state->scale >= 1 && state->scale <= TSR_OUTPUT_SCALE_MAX ? state->scale : 1;
+	int32_t s = (int32_t)scale;
 	int32_t width = (int32_t)state->output->width, height = (int32_t)state->output->height;
 	int count;
 	const pixman_box32_t *boxes =
 	    pixman_region32_rectangles((pixman_region32_t *)region, &count);
 	for (int i = 0; i < count; i++)
 		renderer->impl->fill(renderer, &boxes[i], tsr_colour_argb(LOCK_BACKGROUND, false));
-	int32_t panel_width = width - 32 < PANEL_WIDTH ? width - 32 : PANEL_WIDTH;
-	int32_t x = (width - panel_width) / 2, y = (height - PANEL_HEIGHT) / 2;
+	int32_t panel_width = width - 32 * s < PANEL_WIDTH * s ? width - 32 * s : PANEL_WIDTH * s;
+	int32_t x = (width - panel_width) / 2, y = (height - PANEL_HEIGHT * s) / 2;
 	int32_t centre = width / 2;
-	pixman_box32_t panel = {x, y, x + panel_width, y + PANEL_HEIGHT};
+	pixman_box32_t panel = {x, y, x + panel_width, y + PANEL_HEIGHT * s};
 	renderer->impl->fill(renderer, &panel, tsr_colour_argb(LOCK_PANEL, false));
-	draw_text(renderer, lock->title, centre, y + 16, LOCK_TEXT);
-	draw_text(renderer, lock->hint, centre, y + 56, LOCK_TEXT);
-	pixman_box32_t field = {x + 32, y + 96, x + panel_width - 32, y + 128};
+	size_t slot = scale - 1;
+	/* Texts never leave the panel: cut to its width less the margins. */
+	int32_t room = panel_width - 32 * s;
+	draw_text(renderer, text_at(lock, &lock->title[slot], "Locked by Tessera", scale, room),
+		  centre, y + 16 * s, LOCK_TEXT);
+	draw_text(renderer, text_at(lock, &lock->hint[slot], lock->hint_text, scale, room), centre,
+		  y + 56 * s, LOCK_TEXT);
+	pixman_box32_t field = {x + 32 * s, y + 96 * s, x + panel_width - 32 * s, y + 128 * s};
 	renderer->impl->fill(renderer, &field, tsr_colour_argb(LOCK_FIELD, false));
 	/* One dot per typed character (as many as fit), never the text. */
 	size_t dots = lock->policy.typed_length;
 	for (size_t i = 0; i < dots; i++) {
-		int32_t dot_x = field.x1 + 11 + (int32_t)i * DOT_STEP;
-		if (dot_x + DOT_SIZE > field.x2 - 8)
+		int32_t dot_x = field.x1 + 11 * s + (int32_t)i * DOT_STEP * s;
+		if (dot_x + DOT_SIZE * s > field.x2 - 8 * s)
 			break;
-		pixman_box32_t dot = {dot_x, field.y1 + 11, dot_x + DOT_SIZE,
-				      field.y1 + 11 + DOT_SIZE};
+		pixman_box32_t dot = {dot_x, field.y1 + 11 * s, dot_x + DOT_SIZE * s,
+				      field.y1 + 11 * s + DOT_SIZE * s};
 		renderer->impl->fill(renderer, &dot, tsr_colour_argb(LOCK_DOT, false));
 	}
-	draw_text(renderer, lock->status, centre, y + 148,
-		  lock->status_warning ? LOCK_WARNING : LOCK_TEXT);
+	draw_text(renderer, text_at(lock, &lock->status[slot], lock->status_text, scale, room),
+		  centre, y + 148 * s, lock->status_warning ? LOCK_WARNING : LOCK_TEXT);
 }

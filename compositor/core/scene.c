@@ -145,10 +145,11 @@ static void draw_frame(struct tsr_server *server, const struct tsr_output_state 
 	for (size_t i = 0; i < 4; i++)
 		if (touches(damage, &sides[i]))
 			renderer->impl->fill(renderer, &sides[i], colour);
-	int32_t padding = (int32_t)server->config->border_width + 4;
+	/* Scaled with the border it sits beside. */
+	int32_t padding = ((int32_t)server->config->border_width + 4) * (int32_t)state->scale;
 	if (touches(damage, &placement->label))
 		draw_text(renderer,
-			  tsr_decorations_label(server->decorations, index,
+			  tsr_decorations_label(server->decorations, state->scale, index,
 						text_room(&placement->label, padding)),
 			  &placement->label, padding, tsr_text_colour_on(colour & 0xffffffu));
 }
@@ -168,23 +169,26 @@ static void draw_banner(struct tsr_server *server, const struct tsr_output_state
 	bool several = server->output_count > 1;
 	bool dimmed = false;
 	uint32_t rgb = 0x404040;
-	struct tsr_buffer *text = tsr_decorations_no_focus_text(server->decorations);
+	uint32_t scale = state->scale;
+	int32_t padding = 12 * (int32_t)scale;
+	struct tsr_buffer *text = tsr_decorations_no_focus_text(server->decorations, scale);
 	if (server->views.mode[index] == TSR_LAYOUT_MOSAIC) {
-		text = several ? tsr_decorations_mosaic_outputs_text(server->decorations)
-			       : tsr_decorations_mosaic_text(server->decorations);
+		text = several ? tsr_decorations_mosaic_outputs_text(server->decorations, scale)
+			       : tsr_decorations_mosaic_text(server->decorations, scale);
 	} else if (shown >= 0) {
 		rgb = server->config->domains[shown].colour;
 		bool keyboard = shown == tsr_server_focused(server);
 		dimmed = several && !keyboard;
-		text = several && keyboard
-			   ? tsr_decorations_keyboard_label(server->decorations, (size_t)shown,
-							    text_room(banner, 12))
-			   : tsr_decorations_label(server->decorations, (size_t)shown,
-						   text_room(banner, 12));
+		text =
+		    several && keyboard
+			? tsr_decorations_keyboard_label(server->decorations, scale, (size_t)shown,
+							 text_room(banner, padding))
+			: tsr_decorations_label(server->decorations, scale, (size_t)shown,
+						text_room(banner, padding));
 	}
 	uint32_t argb = tsr_colour_argb(rgb, dimmed);
 	renderer->impl->fill(renderer, banner, argb);
-	draw_text(renderer, text, banner, 12, tsr_text_colour_on(argb & 0xffffffu));
+	draw_text(renderer, text, banner, padding, tsr_text_colour_on(argb & 0xffffffu));
 }
 
 static void draw_cursor(struct tsr_server *server, struct tsr_output_state *state,
@@ -258,7 +262,7 @@ static void draw_cursor(struct tsr_server *server, struct tsr_output_state *stat
 			const pixman_region32_t *region)
 {
 	struct tsr_renderer *renderer = server->renderer;
-	struct tsr_buffer *cursor = tsr_decorations_cursor(server->decorations);
+	struct tsr_buffer *cursor = tsr_decorations_cursor(server->decorations, state->scale);
 	/* The cursor is in the global layout space; this output starts at
 	 * its box's corner. */
 	int32_t x = server->cursor_x - state->box.x1, y = server->cursor_y - state->box.y1;

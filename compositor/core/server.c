@@ -8,6 +8,7 @@
 #include "core/arrangement.h"
 #include "core/decorations.h"
 #include "core/domain.h"
+#include "core/output_scale.h"
 #include "core/scene.h"
 #include "core/server.h"
 #include "tessera/event_loop.h"
@@ -201,6 +202,7 @@ static void compute_layout(struct tsr_server *server, struct tsr_output_state *s
 	    .output_height = state->output->height,
 	    .border_width = server->config->border_width,
 	    .banner_height = server->config->banner_height,
+	    .scale = state->scale,
 	    .domain_count = server->domain_count,
 	    .focused = server->views.shown[index],
 	    .mode = server->views.mode[index],
@@ -516,12 +518,29 @@ static void handle_output_removed(void *data, struct tsr_output *output)
 	relayout_after_hotplug(server, keyboard_before, count_before);
 }
 
+/* Where an output's scale came from, for the log. */
+static void describe_scale(const struct tsr_server *server, const struct tsr_output *output,
+			   char *out, size_t out_len)
+{
+	const struct tsr_output_head_config *head =
+	    tsr_config_find_head(&server->config->output, output->name);
+	if (head && head->scale_set)
+		snprintf(out, out_len, "configured");
+	else if (output->mm_width == 0 || output->mm_height == 0)
+		snprintf(out, out_len, "physical size unknown");
+	else
+		snprintf(out, out_len, "derived from %ux%u mm", output->mm_width,
+			 output->mm_height);
+}
+
 /* The cursor goes on the output's cursor plane when it has one; until the
  * pointer first moves there is no cursor at all. */
 static void try_hardware_cursor(struct tsr_server *server, struct tsr_output_state *state)
 {
 	struct tsr_output *output = state->output;
-	struct tsr_buffer *cursor = tsr_decorations_cursor(server->decorations);
+	struct tsr_buffer *cursor = tsr_decorations_cursor(server->decorations, state->scale);
+	/* A scaled cursor larger than the plane (KMS: 64x64) is refused by
+	 * set_cursor and drawn in software. */
 	if (state->hardware_cursor || !output->impl->set_cursor || !cursor)
 		return;
 	if (output->impl->set_cursor(output, cursor, 0, 0))
@@ -543,6 +562,7 @@ void tsr_server_add_output(void *data, struct tsr_output *output)
 	}
 	state->server = server;
 	state->output = output;
+	state->scale = tsr_output_scale_for(&server->config->output, output);
 	pixman_region32_init(&state->damage);
 	for (size_t i = 0; i < TSR_DAMAGE_HISTORY; i++)
 		pixman_region32_init(&state->history[i]);
@@ -561,9 +581,11 @@ void tsr_server_add_output(void *data, struct tsr_output *output)
 	if (server->cursor_visible)
 		try_hardware_cursor(server, state);
 	arrange(server);
-	tsr_log(TSR_LOG_INFO, "output %s: %ux%u @ %u.%03u Hz at %d,%d", output->name, output->width,
-		output->height, output->refresh_mhz / 1000, output->refresh_mhz % 1000,
-		state->box.x1, state->box.y1);
+	char scale_note[64];
+	describe_scale(server, output, scale_note, sizeof(scale_note));
+	tsr_log(TSR_LOG_INFO, "output %s: %ux%u @ %u.%03u Hz at %d,%d, scale %u (%s)", output->name,
+		output->width, output->height, output->refresh_mhz / 1000,
+		output->refresh_mhz % 1000, state->box.x1, state->box.y1, state->scale, scale_note);
 	relayout_after_hotplug(server, keyboard_before, count_before);
 }
 
@@ -681,6 +703,7 @@ static uint32_t content_on(struct tsr_server *server, size_t output, int domain_
 	    .output_height = server->outputs[output]->output->height,
 	    .border_width = server->config->border_width,
 	    .banner_height = server->config->banner_height,
+	    .scale = server->outputs[output]->scale,
 	    .domain_count = server->domain_count,
 	    .focused = domain_index,
 	    .mode = mode,
@@ -867,11 +890,14 @@ void tsr_server_guest_gone(struct tsr_server *server, int index)
 
 static void damage_cursor(struct tsr_server *server)
 {
-	struct tsr_buffer *cursor = tsr_decorations_cursor(server->decorations);
-	if (!cursor || !server->cursor_visible)
+	if (!server->cursor_visible)
 		return;
 	for (size_t i = 0; i < server->output_count; i++) {
 		struct tsr_output_state *state = server->outputs[i];
+		struct tsr_buffer *cursor =
+		    tsr_decorations_cursor(server->decorations, state->scale);
+		if (!cursor)
+			continue;
 		/* Output coordinates: the cursor may straddle two outputs. */
 		pixman_box32_t box = {server->cursor_x - state->box.x1,
 				      server->cursor_y - state->box.y1,

@@ -35,6 +35,9 @@ struct tsr_output_state {
 	 * cursor and the seat's pointer are in that space, everything else
 	 * of an output in its own coordinates. */
 	pixman_box32_t box;
+	/* Decorations and the cursor are drawn at this integer scale
+	 * (core/output_scale.h), guest content 1:1; fixed when it is added. */
+	uint32_t scale;
 	pixman_region32_t damage; /* not yet drawn, output coordinates */
 	/* damage of the last frames, newest first, for buffer age */
 	pixman_region32_t history[TSR_DAMAGE_HISTORY];

@@ -91,8 +91,13 @@ struct tsr_output_head_config {
 	bool positioned;	/* position = X,Y given; else placed left to right */
 	int32_t x, y;		/* 0..TSR_OUTPUT_POSITION_MAX */
 	uint32_t width, height; /* mode = WxH; 0 = the [output] size (headless) or preferred */
-	uint32_t scale;		/* 1..TSR_OUTPUT_SCALE_MAX (parsed; decorations are 1x yet) */
-	int line;		/* the section's line, for messages */
+	/* The decorations' integer scale (border, banner, labels, cursor;
+	 * guest content stays 1:1): 1..TSR_OUTPUT_SCALE_MAX when scale_set,
+	 * else 1 here and derived from the connector's physical size
+	 * (core/output_scale.h). */
+	uint32_t scale;
+	bool scale_set;
+	int line; /* the section's line, for messages */
 };
 
 struct tsr_output_config {

@@ -53,6 +53,10 @@ struct tsr_output {
 	char name[32];
 	uint32_t width, height;
 	uint32_t refresh_mhz;
+	/* Physical size of the picture in millimetres as the connector
+	 * reports it (KMS: from the EDID), 0 when unknown (headless,
+	 * projectors); only a hint for the derived scale, never trusted. */
+	uint32_t mm_width, mm_height;
 	struct tsr_output_listener listener; /* set by the compositor */
 	struct tsr_buffer *last_presented;   /* for capture without writeback */
 };

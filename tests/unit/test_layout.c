@@ -24,6 +24,9 @@ static void check_layout(const struct tsr_layout_params *params)
 	pixman_box32_t screen = {0, 0, (int32_t)params->output_width,
 				 (int32_t)params->output_height};
 	CHECK(box_inside(&layout.banner, &screen));
+	uint32_t banner = params->banner_height * (params->scale ? params->scale : 1);
+	CHECK_EQ_INT(tsr_box_height(&layout.banner),
+		     banner < params->output_height ? banner : params->output_height);
 	for (size_t i = 0; i < layout.domain_count; i++) {
 		const struct tsr_domain_placement *a = &layout.domains[i];
 		bool should_show = params->mode == TSR_LAYOUT_MOSAIC || (int)i == params->focused;
@@ -34,10 +37,27 @@ static void check_layout(const struct tsr_layout_params *params)
 		CHECK(box_inside(&a->content, &a->frame));
 		CHECK(!boxes_overlap(&a->content, &layout.banner));
 		CHECK(!boxes_overlap(&a->content, &a->label));
-		/* The border is really there on the sides and at the bottom. */
-		CHECK_EQ_INT(a->content.x1 - a->frame.x1, params->border_width);
-		CHECK_EQ_INT(a->frame.x2 - a->content.x2, params->border_width);
-		CHECK_EQ_INT(a->frame.y2 - a->content.y2, params->border_width);
+		CHECK(box_inside(&a->label, &a->frame));
+		/* A tile too small for its decorations has no content at all. */
+		uint32_t scale = params->scale ? params->scale : 1;
+		uint32_t decorations_height = (params->mode == TSR_LAYOUT_MOSAIC
+						   ? params->banner_height + params->border_width
+						   : 2 * params->border_width) *
+					      scale;
+		if (tsr_box_height(&a->frame) <= decorations_height ||
+		    tsr_box_width(&a->frame) <= 2 * params->border_width * scale) {
+			CHECK(tsr_box_width(&a->content) == 0 || tsr_box_height(&a->content) == 0);
+			continue;
+		}
+		/* The border is really there on the sides and at the bottom,
+		 * scale times its 1x width. */
+		CHECK_EQ_INT(a->content.x1 - a->frame.x1, params->border_width * scale);
+		CHECK_EQ_INT(a->frame.x2 - a->content.x2, params->border_width * scale);
+		CHECK_EQ_INT(a->frame.y2 - a->content.y2, params->border_width * scale);
+		if (params->mode == TSR_LAYOUT_MOSAIC)
+			CHECK_EQ_INT(tsr_box_height(&a->label), params->banner_height * scale);
+		else
+			CHECK_EQ_INT(a->content.y1 - a->frame.y1, params->border_width * scale);
 		for (size_t j = 0; j < layout.domain_count; j++)
 			if (j != i && layout.domains[j].visible)
 				CHECK(!boxes_overlap(&a->frame, &layout.domains[j].frame));
@@ -47,22 +67,72 @@ static void check_layout(const struct tsr_layout_params *params)
 static void test_layout_invariants(void)
 {
 	static const uint32_t sizes[][2] = {{640, 400}, {1280, 800}, {1920, 1080}, {3840, 2160}};
-	for (size_t s = 0; s < 4; s++) {
-		for (size_t count = 1; count <= TSR_MAX_DOMAINS; count++) {
-			for (int mode = 0; mode < 2; mode++) {
-				struct tsr_layout_params params = {
-				    .output_width = sizes[s][0],
-				    .output_height = sizes[s][1],
-				    .border_width = 4,
-				    .banner_height = 28,
-				    .domain_count = count,
-				    .focused = (int)(count / 2),
-				    .mode = mode ? TSR_LAYOUT_MOSAIC : TSR_LAYOUT_FOCUS,
-				};
-				check_layout(&params);
+	for (uint32_t scale = 0; scale <= TSR_OUTPUT_SCALE_MAX; scale++) {
+		for (size_t s = 0; s < 4; s++) {
+			for (size_t count = 1; count <= TSR_MAX_DOMAINS; count++) {
+				for (int mode = 0; mode < 2; mode++) {
+					struct tsr_layout_params params = {
+					    .output_width = sizes[s][0],
+					    .output_height = sizes[s][1],
+					    .border_width = 4,
+					    .banner_height = 28,
+					    .scale = scale,
+					    .domain_count = count,
+					    .focused = (int)(count / 2),
+					    .mode = mode ? TSR_LAYOUT_MOSAIC : TSR_LAYOUT_FOCUS,
+					};
+					check_layout(&params);
+				}
 			}
 		}
 	}
+}
+
+/* Scale 2: every decoration twice its 1x size, the content box exactly the
+ * output minus them, and no content pixel on a decoration pixel. */
+static void test_scale_2_boxes(void)
+{
+	struct tsr_layout_params params = {.output_width = 1280,
+					   .output_height = 800,
+					   .border_width = 4,
+					   .banner_height = 28,
+					   .scale = 2,
+					   .domain_count = 3,
+					   .focused = 1,
+					   .mode = TSR_LAYOUT_FOCUS};
+	struct tsr_layout layout;
+	tsr_layout_compute(&params, &layout);
+	CHECK_EQ_INT(layout.banner.y2, 56);
+	const pixman_box32_t *content = &layout.domains[1].content;
+	CHECK(content->x1 == 8 && content->y1 == 56 + 8 && content->x2 == 1280 - 8 &&
+	      content->y2 == 800 - 8);
+	/* Every output pixel is a decoration's (banner, border) or the
+	 * content's, never both. */
+	for (int32_t y = 0; y < 800; y += 1) {
+		for (int32_t x = 0; x < 1280; x += 3) {
+			bool in_content = x >= content->x1 && x < content->x2 && y >= content->y1 &&
+					  y < content->y2;
+			bool in_banner = y < layout.banner.y2;
+			bool in_border = !in_banner && !in_content;
+			CHECK(in_content + in_banner + in_border == 1);
+			CHECK(tsr_layout_domain_at(&layout, x, y) == (in_content ? 1 : -1));
+		}
+	}
+	/* The mosaic: name strips 56 high, borders 8, gaps 16. */
+	params.mode = TSR_LAYOUT_MOSAIC;
+	tsr_layout_compute(&params, &layout);
+	const struct tsr_domain_placement *first = &layout.domains[0];
+	CHECK_EQ_INT(first->frame.x1, 16);
+	CHECK_EQ_INT(first->frame.y1, 56 + 16);
+	CHECK_EQ_INT(tsr_box_height(&first->label), 56);
+	CHECK_EQ_INT(first->content.y1, first->frame.y1 + 56);
+	CHECK_EQ_INT(first->content.x1, first->frame.x1 + 8);
+	/* Compared with scale 1, the content is smaller by the extra decoration. */
+	struct tsr_layout one;
+	params.scale = 1;
+	tsr_layout_compute(&params, &one);
+	CHECK(tsr_box_width(&one.domains[0].content) > tsr_box_width(&first->content));
+	CHECK(tsr_box_height(&one.domains[0].content) > tsr_box_height(&first->content));
 }
 
 static void test_domain_at(void)
@@ -411,8 +481,8 @@ static void test_pointer_to_display(void)
 	}
 }
 
-TSR_TEST_MAIN(TSR_CASE(test_layout_invariants), TSR_CASE(test_domain_at),
-	      TSR_CASE(test_tiny_output_does_not_underflow),
+TSR_TEST_MAIN(TSR_CASE(test_layout_invariants), TSR_CASE(test_scale_2_boxes),
+	      TSR_CASE(test_domain_at), TSR_CASE(test_tiny_output_does_not_underflow),
 	      TSR_CASE(test_display_that_fits_is_centred_1_to_1),
 	      TSR_CASE(test_display_too_large_is_scaled_down),
 	      TSR_CASE(test_several_connectors_side_by_side), TSR_CASE(test_extreme_display_sizes),

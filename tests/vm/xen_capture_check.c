@@ -132,7 +132,7 @@ static bool check_label(const struct checker *checker, size_t index, const struc
 	int32_t padding = (int32_t)checker->config.border_width + 4;
 	int32_t room = (int32_t)tsr_box_width(strip) - 2 * padding;
 	struct tsr_buffer *mask =
-	    room > 0 ? tsr_decorations_label(decorations, index, (uint32_t)room) : NULL;
+	    room > 0 ? tsr_decorations_label(decorations, 1, index, (uint32_t)room) : NULL;
 	if (!mask || mask->height > tsr_box_height(strip)) {
 		printf("the label does not fit its strip\n");
 		goto out;
