@@ -259,3 +259,38 @@ void tsr_display_view_to_display(const struct tsr_display_view *view, int32_t x,
 	*display_y =
 	    to_display((int64_t)y - view->image.y1, tsr_box_height(&view->image), view->height);
 }
+
+static bool box_equal(const pixman_box32_t *a, const pixman_box32_t *b)
+{
+	return a->x1 == b->x1 && a->y1 == b->y1 && a->x2 == b->x2 && a->y2 == b->y2;
+}
+
+static bool view_equal(const struct tsr_display_view *a, const struct tsr_display_view *b)
+{
+	return a->id == b->id && a->width == b->width && a->height == b->height &&
+	       box_equal(&a->slot, &b->slot) && box_equal(&a->image, &b->image) &&
+	       a->scaled == b->scaled;
+}
+
+static bool placement_equal(const struct tsr_domain_placement *a,
+			    const struct tsr_domain_placement *b)
+{
+	if (a->visible != b->visible || !box_equal(&a->frame, &b->frame) ||
+	    !box_equal(&a->content, &b->content) || !box_equal(&a->label, &b->label) ||
+	    a->view_count != b->view_count)
+		return false;
+	for (size_t i = 0; i < a->view_count && i < TSR_MAX_SURFACES_PER_GUEST; i++)
+		if (!view_equal(&a->views[i], &b->views[i]))
+			return false;
+	return true;
+}
+
+bool tsr_layout_equal(const struct tsr_layout *a, const struct tsr_layout *b)
+{
+	if (a->domain_count != b->domain_count || !box_equal(&a->banner, &b->banner))
+		return false;
+	for (size_t i = 0; i < a->domain_count && i < TSR_MAX_DOMAINS; i++)
+		if (!placement_equal(&a->domains[i], &b->domains[i]))
+			return false;
+	return true;
+}

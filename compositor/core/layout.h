@@ -81,6 +81,10 @@ struct tsr_layout {
  * never overlap each other, the banner, a frame's border or a label. */
 void tsr_layout_compute(const struct tsr_layout_params *params, struct tsr_layout *out);
 
+/* Whether two layouts place everything in the same place (member by
+ * member: the structs have padding). */
+bool tsr_layout_equal(const struct tsr_layout *a, const struct tsr_layout *b);
+
 /* The domain whose content box holds (x, y), or -1. */
 int tsr_layout_domain_at(const struct tsr_layout *layout, int32_t x, int32_t y);
 

@@ -253,7 +253,7 @@ static void relayout_after_hotplug(struct tsr_server *server, int keyboard_befor
 		struct tsr_layout before = state->layout;
 		compute_layout(server, state);
 		/* A new output's layout was all zero: it differs. */
-		if (all || memcmp(&before, &state->layout, sizeof(before)) != 0) {
+		if (all || !tsr_layout_equal(&before, &state->layout)) {
 			pixman_box32_t whole = {0, 0, (int32_t)state->output->width,
 						(int32_t)state->output->height};
 			tsr_server_damage_box(server, state, &whole);

@@ -481,8 +481,39 @@ static void test_pointer_to_display(void)
 	}
 }
 
-TSR_TEST_MAIN(TSR_CASE(test_layout_invariants), TSR_CASE(test_scale_2_boxes),
-	      TSR_CASE(test_domain_at), TSR_CASE(test_tiny_output_does_not_underflow),
+/* Equal layouts compare equal whatever their padding holds; any moved box
+ * or changed visibility makes them differ. */
+static void test_layout_equal(void)
+{
+	struct tsr_layout_params params = {.output_width = 800,
+					   .output_height = 600,
+					   .border_width = 4,
+					   .banner_height = 28,
+					   .domain_count = 3,
+					   .focused = 1,
+					   .mode = TSR_LAYOUT_MOSAIC};
+	struct tsr_layout a, b;
+	tsr_layout_compute(&params, &a);
+	memset(&b, 0xa5, sizeof(b));
+	tsr_layout_compute(&params, &b);
+	CHECK(tsr_layout_equal(&a, &b));
+	b.domains[2].content.x2--;
+	CHECK(!tsr_layout_equal(&a, &b));
+	tsr_layout_compute(&params, &b);
+	b.domains[0].visible = !b.domains[0].visible;
+	CHECK(!tsr_layout_equal(&a, &b));
+	params.mode = TSR_LAYOUT_FOCUS;
+	tsr_layout_compute(&params, &b);
+	CHECK(!tsr_layout_equal(&a, &b));
+	params.output_width = 801;
+	params.mode = TSR_LAYOUT_MOSAIC;
+	tsr_layout_compute(&params, &b);
+	CHECK(!tsr_layout_equal(&a, &b));
+}
+
+TSR_TEST_MAIN(TSR_CASE(test_layout_equal), TSR_CASE(test_layout_invariants),
+	      TSR_CASE(test_scale_2_boxes), TSR_CASE(test_domain_at),
+	      TSR_CASE(test_tiny_output_does_not_underflow),
 	      TSR_CASE(test_display_that_fits_is_centred_1_to_1),
 	      TSR_CASE(test_display_too_large_is_scaled_down),
 	      TSR_CASE(test_several_connectors_side_by_side), TSR_CASE(test_extreme_display_sizes),
