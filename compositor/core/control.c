@@ -156,7 +156,7 @@ static void append_display_status(struct tsr_server *server, char *reply, size_t
 
 /* " outputs=N" and per output " output.NAME=X,Y,WxH,focus:DOMAIN" (or
  * "focus:-" when it shows none) or " output.NAME=X,Y,WxH,mosaic", then
- * " output.NAME.scale=S". */
+ * " scale.NAME=S". */
 static void append_output_status(struct tsr_server *server, char *reply, size_t reply_len)
 {
 	size_t used = strlen(reply);
@@ -178,7 +178,7 @@ static void append_output_status(struct tsr_server *server, char *reply, size_t 
 		 * parsers that match its end (",focus:DOMAIN") still work. */
 		if (used < reply_len)
 			used +=
-			    (size_t)snprintf(reply + used, reply_len - used, " output.%s.scale=%u",
+			    (size_t)snprintf(reply + used, reply_len - used, " scale.%s=%u",
 					     state->output->name, state->scale);
 	}
 }

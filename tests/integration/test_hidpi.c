@@ -130,8 +130,8 @@ static void test_start(void)
 	char reply[1024];
 	CHECK(harness_control(&harness, "status", reply, sizeof(reply)));
 	/* The output.NAME= field keeps its form; the scale is a field of its own. */
-	CHECK(strstr(reply, " output.left=0,0,640x400,mosaic output.left.scale=1 ") != NULL);
-	CHECK(strstr(reply, " output.right=640,0,800x500,mosaic output.right.scale=2") != NULL);
+	CHECK(strstr(reply, " output.left=0,0,640x400,mosaic scale.left=1 ") != NULL);
+	CHECK(strstr(reply, " output.right=640,0,800x500,mosaic scale.right=2") != NULL);
 	CHECK(harness_log_contains(&harness, "tessera",
 				   "output right: 800x500 @ 60.000 Hz at 640,0, scale 2 "
 				   "(configured)"));
