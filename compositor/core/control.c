@@ -11,6 +11,7 @@
 #include "core/input_backlog.h"
 #include "core/lock.h"
 #include "core/server.h"
+#include "core/suspend_lock.h"
 #include "tessera/input.h"
 #include "tessera/event_loop.h"
 #include "tessera/log.h"
@@ -215,7 +216,8 @@ void tsr_control_execute(struct tsr_server *server, const char *line, char *repl
 		snprintf(
 		    reply, reply_len,
 		    "ok layout=%s focused=%s frames=%llu pixels=%llu latency_sum_ns=%llu "
-		    "latency_count=%llu input_resyncs=%llu locked=%s lock_failures=%u",
+		    "latency_count=%llu input_resyncs=%llu locked=%s lock_failures=%u "
+		    "suspend_inhibitor=%s",
 		    tsr_server_mode(server) == TSR_LAYOUT_MOSAIC ? "mosaic" : "focus",
 		    tsr_server_focused(server) >= 0
 			? server->config->domains[tsr_server_focused(server)].name
@@ -224,7 +226,8 @@ void tsr_control_execute(struct tsr_server *server, const char *line, char *repl
 		    (unsigned long long)stats.latency_sum_ns,
 		    (unsigned long long)stats.latency_count,
 		    (unsigned long long)(server->seat ? tsr_seat_resync_count(server->seat) : 0),
-		    server->locked ? "yes" : "no", tsr_lock_failures(server->lock));
+		    server->locked ? "yes" : "no", tsr_lock_failures(server->lock),
+		    tsr_suspend_lock_inhibited(server->suspend_lock) ? "held" : "none");
 		append_display_status(server, reply, reply_len);
 		append_output_status(server, reply, reply_len);
 	} else if (strcmp(command, "stats") == 0) {
@@ -261,6 +264,14 @@ void tsr_control_execute(struct tsr_server *server, const char *line, char *repl
 			snprintf(reply, reply_len, "ok");
 		} else {
 			snprintf(reply, reply_len, "error test-pointer X Y");
+		}
+	} else if (strcmp(command, "test-hold-frames") == 0) {
+		/* Test builds only: frames stay on their way to the screen. */
+		if (strcmp(argument, "1") == 0 || strcmp(argument, "0") == 0) {
+			tsr_server_test_hold_frames(server, argument[0] == '1');
+			snprintf(reply, reply_len, "ok");
+		} else {
+			snprintf(reply, reply_len, "error test-hold-frames 0|1");
 		}
 	} else if (strcmp(command, "test-button") == 0) {
 		unsigned code = 0, state = 0;

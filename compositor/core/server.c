@@ -397,6 +397,7 @@ static void repaint(void *data)
 	}
 	push_history(state);
 	state->frame_pending = true;
+	state->lock_frame_pending = server->locked;
 	state->frames_presented++;
 	if (state->damage_since_ns) {
 		state->latency_sum_ns += tsr_now_ns() - state->damage_since_ns;
@@ -414,10 +415,28 @@ static void schedule_repaint(struct tsr_output_state *state)
 	state->repaint_idle = tsr_event_loop_add_idle(state->server->loop, repaint, state);
 }
 
+static void notify_lock_shown(struct tsr_server *server)
+{
+	if (server->hooks.lock_shown && tsr_server_lock_shown(server))
+		server->hooks.lock_shown(server->hooks.lock_shown_data);
+}
+
 static void handle_frame(void *data, struct tsr_output *output, uint64_t time_ns)
 {
 	struct tsr_output_state *state = data;
+#ifdef TSR_TEST_HOOKS
+	if (state->server->test_frames_held) {
+		state->frame_held = true;
+		state->held_frame_ns = time_ns;
+		return;
+	}
+#endif
 	state->frame_pending = false;
+	if (state->lock_frame_pending && state->server->locked && !state->lock_shown) {
+		state->lock_shown = true;
+		notify_lock_shown(state->server);
+	}
+	state->lock_frame_pending = false;
 	send_frame_done(state->server, time_ns, true);
 	if (pixman_region32_not_empty(&state->damage) || frame_requested(state->server, true))
 		schedule_repaint(state);
@@ -451,6 +470,8 @@ static void handle_output_removed(void *data, struct tsr_output *output)
 	output_state_destroy(state);
 	arrange(server);
 	relayout(server);
+	/* It may have been the last one still missing the lock screen. */
+	notify_lock_shown(server);
 }
 
 /* The cursor goes on the output's cursor plane when it has one; until the
@@ -776,6 +797,8 @@ void tsr_server_attach_seat(struct tsr_server *server, struct tsr_seat *seat)
 
 void tsr_server_lock_changed(struct tsr_server *server)
 {
+	for (size_t i = 0; i < server->output_count; i++)
+		server->outputs[i]->lock_shown = false;
 	tsr_server_damage_all(server);
 	/* Surfaces waiting for frame-done switch clocks: shown ones are paced
 	 * by output frames again, hidden ones by the 1 Hz timer. */
@@ -848,3 +871,27 @@ void tsr_server_cursor_moved(struct tsr_server *server, int32_t x, int32_t y)
 		state->output->impl->move_cursor(state->output, (int32_t)local_x, (int32_t)local_y);
 	}
 }
+
+bool tsr_server_lock_shown(const struct tsr_server *server)
+{
+	if (!server->locked)
+		return false;
+	for (size_t i = 0; i < server->output_count; i++)
+		if (!server->outputs[i]->lock_shown)
+			return false;
+	return true;
+}
+
+#ifdef TSR_TEST_HOOKS
+void tsr_server_test_hold_frames(struct tsr_server *server, bool hold)
+{
+	server->test_frames_held = hold;
+	for (size_t i = 0; !hold && i < server->output_count; i++) {
+		struct tsr_output_state *state = server->outputs[i];
+		if (state->frame_held) {
+			state->frame_held = false;
+			handle_frame(state, state->output, state->held_frame_ns);
+		}
+	}
+}
+#endif

@@ -26,6 +26,7 @@ struct tsr_domain;
 struct tsr_decorations;
 struct tsr_seat;
 struct tsr_lock;
+struct tsr_suspend_lock;
 
 struct tsr_output_state {
 	struct tsr_server *server;
@@ -49,6 +50,14 @@ struct tsr_output_state {
 	uint64_t damage_since_ns;
 	uint64_t latency_sum_ns;
 	uint64_t latency_count;
+	/* The frame on its way to the screen was drawn locked; the lock
+	 * screen has reached the screen since the lock began. */
+	bool lock_frame_pending;
+	bool lock_shown;
+#ifdef TSR_TEST_HOOKS
+	bool frame_held; /* a frame event kept back by test-hold-frames */
+	uint64_t held_frame_ns;
+#endif
 };
 
 struct tsr_server_stats {
@@ -65,6 +74,10 @@ struct tsr_server_hooks {
 	/* The lock engaged: take the GPU back if a domain has it. */
 	void (*gpu_lock)(void *data);
 	void *data;
+	/* While locked, every output has shown the lock screen (or the last
+	 * one still missing it went away): core/suspend_lock.c. */
+	void (*lock_shown)(void *data);
+	void *lock_shown_data;
 };
 
 struct tsr_server {
@@ -87,6 +100,7 @@ struct tsr_server {
 	 * are kept as they were for unlocking. Set by core/lock.c only. */
 	bool locked;
 	struct tsr_lock *lock;	    /* NULL until main creates it */
+	struct tsr_suspend_lock *suspend_lock; /* NULL: nothing inhibits suspend */
 	int32_t cursor_x, cursor_y; /* global layout space */
 	struct tsr_server_hooks hooks;
 	struct tsr_screenshot_writer *screenshots;
@@ -98,6 +112,9 @@ struct tsr_server {
 	/* Input messages are built here, one at a time: a zeroed struct
 	 * tsr_msg on the stack would cost 64 KiB of memset per event. */
 	struct tsr_msg *input_scratch;
+#ifdef TSR_TEST_HOOKS
+	bool test_frames_held; /* test-hold-frames: frame events wait */
+#endif
 };
 
 /* The domain with the keyboard (the one owner of focus: views.keyboard),
@@ -193,5 +210,13 @@ void tsr_server_guest_gone(struct tsr_server *server, int index);
 void tsr_server_cursor_moved(struct tsr_server *server, int32_t x, int32_t y);
 /* server->locked changed: redraw everything, repace guests. */
 void tsr_server_lock_changed(struct tsr_server *server);
+/* Locked, and every output has shown a frame drawn while locked (its page
+ * flip or simulated vblank came): true at once without outputs. */
+bool tsr_server_lock_shown(const struct tsr_server *server);
+#ifdef TSR_TEST_HOOKS
+/* Holds back outputs' frame events (a frame stays on its way to the
+ * screen) until called with false. */
+void tsr_server_test_hold_frames(struct tsr_server *server, bool hold);
+#endif
 
 #endif
