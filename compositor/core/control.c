@@ -267,12 +267,15 @@ void tsr_control_execute(struct tsr_server *server, const char *line, char *repl
 		}
 	} else if (strcmp(command, "test-hold-frames") == 0) {
 		/* Test builds only: frames stay on their way to the screen. */
-		if (strcmp(argument, "1") == 0 || strcmp(argument, "0") == 0) {
-			tsr_server_test_hold_frames(server, argument[0] == '1');
-			snprintf(reply, reply_len, "ok");
-		} else {
-			snprintf(reply, reply_len, "error test-hold-frames 0|1");
-		}
+		static const char *const words[] = {"1", "step", "0"};
+		size_t which = 0;
+		while (which < 3 && strcmp(argument, words[which]) != 0)
+			which++;
+		if (which < 3)
+			snprintf(reply, reply_len, "ok %zu",
+				 tsr_server_test_hold_frames(server, (enum tsr_test_frames)which));
+		else
+			snprintf(reply, reply_len, "error test-hold-frames 1|step|0");
 	} else if (strcmp(command, "test-button") == 0) {
 		unsigned code = 0, state = 0;
 		if (server->seat && sscanf(argument, "%u %u", &code, &state) == 2 && state <= 1) {

@@ -148,10 +148,10 @@ void tsr_logind_sleep_inhibit(struct tsr_logind_sleep *sleep)
 {
 	if (!sleep || !sleep->bus || sleep->inhibitor_fd >= 0 || sleep->inhibit_call)
 		return;
-	int r = sd_bus_call_method_async(sleep->bus, &sleep->inhibit_call, LOGIND_NAME,
-					 LOGIND_PATH, LOGIND_MANAGER, "Inhibit", inhibit_done,
-					 sleep, "ssss", "sleep", "Tessera",
-					 "Lock the screen before suspend", "delay");
+	int r =
+	    sd_bus_call_method_async(sleep->bus, &sleep->inhibit_call, LOGIND_NAME, LOGIND_PATH,
+				     LOGIND_MANAGER, "Inhibit", inhibit_done, sleep, "ssss",
+				     "sleep", "Tessera", "Lock the screen before suspend", "delay");
 	if (r < 0)
 		tsr_log(TSR_LOG_WARN, "logind: cannot ask for an inhibitor: %s", strerror(-r));
 	update_watch(sleep);
@@ -217,14 +217,14 @@ struct tsr_logind_sleep *tsr_logind_sleep_create(struct tsr_event_loop *loop,
 	 * the loop like everything else. */
 	int r = sd_bus_open_system_with_description(&sleep->bus, "tessera-logind");
 	if (r < 0) {
-		tsr_log(TSR_LOG_INFO, "logind: no system bus (%s): suspend is not preceded by a lock",
+		tsr_log(TSR_LOG_INFO,
+			"logind: no system bus (%s): suspend is not preceded by a lock",
 			strerror(-r));
 		goto fail;
 	}
 	int fd = sd_bus_get_fd(sleep->bus);
-	sleep->bus_source = fd >= 0 ? tsr_event_loop_add_fd(loop, fd, TSR_EVENT_READABLE,
-							    handle_bus, sleep)
-				    : NULL;
+	sleep->bus_source =
+	    fd >= 0 ? tsr_event_loop_add_fd(loop, fd, TSR_EVENT_READABLE, handle_bus, sleep) : NULL;
 	sleep->timer = tsr_event_loop_add_timer(loop, handle_timer, sleep);
 	if (!sleep->bus_source || !sleep->timer) {
 		tsr_log(TSR_LOG_WARN, "logind: cannot watch the system bus");

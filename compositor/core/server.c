@@ -883,15 +883,21 @@ bool tsr_server_lock_shown(const struct tsr_server *server)
 }
 
 #ifdef TSR_TEST_HOOKS
-void tsr_server_test_hold_frames(struct tsr_server *server, bool hold)
+size_t tsr_server_test_hold_frames(struct tsr_server *server, enum tsr_test_frames what)
 {
-	server->test_frames_held = hold;
-	for (size_t i = 0; !hold && i < server->output_count; i++) {
+	size_t count = 0;
+	server->test_frames_held = false;
+	for (size_t i = 0; i < server->output_count; i++) {
 		struct tsr_output_state *state = server->outputs[i];
-		if (state->frame_held) {
-			state->frame_held = false;
-			handle_frame(state, state->output, state->held_frame_ns);
-		}
+		if (!state->frame_held)
+			continue;
+		count++;
+		if (what == TSR_TEST_FRAMES_HOLD)
+			continue;
+		state->frame_held = false;
+		handle_frame(state, state->output, state->held_frame_ns);
 	}
+	server->test_frames_held = what != TSR_TEST_FRAMES_RELEASE;
+	return count;
 }
 #endif

@@ -99,9 +99,9 @@ struct tsr_server {
 	 * visible (guests are paced at the hidden rate), the layout and focus
 	 * are kept as they were for unlocking. Set by core/lock.c only. */
 	bool locked;
-	struct tsr_lock *lock;	    /* NULL until main creates it */
+	struct tsr_lock *lock;		       /* NULL until main creates it */
 	struct tsr_suspend_lock *suspend_lock; /* NULL: nothing inhibits suspend */
-	int32_t cursor_x, cursor_y; /* global layout space */
+	int32_t cursor_x, cursor_y;	       /* global layout space */
 	struct tsr_server_hooks hooks;
 	struct tsr_screenshot_writer *screenshots;
 	struct tsr_log_limit policy_log_limit; /* focus and layout lines */
@@ -214,9 +214,16 @@ void tsr_server_lock_changed(struct tsr_server *server);
  * flip or simulated vblank came): true at once without outputs. */
 bool tsr_server_lock_shown(const struct tsr_server *server);
 #ifdef TSR_TEST_HOOKS
-/* Holds back outputs' frame events (a frame stays on its way to the
- * screen) until called with false. */
-void tsr_server_test_hold_frames(struct tsr_server *server, bool hold);
+/* Outputs' frame events (a presented frame reaching the screen): HOLD
+ * keeps them back from now on and returns how many outputs have one held;
+ * STEP delivers the held ones and keeps holding the next; RELEASE delivers
+ * them and stops holding. STEP and RELEASE return how many they delivered. */
+enum tsr_test_frames {
+	TSR_TEST_FRAMES_HOLD,
+	TSR_TEST_FRAMES_STEP,
+	TSR_TEST_FRAMES_RELEASE,
+};
+size_t tsr_server_test_hold_frames(struct tsr_server *server, enum tsr_test_frames what);
 #endif
 
 #endif

@@ -63,7 +63,8 @@ static void prepare_for_sleep(void *data, bool sleeping)
 struct tsr_suspend_lock *tsr_suspend_lock_create(struct tsr_server *server)
 {
 	if (!server->config->lock.suspend) {
-		tsr_log(TSR_LOG_INFO, "lock: [lock] suspend = no: suspend is not preceded by a lock");
+		tsr_log(TSR_LOG_INFO,
+			"lock: [lock] suspend = no: suspend is not preceded by a lock");
 		return NULL;
 	}
 #ifdef TSR_HAVE_LOGIND
