@@ -624,7 +624,8 @@ static bool apply_lock(struct config_parser *parser, const char *key, const char
 					     &lock->idle_timeout_s, reason, reason_len);
 	if (strcmp(key, "suspend") == 0) {
 		if (strcmp(value, "yes") != 0 && strcmp(value, "no") != 0) {
-			snprintf(reason, reason_len, "suspend must be yes or no, not '%s'", value);
+			snprintf(reason, reason_len, "'%s' is not yes or no (allowed: yes, no)",
+				 value);
 			return false;
 		}
 		lock->suspend = value[0] == 'y';
