@@ -28,6 +28,9 @@ struct tsr_logind_sleep {
 	struct tsr_event_source *bus_source, *timer, *more; /* more: an idle pass */
 	sd_bus_slot *inhibit_call;			    /* an Inhibit in flight */
 	int inhibitor_fd;				    /* -1: none held */
+	/* Asked for and not released since: an Inhibit answered after a
+	 * release (the system is going to sleep) is closed at once. */
+	bool wanted;
 	bool failure_logged; /* Inhibit failing is said once, not per resume */
 };
 
@@ -132,6 +135,8 @@ static int inhibit_done(sd_bus_message *reply, void *data, sd_bus_error *ret_err
 		return 0;
 	}
 	close_inhibitor(sleep);
+	if (!sleep->wanted)
+		return 0; /* released meanwhile: never delay this suspend */
 	/* The message owns fd; keep a copy of our own. */
 	sleep->inhibitor_fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
 	if (sleep->inhibitor_fd < 0) {
@@ -144,9 +149,9 @@ static int inhibit_done(sd_bus_message *reply, void *data, sd_bus_error *ret_err
 	return 0;
 }
 
-void tsr_logind_sleep_inhibit(struct tsr_logind_sleep *sleep)
+static void request(struct tsr_logind_sleep *sleep)
 {
-	if (!sleep || !sleep->bus || sleep->inhibitor_fd >= 0 || sleep->inhibit_call)
+	if (!sleep->bus || sleep->inhibitor_fd >= 0 || sleep->inhibit_call)
 		return;
 	int r =
 	    sd_bus_call_method_async(sleep->bus, &sleep->inhibit_call, LOGIND_NAME, LOGIND_PATH,
@@ -157,8 +162,18 @@ void tsr_logind_sleep_inhibit(struct tsr_logind_sleep *sleep)
 	update_watch(sleep);
 }
 
+void tsr_logind_sleep_inhibit(struct tsr_logind_sleep *sleep)
+{
+	if (!sleep)
+		return;
+	sleep->wanted = true;
+	request(sleep);
+}
+
 void tsr_logind_sleep_release(struct tsr_logind_sleep *sleep)
 {
+	if (sleep)
+		sleep->wanted = false;
 	if (sleep && sleep->inhibitor_fd >= 0) {
 		close_inhibitor(sleep);
 		tsr_log(TSR_LOG_INFO, "logind: sleep inhibitor released");
@@ -197,7 +212,8 @@ static int handle_owner(sd_bus_message *message, void *data, sd_bus_error *ret_e
 	if (new_owner[0]) {
 		tsr_log(TSR_LOG_INFO, "logind: %s is (back) on the bus", LOGIND_NAME);
 		sleep->failure_logged = false;
-		tsr_logind_sleep_inhibit(sleep);
+		if (sleep->wanted)
+			request(sleep);
 	} else {
 		tsr_log(TSR_LOG_INFO, "logind: %s left the bus: no sleep inhibitor", LOGIND_NAME);
 	}

@@ -34,7 +34,9 @@ void tsr_logind_sleep_destroy(struct tsr_logind_sleep *sleep); /* accepts NULL *
 
 /* Asks for a new inhibitor unless one is held or asked for already. */
 void tsr_logind_sleep_inhibit(struct tsr_logind_sleep *sleep);
-/* Closes the inhibitor: logind may let the system sleep now. */
+/* Closes the inhibitor: logind may let the system sleep now. Until the
+ * next tsr_logind_sleep_inhibit no inhibitor is held (one still on its
+ * way is closed when it arrives; logind coming back takes none). */
 void tsr_logind_sleep_release(struct tsr_logind_sleep *sleep);
 bool tsr_logind_sleep_held(const struct tsr_logind_sleep *sleep); /* false for NULL */
 
