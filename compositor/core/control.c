@@ -268,14 +268,19 @@ void tsr_control_execute(struct tsr_server *server, const char *line, char *repl
 	} else if (strcmp(command, "test-hold-frames") == 0) {
 		/* Test builds only: frames stay on their way to the screen. */
 		static const char *const words[] = {"1", "step", "0"};
+		char word[16] = "", name[64] = "";
+		sscanf(argument, "%15s %63s", word, name);
 		size_t which = 0;
-		while (which < 3 && strcmp(argument, words[which]) != 0)
+		while (which < 3 && strcmp(word, words[which]) != 0)
 			which++;
-		if (which < 3)
-			snprintf(reply, reply_len, "ok %zu",
-				 tsr_server_test_hold_frames(server, (enum tsr_test_frames)which));
+		struct tsr_output_state *only =
+		    name[0] ? tsr_server_find_output(server, name) : NULL;
+		if (which < 3 && (!name[0] || only))
+			snprintf(
+			    reply, reply_len, "ok %zu",
+			    tsr_server_test_hold_frames(server, (enum tsr_test_frames)which, only));
 		else
-			snprintf(reply, reply_len, "error test-hold-frames 1|step|0");
+			snprintf(reply, reply_len, "error test-hold-frames 1|step|0 [OUTPUT]");
 	} else if (strcmp(command, "test-button") == 0) {
 		unsigned code = 0, state = 0;
 		if (server->seat && sscanf(argument, "%u %u", &code, &state) == 2 && state <= 1) {

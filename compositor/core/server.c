@@ -883,13 +883,14 @@ bool tsr_server_lock_shown(const struct tsr_server *server)
 }
 
 #ifdef TSR_TEST_HOOKS
-size_t tsr_server_test_hold_frames(struct tsr_server *server, enum tsr_test_frames what)
+size_t tsr_server_test_hold_frames(struct tsr_server *server, enum tsr_test_frames what,
+				   const struct tsr_output_state *only)
 {
 	size_t count = 0;
 	server->test_frames_held = false;
 	for (size_t i = 0; i < server->output_count; i++) {
 		struct tsr_output_state *state = server->outputs[i];
-		if (!state->frame_held)
+		if (!state->frame_held || (only && state != only))
 			continue;
 		count++;
 		if (what == TSR_TEST_FRAMES_HOLD)

@@ -217,13 +217,15 @@ bool tsr_server_lock_shown(const struct tsr_server *server);
 /* Outputs' frame events (a presented frame reaching the screen): HOLD
  * keeps them back from now on and returns how many outputs have one held;
  * STEP delivers the held ones and keeps holding the next; RELEASE delivers
- * them and stops holding. STEP and RELEASE return how many they delivered. */
+ * them and stops holding. STEP and RELEASE return how many they delivered.
+ * only: that output's alone (NULL: every output's). */
 enum tsr_test_frames {
 	TSR_TEST_FRAMES_HOLD,
 	TSR_TEST_FRAMES_STEP,
 	TSR_TEST_FRAMES_RELEASE,
 };
-size_t tsr_server_test_hold_frames(struct tsr_server *server, enum tsr_test_frames what);
+size_t tsr_server_test_hold_frames(struct tsr_server *server, enum tsr_test_frames what,
+				   const struct tsr_output_state *only);
 #endif
 
 #endif

@@ -11,7 +11,8 @@
  * PrepareForSleep(true) locks (the focused guest gets its releases and a
  * focus-out); while the lock frame has not reached the screen (frame
  * events held back by the test-hooks command `test-hold-frames`) the
- * inhibitor stays held, and it is closed once the frame is shown; the
+ * inhibitor stays held, and it is closed once the frame is shown (with two
+ * outputs: once it is shown on both, not when one has it); the
  * capture then is the lock screen with no pixel near any guest's colour; a
  * key sent then reaches no guest; PrepareForSleep(false) takes a new
  * inhibitor; logind leaving and coming back (NameOwnerChanged) drops and
@@ -227,18 +228,24 @@ static pid_t start_agent(struct harness *h, const char *name, const char *colour
 	return harness_spawn(h, log_name, argv);
 }
 
-/* Frame events held from now on, and one of them is held. */
-static bool wait_held_frame(struct harness *h)
+/* Frame events held from now on, and one is held on `outputs` outputs. */
+static bool wait_held_frames(struct harness *h, int outputs)
 {
-	char reply[64];
+	char reply[64], expected[16];
+	snprintf(expected, sizeof(expected), "ok %d", outputs);
 	for (int i = 0; i < 1500; i++) {
 		if (harness_control(h, "test-hold-frames 1", reply, sizeof(reply)) &&
-		    strcmp(reply, "ok 1") == 0)
+		    strcmp(reply, expected) == 0)
 			return true;
 		sleep_ms(10);
 	}
-	fprintf(stderr, "no frame was ever held\n");
+	fprintf(stderr, "frames were never held on %d output(s)\n", outputs);
 	return false;
+}
+
+static bool wait_held_frame(struct harness *h)
+{
+	return wait_held_frames(h, 1);
 }
 
 static uint32_t pixel(const struct tsr_buffer *image, uint32_t x, uint32_t y)
@@ -371,6 +378,41 @@ static void test_lock_before_suspend(void)
 	tsr_buffer_destroy(locked);
 }
 
+/* Two outputs: the lock frame shown on one is not enough. */
+static void test_every_output(void)
+{
+	struct harness h;
+	CHECK(harness_start(&h, "logind-two",
+			    "[output]\nwidth = 320\nheight = 200\n[output left]\n"
+			    "[output right]\n[domain work]\ncolour = blue\n"
+			    "[lock]\nuser = tessera-test\n"));
+	start_agent(&h, "work", "2040e0");
+	CHECK(harness_wait_stat(&h, "work", "commits", 5, 20000));
+	CHECK(wait_inhibitors(1));
+	/* Damage on both outputs: a frame on its way on each. */
+	char reply[256];
+	CHECK(harness_control(&h, "test-pointer 400 100", reply, sizeof(reply)));
+	CHECK(wait_held_frames(&h, 2));
+	CHECK(prepare_for_sleep(true));
+	CHECK(wait_status(&h, "locked=yes"));
+	CHECK(harness_control(&h, "test-hold-frames step", reply, sizeof(reply)));
+	CHECK(strcmp(reply, "ok 2") == 0);
+	CHECK(wait_held_frames(&h, 2)); /* both lock frames on their way */
+	CHECK(harness_control(&h, "test-hold-frames step right", reply, sizeof(reply)));
+	CHECK(strcmp(reply, "ok 1") == 0);
+	CHECK(wait_status(&h, "locked=yes"));
+	CHECK_EQ_INT(inhibitors(NULL, NULL, 0), 1);
+	CHECK(!harness_log_contains(&h, "tessera", "suspend may go on"));
+	CHECK(harness_control(&h, "test-hold-frames 0", reply, sizeof(reply)));
+	CHECK(wait_inhibitors(0));
+	CHECK(harness_log_contains(&h, "tessera",
+				   "suspend may go on (the lock screen is on every output)"));
+	CHECK(prepare_for_sleep(false));
+	CHECK(wait_inhibitors(1));
+	CHECK(harness_stop(&h));
+	CHECK(wait_inhibitors(0));
+}
+
 static void test_suspend_no(void)
 {
 	struct harness h;
@@ -491,6 +533,7 @@ int main(void)
 		return 77;
 	static const struct tsr_test_case cases[] = {
 	    {"locked before suspend, inhibitor closed once shown", test_lock_before_suspend},
+	    {"two outputs: released once both show the lock", test_every_output},
 	    {"[lock] suspend = no", test_suspend_no},
 	    {"no [lock] user: released at once", test_no_lock_user},
 	    {"--user nobody under the seccomp filter", test_unprivileged},
