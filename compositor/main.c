@@ -17,6 +17,7 @@
 #include "core/input_policy.h"
 #include "core/lock.h"
 #include "core/server.h"
+#include "core/suspend_lock.h"
 #include "default_config.h"
 #include "tessera/config.h"
 #include "tessera/event_loop.h"
@@ -291,6 +292,7 @@ int main(int argc, char **argv)
 	struct tsr_input_devices *input_devices = NULL;
 	struct tsr_gpu_policy *gpu = NULL;
 	struct tsr_lock *lock = NULL;
+	struct tsr_suspend_lock *suspend_lock = NULL;
 
 	uid_t user_uid = 0;
 	gid_t user_gid = 0;
@@ -387,6 +389,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "tessera: %s\n", err);
 		goto out;
 	}
+	/* Connected to the system bus while still privileged: the bus knows
+	 * the connection by the credentials it had when it connected. NULL
+	 * (logged) is not an error: Tessera runs without it. */
+	suspend_lock = tsr_suspend_lock_create(server);
 	if (want_input) {
 		struct tsr_input_devices_options input_options = {
 		    .require_grab = !options.allow_ungrabbed,
@@ -500,6 +506,7 @@ out:
 #endif
 	tsr_backend_destroy(backend);
 	tsr_gpu_policy_destroy(gpu);
+	tsr_suspend_lock_destroy(suspend_lock);
 	tsr_lock_destroy(lock);
 	tsr_server_destroy(server);
 	tsr_seat_destroy(seat);

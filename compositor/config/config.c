@@ -45,7 +45,7 @@ static const char *const section_keys[SECTION_KIND_COUNT][SECTION_KEYS_MAX] = {
     [SECTION_GPU] = {"device", "domain", "drm_driver", "passthrough_driver", "toolstack",
 		     "step_timeout", "card_timeout", "fallback_device"},
     [SECTION_INPUT] = {"repeat_delay", "repeat_rate"},
-    [SECTION_LOCK] = {"idle_timeout", "user"},
+    [SECTION_LOCK] = {"idle_timeout", "user", "suspend"},
     [SECTION_OUTPUT_HEAD] = {"position", "mode", "scale"},
 };
 
@@ -623,6 +623,15 @@ static bool apply_lock(struct config_parser *parser, const char *key, const char
 	if (strcmp(key, "idle_timeout") == 0)
 		return tsr_config_parse_uint(value, 0, TSR_LOCK_IDLE_TIMEOUT_MAX_S,
 					     &lock->idle_timeout_s, reason, reason_len);
+	if (strcmp(key, "suspend") == 0) {
+		if (strcmp(value, "yes") != 0 && strcmp(value, "no") != 0) {
+			snprintf(reason, reason_len, "'%s' is not yes or no (allowed: yes, no)",
+				 value);
+			return false;
+		}
+		lock->suspend = value[0] == 'y';
+		return true;
+	}
 	size_t length = strlen(value);
 	if (length == 0 || length >= sizeof(lock->user)) {
 		snprintf(reason, reason_len, "user name '%s' has %zu characters (allowed: 1..%zu)",
@@ -994,6 +1003,7 @@ void tsr_config_set_defaults(struct tsr_config *config)
 	    .banner_height = 28,
 	    .background_colour = 0x202020,
 	    .input = {.repeat_delay_ms = 600, .repeat_rate = 25},
+	    .lock = {.suspend = true},
 	    .gpu =
 		{
 		    .passthrough_driver = TSR_GPU_DRIVER_PCI_STUB,

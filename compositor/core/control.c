@@ -11,6 +11,7 @@
 #include "core/input_backlog.h"
 #include "core/lock.h"
 #include "core/server.h"
+#include "core/suspend_lock.h"
 #include "tessera/input.h"
 #include "tessera/event_loop.h"
 #include "tessera/log.h"
@@ -223,7 +224,8 @@ void tsr_control_execute(struct tsr_server *server, const char *line, char *repl
 		snprintf(
 		    reply, reply_len,
 		    "ok layout=%s focused=%s frames=%llu pixels=%llu latency_sum_ns=%llu "
-		    "latency_count=%llu input_resyncs=%llu locked=%s lock_failures=%u",
+		    "latency_count=%llu input_resyncs=%llu locked=%s lock_failures=%u "
+		    "suspend_inhibitor=%s",
 		    tsr_server_mode(server) == TSR_LAYOUT_MOSAIC ? "mosaic" : "focus",
 		    tsr_server_focused(server) >= 0
 			? server->config->domains[tsr_server_focused(server)].name
@@ -232,7 +234,8 @@ void tsr_control_execute(struct tsr_server *server, const char *line, char *repl
 		    (unsigned long long)stats.latency_sum_ns,
 		    (unsigned long long)stats.latency_count,
 		    (unsigned long long)(server->seat ? tsr_seat_resync_count(server->seat) : 0),
-		    server->locked ? "yes" : "no", tsr_lock_failures(server->lock));
+		    server->locked ? "yes" : "no", tsr_lock_failures(server->lock),
+		    tsr_suspend_lock_inhibited(server->suspend_lock) ? "held" : "none");
 		append_display_status(server, reply, reply_len);
 		append_output_status(server, reply, reply_len);
 	} else if (strcmp(command, "stats") == 0) {
@@ -281,6 +284,22 @@ void tsr_control_execute(struct tsr_server *server, const char *line, char *repl
 			snprintf(reply, reply_len, "ok");
 		else
 			snprintf(reply, reply_len, "error test-hotplug OUTPUT 0|1 (headless)");
+	} else if (strcmp(command, "test-hold-frames") == 0) {
+		/* Test builds only: frames stay on their way to the screen. */
+		static const char *const words[] = {"1", "step", "0"};
+		char word[16] = "", name[64] = "";
+		sscanf(argument, "%15s %63s", word, name);
+		size_t which = 0;
+		while (which < 3 && strcmp(word, words[which]) != 0)
+			which++;
+		struct tsr_output_state *only =
+		    name[0] ? tsr_server_find_output(server, name) : NULL;
+		if (which < 3 && (!name[0] || only))
+			snprintf(
+			    reply, reply_len, "ok %zu",
+			    tsr_server_test_hold_frames(server, (enum tsr_test_frames)which, only));
+		else
+			snprintf(reply, reply_len, "error test-hold-frames 1|step|0 [OUTPUT]");
 	} else if (strcmp(command, "test-button") == 0) {
 		unsigned code = 0, state = 0;
 		if (server->seat && sscanf(argument, "%u %u", &code, &state) == 2 && state <= 1) {

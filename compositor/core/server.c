@@ -460,6 +460,7 @@ static void repaint(void *data)
 	}
 	push_history(state);
 	state->frame_pending = true;
+	state->lock_frame_pending = server->locked;
 	state->frames_presented++;
 	if (state->damage_since_ns) {
 		state->latency_sum_ns += tsr_now_ns() - state->damage_since_ns;
@@ -477,10 +478,28 @@ static void schedule_repaint(struct tsr_output_state *state)
 	state->repaint_idle = tsr_event_loop_add_idle(state->server->loop, repaint, state);
 }
 
+static void notify_lock_shown(struct tsr_server *server)
+{
+	if (server->hooks.lock_shown && tsr_server_lock_shown(server))
+		server->hooks.lock_shown(server->hooks.lock_shown_data);
+}
+
 static void handle_frame(void *data, struct tsr_output *output, uint64_t time_ns)
 {
 	struct tsr_output_state *state = data;
+#ifdef TSR_TEST_HOOKS
+	if (state->server->test_frames_held) {
+		state->frame_held = true;
+		state->held_frame_ns = time_ns;
+		return;
+	}
+#endif
 	state->frame_pending = false;
+	if (state->lock_frame_pending && state->server->locked && !state->lock_shown) {
+		state->lock_shown = true;
+		notify_lock_shown(state->server);
+	}
+	state->lock_frame_pending = false;
 	send_frame_done_paced_by(state, time_ns);
 	if (pixman_region32_not_empty(&state->damage) || frame_requested(state->server, true))
 		schedule_repaint(state);
@@ -516,6 +535,8 @@ static void handle_output_removed(void *data, struct tsr_output *output)
 	output_state_destroy(state);
 	arrange(server);
 	relayout_after_hotplug(server, keyboard_before, count_before);
+	/* It may have been the last one still missing the lock screen. */
+	notify_lock_shown(server);
 }
 
 /* Where an output's scale came from, for the log. */
@@ -864,6 +885,8 @@ void tsr_server_attach_seat(struct tsr_server *server, struct tsr_seat *seat)
 
 void tsr_server_lock_changed(struct tsr_server *server)
 {
+	for (size_t i = 0; i < server->output_count; i++)
+		server->outputs[i]->lock_shown = false;
 	tsr_server_damage_all(server);
 	/* Surfaces waiting for frame-done switch clocks: shown ones are paced
 	 * by output frames again, hidden ones by the 1 Hz timer. */
@@ -939,3 +962,34 @@ void tsr_server_cursor_moved(struct tsr_server *server, int32_t x, int32_t y)
 		state->output->impl->move_cursor(state->output, (int32_t)local_x, (int32_t)local_y);
 	}
 }
+
+bool tsr_server_lock_shown(const struct tsr_server *server)
+{
+	if (!server->locked)
+		return false;
+	for (size_t i = 0; i < server->output_count; i++)
+		if (!server->outputs[i]->lock_shown)
+			return false;
+	return true;
+}
+
+#ifdef TSR_TEST_HOOKS
+size_t tsr_server_test_hold_frames(struct tsr_server *server, enum tsr_test_frames what,
+				   const struct tsr_output_state *only)
+{
+	size_t count = 0;
+	server->test_frames_held = false;
+	for (size_t i = 0; i < server->output_count; i++) {
+		struct tsr_output_state *state = server->outputs[i];
+		if (!state->frame_held || (only && state != only))
+			continue;
+		count++;
+		if (what == TSR_TEST_FRAMES_HOLD)
+			continue;
+		state->frame_held = false;
+		handle_frame(state, state->output, state->held_frame_ns);
+	}
+	server->test_frames_held = what != TSR_TEST_FRAMES_RELEASE;
+	return count;
+}
+#endif

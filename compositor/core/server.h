@@ -26,6 +26,7 @@ struct tsr_domain;
 struct tsr_decorations;
 struct tsr_seat;
 struct tsr_lock;
+struct tsr_suspend_lock;
 
 struct tsr_output_state {
 	struct tsr_server *server;
@@ -52,6 +53,14 @@ struct tsr_output_state {
 	uint64_t damage_since_ns;
 	uint64_t latency_sum_ns;
 	uint64_t latency_count;
+	/* The frame on its way to the screen was drawn locked; the lock
+	 * screen has reached the screen since the lock began. */
+	bool lock_frame_pending;
+	bool lock_shown;
+#ifdef TSR_TEST_HOOKS
+	bool frame_held; /* a frame event kept back by test-hold-frames */
+	uint64_t held_frame_ns;
+#endif
 };
 
 struct tsr_server_stats {
@@ -68,6 +77,10 @@ struct tsr_server_hooks {
 	/* The lock engaged: take the GPU back if a domain has it. */
 	void (*gpu_lock)(void *data);
 	void *data;
+	/* While locked, every output has shown the lock screen (or the last
+	 * one still missing it went away): core/suspend_lock.c. */
+	void (*lock_shown)(void *data);
+	void *lock_shown_data;
 };
 
 struct tsr_server {
@@ -89,8 +102,9 @@ struct tsr_server {
 	 * visible (guests are paced at the hidden rate), the layout and focus
 	 * are kept as they were for unlocking. Set by core/lock.c only. */
 	bool locked;
-	struct tsr_lock *lock;	    /* NULL until main creates it */
-	int32_t cursor_x, cursor_y; /* global layout space */
+	struct tsr_lock *lock;		       /* NULL until main creates it */
+	struct tsr_suspend_lock *suspend_lock; /* NULL: nothing inhibits suspend */
+	int32_t cursor_x, cursor_y;	       /* global layout space */
 	struct tsr_server_hooks hooks;
 	struct tsr_screenshot_writer *screenshots;
 	struct tsr_log_limit policy_log_limit; /* focus and layout lines */
@@ -101,6 +115,9 @@ struct tsr_server {
 	/* Input messages are built here, one at a time: a zeroed struct
 	 * tsr_msg on the stack would cost 64 KiB of memset per event. */
 	struct tsr_msg *input_scratch;
+#ifdef TSR_TEST_HOOKS
+	bool test_frames_held; /* test-hold-frames: frame events wait */
+#endif
 };
 
 /* The domain with the keyboard (the one owner of focus: views.keyboard),
@@ -196,5 +213,22 @@ void tsr_server_guest_gone(struct tsr_server *server, int index);
 void tsr_server_cursor_moved(struct tsr_server *server, int32_t x, int32_t y);
 /* server->locked changed: redraw everything, repace guests. */
 void tsr_server_lock_changed(struct tsr_server *server);
+/* Locked, and every output has shown a frame drawn while locked (its page
+ * flip or simulated vblank came): true at once without outputs. */
+bool tsr_server_lock_shown(const struct tsr_server *server);
+#ifdef TSR_TEST_HOOKS
+/* Outputs' frame events (a presented frame reaching the screen): HOLD
+ * keeps them back from now on and returns how many outputs have one held;
+ * STEP delivers the held ones and keeps holding the next; RELEASE delivers
+ * them and stops holding. STEP and RELEASE return how many they delivered.
+ * only: that output's alone (NULL: every output's). */
+enum tsr_test_frames {
+	TSR_TEST_FRAMES_HOLD,
+	TSR_TEST_FRAMES_STEP,
+	TSR_TEST_FRAMES_RELEASE,
+};
+size_t tsr_server_test_hold_frames(struct tsr_server *server, enum tsr_test_frames what,
+				   const struct tsr_output_state *only);
+#endif
 
 #endif

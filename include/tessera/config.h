@@ -155,11 +155,14 @@ struct tsr_gpu_config {
 };
 
 /* [lock]: the lock screen. The password typed on it is checked with PAM
- * (service "tessera") for user; idle_timeout_s 0 means no idle lock. */
+ * (service "tessera") for user; idle_timeout_s 0 means no idle lock;
+ * suspend: lock before the system sleeps, where logind runs
+ * (core/suspend_lock.h). */
 #define TSR_LOCK_IDLE_TIMEOUT_MAX_S 86400u
 struct tsr_lock_config {
 	uint32_t idle_timeout_s;
 	char user[TSR_NAME_MAX]; /* "" = not configured: the lock is refused */
+	bool suspend;		 /* default true */
 };
 
 struct tsr_config {

@@ -642,10 +642,18 @@ static void test_lock_section(void)
 	CHECK(tsr_config_load_string(&config, "[domain a]\ncolour = red\n", "t", err, sizeof(err)));
 	CHECK_EQ_INT(config.lock.idle_timeout_s, 0);
 	CHECK(config.lock.user[0] == '\0');
+	CHECK(config.lock.suspend); /* locking before suspend is on by default */
 	CHECK(tsr_config_load_string(&config, "[lock]\nuser = alice.b-1\nidle_timeout = 300\n", "t",
 				     err, sizeof(err)));
 	CHECK(strcmp(config.lock.user, "alice.b-1") == 0);
 	CHECK_EQ_INT(config.lock.idle_timeout_s, 300);
+	CHECK(config.lock.suspend);
+	EXPECT_OK("[lock]\nsuspend = no\n");
+	CHECK(!config.lock.suspend);
+	EXPECT_OK("[lock]\nsuspend = yes\n");
+	CHECK(config.lock.suspend);
+	EXPECT_ERROR("[lock]\nsuspend = true\n",
+		     "test.conf:2: suspend: 'true' is not yes or no (allowed: yes, no)");
 	EXPECT_ERROR("[lock]\nidle_timeout = 86401\n",
 		     "test.conf:2: idle_timeout: 86401 is out of range (allowed: 0..86400)");
 	EXPECT_ERROR("[lock]\nuser = al ice\n",
@@ -655,7 +663,8 @@ static void test_lock_section(void)
 		     "test.conf:3: key 'user' in [lock] is already set at line 2 (allowed: once "
 		     "per section)");
 	EXPECT_ERROR("[lock]\npassword = x\n",
-		     "test.conf:2: unknown key 'password' in [lock] (allowed: idle_timeout, user)");
+		     "test.conf:2: unknown key 'password' in [lock] (allowed: idle_timeout, user, "
+		     "suspend)");
 }
 
 static void test_gpu_section(void)
