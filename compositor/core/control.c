@@ -178,9 +178,8 @@ static void append_output_status(struct tsr_server *server, char *reply, size_t 
 		/* A field of its own: the output.NAME= value keeps its form, so
 		 * parsers that match its end (",focus:DOMAIN") still work. */
 		if (used < reply_len)
-			used +=
-			    (size_t)snprintf(reply + used, reply_len - used, " scale.%s=%u",
-					     state->output->name, state->scale);
+			used += (size_t)snprintf(reply + used, reply_len - used, " scale.%s=%u",
+						 state->output->name, state->scale);
 	}
 }
 
