@@ -223,18 +223,25 @@ static void serve_newly_hidden(struct tsr_server *server)
 		tsr_server_schedule_frame(server, false);
 }
 
-static void relayout(struct tsr_server *server)
+/* After a layout change: every guest to its new size, and frames for the
+ * surfaces that are hidden now. */
+static void reconfigure_domains(struct tsr_server *server)
 {
-	update_seat(server);
-	for (size_t i = 0; i < server->output_count; i++)
-		compute_layout(server, server->outputs[i]);
-	tsr_server_damage_all(server);
 	for (size_t i = 0; i < server->domain_count; i++) {
 		struct tsr_domain *domain = server->domains[i];
 		if (domain->link && !tsr_domain_configure(domain))
 			tsr_domain_disconnect(domain, domain->last_drop_reason, true);
 	}
 	serve_newly_hidden(server);
+}
+
+static void relayout(struct tsr_server *server)
+{
+	update_seat(server);
+	for (size_t i = 0; i < server->output_count; i++)
+		compute_layout(server, server->outputs[i]);
+	tsr_server_damage_all(server);
+	reconfigure_domains(server);
 }
 
 /* After an output came or went: only the outputs whose picture changes
@@ -259,12 +266,7 @@ static void relayout_after_hotplug(struct tsr_server *server, int keyboard_befor
 			tsr_server_damage_box(server, state, &whole);
 		}
 	}
-	for (size_t i = 0; i < server->domain_count; i++) {
-		struct tsr_domain *domain = server->domains[i];
-		if (domain->link && !tsr_domain_configure(domain))
-			tsr_domain_disconnect(domain, domain->last_drop_reason, true);
-	}
-	serve_newly_hidden(server);
+	reconfigure_domains(server);
 }
 
 /* Hidden surfaces are paced at 1 Hz: a guest nobody sees gets no reason to

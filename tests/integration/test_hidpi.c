@@ -8,7 +8,6 @@
  * colour and masked out. */
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "harness.h"
 #include "reference.h"
@@ -48,25 +47,12 @@ static bool ctl(const char *command)
 	return ok;
 }
 
-static void sleep_ms(long ms)
-{
-	struct timespec delay = {ms / 1000, (ms % 1000) * 1000000};
-	nanosleep(&delay, NULL);
-}
-
 static bool wait_for_size(const char *domain, uint32_t width, uint32_t height)
 {
-	char expected[64], command[64], reply[1024];
+	char expected[64], command[64];
 	snprintf(expected, sizeof(expected), "surface=%ux%u", width, height);
 	snprintf(command, sizeof(command), "stats %s", domain);
-	for (int i = 0; i < 1000; i++) {
-		harness_control(&harness, command, reply, sizeof(reply));
-		if (strstr(reply, expected))
-			return true;
-		sleep_ms(20);
-	}
-	fprintf(stderr, "%s never reached %s: %s\n", domain, expected, reply);
-	return false;
+	return harness_wait_reply(&harness, command, expected, 20000);
 }
 
 static uint32_t pixel(const struct tsr_buffer *image, int32_t x, int32_t y)

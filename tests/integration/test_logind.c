@@ -31,7 +31,6 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <systemd/sd-bus.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -52,12 +51,6 @@ static struct harness bus_dir; /* only its directory: bus socket and logs */
 static char bus_address[400];
 static const char *python;
 static pid_t bus_pid, mock_pid;
-
-static void sleep_ms(int ms)
-{
-	struct timespec delay = {ms / 1000, (long)(ms % 1000) * 1000000L};
-	nanosleep(&delay, NULL);
-}
 
 static sd_bus *connect_bus(const char *address)
 {
@@ -107,7 +100,7 @@ static bool wait_inhibitors(int expected)
 	for (int i = 0; i < 1000; i++) {
 		if (inhibitors(NULL, NULL, 0) == expected)
 			return true;
-		sleep_ms(20);
+		harness_sleep_ms(20);
 	}
 	fprintf(stderr, "the stand-in logind never held %d inhibitor(s)\n", expected);
 	return false;
@@ -146,7 +139,7 @@ static bool start_mock(void)
 	for (int i = 0; mock_pid > 0 && i < 1000; i++) {
 		if (inhibitors(NULL, NULL, 0) >= 0)
 			return true;
-		sleep_ms(20);
+		harness_sleep_ms(20);
 	}
 	fprintf(stderr, "the stand-in logind never answered; see %s\n", bus_dir.dir);
 	return false;
@@ -187,7 +180,7 @@ static bool start_bus(void)
 			sd_bus_unref(bus);
 			return setenv("DBUS_SYSTEM_BUS_ADDRESS", bus_address, 1) == 0;
 		}
-		sleep_ms(20);
+		harness_sleep_ms(20);
 	}
 	fprintf(stderr, "the private bus never came up; see %s\n", bus_dir.dir);
 	return false;
@@ -201,13 +194,7 @@ static bool status_says(struct harness *h, const char *text)
 
 static bool wait_status(struct harness *h, const char *text)
 {
-	for (int i = 0; i < 1500; i++) {
-		if (status_says(h, text))
-			return true;
-		sleep_ms(20);
-	}
-	fprintf(stderr, "status never said %s\n", text);
-	return false;
+	return harness_wait_reply(h, "status", text, 30000);
 }
 
 static bool key(struct harness *h, unsigned code, unsigned state)
@@ -237,7 +224,7 @@ static bool wait_held_frames(struct harness *h, int outputs)
 		if (harness_control(h, "test-hold-frames 1", reply, sizeof(reply)) &&
 		    strcmp(reply, expected) == 0)
 			return true;
-		sleep_ms(10);
+		harness_sleep_ms(10);
 	}
 	fprintf(stderr, "frames were never held on %d output(s)\n", outputs);
 	return false;
@@ -338,7 +325,7 @@ static void test_lock_before_suspend(void)
 	CHECK(harness_wait_log(&h, "agent-work", "input key 30 released", 10000));
 	for (int i = 0;
 	     i < 500 && harness_log_count(&h, "agent-work", "input focus-out") == focus_outs; i++)
-		sleep_ms(20);
+		harness_sleep_ms(20);
 	CHECK_EQ_INT(harness_log_count(&h, "agent-work", "input focus-out"), focus_outs + 1);
 	struct tsr_buffer *locked = screenshot(&h, "locked.png");
 	CHECK(locked != NULL);
@@ -425,7 +412,7 @@ static void test_suspend_no(void)
 	 * inhibitor or locked would show it after these bus round trips and
 	 * the pause. */
 	CHECK_EQ_INT(inhibitors(NULL, NULL, 0), 0);
-	sleep_ms(300);
+	harness_sleep_ms(300);
 	CHECK(status_says(&h, "locked=no"));
 	CHECK(status_says(&h, "suspend_inhibitor=none"));
 	CHECK_EQ_INT(inhibitors(NULL, NULL, 0), 0);
