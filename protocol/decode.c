@@ -59,11 +59,6 @@ static void read_rect(struct body_reader *r, struct tsr_rect *rect)
 	rect->height = read_u32(r);
 }
 
-static bool rect_is_zero(const struct tsr_rect *rect)
-{
-	return rect->x == 0 && rect->y == 0 && rect->width == 0 && rect->height == 0;
-}
-
 static bool decode_grants(struct body_reader *r, struct tsr_msg_buffer_attach_grants *m, char *err,
 			  size_t err_len)
 {
@@ -93,13 +88,25 @@ static bool decode_damage(struct body_reader *r, struct tsr_msg_damage *m, char 
 {
 	m->surface_id = read_u32(r);
 	m->count = read_u32(r);
-	for (uint32_t i = 0; i < TSR_MAX_DAMAGE_RECTS; i++) {
+	/* The used slots are decoded; the unused ones must be zero bytes, as
+	 * the encoder writes them, and are checked as bytes: a frame's DAMAGE
+	 * of one rectangle need not cost sixteen rectangle decodes. (A count
+	 * above the slots is refused by the field checks.) */
+	uint32_t used = m->count < TSR_MAX_DAMAGE_RECTS ? m->count : TSR_MAX_DAMAGE_RECTS;
+	for (uint32_t i = 0; i < used; i++)
 		read_rect(r, &m->rects[i]);
-		if (i >= m->count && !rect_is_zero(&m->rects[i])) {
-			return tsr_wire_error(err, err_len,
-					      "DAMAGE: unused rect %" PRIu32 " not zero", i);
+	size_t unused_bytes = (size_t)(TSR_MAX_DAMAGE_RECTS - used) * TSR_RECT_WIRE_SIZE;
+	const uint8_t *unused = take(r, unused_bytes);
+	/* All zero: the first byte is, and each byte equals the next. */
+	bool zero = !unused || unused_bytes == 0 ||
+		    (unused[0] == 0 && memcmp(unused, unused + 1, unused_bytes - 1) == 0);
+	for (size_t b = 0; !zero && b < unused_bytes; b++) {
+		if (unused[b] != 0) {
+			return tsr_wire_error(err, err_len, "DAMAGE: unused rect %zu not zero",
+					      used + b / TSR_RECT_WIRE_SIZE);
 		}
 	}
+	memset(&m->rects[used], 0, sizeof(m->rects[0]) * (TSR_MAX_DAMAGE_RECTS - used));
 	return true;
 }
 

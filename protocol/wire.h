@@ -13,6 +13,8 @@
 /* Body of BUFFER_ATTACH_GRANTS before the refs: surface_id, buffer_id,
  * offset, ref_count. */
 #define TSR_GRANTS_FIXED_BODY 16u
+/* A rectangle on the wire: x, y, width, height, 4 bytes each. */
+#define TSR_RECT_WIRE_SIZE 16u
 #define TSR_GRANTS_MIN_LEN (TSR_HEADER_SIZE + TSR_GRANTS_FIXED_BODY + 4u)
 
 struct tsr_wire_layout {

@@ -156,6 +156,7 @@ void tsr_domain_disconnect(struct tsr_domain *domain, const char *reason, bool v
 	forget_input_backlog(domain);
 	tsr_guest_link_destroy(domain->link);
 	domain->link = NULL;
+	domain->reads_deferred = false;
 	domain->hello_done = false;
 	tsr_server_guest_gone(domain->server, domain->index);
 	if (fixed_size && was_visible)
@@ -593,17 +594,19 @@ static bool send_due_releases(struct tsr_domain *domain, uint32_t surface_id)
 	return true;
 }
 
-void tsr_domain_send_frame_done(struct tsr_domain *domain, uint64_t time_ns, bool shown)
+bool tsr_domain_send_frame_done(struct tsr_domain *domain, uint64_t time_ns, bool shown)
 {
+	bool waiting = false;
 	for (size_t i = 0; i < TSR_MAX_SURFACES_PER_GUEST && domain->link; i++) {
 		struct tsr_surface *surface = &domain->surfaces[i];
 		if (!surface->in_use || !surface->frame_requested ||
 		    tsr_domain_surface_shown(domain, surface) != shown)
 			continue;
 		surface->frame_requested = false;
+		waiting = true;
 		if (!send_due_releases(domain, surface->id)) {
 			tsr_domain_disconnect(domain, domain->last_drop_reason, true);
-			return;
+			return true;
 		}
 		struct tsr_msg *msg = outgoing(domain, TSR_MSG_FRAME_DONE);
 		msg->u.frame_done = (struct tsr_msg_frame_done){
@@ -614,9 +617,25 @@ void tsr_domain_send_frame_done(struct tsr_domain *domain, uint64_t time_ns, boo
 		domain->stats.frames_done++;
 		if (!send_or_note(domain, msg)) {
 			tsr_domain_disconnect(domain, domain->last_drop_reason, true);
-			return;
+			return true;
 		}
 	}
+	return waiting;
+}
+
+void tsr_domain_defer_reads(struct tsr_domain *domain, bool deferred)
+{
+	struct tsr_guest_link *link = domain->link;
+	if (!link || !link->impl->defer_reads || domain->reads_deferred == deferred)
+		return;
+	domain->reads_deferred = deferred;
+	link->impl->defer_reads(link, deferred);
+}
+
+void tsr_domain_read_deferred(struct tsr_domain *domain)
+{
+	if (domain->link && domain->reads_deferred)
+		domain->link->impl->read_deferred(domain->link);
 }
 
 bool tsr_domain_configure(struct tsr_domain *domain)

@@ -60,6 +60,7 @@ struct tsr_domain {
 	const struct tsr_domain_config *config;
 	int32_t domid; /* -1 for local-transport domains */
 	struct tsr_guest_link *link;
+	bool reads_deferred; /* link's reads wait for an output frame (server.c) */
 	/* input = pv: the PV keyboard/pointer device while one is connected
 	 * (core/input_sink.h); input then goes there and never to link. */
 	struct tsr_input_sink *input_sink;
@@ -111,8 +112,15 @@ void tsr_domain_displays(struct tsr_domain *domain, struct tsr_layout_displays *
 bool tsr_domain_surface_shown(struct tsr_domain *domain, const struct tsr_surface *surface);
 
 /* Sends FRAME_DONE to the waiting surfaces that are shown (paced by output
- * frames) or, with shown false, to the hidden ones (paced at 1 Hz). */
-void tsr_domain_send_frame_done(struct tsr_domain *domain, uint64_t time_ns, bool shown);
+ * frames) or, with shown false, to the hidden ones (paced at 1 Hz).
+ * Returns whether any surface was waiting. */
+bool tsr_domain_send_frame_done(struct tsr_domain *domain, uint64_t time_ns, bool shown);
+
+/* Whether what the guest sends wakes Tessera at once (false) or waits to
+ * be read by tsr_domain_read_deferred (guest_link.h's defer_reads). */
+void tsr_domain_defer_reads(struct tsr_domain *domain, bool deferred);
+/* Reads what a deferred guest sent; the guest may be dropped. */
+void tsr_domain_read_deferred(struct tsr_domain *domain);
 
 /* Sends CONFIGURE to surfaces whose size differs from the layout's; never
  * to a fixed-size link (guest_link.h).

@@ -53,6 +53,15 @@ struct tsr_guest_link_impl {
 					    const struct tsr_buffer_request *request, char *err,
 					    size_t err_len);
 	void (*destroy)(struct tsr_guest_link *link);
+	/* Optional (NULL: never deferred). While deferred, what the guest
+	 * sends does not wake the loop (a hang-up still does); the core reads
+	 * it with read_deferred(). The core defers a guest whose next message
+	 * cannot change anything before an output's next frame, and reads it
+	 * at that frame: one wake-up of Tessera per frame, not one per guest. */
+	void (*defer_reads)(struct tsr_guest_link *link, bool deferred);
+	/* Handles what the guest sent while deferred, as a readable event
+	 * would: listener.closed may run and destroy the link. */
+	void (*read_deferred)(struct tsr_guest_link *link);
 };
 
 struct tsr_guest_link_listener {

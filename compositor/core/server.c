@@ -213,6 +213,8 @@ static void compute_layout(struct tsr_server *server, struct tsr_output_state *s
 
 static void schedule_repaint(struct tsr_output_state *state);
 static bool frame_requested(struct tsr_server *server, bool shown);
+static void update_read_deferral(struct tsr_server *server);
+static uint64_t frame_period_ns(const struct tsr_output *output);
 
 /* A surface that waited for an output's frame and is hidden now (its
  * output went, or it left the layout) gets its frame from the hidden clock
@@ -233,6 +235,7 @@ static void reconfigure_domains(struct tsr_server *server)
 			tsr_domain_disconnect(domain, domain->last_drop_reason, true);
 	}
 	serve_newly_hidden(server);
+	update_read_deferral(server);
 }
 
 static void relayout(struct tsr_server *server)
@@ -304,22 +307,66 @@ static void send_frame_done(struct tsr_server *server, uint64_t time_ns, bool sh
 
 /* A domain's shown surfaces are paced by one output: the first that shows
  * it. Shown on two 60 Hz outputs it gets 60 frames a second, not 120 (one
- * FRAME_DONE per output frame would let it draw for both). */
-static bool paces(const struct tsr_server *server, const struct tsr_output_state *state,
-		  size_t domain_index)
+ * FRAME_DONE per output frame would let it draw for both). NULL: hidden. */
+static struct tsr_output_state *pacing_output(const struct tsr_server *server, size_t domain_index)
 {
+	if (server->locked)
+		return NULL;
 	for (size_t i = 0; i < server->output_count; i++)
 		if (server->outputs[i]->layout.domains[domain_index].visible)
-			return server->outputs[i] == state;
-	return false;
+			return server->outputs[i];
+	return NULL;
 }
 
-static void send_frame_done_paced_by(struct tsr_output_state *state, uint64_t time_ns)
+/* Returns whether any surface was waiting for this frame. */
+static bool send_frame_done_paced_by(struct tsr_output_state *state, uint64_t time_ns)
+{
+	struct tsr_server *server = state->server;
+	bool waiting = false;
+	for (size_t i = 0; i < server->domain_count; i++)
+		if (pacing_output(server, i) == state)
+			waiting |= tsr_domain_send_frame_done(server->domains[i], time_ns, true);
+	return waiting;
+}
+
+/* Whether the output's next frame-done is already on its way: a frame
+ * travelling to the screen, a repaint about to run, or the frame clock
+ * armed. Nothing a guest it paces sends could reach the screen before
+ * then, so such guests are read at that moment (read_paced_guests), all
+ * in one wake-up, instead of each waking Tessera once per frame. */
+static bool output_busy(const struct tsr_output_state *state)
+{
+	return state->frame_pending || state->repaint_idle || state->tick_armed;
+}
+
+/* Called after every change of an output's busyness or of who paces whom.
+ * Hidden guests are never deferred: their 1 Hz clock reads nothing. */
+static void update_read_deferral(struct tsr_server *server)
+{
+	for (size_t i = 0; i < server->domain_count; i++) {
+		const struct tsr_output_state *pacer = pacing_output(server, i);
+		tsr_domain_defer_reads(server->domains[i], pacer && output_busy(pacer));
+	}
+}
+
+/* Before an output's frame-done goes out: what its deferred guests sent
+ * since the last one (their commits then get this frame, as they would
+ * have had they been read on arrival). A guest may be dropped here. */
+static void read_paced_guests(struct tsr_output_state *state)
 {
 	struct tsr_server *server = state->server;
 	for (size_t i = 0; i < server->domain_count; i++)
-		if (paces(server, state, i))
-			tsr_domain_send_frame_done(server->domains[i], time_ns, true);
+		if (pacing_output(server, i) == state)
+			tsr_domain_read_deferred(server->domains[i]);
+}
+
+/* The frame clock of an output with nothing to draw. Not re-armed while
+ * armed: a guest committing again and again cannot push it further out. */
+static void arm_tick(struct tsr_output_state *state)
+{
+	if (!state->tick_armed)
+		state->tick_armed = tsr_event_source_timer_update(state->tick_timer,
+								  frame_period_ns(state->output));
 }
 
 static bool frame_requested(struct tsr_server *server, bool shown)
@@ -421,17 +468,15 @@ static uint64_t region_area(const pixman_region32_t *region)
 	return area;
 }
 
-static void repaint(void *data)
+static void repaint_output(struct tsr_output_state *state)
 {
-	struct tsr_output_state *state = data;
 	struct tsr_server *server = state->server;
 	struct tsr_output *output = state->output;
-	state->repaint_idle = NULL;
 	if (state->frame_pending)
 		return;
 	if (!pixman_region32_not_empty(&state->damage)) {
 		if (frame_requested(server, true))
-			tsr_event_source_timer_update(state->tick_timer, frame_period_ns(output));
+			arm_tick(state);
 		return;
 	}
 	int age = 0;
@@ -457,7 +502,7 @@ static void repaint(void *data)
 	}
 	if (!output->impl->present(output, target, &state->damage)) {
 		/* The backend logged why; keep the damage and try next tick. */
-		tsr_event_source_timer_update(state->tick_timer, frame_period_ns(output));
+		arm_tick(state);
 		return;
 	}
 	push_history(state);
@@ -469,6 +514,14 @@ static void repaint(void *data)
 		state->latency_count++;
 		state->damage_since_ns = 0;
 	}
+}
+
+static void repaint(void *data)
+{
+	struct tsr_output_state *state = data;
+	state->repaint_idle = NULL;
+	repaint_output(state);
+	update_read_deferral(state->server);
 }
 
 static void schedule_repaint(struct tsr_output_state *state)
@@ -502,19 +555,29 @@ static void handle_frame(void *data, struct tsr_output *output, uint64_t time_ns
 		notify_lock_shown(state->server);
 	}
 	state->lock_frame_pending = false;
+	read_paced_guests(state);
 	send_frame_done_paced_by(state, time_ns);
 	if (pixman_region32_not_empty(&state->damage) || frame_requested(state->server, true))
 		schedule_repaint(state);
+	update_read_deferral(state->server);
 }
 
 static void handle_tick(void *data)
 {
 	struct tsr_output_state *state = data;
-	if (state->frame_pending)
-		return;
-	send_frame_done_paced_by(state, tsr_now_ns());
-	if (pixman_region32_not_empty(&state->damage))
-		schedule_repaint(state);
+	state->tick_armed = false;
+	if (!state->frame_pending) {
+		read_paced_guests(state);
+		bool waiting = send_frame_done_paced_by(state, tsr_now_ns());
+		if (pixman_region32_not_empty(&state->damage))
+			schedule_repaint(state);
+		else if (waiting)
+			/* Guests that just got their frame-done are likely to
+			 * commit again: their commits wait for the next tick
+			 * together, which they could not have beaten. */
+			arm_tick(state);
+	}
+	update_read_deferral(state->server);
 }
 
 static void handle_output_removed(void *data, struct tsr_output *output)
@@ -894,6 +957,7 @@ void tsr_server_lock_changed(struct tsr_server *server)
 	 * by output frames again, hidden ones by the 1 Hz timer. */
 	tsr_server_schedule_frame(server, !server->locked);
 	tsr_server_schedule_frame(server, false);
+	update_read_deferral(server);
 }
 
 void tsr_server_guest_ready(struct tsr_server *server, int index)

@@ -45,7 +45,8 @@ struct tsr_output_state {
 	bool frame_pending; /* a presented frame has not reached the screen */
 	struct tsr_event_source *repaint_idle;
 	struct tsr_event_source *tick_timer; /* frame pacing when nothing is drawn */
-	bool hardware_cursor;		     /* the output's cursor plane shows the pointer */
+	bool tick_armed;
+	bool hardware_cursor; /* the output's cursor plane shows the pointer */
 	uint64_t frames_presented;
 	uint64_t pixels_drawn; /* sum of rendered region areas, for tests */
 	/* Damage-to-present latency: from the moment damage arrives on an

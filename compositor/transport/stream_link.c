@@ -52,6 +52,11 @@ struct stream_link {
 	int message_fd;			/* the fd of the message being handled, for import */
 	struct tsr_send_queue queue;
 	bool closed;
+	bool reads_deferred; /* readable not watched: the core reads at its frames */
+	/* The last read came back short without fds: a socket returns less
+	 * than asked only when it has no more, so this pass reads no further
+	 * (what arrives later makes it readable again). */
+	bool source_empty;
 };
 
 static bool flush_queue(struct stream_link *link);
@@ -108,8 +113,8 @@ static void update_watch(struct stream_link *link)
 	if (link->io->wakeup != TSR_STREAM_WAKEUP_POLL || !link->source)
 		return;
 	bool want_writable = link->queue.queued > 0 || link->queue.refused;
-	tsr_event_source_fd_update(link->source,
-				   TSR_EVENT_READABLE | (want_writable ? TSR_EVENT_WRITABLE : 0));
+	tsr_event_source_fd_update(link->source, (link->reads_deferred ? 0 : TSR_EVENT_READABLE) |
+						     (want_writable ? TSR_EVENT_WRITABLE : 0));
 }
 
 /* Writes as much of the queue as the transport takes; the rest continues
@@ -159,10 +164,32 @@ static struct tsr_buffer *stream_link_import(struct tsr_guest_link *base, const 
 	return link->io->import_buffer(link->io_data, msg, link->message_fd, request, err, err_len);
 }
 
+static void handle_readable(struct stream_link *link);
+
+/* Only a socket can stop waking the loop for reads: an event channel's
+ * one event stands for reads and writes alike. */
+static void stream_link_defer_reads(struct tsr_guest_link *base, bool deferred)
+{
+	struct stream_link *link = (struct stream_link *)base;
+	if (link->io->wakeup != TSR_STREAM_WAKEUP_POLL || link->reads_deferred == deferred)
+		return;
+	link->reads_deferred = deferred;
+	update_watch(link);
+}
+
+static void stream_link_read_deferred(struct tsr_guest_link *base)
+{
+	struct stream_link *link = (struct stream_link *)base;
+	if (link->reads_deferred && !link->closed)
+		handle_readable(link); /* may close, and free, the link */
+}
+
 static const struct tsr_guest_link_impl stream_link_impl = {
     .send = stream_link_send,
     .import_buffer = stream_link_import,
     .destroy = stream_link_destroy,
+    .defer_reads = stream_link_defer_reads,
+    .read_deferred = stream_link_read_deferred,
 };
 
 /* Reads from the transport into dest. Returns the bytes read; 0: nothing
@@ -196,15 +223,20 @@ static size_t next_bytes(struct stream_link *link)
 			return 0; /* link may be gone */
 	} else {
 		if (link->staged_used == link->staged) {
+			if (link->source_empty)
+				return 0;
 			/* While fds wait for their message, at most what it still
 			 * needs: fds of a later message cannot arrive before these
 			 * found their owner. */
 			size_t wanted = sizeof(link->staging);
 			if (link->fds.count && missing < wanted)
 				wanted = missing;
+			size_t had_fds = link->fds.count;
 			size_t got = read_some(link, link->staging, wanted);
 			if (got == 0)
 				return 0; /* link may be gone */
+			link->source_empty = got < wanted && link->fds.count == had_fds &&
+					     link->io->wakeup == TSR_STREAM_WAKEUP_POLL;
 			link->staged = got;
 			link->staged_used = 0;
 		}
@@ -252,6 +284,7 @@ static void resume_reading(void *data);
 
 static void handle_readable(struct stream_link *link)
 {
+	link->source_empty = false;
 	for (int handled = 0; handled < MESSAGES_PER_DISPATCH;) {
 		size_t count = next_bytes(link);
 		if (count == 0)
@@ -274,9 +307,11 @@ static void handle_readable(struct stream_link *link)
 	}
 	/* The cap was reached: continue on the next dispatch, after the other
 	 * guests had their turn. A socket becomes readable again by itself
-	 * for what it still holds, but not for what is staged; an event
-	 * channel raises no event for bytes already in the ring. */
-	bool more = link->io->wakeup == TSR_STREAM_WAKEUP_EVENT || link->staged_used < link->staged;
+	 * for what it still holds (unless its reads are deferred), but not for
+	 * what is staged; an event channel raises no event for bytes already
+	 * in the ring. */
+	bool more = link->io->wakeup == TSR_STREAM_WAKEUP_EVENT || link->reads_deferred ||
+		    link->staged_used < link->staged;
 	if (more && !link->resume)
 		link->resume = tsr_event_loop_add_idle(link->loop, resume_reading, link);
 }

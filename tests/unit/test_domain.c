@@ -28,6 +28,12 @@ struct recording_link {
 	size_t sent_count;
 	struct tsr_buffer *next_import; /* handed out by the next import */
 	bool full;			/* refuses every message, as a full queue does */
+	bool deferred;			/* defer_reads' state */
+	/* What the guest "sent" while deferred, handed over by read_deferred;
+	 * sent_count when that happened (-1: never). */
+	struct tsr_msg inbox[4];
+	size_t inbox_count;
+	long read_at;
 };
 
 static bool record_send(struct tsr_guest_link *base, const struct tsr_msg *msg)
@@ -55,10 +61,27 @@ static void record_destroy(struct tsr_guest_link *base)
 	free(base);
 }
 
+static void record_defer_reads(struct tsr_guest_link *base, bool deferred)
+{
+	((struct recording_link *)base)->deferred = deferred;
+}
+
+static void record_read_deferred(struct tsr_guest_link *base)
+{
+	struct recording_link *link = (struct recording_link *)base;
+	if (link->inbox_count)
+		link->read_at = (long)link->sent_count;
+	for (size_t i = 0; i < link->inbox_count; i++)
+		CHECK(link->base.listener.message(link->base.listener.data, &link->inbox[i]));
+	link->inbox_count = 0;
+}
+
 static const struct tsr_guest_link_impl recording_impl = {
     .send = record_send,
     .import_buffer = record_import,
     .destroy = record_destroy,
+    .defer_reads = record_defer_reads,
+    .read_deferred = record_read_deferred,
 };
 
 static size_t count_sent(struct recording_link *link, enum tsr_msg_type type, uint32_t id)
@@ -87,6 +110,7 @@ static struct recording_link *connect_guest(struct scene_fixture *fixture, int i
 {
 	struct recording_link *link = calloc(1, sizeof(*link));
 	link->base.impl = &recording_impl;
+	link->read_at = -1;
 	CHECK(tsr_domain_attach_link(fixture->server->domains[index], &link->base, -1));
 	struct tsr_msg msg = {.type = TSR_MSG_HELLO};
 	msg.u.hello = (struct tsr_msg_hello){.major = 1, .capabilities = TSR_CAP_MEMFD};
@@ -236,6 +260,65 @@ static void test_hidden_surfaces_paced_at_one_hertz(void)
 	       (unsigned long long)shown_frames, (unsigned long long)hidden_frames);
 	CHECK(hidden_frames >= 1 && hidden_frames <= 2);
 	CHECK(shown_frames > 10);
+	scene_fixture_fini(&fixture);
+}
+
+static bool frame_done_sent_since(struct recording_link *link, size_t since)
+{
+	for (size_t i = since; i < link->sent_count; i++)
+		if (link->sent[i].type == TSR_MSG_FRAME_DONE)
+			return true;
+	return false;
+}
+
+/* While the output's next frame is on its way, a shown guest's reads are
+ * deferred (nothing it sends could be shown sooner) and read right before
+ * that frame's FRAME_DONE, so a commit made during the frame gets this
+ * FRAME_DONE, not the next one: the guest keeps the output's rate. A
+ * hidden guest is never deferred, and an output with nothing left to do
+ * stops deferring, so the next commit is heard at once. */
+static void test_reads_deferred_until_the_output_frame(void)
+{
+	struct scene_fixture fixture;
+	CHECK(scene_fixture_init(&fixture, 640, 400));
+	tsr_server_focus(fixture.server, 0);
+	tsr_server_set_layout(fixture.server, TSR_LAYOUT_FOCUS);
+	CHECK(scene_fixture_settle(&fixture));
+	struct tsr_buffer *shown_buffers[2], *hidden_buffers[2];
+	struct recording_link *shown = connect_guest(&fixture, 0, 64, 64, shown_buffers);
+	struct recording_link *hidden = connect_guest(&fixture, 1, 64, 64, hidden_buffers);
+	damage(shown, 0, 0, 8, 8);
+	commit(shown, 1, 1);
+	commit(hidden, 1, 1);
+	/* The repaint runs and its frame is on its way. */
+	tsr_event_loop_dispatch(fixture.loop, 0);
+	CHECK(fixture.server->outputs[0]->frame_pending);
+	CHECK(shown->deferred);
+	CHECK(!hidden->deferred);
+
+	/* The guest draws its next frame before the output's frame comes. */
+	size_t before = shown->sent_count;
+	shown->inbox[0] = (struct tsr_msg){.type = TSR_MSG_DAMAGE};
+	shown->inbox[0].u.damage.surface_id = 1;
+	shown->inbox[0].u.damage.count = 1;
+	shown->inbox[0].u.damage.rects[0] = (struct tsr_rect){0, 0, 8, 8};
+	shown->inbox[1] = (struct tsr_msg){.type = TSR_MSG_COMMIT};
+	shown->inbox[1].u.commit =
+	    (struct tsr_msg_commit){.surface_id = 1, .buffer_id = 2, .serial = 2};
+	shown->inbox_count = 2;
+	for (int i = 0; i < 100 && !frame_done_sent_since(shown, before); i++)
+		tsr_event_loop_dispatch(fixture.loop, 20);
+	CHECK(frame_done_sent_since(shown, before));
+	CHECK_EQ_INT(shown->read_at, (long)before); /* read before anything was sent */
+	CHECK_EQ_INT(shown->sent[shown->sent_count - 1].u.frame_done.serial, 2);
+	CHECK(shown->deferred); /* serial 2's frame is on its way now */
+
+	/* Nothing more from the guest: once that frame is shown, the output
+	 * has nothing left to do and the guest is heard at once again. */
+	for (int i = 0; i < 100 && shown->deferred; i++)
+		tsr_event_loop_dispatch(fixture.loop, 20);
+	CHECK(!shown->deferred);
+	CHECK(!fixture.server->outputs[0]->frame_pending);
 	scene_fixture_fini(&fixture);
 }
 
@@ -924,8 +1007,9 @@ static void test_slow_guest_on_a_real_link(void)
 
 TSR_TEST_MAIN(TSR_CASE(test_commit_without_damage_repaints_everything),
 	      TSR_CASE(test_final_release_after_destroy),
-	      TSR_CASE(test_hidden_surfaces_paced_at_one_hertz), TSR_CASE(test_memfd_import_checks),
-	      TSR_CASE(test_violation_limiter_policy),
+	      TSR_CASE(test_hidden_surfaces_paced_at_one_hertz),
+	      TSR_CASE(test_reads_deferred_until_the_output_frame),
+	      TSR_CASE(test_memfd_import_checks), TSR_CASE(test_violation_limiter_policy),
 	      TSR_CASE(test_repeated_violations_refuse_reconnects), TSR_CASE(test_instance_policy),
 	      TSR_CASE(test_violation_refuses_the_instance),
 	      TSR_CASE(test_error_codes_per_category), TSR_CASE(test_log_limiter_policy),

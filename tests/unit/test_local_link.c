@@ -265,7 +265,83 @@ static void test_fd_with_a_message_longer_than_staging(void)
 	finish(&fixture);
 }
 
+/* Deferred reads (guest_link.h): what the guest sends waits, however long
+ * the loop runs, until read_deferred hands it over, all of it and in order;
+ * a hang-up is still heard at once; undeferred, messages flow again. */
+static void test_deferred_reads_wait_for_read_deferred(void)
+{
+	struct fixture fixture;
+	start(&fixture);
+	fixture.link->impl->defer_reads(fixture.link, true);
+	uint8_t buf[8192];
+	size_t len = 0;
+	append_damage(buf, &len);
+	append_commit(buf, &len, 1);
+	send_with(&fixture, buf, len, false);
+	for (int i = 0; i < 5; i++)
+		tsr_event_loop_dispatch(fixture.loop, 10);
+	CHECK_EQ_INT(fixture.recorder.seen_count, 0);
+	fixture.link->impl->read_deferred(fixture.link);
+	CHECK_EQ_INT(fixture.recorder.seen_count, 2);
+	CHECK_EQ_INT(fixture.recorder.seen[0], TSR_MSG_DAMAGE);
+	CHECK_EQ_INT(fixture.recorder.seen[1], TSR_MSG_COMMIT);
+	/* Nothing more to read: a second call handles nothing. */
+	fixture.link->impl->read_deferred(fixture.link);
+	CHECK_EQ_INT(fixture.recorder.seen_count, 2);
+
+	fixture.link->impl->defer_reads(fixture.link, false);
+	len = 0;
+	append_commit(buf, &len, 2);
+	send_with(&fixture, buf, len, false);
+	dispatch_until(&fixture, 3);
+	CHECK_EQ_INT(fixture.recorder.seen_count, 3);
+	CHECK(!fixture.recorder.closed);
+	finish(&fixture);
+}
+
+/* More than one dispatch's worth while deferred: read_deferred starts it,
+ * and the rest follows without a further call, as undeferred. */
+static void test_deferred_flood_is_read_to_the_end(void)
+{
+	struct fixture fixture;
+	start(&fixture);
+	fixture.link->impl->defer_reads(fixture.link, true);
+	uint8_t buf[8192];
+	size_t len = 0;
+	for (uint32_t i = 0; i < 200; i++)
+		append_commit(buf, &len, i);
+	send_with(&fixture, buf, len, false);
+	fixture.link->impl->read_deferred(fixture.link);
+	CHECK(fixture.recorder.seen_count >= 64 && fixture.recorder.seen_count < 200);
+	dispatch_until(&fixture, 200);
+	CHECK_EQ_INT(fixture.recorder.seen_count, 200);
+	finish(&fixture);
+}
+
+static void test_hangup_heard_while_deferred(void)
+{
+	struct fixture fixture;
+	start(&fixture);
+	fixture.link->impl->defer_reads(fixture.link, true);
+	uint8_t buf[256];
+	size_t len = 0;
+	append_commit(buf, &len, 1);
+	send_with(&fixture, buf, len, false);
+	close(fixture.guest_fd);
+	fixture.guest_fd = -1;
+	for (int i = 0; i < 50 && !fixture.recorder.closed; i++)
+		tsr_event_loop_dispatch(fixture.loop, 20);
+	CHECK(fixture.recorder.closed);
+	CHECK(!fixture.recorder.violation);
+	/* What it sent before going is not lost. */
+	CHECK_EQ_INT(fixture.recorder.seen_count, 1);
+	finish(&fixture);
+}
+
 TSR_TEST_MAIN(TSR_CASE(test_staged_messages_all_handled),
+	      TSR_CASE(test_deferred_reads_wait_for_read_deferred),
+	      TSR_CASE(test_deferred_flood_is_read_to_the_end),
+	      TSR_CASE(test_hangup_heard_while_deferred),
 	      TSR_CASE(test_fd_belongs_to_the_attach_it_came_with),
 	      TSR_CASE(test_fd_with_a_split_attach), TSR_CASE(test_misplaced_fds_drop_the_guest),
 	      TSR_CASE(test_fd_with_a_message_longer_than_staging))
