@@ -111,6 +111,9 @@ static const struct tsr_stream_io xen_io_ops = {
     .destroy = xen_destroy,
     .wakeup = TSR_STREAM_WAKEUP_EVENT,
     .exact_reads = true,
+    /* One ring write and one event per loop pass (a frame's BUFFER_RELEASE
+     * and FRAME_DONE together), not one per message. */
+    .batch_sends = true,
     .write_error = "the guest closed the vchan",
 };
 
