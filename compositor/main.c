@@ -405,24 +405,26 @@ int main(int argc, char **argv)
 			goto out;
 		}
 	}
-	transport = tsr_local_transport_create(loop, server, runtime_dir, err, sizeof(err));
+	transport = tsr_local_transport_create(loop, tsr_server_guests(server), runtime_dir, err,
+					       sizeof(err));
 	if (!transport) {
 		fprintf(stderr, "tessera: %s\n", err);
 		goto out;
 	}
 #ifdef TSR_HAVE_XEN
-	xen_transport = tsr_xen_transport_create(loop, server, err, sizeof(err));
+	xen_transport = tsr_xen_transport_create(loop, tsr_server_guests(server), err, sizeof(err));
 	if (!xen_transport) {
 		fprintf(stderr, "tessera: %s\n", err);
 		goto out;
 	}
 	/* Watching before any `xl create`: libxl waits for the backend. */
-	kbdif = tsr_kbdif_backend_create(loop, server, err, sizeof(err));
+	kbdif = tsr_kbdif_backend_create(loop, tsr_server_guests(server), err, sizeof(err));
 	if (!kbdif) {
 		fprintf(stderr, "tessera: kbdif: %s\n", err);
 		goto out;
 	}
-	displif_transport = tsr_displif_transport_create(loop, server, err, sizeof(err));
+	displif_transport =
+	    tsr_displif_transport_create(loop, tsr_server_guests(server), err, sizeof(err));
 	if (!displif_transport) {
 		fprintf(stderr, "tessera: displif: %s\n", err);
 		goto out;

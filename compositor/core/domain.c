@@ -117,6 +117,18 @@ static bool destroy_surface(struct tsr_domain *domain, struct tsr_surface *surfa
 	return sent;
 }
 
+void tsr_domain_note_violation(struct tsr_domain *domain, int32_t domid)
+{
+	domain->stats.violations++;
+	tsr_violation_limiter_record_instance(&domain->violation_limiter, domid);
+	if (tsr_violation_limiter_record(&domain->violation_limiter, tsr_now_ns()))
+		tsr_log_domain(TSR_LOG_WARN, domain->config->name, domid,
+			       "%u violations within %llu s: refusing its connections for %llu s",
+			       TSR_VIOLATION_BURST,
+			       (unsigned long long)(TSR_VIOLATION_WINDOW_NS / 1000000000ull),
+			       (unsigned long long)(TSR_VIOLATION_COOLDOWN_NS / 1000000000ull));
+}
+
 void tsr_domain_disconnect(struct tsr_domain *domain, const char *reason, bool violation)
 {
 	if (!domain->link)
@@ -124,15 +136,7 @@ void tsr_domain_disconnect(struct tsr_domain *domain, const char *reason, bool v
 	bool was_visible = tsr_domain_main_surface(domain) != NULL;
 	bool fixed_size = domain->link->fixed_size;
 	if (violation) {
-		domain->stats.violations++;
-		tsr_violation_limiter_record_instance(&domain->violation_limiter, domain->domid);
-		if (tsr_violation_limiter_record(&domain->violation_limiter, tsr_now_ns()))
-			log_domain(
-			    TSR_LOG_WARN, domain,
-			    "%u violations within %llu s: refusing its connections for %llu s",
-			    TSR_VIOLATION_BURST,
-			    (unsigned long long)(TSR_VIOLATION_WINDOW_NS / 1000000000ull),
-			    (unsigned long long)(TSR_VIOLATION_COOLDOWN_NS / 1000000000ull));
+		tsr_domain_note_violation(domain, domain->domid);
 		/* The core's checks name their code; what the transport
 		 * finds (framing, decoding, fds) is a PROTOCOL violation. */
 		struct tsr_msg *msg = outgoing(domain, TSR_MSG_ERROR);

@@ -94,6 +94,11 @@ bool tsr_domain_may_connect(struct tsr_domain *domain, int32_t domid);
 /* Takes ownership of link; refuses (false) if a guest is already connected,
  * the domain is in a cool-down (violation_limit.h) or may not connect. */
 bool tsr_domain_attach_link(struct tsr_domain *domain, struct tsr_guest_link *link, int32_t domid);
+/* Counts a violation by instance domid against the one ban policy (that
+ * instance is refused from now on, and a burst refuses the domain for a
+ * while): for guest links through tsr_domain_disconnect, for other guest
+ * devices (a PV keyboard) by their backends. */
+void tsr_domain_note_violation(struct tsr_domain *domain, int32_t domid);
 /* Drops the guest: unmaps everything, logs reason, keeps the domain. */
 void tsr_domain_disconnect(struct tsr_domain *domain, const char *reason, bool violation);
 

@@ -130,6 +130,9 @@ static inline int tsr_server_focused(const struct tsr_server *server)
 
 /* Creates the server for config (which must outlive it): renderer, font,
  * domains (without transports). Outputs arrive via tsr_server_add_output. */
+/* What transports are given of the server (core/guest_directory.h). */
+struct tsr_guest_directory *tsr_server_guests(struct tsr_server *server);
+
 struct tsr_server *tsr_server_create(struct tsr_event_loop *loop, const struct tsr_config *config,
 				     char *err, size_t err_len);
 void tsr_server_destroy(struct tsr_server *server);

@@ -27,8 +27,7 @@
 
 #include <xenstore.h>
 
-#include "core/domain.h"
-#include "core/server.h"
+#include "core/guest_directory.h"
 #include "tessera/event_loop.h"
 #include "tessera/log.h"
 #include "transport/displif_link.h"
@@ -64,7 +63,8 @@ struct device {
 
 struct tsr_displif_transport {
 	struct tsr_event_loop *loop;
-	struct tsr_server *server;
+	struct tsr_guest_directory *guests;
+	const struct tsr_config *config;
 	struct xs_handle *xs;
 	struct tsr_event_source *xs_source;
 	uint32_t self_domid;
@@ -90,7 +90,7 @@ static void describe_connectors(const struct device *device, char *out, size_t o
 static const char *device_name(const struct device *device)
 {
 	return device->domain_index >= 0
-		   ? device->transport->server->domains[device->domain_index]->config->name
+		   ? device->transport->config->domains[device->domain_index].name
 		   : "?";
 }
 
@@ -272,8 +272,8 @@ static bool read_ring_nodes(struct device *device,
 static bool connect(struct device *device)
 {
 	struct tsr_displif_transport *transport = device->transport;
-	struct tsr_domain *domain = transport->server->domains[device->domain_index];
-	if (!tsr_domain_may_connect(domain, (int32_t)device->domid))
+	size_t index = (size_t)device->domain_index;
+	if (!tsr_guests_may_connect(transport->guests, index, (int32_t)device->domid))
 		return false; /* this instance was dropped for a violation (logged) */
 	if (!read_ring_nodes(device, device->connectors)) {
 		log_device(TSR_LOG_WARN, device,
@@ -289,7 +289,7 @@ static bool connect(struct device *device)
 		log_device(TSR_LOG_WARN, device, "vdispl %" PRIu32 ": %s", device->devid, err);
 		return false;
 	}
-	if (!tsr_domain_attach_link(domain, link, (int32_t)device->domid)) {
+	if (!tsr_guests_attach_link(transport->guests, index, link, (int32_t)device->domid)) {
 		tsr_displif_link_forget_owner(link);
 		tsr_guest_link_destroy(link);
 		return false;
@@ -466,7 +466,7 @@ static void consider_device(struct tsr_displif_transport *transport, uint32_t do
 	char *name = NULL;
 	if (tsr_xen_name_path(domid, name_path, sizeof(name_path)))
 		name = read_node(transport, name_path);
-	int index = tsr_xen_config_match_pv(transport->server->config, name);
+	int index = tsr_xen_config_match_pv(transport->config, name);
 	char shown[TSR_NAME_MAX];
 	snprintf(shown, sizeof(shown), "%s", name ? name : "?");
 	free(name);
@@ -637,8 +637,8 @@ static void handle_xenstore(int fd, uint32_t mask, void *data)
 }
 
 struct tsr_displif_transport *tsr_displif_transport_create(struct tsr_event_loop *loop,
-							   struct tsr_server *server, char *err,
-							   size_t err_len)
+							   struct tsr_guest_directory *guests,
+							   char *err, size_t err_len)
 {
 	struct tsr_displif_transport *transport = calloc(1, sizeof(*transport));
 	if (!transport) {
@@ -646,10 +646,11 @@ struct tsr_displif_transport *tsr_displif_transport_create(struct tsr_event_loop
 		return NULL;
 	}
 	transport->loop = loop;
-	transport->server = server;
+	transport->guests = guests;
+	transport->config = tsr_guests_config(guests);
 	bool wanted = false;
-	for (size_t i = 0; i < server->domain_count; i++)
-		wanted = wanted || server->domains[i]->config->display == TSR_DISPLAY_PV;
+	for (size_t i = 0; i < transport->config->domain_count; i++)
+		wanted = wanted || transport->config->domains[i].display == TSR_DISPLAY_PV;
 	if (!wanted)
 		return transport;
 	transport->xs = xs_open(XS_UNWATCH_FILTER);

@@ -12,15 +12,15 @@
 #include <stddef.h>
 
 struct tsr_event_loop;
-struct tsr_server;
+struct tsr_guest_directory;
 struct tsr_displif_transport;
 
 /* With no display = pv domains configured this returns an idle transport
  * that never touches xenstore. NULL with err set when such domains are
  * configured but xenstore or the watches are not available. */
 struct tsr_displif_transport *tsr_displif_transport_create(struct tsr_event_loop *loop,
-							   struct tsr_server *server, char *err,
-							   size_t err_len);
+							   struct tsr_guest_directory *guests,
+							   char *err, size_t err_len);
 /* Puts every device to Closed (the guests unplug their cards; a new
  * Tessera makes them create new ones). Accepts NULL. */
 void tsr_displif_transport_destroy(struct tsr_displif_transport *transport);

@@ -30,9 +30,8 @@
 #include <xenstore.h>
 #include <xentoollog.h>
 
-#include "core/domain.h"
+#include "core/guest_directory.h"
 #include "core/input_sink.h"
-#include "core/server.h"
 #include "tessera/event_loop.h"
 #include "tessera/log.h"
 #include "transport/kbdif_backend.h"
@@ -60,8 +59,7 @@ struct kbdif_entry {
 	uint32_t domid, devid;
 	int domain_index; /* -1: not ours (refused once, remembered) */
 	bool watching;
-	bool banned; /* dropped for a violation: stays Closed */
-	bool seen;   /* found by the current scan */
+	bool seen; /* found by the current scan */
 	uint32_t width, height;
 	struct tsr_kbdif_state state;
 	struct tsr_kbdif_device *device;
@@ -69,7 +67,8 @@ struct kbdif_entry {
 
 struct tsr_kbdif_backend {
 	struct tsr_event_loop *loop;
-	struct tsr_server *server;
+	struct tsr_guest_directory *guests;
+	const struct tsr_config *config;
 	struct xs_handle *xs;
 	struct tsr_event_source *xs_source;
 	xentoollog_logger_stdiostream *quiet_logger;
@@ -79,14 +78,10 @@ struct tsr_kbdif_backend {
 	struct kbdif_entry entries[MAX_DEVICES];
 };
 
-static struct tsr_domain *entry_domain(struct kbdif_entry *entry)
-{
-	return entry->backend->server->domains[entry->domain_index];
-}
-
 static const char *entry_name(struct kbdif_entry *entry)
 {
-	return entry->domain_index >= 0 ? entry_domain(entry)->config->name : "?";
+	return entry->domain_index >= 0 ? entry->backend->config->domains[entry->domain_index].name
+					: "?";
 }
 
 static bool backend_path(struct kbdif_entry *entry, const char *node, char *out, size_t len)
@@ -142,7 +137,7 @@ static void disconnect(struct kbdif_entry *entry)
 	if (!entry->device)
 		return;
 	if (entry->domain_index >= 0)
-		tsr_domain_detach_input_sink(entry_domain(entry),
+		tsr_guests_detach_input_sink(entry->backend->guests, (size_t)entry->domain_index,
 					     tsr_kbdif_device_sink(entry->device));
 	tsr_kbdif_device_destroy(entry->device);
 	entry->device = NULL;
@@ -154,7 +149,11 @@ static void drop(struct kbdif_entry *entry, const char *reason)
 {
 	tsr_log_domain(TSR_LOG_WARN, entry_name(entry), (int32_t)entry->domid,
 		       "kbdif: dropping vkbd/%u: %s", entry->devid, reason);
-	entry->banned = true;
+	/* The core's one ban policy: this instance stays Closed, and is
+	 * refused over any other device or transport too. */
+	if (entry->domain_index >= 0)
+		tsr_guests_report_violation(entry->backend->guests, (size_t)entry->domain_index,
+					    (int32_t)entry->domid);
 	disconnect(entry);
 	entry->state.connected = false;
 	if (entry->state.ours != TSR_XENBUS_CLOSED) {
@@ -188,28 +187,30 @@ static bool connect_device(struct kbdif_entry *entry, char *err, size_t err_len)
 	free(untrusted_port);
 	if (!ok)
 		return false;
-	struct tsr_domain *domain = entry_domain(entry);
+	size_t index = (size_t)entry->domain_index;
+	const char *name = entry_name(entry);
 	struct tsr_kbdif_device_params params = {
 	    .domid = entry->domid,
-	    .domain_name = domain->config->name,
+	    .domain_name = name,
 	    .untrusted_gref = gref,
 	    .untrusted_port = port,
 	    .width = entry->width,
 	    .height = entry->height,
-	    .input = &backend->server->config->input,
+	    .input = &backend->config->input,
 	};
 	struct tsr_kbdif_device_owner owner = {.violation = handle_device_violation, .data = entry};
 	entry->device =
 	    tsr_kbdif_device_create(backend->loop, backend->gnttab, &params, &owner, err, err_len);
 	if (!entry->device)
 		return false;
-	if (!tsr_domain_attach_input_sink(domain, tsr_kbdif_device_sink(entry->device))) {
+	if (!tsr_guests_attach_input_sink(backend->guests, index,
+					  tsr_kbdif_device_sink(entry->device))) {
 		/* Not a violation of the guest's: the device stays, idle. */
-		tsr_log_domain(TSR_LOG_INFO, domain->config->name, (int32_t)entry->domid,
+		tsr_log_domain(TSR_LOG_INFO, name, (int32_t)entry->domid,
 			       "kbdif: vkbd/%u connected but gets no input", entry->devid);
 		return true;
 	}
-	tsr_log_domain(TSR_LOG_INFO, domain->config->name, (int32_t)entry->domid,
+	tsr_log_domain(TSR_LOG_INFO, name, (int32_t)entry->domid,
 		       "kbdif: vkbd/%u connected (absolute pointer %ux%u)", entry->devid,
 		       entry->width, entry->height);
 	return true;
@@ -240,7 +241,9 @@ static void apply(struct kbdif_entry *entry, struct tsr_kbdif_step step, const c
 
 static void frontend_changed(struct kbdif_entry *entry)
 {
-	if (entry->banned || entry->domain_index < 0)
+	if (entry->domain_index < 0 ||
+	    !tsr_guests_may_connect(entry->backend->guests, (size_t)entry->domain_index,
+				    (int32_t)entry->domid))
 		return;
 	char path[PATH_MAX_LEN];
 	char *untrusted_state = frontend_path(entry, "state", path, sizeof(path))
@@ -311,8 +314,8 @@ static int match_domain(struct tsr_kbdif_backend *backend, uint32_t domid)
 	if (!tsr_xen_name_path(domid, path, sizeof(path)))
 		return -1;
 	char *name = read_node(backend, path);
-	int index = tsr_xen_config_match_any(backend->server->config, name);
-	if (index >= 0 && backend->server->config->domains[index].input != TSR_INPUT_PV) {
+	int index = tsr_xen_config_match_any(backend->config, name);
+	if (index >= 0 && backend->config->domains[index].input != TSR_INPUT_PV) {
 		tsr_log_domain(TSR_LOG_INFO, name, (int32_t)domid,
 			       "kbdif: the domain has a vkb device but input = agent: refused");
 		index = -1;
@@ -457,7 +460,7 @@ static void handle_xenstore(int fd, uint32_t mask, void *data)
 }
 
 struct tsr_kbdif_backend *tsr_kbdif_backend_create(struct tsr_event_loop *loop,
-						   struct tsr_server *server, char *err,
+						   struct tsr_guest_directory *guests, char *err,
 						   size_t err_len)
 {
 	struct tsr_kbdif_backend *backend = calloc(1, sizeof(*backend));
@@ -466,10 +469,11 @@ struct tsr_kbdif_backend *tsr_kbdif_backend_create(struct tsr_event_loop *loop,
 		return NULL;
 	}
 	backend->loop = loop;
-	backend->server = server;
+	backend->guests = guests;
+	backend->config = tsr_guests_config(guests);
 	bool wanted = false;
-	for (size_t i = 0; i < server->domain_count; i++)
-		wanted = wanted || server->domains[i]->config->input == TSR_INPUT_PV;
+	for (size_t i = 0; i < backend->config->domain_count; i++)
+		wanted = wanted || backend->config->domains[i].input == TSR_INPUT_PV;
 	if (!wanted)
 		return backend;
 

@@ -12,14 +12,14 @@
 #include <stddef.h>
 
 struct tsr_event_loop;
-struct tsr_server;
+struct tsr_guest_directory;
 struct tsr_kbdif_backend;
 
 /* With no domain configured with input = pv this returns an idle backend
  * that never touches xenstore. NULL with err set when such domains exist
  * but xenstore, the grant device or the watch are not available. */
 struct tsr_kbdif_backend *tsr_kbdif_backend_create(struct tsr_event_loop *loop,
-						   struct tsr_server *server, char *err,
+						   struct tsr_guest_directory *guests, char *err,
 						   size_t err_len);
 /* Accepts NULL. Unmaps every ring and leaves the devices Closed. */
 void tsr_kbdif_backend_destroy(struct tsr_kbdif_backend *backend);

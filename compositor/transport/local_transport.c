@@ -8,8 +8,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "core/domain.h"
-#include "core/server.h"
+#include "core/guest_directory.h"
 #include "tessera/event_loop.h"
 #include "tessera/log.h"
 #include "transport/fd_closer.h"
@@ -25,7 +24,8 @@
 
 struct domain_listener {
 	struct tsr_local_transport *transport;
-	struct tsr_domain *domain;
+	size_t index; /* the domain's, in the configuration */
+	const char *name;
 	struct tsr_unix_listener *socket;
 	struct tsr_event_source *source;
 	/* Closes what this domain's guests sent (fd_closer.h). */
@@ -36,6 +36,7 @@ struct domain_listener {
 
 struct tsr_local_transport {
 	struct tsr_event_loop *loop;
+	struct tsr_guest_directory *guests;
 	struct domain_listener listeners[TSR_MAX_DOMAINS];
 	size_t listener_count;
 };
@@ -55,7 +56,7 @@ bool tsr_resolve_runtime_path(const char *runtime_dir, const char *path, char *o
 static bool closer_has_room(struct domain_listener *listener)
 {
 	size_t needed = TSR_LOCAL_LINK_CLOSER_RESERVE;
-	if (tsr_domain_connected(listener->domain))
+	if (tsr_guests_connected(listener->transport->guests, listener->index))
 		needed += TSR_LOCAL_LINK_CLOSER_RESERVE;
 	return tsr_fd_closer_room(listener->closer) >= needed;
 }
@@ -63,7 +64,7 @@ static bool closer_has_room(struct domain_listener *listener)
 static void pause_accepting(struct domain_listener *listener)
 {
 	if (!listener->paused)
-		tsr_log_domain(TSR_LOG_WARN, listener->domain->config->name, -1,
+		tsr_log_domain(TSR_LOG_WARN, listener->name, -1,
 			       "not accepting connections until the fds its guests sent are "
 			       "closed (%zu of %u still open: a close() blocks)",
 			       CLOSER_CAPACITY - tsr_fd_closer_room(listener->closer),
@@ -80,8 +81,7 @@ static void retry_accepting(void *data)
 		tsr_event_source_timer_update(listener->retry, PAUSE_RETRY_NS);
 		return;
 	}
-	tsr_log_domain(TSR_LOG_INFO, listener->domain->config->name, -1,
-		       "accepting connections again");
+	tsr_log_domain(TSR_LOG_INFO, listener->name, -1, "accepting connections again");
 	listener->paused = false;
 	tsr_event_source_fd_update(listener->source, TSR_EVENT_READABLE);
 }
@@ -89,7 +89,7 @@ static void retry_accepting(void *data)
 static void handle_connection(int fd, uint32_t mask, void *data)
 {
 	struct domain_listener *listener = data;
-	struct tsr_domain *domain = listener->domain;
+	struct tsr_guest_directory *guests = listener->transport->guests;
 	if (!closer_has_room(listener)) {
 		pause_accepting(listener);
 		return;
@@ -100,16 +100,17 @@ static void handle_connection(int fd, uint32_t mask, void *data)
 	struct tsr_guest_link *link =
 	    tsr_local_link_create(listener->transport->loop, client, listener->closer);
 	if (!link) {
-		tsr_log_domain(TSR_LOG_ERROR, domain->config->name, -1,
+		tsr_log_domain(TSR_LOG_ERROR, listener->name, -1,
 			       "cannot accept a connection: out of memory");
 		return;
 	}
-	if (!tsr_domain_attach_link(domain, link, -1)) {
+	if (!tsr_guests_attach_link(guests, listener->index, link, -1)) {
 		tsr_guest_link_destroy(link);
 		return;
 	}
 	if (!tsr_local_link_start(link))
-		tsr_domain_disconnect(domain, "cannot watch the connection", false);
+		tsr_guests_disconnect(guests, listener->index, "cannot watch the connection",
+				      false);
 }
 
 /* A guest fd that cannot be received (EMFILE) is released by the kernel
@@ -138,7 +139,7 @@ static bool listen_on(struct domain_listener *listener, const char *path, char *
 	char reason[512];
 	listener->socket = tsr_unix_listener_create(path, 4, reason, sizeof(reason));
 	if (!listener->socket) {
-		snprintf(err, err_len, "domain %s: %s", listener->domain->config->name, reason);
+		snprintf(err, err_len, "domain %s: %s", listener->name, reason);
 		return false;
 	}
 	listener->source =
@@ -154,7 +155,7 @@ static bool listen_on(struct domain_listener *listener, const char *path, char *
 }
 
 struct tsr_local_transport *tsr_local_transport_create(struct tsr_event_loop *loop,
-						       struct tsr_server *server,
+						       struct tsr_guest_directory *guests,
 						       const char *runtime_dir, char *err,
 						       size_t err_len)
 {
@@ -164,26 +165,28 @@ struct tsr_local_transport *tsr_local_transport_create(struct tsr_event_loop *lo
 		return NULL;
 	}
 	transport->loop = loop;
-	for (size_t i = 0; i < server->domain_count; i++) {
-		struct tsr_domain *domain = server->domains[i];
-		if (domain->config->transport != TSR_TRANSPORT_LOCAL)
+	transport->guests = guests;
+	const struct tsr_config *config = tsr_guests_config(guests);
+	for (size_t i = 0; i < config->domain_count; i++) {
+		const struct tsr_domain_config *domain = &config->domains[i];
+		if (domain->transport != TSR_TRANSPORT_LOCAL)
 			continue;
 		struct domain_listener *listener =
 		    &transport->listeners[transport->listener_count++];
 		listener->transport = transport;
-		listener->domain = domain;
+		listener->index = i;
+		listener->name = domain->name;
 		char path[TSR_PATH_MAX + 256];
-		if (!tsr_resolve_runtime_path(runtime_dir, domain->config->socket_path, path,
+		if (!tsr_resolve_runtime_path(runtime_dir, domain->socket_path, path,
 					      sizeof(path))) {
-			snprintf(err, err_len, "domain %s: socket path too long",
-				 domain->config->name);
+			snprintf(err, err_len, "domain %s: socket path too long", domain->name);
 			goto error;
 		}
 		listener->closer =
-		    tsr_fd_closer_create(domain->config->name, CLOSER_CAPACITY, err, err_len);
+		    tsr_fd_closer_create(domain->name, CLOSER_CAPACITY, err, err_len);
 		if (!listener->closer || !listen_on(listener, path, err, err_len))
 			goto error;
-		tsr_log_domain(TSR_LOG_INFO, domain->config->name, -1, "listening on %s", path);
+		tsr_log_domain(TSR_LOG_INFO, domain->name, -1, "listening on %s", path);
 	}
 	if (transport->listener_count > 0)
 		raise_fd_limit(transport->listener_count);
@@ -200,7 +203,8 @@ void tsr_local_transport_destroy(struct tsr_local_transport *transport)
 	for (size_t i = 0; i < transport->listener_count; i++) {
 		struct domain_listener *listener = &transport->listeners[i];
 		/* Links close through the closer: end them while it runs. */
-		tsr_domain_disconnect(listener->domain, "compositor shutting down", false);
+		tsr_guests_disconnect(transport->guests, listener->index,
+				      "compositor shutting down", false);
 		tsr_event_source_remove(listener->source);
 		tsr_event_source_remove(listener->retry);
 		tsr_unix_listener_destroy(listener->socket);

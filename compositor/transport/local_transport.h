@@ -8,11 +8,11 @@
 #include <stddef.h>
 
 struct tsr_event_loop;
-struct tsr_server;
+struct tsr_guest_directory;
 struct tsr_local_transport;
 
 struct tsr_local_transport *tsr_local_transport_create(struct tsr_event_loop *loop,
-						       struct tsr_server *server,
+						       struct tsr_guest_directory *guests,
 						       const char *runtime_dir, char *err,
 						       size_t err_len);
 void tsr_local_transport_destroy(struct tsr_local_transport *transport);

@@ -23,8 +23,7 @@
 #include <xenstore.h>
 #include <xentoollog.h>
 
-#include "core/domain.h"
-#include "core/server.h"
+#include "core/guest_directory.h"
 #include "tessera/event_loop.h"
 #include "tessera/log.h"
 #include "transport/xen_link.h"
@@ -43,14 +42,15 @@ struct tracked_domain {
 	struct tsr_xen_transport *transport;
 	bool in_use;
 	uint32_t domid;
-	int domain_index; /* into server->domains, or -1: not ours, ignored */
+	int domain_index; /* in the configuration, or -1: not ours, ignored */
 	bool watching;
 	struct tsr_guest_link *link; /* while connected */
 };
 
 struct tsr_xen_transport {
 	struct tsr_event_loop *loop;
-	struct tsr_server *server;
+	struct tsr_guest_directory *guests;
+	const struct tsr_config *config;
 	struct xs_handle *xs;
 	struct tsr_event_source *xs_source;
 	/* libxenvchan logs failed maps and reads; guests can trigger those. */
@@ -62,7 +62,7 @@ struct tsr_xen_transport {
 
 static const char *domain_name(struct tsr_xen_transport *transport, int index)
 {
-	return transport->server->domains[index]->config->name;
+	return transport->config->domains[index].name;
 }
 
 static struct tracked_domain *find_tracked(struct tsr_xen_transport *transport, uint32_t domid)
@@ -82,10 +82,12 @@ static void link_destroyed(void *data)
 static void try_connect(struct tracked_domain *tracked)
 {
 	struct tsr_xen_transport *transport = tracked->transport;
-	struct tsr_domain *domain = transport->server->domains[tracked->domain_index];
+	struct tsr_guest_directory *guests = transport->guests;
+	size_t index = (size_t)tracked->domain_index;
+	const char *name = domain_name(transport, tracked->domain_index);
 	/* Asked before any vchan is mapped: a banned instance costs nothing. */
-	if (tracked->link || tsr_domain_connected(domain) ||
-	    !tsr_domain_may_connect(domain, (int32_t)tracked->domid))
+	if (tracked->link || tsr_guests_connected(guests, index) ||
+	    !tsr_guests_may_connect(guests, index, (int32_t)tracked->domid))
 		return;
 	char path[TSR_XEN_PATH_MAX];
 	if (!tsr_xen_vchan_path(tracked->domid, path, sizeof(path)))
@@ -94,8 +96,8 @@ static void try_connect(struct tracked_domain *tracked)
 	struct libxenvchan *vchan = libxenvchan_client_init(
 	    (xentoollog_logger *)transport->quiet_logger, (int)tracked->domid, path);
 	if (!vchan) {
-		tsr_log_domain(TSR_LOG_DEBUG, domain->config->name, (int32_t)tracked->domid,
-			       "no vchan at %s yet", path);
+		tsr_log_domain(TSR_LOG_DEBUG, name, (int32_t)tracked->domid, "no vchan at %s yet",
+			       path);
 		return;
 	}
 	char err[160];
@@ -103,19 +105,18 @@ static void try_connect(struct tracked_domain *tracked)
 	struct tsr_guest_link *link =
 	    tsr_xen_link_create(transport->loop, tracked->domid, vchan, &owner, err, sizeof(err));
 	if (!link) {
-		tsr_log_domain(TSR_LOG_ERROR, domain->config->name, (int32_t)tracked->domid,
+		tsr_log_domain(TSR_LOG_ERROR, name, (int32_t)tracked->domid,
 			       "cannot set up the link: %s", err);
 		return;
 	}
-	if (!tsr_domain_attach_link(domain, link, (int32_t)tracked->domid)) {
+	if (!tsr_guests_attach_link(guests, index, link, (int32_t)tracked->domid)) {
 		tsr_guest_link_destroy(link);
 		return;
 	}
 	tracked->link = link;
-	tsr_log_domain(TSR_LOG_INFO, domain->config->name, (int32_t)tracked->domid,
-		       "vchan connected (%s)", path);
+	tsr_log_domain(TSR_LOG_INFO, name, (int32_t)tracked->domid, "vchan connected (%s)", path);
 	if (!tsr_xen_link_start(link))
-		tsr_domain_disconnect(domain, "cannot watch the vchan", false);
+		tsr_guests_disconnect(guests, index, "cannot watch the vchan", false);
 }
 
 static struct tracked_domain *track(struct tsr_xen_transport *transport, uint32_t domid,
@@ -154,8 +155,7 @@ static void consider_domain(struct tsr_xen_transport *transport, uint32_t domid)
 	/* No name yet (a domain being built): the next scan sees it. */
 	if (!name)
 		return;
-	int index =
-	    strlen(name) == length ? tsr_xen_config_match(transport->server->config, name) : -1;
+	int index = strlen(name) == length ? tsr_xen_config_match(transport->config, name) : -1;
 	if (index >= 0 && index_in_use(transport, index)) {
 		tsr_log(TSR_LOG_WARN, "xen: a second domain named '%s' (domid %u): ignored", name,
 			domid);
@@ -262,7 +262,7 @@ static void handle_xenstore(int fd, uint32_t mask, void *data)
 }
 
 struct tsr_xen_transport *tsr_xen_transport_create(struct tsr_event_loop *loop,
-						   struct tsr_server *server, char *err,
+						   struct tsr_guest_directory *guests, char *err,
 						   size_t err_len)
 {
 	struct tsr_xen_transport *transport = calloc(1, sizeof(*transport));
@@ -271,10 +271,11 @@ struct tsr_xen_transport *tsr_xen_transport_create(struct tsr_event_loop *loop,
 		return NULL;
 	}
 	transport->loop = loop;
-	transport->server = server;
+	transport->guests = guests;
+	transport->config = tsr_guests_config(guests);
 	bool wanted = false;
-	for (size_t i = 0; i < server->domain_count; i++)
-		wanted = wanted || server->domains[i]->config->transport == TSR_TRANSPORT_XEN;
+	for (size_t i = 0; i < transport->config->domain_count; i++)
+		wanted = wanted || transport->config->domains[i].transport == TSR_TRANSPORT_XEN;
 	if (!wanted)
 		return transport;
 

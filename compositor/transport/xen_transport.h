@@ -10,14 +10,14 @@
 #include "transport/xen_grant_buffer.h"
 
 struct tsr_event_loop;
-struct tsr_server;
+struct tsr_guest_directory;
 struct tsr_xen_transport;
 
 /* With no xen domains in the configuration this returns an idle transport
  * that never touches xenstore. NULL with err set when xen domains are
  * configured but xenstore or the watches are not available. */
 struct tsr_xen_transport *tsr_xen_transport_create(struct tsr_event_loop *loop,
-						   struct tsr_server *server, char *err,
+						   struct tsr_guest_directory *guests, char *err,
 						   size_t err_len);
 /* Accepts NULL. May run before or after the server is destroyed. */
 void tsr_xen_transport_destroy(struct tsr_xen_transport *transport);

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "core/domain.h"
+#include "core/guest_directory.h"
 #include "core/input_backlog.h"
 #include "scene_fixture.h"
 #include "tessera/event_loop.h"
@@ -319,6 +320,32 @@ static void test_reads_deferred_until_the_output_frame(void)
 		tsr_event_loop_dispatch(fixture.loop, 20);
 	CHECK(!shown->deferred);
 	CHECK(!fixture.server->outputs[0]->frame_pending);
+	scene_fixture_fini(&fixture);
+}
+
+/* A PV keyboard's violation goes through the transports' directory to the
+ * one ban policy: that instance is refused over every transport until it
+ * restarts (a new domid), and the directory's doors reach the right domain. */
+static void test_device_violation_refuses_the_instance_everywhere(void)
+{
+	struct scene_fixture fixture;
+	CHECK(scene_fixture_init(&fixture, 640, 400));
+	struct tsr_guest_directory *guests = tsr_server_guests(fixture.server);
+	CHECK(tsr_guests_config(guests) == fixture.server->config);
+	CHECK(tsr_guests_may_connect(guests, 1, 7));
+	tsr_guests_report_violation(guests, 1, 7);
+	CHECK_EQ_INT(fixture.server->domains[1]->stats.violations, 1);
+	CHECK(!tsr_guests_may_connect(guests, 1, 7));
+	CHECK(tsr_guests_may_connect(guests, 1, 8)); /* restarted: a new instance */
+	CHECK(tsr_guests_may_connect(guests, 0, 7)); /* another domain's business */
+	struct recording_link *link = calloc(1, sizeof(*link));
+	link->base.impl = &recording_impl;
+	CHECK(!tsr_guests_attach_link(guests, 1, &link->base, 7));
+	CHECK(!tsr_guests_connected(guests, 1));
+	CHECK(tsr_guests_attach_link(guests, 1, &link->base, 8));
+	CHECK(tsr_guests_connected(guests, 1));
+	tsr_guests_disconnect(guests, 1, "test over", false);
+	CHECK(!tsr_guests_connected(guests, 1));
 	scene_fixture_fini(&fixture);
 }
 
@@ -1009,6 +1036,7 @@ TSR_TEST_MAIN(TSR_CASE(test_commit_without_damage_repaints_everything),
 	      TSR_CASE(test_final_release_after_destroy),
 	      TSR_CASE(test_hidden_surfaces_paced_at_one_hertz),
 	      TSR_CASE(test_reads_deferred_until_the_output_frame),
+	      TSR_CASE(test_device_violation_refuses_the_instance_everywhere),
 	      TSR_CASE(test_memfd_import_checks), TSR_CASE(test_violation_limiter_policy),
 	      TSR_CASE(test_repeated_violations_refuse_reconnects), TSR_CASE(test_instance_policy),
 	      TSR_CASE(test_violation_refuses_the_instance),
