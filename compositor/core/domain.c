@@ -8,7 +8,6 @@
 
 #include "core/domain.h"
 #include "core/input_backlog.h"
-#include "core/server.h"
 #include "tessera/event_loop.h"
 #include "tessera/log.h"
 
@@ -46,7 +45,8 @@ static struct tsr_msg *outgoing(struct tsr_domain *domain, enum tsr_msg_type typ
 	return domain->outgoing;
 }
 
-struct tsr_domain *tsr_domain_create(struct tsr_server *server, int index,
+struct tsr_domain *tsr_domain_create(struct tsr_event_loop *loop,
+				     const struct tsr_domain_listener *listener, int index,
 				     const struct tsr_domain_config *config)
 {
 	struct tsr_domain *domain = calloc(1, sizeof(*domain));
@@ -57,7 +57,8 @@ struct tsr_domain *tsr_domain_create(struct tsr_server *server, int index,
 		free(domain);
 		return NULL;
 	}
-	domain->server = server;
+	domain->loop = loop;
+	domain->listener = *listener;
 	domain->log_limit =
 	    (struct tsr_log_limit)TSR_LOG_LIMIT_INIT(TSR_DOMAIN_LOG_BURST, TSR_DOMAIN_LOG_WINDOW_S);
 	domain->index = index;
@@ -162,11 +163,11 @@ void tsr_domain_disconnect(struct tsr_domain *domain, const char *reason, bool v
 	domain->link = NULL;
 	domain->reads_deferred = false;
 	domain->hello_done = false;
-	tsr_server_guest_gone(domain->server, domain->index);
+	domain->listener.gone(domain->listener.data, domain->index);
 	if (fixed_size && was_visible)
-		tsr_server_domain_displays_changed(domain->server, domain->index);
+		domain->listener.displays_changed(domain->listener.data, domain->index);
 	else if (was_visible)
-		tsr_server_damage_domain(domain->server, domain->index, NULL);
+		domain->listener.damage(domain->listener.data, domain->index, NULL);
 }
 
 struct tsr_surface *tsr_domain_main_surface(struct tsr_domain *domain)
@@ -257,7 +258,7 @@ static bool handle_hello(struct tsr_domain *domain, const struct tsr_msg_hello *
 		   minor);
 	if (!send_or_note(domain, reply))
 		return false;
-	tsr_server_guest_ready(domain->server, domain->index);
+	domain->listener.ready(domain->listener.data, domain->index);
 	return true;
 }
 
@@ -305,7 +306,7 @@ static bool handle_surface_create(struct tsr_domain *domain,
 	surface->stride = create->stride;
 	pixman_region32_init(&surface->pending_damage);
 	if (domain->link->fixed_size)
-		tsr_server_domain_displays_changed(domain->server, domain->index);
+		domain->listener.displays_changed(domain->listener.data, domain->index);
 	return tsr_domain_configure(domain);
 }
 
@@ -318,9 +319,9 @@ static bool handle_surface_destroy(struct tsr_domain *domain, uint32_t surface_i
 	bool main_surface = surface == tsr_domain_main_surface(domain);
 	bool sent = destroy_surface(domain, surface, true);
 	if (domain->link->fixed_size)
-		tsr_server_domain_displays_changed(domain->server, domain->index);
+		domain->listener.displays_changed(domain->listener.data, domain->index);
 	else if (main_surface)
-		tsr_server_damage_domain(domain->server, domain->index, NULL);
+		domain->listener.damage(domain->listener.data, domain->index, NULL);
 	return sent;
 }
 
@@ -373,9 +374,10 @@ static void damage_surface(struct tsr_domain *domain, const struct tsr_surface *
 			   const pixman_region32_t *damage)
 {
 	if (domain->link->fixed_size)
-		tsr_server_damage_display(domain->server, domain->index, surface->id, damage);
+		domain->listener.display_damage(domain->listener.data, domain->index, surface->id,
+						damage);
 	else if (surface == tsr_domain_main_surface(domain))
-		tsr_server_damage_domain(domain->server, domain->index, damage);
+		domain->listener.damage(domain->listener.data, domain->index, damage);
 }
 
 static bool handle_buffer_destroy(struct tsr_domain *domain, uint32_t buffer_id)
@@ -445,7 +447,8 @@ static bool handle_commit(struct tsr_domain *domain, const struct tsr_msg_commit
 	domain->stats.commits++;
 	damage_surface(domain, surface, &surface->pending_damage);
 	pixman_region32_clear(&surface->pending_damage);
-	tsr_server_schedule_frame(domain->server, tsr_domain_surface_shown(domain, surface));
+	domain->listener.frame_wanted(domain->listener.data,
+				      tsr_domain_surface_shown(domain, surface));
 	return true;
 }
 
@@ -556,7 +559,7 @@ bool tsr_domain_surface_shown(struct tsr_domain *domain, const struct tsr_surfac
 {
 	bool on_screen = (domain->link && domain->link->fixed_size && surface->in_use) ||
 			 surface == tsr_domain_main_surface(domain);
-	return on_screen && tsr_server_domain_visible(domain->server, domain->index);
+	return on_screen && domain->listener.visible(domain->listener.data, domain->index);
 }
 
 void tsr_domain_displays(struct tsr_domain *domain, struct tsr_layout_displays *out)
@@ -649,7 +652,7 @@ bool tsr_domain_configure(struct tsr_domain *domain)
 	if (domain->link && domain->link->fixed_size)
 		return true;
 	uint32_t width, height;
-	tsr_server_content_size(domain->server, domain->index, &width, &height);
+	domain->listener.content_size(domain->listener.data, domain->index, &width, &height);
 	if (width == 0 || height == 0)
 		return true;
 	for (size_t i = 0; i < TSR_MAX_SURFACES_PER_GUEST && domain->link; i++) {
@@ -713,8 +716,7 @@ void tsr_domain_send_input(struct tsr_domain *domain, const struct tsr_msg *msg)
 	}
 	/* Not from here: the seat is calling, and a drop calls back into it. */
 	domain->stats.input_dropped++;
-	domain->input_overflow =
-	    tsr_event_loop_add_idle(domain->server->loop, drop_unread_input, domain);
+	domain->input_overflow = tsr_event_loop_add_idle(domain->loop, drop_unread_input, domain);
 	if (!domain->input_overflow)
 		log_domain(TSR_LOG_ERROR, domain,
 			   "cannot schedule dropping a guest that does not read its input "

@@ -54,8 +54,32 @@ struct tsr_domain_stats {
 struct tsr_input_backlog;
 struct tsr_event_source;
 
+/* What a domain reports to its owner (the server), and the two things it
+ * asks of it: the domain never sees the server. index is the domain's. */
+struct tsr_domain_listener {
+	/* The guest changed pixels of its main surface, in surface
+	 * coordinates (NULL: all of it), or of display surface_id of a
+	 * fixed-size guest. */
+	void (*damage)(void *data, int index, const pixman_region32_t *surface_damage);
+	void (*display_damage)(void *data, int index, uint32_t surface_id,
+			       const pixman_region32_t *surface_damage);
+	/* A fixed-size guest's set of displays changed: the layout follows. */
+	void (*displays_changed)(void *data, int index);
+	/* A surface waits for FRAME_DONE from the output frames (shown) or
+	 * from the 1 Hz clock of hidden surfaces. */
+	void (*frame_wanted)(void *data, bool shown);
+	void (*ready)(void *data, int index); /* HELLO accepted */
+	void (*gone)(void *data, int index);  /* the guest's link was dropped */
+	/* Whether the domain is on screen anywhere, and the size the layout
+	 * gives its content. */
+	bool (*visible)(void *data, int index);
+	void (*content_size)(void *data, int index, uint32_t *width, uint32_t *height);
+	void *data;
+};
+
 struct tsr_domain {
-	struct tsr_server *server;
+	struct tsr_event_loop *loop;
+	struct tsr_domain_listener listener;
 	int index;
 	const struct tsr_domain_config *config;
 	int32_t domid; /* -1 for local-transport domains */
@@ -82,7 +106,8 @@ struct tsr_domain {
 	struct tsr_log_limit log_limit; /* every line its guests can cause */
 };
 
-struct tsr_domain *tsr_domain_create(struct tsr_server *server, int index,
+struct tsr_domain *tsr_domain_create(struct tsr_event_loop *loop,
+				     const struct tsr_domain_listener *listener, int index,
 				     const struct tsr_domain_config *config);
 void tsr_domain_destroy(struct tsr_domain *domain);
 

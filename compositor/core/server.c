@@ -19,6 +19,48 @@
 
 static void handle_hidden_tick(void *data);
 
+/* What domains report (core/domain.h), onto the server's own entry points. */
+static void domain_damaged(void *data, int index, const pixman_region32_t *damage)
+{
+	tsr_server_damage_domain(data, index, damage);
+}
+
+static void domain_display_damaged(void *data, int index, uint32_t surface_id,
+				   const pixman_region32_t *damage)
+{
+	tsr_server_damage_display(data, index, surface_id, damage);
+}
+
+static void domain_displays_changed(void *data, int index)
+{
+	tsr_server_domain_displays_changed(data, index);
+}
+
+static void domain_frame_wanted(void *data, bool shown)
+{
+	tsr_server_schedule_frame(data, shown);
+}
+
+static void domain_ready(void *data, int index)
+{
+	tsr_server_guest_ready(data, index);
+}
+
+static void domain_gone(void *data, int index)
+{
+	tsr_server_guest_gone(data, index);
+}
+
+static bool domain_visible(void *data, int index)
+{
+	return tsr_server_domain_visible(data, index);
+}
+
+static void domain_content_size(void *data, int index, uint32_t *width, uint32_t *height)
+{
+	tsr_server_content_size(data, index, width, height);
+}
+
 struct tsr_server *tsr_server_create(struct tsr_event_loop *loop, const struct tsr_config *config,
 				     char *err, size_t err_len)
 {
@@ -57,7 +99,19 @@ struct tsr_server *tsr_server_create(struct tsr_event_loop *loop, const struct t
 	if (!server->decorations)
 		goto error;
 	for (size_t i = 0; i < config->domain_count; i++) {
-		server->domains[i] = tsr_domain_create(server, (int)i, &config->domains[i]);
+		const struct tsr_domain_listener listener = {
+		    .damage = domain_damaged,
+		    .display_damage = domain_display_damaged,
+		    .displays_changed = domain_displays_changed,
+		    .frame_wanted = domain_frame_wanted,
+		    .ready = domain_ready,
+		    .gone = domain_gone,
+		    .visible = domain_visible,
+		    .content_size = domain_content_size,
+		    .data = server,
+		};
+		server->domains[i] =
+		    tsr_domain_create(loop, &listener, (int)i, &config->domains[i]);
 		if (!server->domains[i]) {
 			snprintf(err, err_len, "out of memory");
 			goto error;

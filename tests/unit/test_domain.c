@@ -349,6 +349,132 @@ static void test_device_violation_refuses_the_instance_everywhere(void)
 	scene_fixture_fini(&fixture);
 }
 
+/* The domain's owner, as a domain sees it (domain.h's listener). */
+struct owner_record {
+	int ready, gone, frames_wanted, damages;
+	pixman_box32_t last_damage;
+	bool whole_surface;
+};
+
+static void owner_damage(void *data, int index, const pixman_region32_t *damage)
+{
+	struct owner_record *owner = data;
+	CHECK_EQ_INT(index, 2);
+	owner->damages++;
+	owner->whole_surface = damage == NULL;
+	if (damage)
+		owner->last_damage = *pixman_region32_extents((pixman_region32_t *)damage);
+}
+
+static void owner_display_damage(void *data, int index, uint32_t surface_id,
+				 const pixman_region32_t *damage)
+{
+	(void)data, (void)index, (void)surface_id, (void)damage;
+	CHECK(!"an agent guest has no fixed-size displays");
+}
+
+static void owner_displays_changed(void *data, int index)
+{
+	(void)data, (void)index;
+	CHECK(!"an agent guest has no fixed-size displays");
+}
+
+static void owner_frame_wanted(void *data, bool shown)
+{
+	struct owner_record *owner = data;
+	CHECK(shown);
+	owner->frames_wanted++;
+}
+
+static void owner_ready(void *data, int index)
+{
+	((struct owner_record *)data)->ready += index == 2;
+}
+
+static void owner_gone(void *data, int index)
+{
+	((struct owner_record *)data)->gone += index == 2;
+}
+
+static bool owner_visible(void *data, int index)
+{
+	(void)data;
+	return index == 2;
+}
+
+static void owner_content_size(void *data, int index, uint32_t *width, uint32_t *height)
+{
+	(void)data, (void)index;
+	*width = 64;
+	*height = 48;
+}
+
+/* A domain needs no server, no output and no font: it reports through its
+ * listener (domain.h), so its protocol state machine is tested alone. */
+static void test_domain_alone_reports_through_its_listener(void)
+{
+	struct tsr_event_loop *loop = tsr_event_loop_create();
+	struct owner_record owner = {0};
+	const struct tsr_domain_listener listener = {
+	    .damage = owner_damage,
+	    .display_damage = owner_display_damage,
+	    .displays_changed = owner_displays_changed,
+	    .frame_wanted = owner_frame_wanted,
+	    .ready = owner_ready,
+	    .gone = owner_gone,
+	    .visible = owner_visible,
+	    .content_size = owner_content_size,
+	    .data = &owner,
+	};
+	struct tsr_domain_config config = {.name = "alone", .label = "alone"};
+	struct tsr_domain *domain = tsr_domain_create(loop, &listener, 2, &config);
+	CHECK(domain != NULL);
+	struct recording_link *link = calloc(1, sizeof(*link));
+	link->base.impl = &recording_impl;
+	CHECK(tsr_domain_attach_link(domain, &link->base, -1));
+	struct tsr_msg msg = {.type = TSR_MSG_HELLO};
+	msg.u.hello = (struct tsr_msg_hello){.major = 1, .capabilities = TSR_CAP_MEMFD};
+	CHECK(deliver(link, &msg));
+	CHECK_EQ_INT(owner.ready, 1);
+	msg = (struct tsr_msg){.type = TSR_MSG_SURFACE_CREATE};
+	msg.u.surface_create = (struct tsr_msg_surface_create){.surface_id = 1,
+							       .width = 64,
+							       .height = 48,
+							       .fourcc = DRM_FORMAT_XRGB8888,
+							       .stride = 256};
+	CHECK(deliver(link, &msg));
+	struct tsr_buffer *buffer = tsr_buffer_create_memory(64, 48, DRM_FORMAT_XRGB8888);
+	link->next_import = buffer;
+	msg = (struct tsr_msg){.type = TSR_MSG_BUFFER_ATTACH_MEMFD};
+	msg.u.attach_memfd = (struct tsr_msg_buffer_attach_memfd){
+	    .surface_id = 1, .buffer_id = 1, .size = 64 * 48 * 4};
+	CHECK(deliver(link, &msg));
+	commit(link, 1, 1); /* the first picture: all of it */
+	CHECK_EQ_INT(owner.damages, 1);
+	CHECK(owner.whole_surface || (owner.last_damage.x2 == 64 && owner.last_damage.y2 == 48));
+	damage(link, 8, 4, 16, 2);
+	commit(link, 1, 2);
+	CHECK_EQ_INT(owner.damages, 2);
+	CHECK(!owner.whole_surface);
+	CHECK_EQ_INT(owner.last_damage.x1, 8);
+	CHECK_EQ_INT(owner.last_damage.y1, 4);
+	CHECK_EQ_INT(owner.last_damage.x2, 24);
+	CHECK_EQ_INT(owner.last_damage.y2, 6);
+	CHECK_EQ_INT(owner.frames_wanted, 2);
+	/* A commit to a surface that does not exist is a violation: the
+	 * guest is dropped and reported gone. */
+	CHECK_EQ_INT(owner.gone, 0);
+	struct tsr_msg bad = {.type = TSR_MSG_COMMIT};
+	bad.u.commit = (struct tsr_msg_commit){.surface_id = 9, .buffer_id = 1, .serial = 3};
+	CHECK(!deliver(link, &bad));
+	tsr_domain_disconnect(domain, "unknown surface", true);
+	CHECK_EQ_INT(owner.gone, 1);
+	CHECK(owner.whole_surface); /* what it showed is repainted */
+	CHECK_EQ_INT(domain->stats.violations, 1);
+	tsr_domain_destroy(domain);
+	tsr_event_loop_destroy(loop);
+}
+
 static int sealed_memfd(size_t size, bool seal)
 {
 	int fd = memfd_create("test", MFD_ALLOW_SEALING | MFD_CLOEXEC);
@@ -1037,6 +1163,7 @@ TSR_TEST_MAIN(TSR_CASE(test_commit_without_damage_repaints_everything),
 	      TSR_CASE(test_hidden_surfaces_paced_at_one_hertz),
 	      TSR_CASE(test_reads_deferred_until_the_output_frame),
 	      TSR_CASE(test_device_violation_refuses_the_instance_everywhere),
+	      TSR_CASE(test_domain_alone_reports_through_its_listener),
 	      TSR_CASE(test_memfd_import_checks), TSR_CASE(test_violation_limiter_policy),
 	      TSR_CASE(test_repeated_violations_refuse_reconnects), TSR_CASE(test_instance_policy),
 	      TSR_CASE(test_violation_refuses_the_instance),
