@@ -231,20 +231,20 @@ static bool send_final_release(struct tsr_domain *domain, uint32_t buffer_id)
 	return send_release(domain, buffer_id);
 }
 
-static bool handle_hello(struct tsr_domain *domain, const struct tsr_msg_hello *hello)
+static bool handle_hello(struct tsr_domain *domain, const struct tsr_msg_hello *untrusted_hello)
 {
 	if (domain->hello_done)
 		return violation(domain, TSR_ERROR_PROTOCOL, "HELLO sent twice");
 	uint16_t minor;
-	if (!tsr_negotiate_version(TSR_PROTOCOL_MAJOR, TSR_PROTOCOL_MINOR, hello->major,
-				   hello->minor, &minor))
-		return violation(domain, TSR_ERROR_VERSION,
-				 "protocol version %u.%u not supported (want %u.x)", hello->major,
-				 hello->minor, TSR_PROTOCOL_MAJOR);
+	if (!tsr_negotiate_version(TSR_PROTOCOL_MAJOR, TSR_PROTOCOL_MINOR, untrusted_hello->major,
+				   untrusted_hello->minor, &minor))
+		return violation(
+		    domain, TSR_ERROR_VERSION, "protocol version %u.%u not supported (want %u.x)",
+		    untrusted_hello->major, untrusted_hello->minor, TSR_PROTOCOL_MAJOR);
 	uint32_t ours =
 	    TSR_CAP_INPUT |
 	    (domain->config->transport == TSR_TRANSPORT_XEN ? TSR_CAP_GRANTS : TSR_CAP_MEMFD);
-	domain->capabilities = hello->capabilities & ours;
+	domain->capabilities = untrusted_hello->capabilities & ours;
 	domain->hello_done = true;
 	struct tsr_msg *reply = outgoing(domain, TSR_MSG_WELCOME);
 	reply->u.welcome = (struct tsr_msg_welcome){
@@ -268,29 +268,32 @@ static bool handle_hello(struct tsr_domain *domain, const struct tsr_msg_hello *
  * with pitches of exactly width x bytes per pixel. The size caps are the
  * same for both. */
 static bool validate_surface(const struct tsr_domain *domain,
-			     const struct tsr_msg_surface_create *create, char *err, size_t err_len)
+			     const struct tsr_msg_surface_create *untrusted_create, char *err,
+			     size_t err_len)
 {
 	if (tsr_link_formats(domain->link) == TSR_LINK_WIRE_FORMATS)
-		return tsr_validate_surface(create->width, create->height, create->fourcc,
-					    create->stride, err, err_len);
-	uint32_t bpp = tsr_buffer_format_bpp(create->fourcc);
+		return tsr_validate_surface(untrusted_create->width, untrusted_create->height,
+					    untrusted_create->fourcc, untrusted_create->stride, err,
+					    err_len);
+	uint32_t bpp = tsr_buffer_format_bpp(untrusted_create->fourcc);
 	if (bpp == 0) {
-		snprintf(err, err_len, "fourcc 0x%08x unsupported", create->fourcc);
+		snprintf(err, err_len, "fourcc 0x%08x unsupported", untrusted_create->fourcc);
 		return false;
 	}
-	return tsr_validate_surface_geometry(create->width, create->height, bpp, create->stride, 1,
-					     err, err_len);
+	return tsr_validate_surface_geometry(untrusted_create->width, untrusted_create->height, bpp,
+					     untrusted_create->stride, 1, err, err_len);
 }
 
 static bool handle_surface_create(struct tsr_domain *domain,
-				  const struct tsr_msg_surface_create *create)
+				  const struct tsr_msg_surface_create *untrusted_create)
 {
 	char err[128];
-	if (tsr_domain_find_surface(domain, create->surface_id))
+	if (tsr_domain_find_surface(domain, untrusted_create->surface_id))
 		return violation(domain, TSR_ERROR_ID, "SURFACE_CREATE: surface %u exists",
-				 create->surface_id);
-	if (!validate_surface(domain, create, err, sizeof(err)))
+				 untrusted_create->surface_id);
+	if (!validate_surface(domain, untrusted_create, err, sizeof(err)))
 		return violation(domain, TSR_ERROR_PROTOCOL, "SURFACE_CREATE: %s", err);
+	/* Validated from here on: the id is new, the geometry within the caps. */
 	struct tsr_surface *surface = NULL;
 	for (size_t i = 0; i < TSR_MAX_SURFACES_PER_GUEST && !surface; i++)
 		if (!domain->surfaces[i].in_use)
@@ -299,23 +302,23 @@ static bool handle_surface_create(struct tsr_domain *domain,
 		return violation(domain, TSR_ERROR_LIMIT, "SURFACE_CREATE: more than %u surfaces",
 				 TSR_MAX_SURFACES_PER_GUEST);
 	surface->in_use = true;
-	surface->id = create->surface_id;
-	surface->width = create->width;
-	surface->height = create->height;
-	surface->format = create->fourcc;
-	surface->stride = create->stride;
+	surface->id = untrusted_create->surface_id;
+	surface->width = untrusted_create->width;
+	surface->height = untrusted_create->height;
+	surface->format = untrusted_create->fourcc;
+	surface->stride = untrusted_create->stride;
 	pixman_region32_init(&surface->pending_damage);
 	if (domain->link->fixed_size)
 		domain->listener.displays_changed(domain->listener.data, domain->index);
 	return tsr_domain_configure(domain);
 }
 
-static bool handle_surface_destroy(struct tsr_domain *domain, uint32_t surface_id)
+static bool handle_surface_destroy(struct tsr_domain *domain, uint32_t untrusted_surface_id)
 {
-	struct tsr_surface *surface = tsr_domain_find_surface(domain, surface_id);
+	struct tsr_surface *surface = tsr_domain_find_surface(domain, untrusted_surface_id);
 	if (!surface)
 		return violation(domain, TSR_ERROR_ID, "SURFACE_DESTROY: no surface %u",
-				 surface_id);
+				 untrusted_surface_id);
 	bool main_surface = surface == tsr_domain_main_surface(domain);
 	bool sent = destroy_surface(domain, surface, true);
 	if (domain->link->fixed_size)
@@ -325,24 +328,27 @@ static bool handle_surface_destroy(struct tsr_domain *domain, uint32_t surface_i
 	return sent;
 }
 
-static bool handle_attach(struct tsr_domain *domain, const struct tsr_msg *msg)
+static bool handle_attach(struct tsr_domain *domain, const struct tsr_msg *untrusted_msg)
 {
-	bool memfd = msg->type == TSR_MSG_BUFFER_ATTACH_MEMFD;
-	uint32_t surface_id =
-	    memfd ? msg->u.attach_memfd.surface_id : msg->u.attach_grants.surface_id;
-	uint32_t buffer_id = memfd ? msg->u.attach_memfd.buffer_id : msg->u.attach_grants.buffer_id;
-	uint64_t offset = memfd ? msg->u.attach_memfd.offset : msg->u.attach_grants.offset;
+	bool memfd = untrusted_msg->type == TSR_MSG_BUFFER_ATTACH_MEMFD;
+	uint32_t untrusted_surface_id = memfd ? untrusted_msg->u.attach_memfd.surface_id
+					      : untrusted_msg->u.attach_grants.surface_id;
+	uint32_t untrusted_buffer_id = memfd ? untrusted_msg->u.attach_memfd.buffer_id
+					     : untrusted_msg->u.attach_grants.buffer_id;
+	uint64_t untrusted_offset =
+	    memfd ? untrusted_msg->u.attach_memfd.offset : untrusted_msg->u.attach_grants.offset;
 	uint32_t needed_cap = memfd ? TSR_CAP_MEMFD : TSR_CAP_GRANTS;
 	if (!(domain->capabilities & needed_cap))
 		return violation(domain, TSR_ERROR_CAPABILITY,
 				 "%s on a transport that does not offer it",
-				 tsr_msg_type_name(msg->type));
-	struct tsr_surface *surface = tsr_domain_find_surface(domain, surface_id);
+				 tsr_msg_type_name(untrusted_msg->type));
+	struct tsr_surface *surface = tsr_domain_find_surface(domain, untrusted_surface_id);
 	if (!surface)
-		return violation(domain, TSR_ERROR_ID, "BUFFER_ATTACH: no surface %u", surface_id);
-	if (find_buffer(domain, buffer_id))
+		return violation(domain, TSR_ERROR_ID, "BUFFER_ATTACH: no surface %u",
+				 untrusted_surface_id);
+	if (find_buffer(domain, untrusted_buffer_id))
 		return violation(domain, TSR_ERROR_ID, "BUFFER_ATTACH: buffer %u exists",
-				 buffer_id);
+				 untrusted_buffer_id);
 	struct tsr_guest_buffer *slot = NULL;
 	for (size_t i = 0; i < TSR_MAX_BUFFERS_PER_GUEST && !slot; i++)
 		if (!domain->buffers[i].in_use)
@@ -352,18 +358,22 @@ static bool handle_attach(struct tsr_domain *domain, const struct tsr_msg *msg)
 				 TSR_MAX_BUFFERS_PER_GUEST);
 	char err[128];
 	if (!tsr_validate_span(surface->width, surface->height,
-			       tsr_buffer_format_bpp(surface->format), surface->stride, offset,
-			       TSR_MAX_BUFFER_BYTES + offset, err, sizeof(err)))
+			       tsr_buffer_format_bpp(surface->format), surface->stride,
+			       untrusted_offset, TSR_MAX_BUFFER_BYTES + untrusted_offset, err,
+			       sizeof(err)))
 		return violation(domain, TSR_ERROR_BUFFER, "BUFFER_ATTACH: %s", err);
+	/* Validated: the surface exists, the id is free, the span fits. */
+	uint64_t offset = untrusted_offset;
+	uint32_t buffer_id = untrusted_buffer_id;
 	struct tsr_buffer_request request = tsr_buffer_request_for(
 	    surface->width, surface->height, surface->stride, surface->format, offset);
-	struct tsr_buffer *buffer =
-	    domain->link->impl->import_buffer(domain->link, msg, &request, err, sizeof(err));
+	struct tsr_buffer *buffer = domain->link->impl->import_buffer(domain->link, untrusted_msg,
+								      &request, err, sizeof(err));
 	if (!buffer)
 		return violation(domain, TSR_ERROR_BUFFER, "BUFFER_ATTACH %u: %s", buffer_id, err);
 	slot->in_use = true;
 	slot->id = buffer_id;
-	slot->surface_id = surface_id;
+	slot->surface_id = surface->id;
 	slot->buffer = buffer;
 	return true;
 }
@@ -380,11 +390,13 @@ static void damage_surface(struct tsr_domain *domain, const struct tsr_surface *
 		domain->listener.damage(domain->listener.data, domain->index, damage);
 }
 
-static bool handle_buffer_destroy(struct tsr_domain *domain, uint32_t buffer_id)
+static bool handle_buffer_destroy(struct tsr_domain *domain, uint32_t untrusted_buffer_id)
 {
-	struct tsr_guest_buffer *buffer = find_buffer(domain, buffer_id);
+	struct tsr_guest_buffer *buffer = find_buffer(domain, untrusted_buffer_id);
 	if (!buffer)
-		return violation(domain, TSR_ERROR_ID, "BUFFER_DESTROY: no buffer %u", buffer_id);
+		return violation(domain, TSR_ERROR_ID, "BUFFER_DESTROY: no buffer %u",
+				 untrusted_buffer_id);
+	uint32_t buffer_id = buffer->id;
 	struct tsr_surface *surface = tsr_domain_find_surface(domain, buffer->surface_id);
 	if (surface && surface->current == buffer) {
 		surface->current = NULL;
@@ -394,14 +406,17 @@ static bool handle_buffer_destroy(struct tsr_domain *domain, uint32_t buffer_id)
 	return send_final_release(domain, buffer_id);
 }
 
-static bool handle_damage(struct tsr_domain *domain, const struct tsr_msg_damage *damage)
+static bool handle_damage(struct tsr_domain *domain, const struct tsr_msg_damage *untrusted_damage)
 {
-	struct tsr_surface *surface = tsr_domain_find_surface(domain, damage->surface_id);
+	struct tsr_surface *surface = tsr_domain_find_surface(domain, untrusted_damage->surface_id);
 	if (!surface)
-		return violation(domain, TSR_ERROR_ID, "DAMAGE: no surface %u", damage->surface_id);
-	for (uint32_t i = 0; i < damage->count && i < TSR_MAX_DAMAGE_RECTS; i++) {
+		return violation(domain, TSR_ERROR_ID, "DAMAGE: no surface %u",
+				 untrusted_damage->surface_id);
+	for (uint32_t i = 0; i < untrusted_damage->count && i < TSR_MAX_DAMAGE_RECTS; i++) {
+		/* Clipped to the surface: validated. */
 		struct tsr_rect clipped;
-		if (!tsr_clip_rect(&damage->rects[i], surface->width, surface->height, &clipped))
+		if (!tsr_clip_rect(&untrusted_damage->rects[i], surface->width, surface->height,
+				   &clipped))
 			continue;
 		pixman_region32_union_rect(&surface->pending_damage, &surface->pending_damage,
 					   clipped.x, clipped.y, clipped.width, clipped.height);
@@ -414,16 +429,19 @@ static bool handle_damage(struct tsr_domain *domain, const struct tsr_msg_damage
 	return true;
 }
 
-static bool handle_commit(struct tsr_domain *domain, const struct tsr_msg_commit *commit)
+static bool handle_commit(struct tsr_domain *domain, const struct tsr_msg_commit *untrusted_commit)
 {
-	struct tsr_surface *surface = tsr_domain_find_surface(domain, commit->surface_id);
+	struct tsr_surface *surface = tsr_domain_find_surface(domain, untrusted_commit->surface_id);
 	if (!surface)
-		return violation(domain, TSR_ERROR_ID, "COMMIT: no surface %u", commit->surface_id);
-	struct tsr_guest_buffer *buffer = find_buffer(domain, commit->buffer_id);
+		return violation(domain, TSR_ERROR_ID, "COMMIT: no surface %u",
+				 untrusted_commit->surface_id);
+	struct tsr_guest_buffer *buffer = find_buffer(domain, untrusted_commit->buffer_id);
 	if (!buffer || buffer->surface_id != surface->id)
 		return violation(domain, TSR_ERROR_ID,
 				 "COMMIT: buffer %u is not attached to surface %u",
-				 commit->buffer_id, commit->surface_id);
+				 untrusted_commit->buffer_id, untrusted_commit->surface_id);
+	/* Validated: both ids name live objects of this guest, and the buffer
+	 * belongs to the surface. The serial is only echoed back. */
 	struct tsr_guest_buffer *previous = surface->current;
 	surface->current = buffer;
 	/* No DAMAGE since the last commit means "everything changed", and a
@@ -442,7 +460,7 @@ static bool handle_commit(struct tsr_domain *domain, const struct tsr_msg_commit
 		previous->release_due = true;
 	buffer->release_due = false;
 	surface->damage_sent = false;
-	surface->commit_serial = commit->serial;
+	surface->commit_serial = untrusted_commit->serial;
 	surface->frame_requested = true;
 	domain->stats.commits++;
 	damage_surface(domain, surface, &surface->pending_damage);
@@ -452,31 +470,31 @@ static bool handle_commit(struct tsr_domain *domain, const struct tsr_msg_commit
 	return true;
 }
 
-static bool handle_message(void *data, const struct tsr_msg *msg)
+static bool handle_message(void *data, const struct tsr_msg *untrusted_msg)
 {
 	struct tsr_domain *domain = data;
-	if (!domain->hello_done && msg->type != TSR_MSG_HELLO)
+	if (!domain->hello_done && untrusted_msg->type != TSR_MSG_HELLO)
 		return violation(domain, TSR_ERROR_PROTOCOL, "%s before HELLO",
-				 tsr_msg_type_name(msg->type));
-	switch (msg->type) {
+				 tsr_msg_type_name(untrusted_msg->type));
+	switch (untrusted_msg->type) {
 	case TSR_MSG_HELLO:
-		return handle_hello(domain, &msg->u.hello);
+		return handle_hello(domain, &untrusted_msg->u.hello);
 	case TSR_MSG_SURFACE_CREATE:
-		return handle_surface_create(domain, &msg->u.surface_create);
+		return handle_surface_create(domain, &untrusted_msg->u.surface_create);
 	case TSR_MSG_SURFACE_DESTROY:
-		return handle_surface_destroy(domain, msg->u.surface_destroy.surface_id);
+		return handle_surface_destroy(domain, untrusted_msg->u.surface_destroy.surface_id);
 	case TSR_MSG_BUFFER_ATTACH_MEMFD:
 	case TSR_MSG_BUFFER_ATTACH_GRANTS:
-		return handle_attach(domain, msg);
+		return handle_attach(domain, untrusted_msg);
 	case TSR_MSG_BUFFER_DESTROY:
-		return handle_buffer_destroy(domain, msg->u.buffer_destroy.buffer_id);
+		return handle_buffer_destroy(domain, untrusted_msg->u.buffer_destroy.buffer_id);
 	case TSR_MSG_DAMAGE:
-		return handle_damage(domain, &msg->u.damage);
+		return handle_damage(domain, &untrusted_msg->u.damage);
 	case TSR_MSG_COMMIT:
-		return handle_commit(domain, &msg->u.commit);
+		return handle_commit(domain, &untrusted_msg->u.commit);
 	default:
 		return violation(domain, TSR_ERROR_PROTOCOL, "unexpected message %s",
-				 tsr_msg_type_name(msg->type));
+				 tsr_msg_type_name(untrusted_msg->type));
 	}
 }
 
