@@ -463,7 +463,9 @@ static bool handle_commit(struct tsr_domain *domain, const struct tsr_msg_commit
 	surface->commit_serial = untrusted_commit->serial;
 	surface->frame_requested = true;
 	domain->stats.commits++;
-	damage_surface(domain, surface, &surface->pending_damage);
+	/* An empty DAMAGE says nothing changed: nothing to tell the owner. */
+	if (pixman_region32_not_empty(&surface->pending_damage))
+		damage_surface(domain, surface, &surface->pending_damage);
 	pixman_region32_clear(&surface->pending_damage);
 	domain->listener.frame_wanted(domain->listener.data,
 				      tsr_domain_surface_shown(domain, surface));
