@@ -50,6 +50,11 @@ static pixman_box32_t placed_box(int32_t x, int32_t y, uint32_t width, uint32_t 
 				y2 > INT32_MAX ? INT32_MAX : (int32_t)y2};
 }
 
+bool tsr_draw_scene_touches(const struct tsr_draw_scene *scene, const pixman_box32_t *box)
+{
+	return !box_empty(box) && (!scene->region || touches(scene->region, box));
+}
+
 uint32_t tsr_draw_text_room(const pixman_box32_t *strip, int32_t left_padding)
 {
 	int64_t room = (int64_t)tsr_box_width(strip) - 2 * (int64_t)left_padding;
@@ -154,6 +159,8 @@ static void add_cursor(struct tsr_draw_list *list, const struct tsr_draw_scene *
 		return;
 	pixman_box32_t box = placed_box(scene->cursor_x, scene->cursor_y, scene->cursor->width,
 					scene->cursor->height);
+	if (!tsr_draw_scene_touches(scene, &box))
+		return;
 	struct tsr_draw_item *item = push(list, TSR_DRAW_BLIT, TSR_DRAW_TRUSTED, -1, &box);
 	if (item) {
 		item->buffer = scene->cursor;
@@ -193,14 +200,16 @@ void tsr_draw_list_build(struct tsr_draw_list *list, const struct tsr_draw_scene
 		background->argb = scene->background_argb;
 	for (size_t i = 0; i < list->domain_count; i++) {
 		const struct tsr_domain_placement *placement = &layout->domains[i];
-		if (!placement->visible)
+		if (!placement->visible || !tsr_draw_scene_touches(scene, &placement->frame))
 			continue;
 		add_guest(list, (int)i, placement, &scene->domains[i]);
 		add_frame(list, (int)i, placement, &scene->domains[i], scene->label_padding);
 	}
-	add_fill(list, -1, &layout->banner, scene->banner_argb);
-	add_text(list, -1, scene->banner_text, &layout->banner, scene->banner_padding,
-		 scene->banner_text_argb);
+	if (tsr_draw_scene_touches(scene, &layout->banner)) {
+		add_fill(list, -1, &layout->banner, scene->banner_argb);
+		add_text(list, -1, scene->banner_text, &layout->banner, scene->banner_padding,
+			 scene->banner_text_argb);
+	}
 	add_cursor(list, scene);
 }
 
@@ -208,18 +217,20 @@ void tsr_draw_list_build(struct tsr_draw_list *list, const struct tsr_draw_scene
 
 /* Guest clips inside their content boxes, content boxes inside their
  * frames, frames apart from each other, and no decoration meets a content
- * box: then no guest clip meets a decoration or another domain. A
+ * box: then no guest clip meets a decoration or another domain. Only
+ * domains with items in the list can draw, so only they are compared. A
  * decoration inside its own domain's frame need only be compared with that
  * domain's content box (the frames are apart); any other (the banner) with
- * every one. So a frame costs what its own items cost, plus one comparison
- * per pair of frames. */
-static bool decoration_apart(const struct tsr_draw_list *list, const struct tsr_draw_item *item)
+ * every one. So a domain costs what its own items cost, plus one
+ * comparison per pair of domains in the list. */
+static bool decoration_apart(const struct tsr_draw_list *list, const struct tsr_draw_item *item,
+			     uint64_t present)
 {
 	int d = item->domain;
 	if (d >= 0 && (size_t)d < list->domain_count && box_inside(&item->clip, &list->frames[d]))
 		return !boxes_meet(&item->clip, &list->contents[d]);
 	for (size_t e = 0; e < list->domain_count; e++)
-		if (boxes_meet(&item->clip, &list->contents[e]))
+		if ((present >> e & 1) && boxes_meet(&item->clip, &list->contents[e]))
 			return false;
 	return true;
 }
@@ -228,11 +239,19 @@ bool tsr_draw_list_check(const struct tsr_draw_list *list)
 {
 	if (list->count > TSR_DRAW_LIST_CAPACITY || list->domain_count > TSR_MAX_DOMAINS)
 		return false;
+	uint64_t present = 0; /* bit d: domain d has items */
+	for (size_t i = 0; i < list->count; i++) {
+		int d = list->items[i].domain;
+		if (d >= 0 && (size_t)d < list->domain_count)
+			present |= 1ull << d;
+	}
 	for (size_t d = 0; d < list->domain_count; d++) {
+		if (!(present >> d & 1))
+			continue;
 		if (!box_inside(&list->contents[d], &list->frames[d]))
 			return false;
 		for (size_t e = d + 1; e < list->domain_count; e++)
-			if (boxes_meet(&list->frames[d], &list->frames[e]))
+			if ((present >> e & 1) && boxes_meet(&list->frames[d], &list->frames[e]))
 				return false;
 	}
 	for (size_t i = 0; i < list->count; i++) {
@@ -242,7 +261,8 @@ bool tsr_draw_list_check(const struct tsr_draw_list *list)
 			    item->domain < 0 || (size_t)item->domain >= list->domain_count ||
 			    !box_inside(&item->clip, &list->contents[item->domain]))
 				return false;
-		} else if (tsr_draw_item_is_decoration(item) && !decoration_apart(list, item)) {
+		} else if (tsr_draw_item_is_decoration(item) &&
+			   !decoration_apart(list, item, present)) {
 			return false;
 		}
 	}

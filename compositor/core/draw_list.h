@@ -102,6 +102,10 @@ struct tsr_draw_domain {
 
 struct tsr_draw_scene {
 	const struct tsr_layout *layout;
+	/* The damage the list is built for (output coordinates): a frame,
+	 * the banner or the cursor it does not touch gets no items, so a
+	 * domain costs nothing while its frame is undamaged. NULL: all. */
+	const pixman_region32_t *region;
 	uint32_t output_width, output_height;
 	/* Locked: nothing of any domain, not even its frame. lock_screen: the
 	 * lock screen is drawn before the list, so the list has no background
@@ -118,6 +122,9 @@ struct tsr_draw_scene {
 	int32_t cursor_x, cursor_y;
 };
 
+/* Whether box is non-empty and scene's region touches it. */
+bool tsr_draw_scene_touches(const struct tsr_draw_scene *scene, const pixman_box32_t *box);
+
 /* Text never leaves its strip: the width a mask may have in strip with
  * left_padding on both sides (a wider or taller mask is not drawn). */
 uint32_t tsr_draw_text_room(const pixman_box32_t *strip, int32_t left_padding);
@@ -129,8 +136,9 @@ void tsr_draw_list_build(struct tsr_draw_list *list, const struct tsr_draw_scene
 bool tsr_draw_list_check(const struct tsr_draw_list *list);
 
 /* Draws list into the renderer's current pass, only where region (output
- * coordinates) is: every item is cut to its clip ∩ region, and a domain's
- * items cost in proportion to the damage of its frame. A list that fails
+ * coordinates: the region the list was built for, or part of it) is:
+ * every item is cut to its clip ∩ region, and a domain's items cost in
+ * proportion to the damage of its frame. A list that fails
  * tsr_draw_list_check is drawn without its guest items (background where
  * they would be) and false is returned. */
 bool tsr_draw_list_render(const struct tsr_draw_list *list, struct tsr_renderer *renderer,

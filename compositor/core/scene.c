@@ -3,9 +3,10 @@
  * tsr_draw_scene, builds its draw list and renders it: where anything goes
  * and what it is clipped to is core/draw_list.c's, not this file's.
  *
- * Text masks are looked up only for strips the region touches: a label is
- * rendered again whenever its room changes, so two outputs of different
- * sizes would otherwise re-render each other's labels on every frame. */
+ * Only frames the region touches are gathered (the list leaves the others
+ * out), and text masks only for strips it touches: a label is rendered
+ * again whenever its room changes, so two outputs of different sizes would
+ * otherwise re-render each other's labels on every frame. */
 
 #include "core/decorations.h"
 #include "core/domain.h"
@@ -15,13 +16,6 @@
 #include "core/server.h"
 #include "tessera/log.h"
 #include "tessera/renderer.h"
-
-static bool touches(const pixman_region32_t *region, const pixman_box32_t *box)
-{
-	return box->x2 > box->x1 && box->y2 > box->y1 &&
-	       pixman_region32_contains_rectangle((pixman_region32_t *)region,
-						  (pixman_box32_t *)box) != PIXMAN_REGION_OUT;
-}
 
 static struct tsr_buffer *current_buffer(struct tsr_surface *surface)
 {
@@ -40,12 +34,11 @@ static bool dimmed_on(const struct tsr_server *server, const struct tsr_output_s
 }
 
 static void gather_domain(struct tsr_server *server, const struct tsr_output_state *state,
-			  size_t index, const pixman_region32_t *region,
-			  struct tsr_draw_scene *scene)
+			  size_t index, struct tsr_draw_scene *scene)
 {
 	const struct tsr_domain_placement *placement = &state->layout.domains[index];
 	struct tsr_draw_domain *domain = &scene->domains[index];
-	if (!placement->visible)
+	if (!placement->visible || !tsr_draw_scene_touches(scene, &placement->frame))
 		return;
 	struct tsr_domain *guest = server->domains[index];
 	if (placement->view_count == 0)
@@ -57,7 +50,7 @@ static void gather_domain(struct tsr_server *server, const struct tsr_output_sta
 	    tsr_colour_argb(server->config->domains[index].colour, dimmed_on(server, state, index));
 	domain->frame_argb = colour;
 	domain->label_argb = tsr_text_colour_on(colour & 0xffffffu);
-	if (touches(region, &placement->label))
+	if (tsr_draw_scene_touches(scene, &placement->label))
 		domain->label = tsr_decorations_label(
 		    server->decorations, state->scale, index,
 		    tsr_draw_text_room(&placement->label, scene->label_padding));
@@ -68,7 +61,7 @@ static void gather_domain(struct tsr_server *server, const struct tsr_output_sta
  * label, in full colour; the others show their label only, dimmed, and
  * their mosaic banners do not speak of focus. */
 static void gather_banner(struct tsr_server *server, const struct tsr_output_state *state,
-			  const pixman_region32_t *region, struct tsr_draw_scene *scene)
+			  struct tsr_draw_scene *scene)
 {
 	const pixman_box32_t *banner = &state->layout.banner;
 	size_t index = tsr_server_output_index(server, state);
@@ -78,7 +71,7 @@ static void gather_banner(struct tsr_server *server, const struct tsr_output_sta
 	uint32_t rgb = 0x404040;
 	uint32_t scale = state->scale;
 	scene->banner_padding = 12 * (int32_t)scale;
-	bool text = touches(region, banner);
+	bool text = tsr_draw_scene_touches(scene, banner);
 	uint32_t room = tsr_draw_text_room(banner, scene->banner_padding);
 	struct tsr_decorations *decorations = server->decorations;
 	if (server->views.mode[index] == TSR_LAYOUT_MOSAIC) {
@@ -121,6 +114,7 @@ void tsr_scene_draw(struct tsr_server *server, struct tsr_output_state *state,
 	const struct tsr_layout *layout = &state->layout;
 	struct tsr_draw_scene scene = {
 	    .layout = layout,
+	    .region = region,
 	    .output_width = state->output->width,
 	    .output_height = state->output->height,
 	    .locked = server->locked,
@@ -134,8 +128,8 @@ void tsr_scene_draw(struct tsr_server *server, struct tsr_output_state *state,
 		tsr_lock_draw(server->lock, state, region);
 	if (!server->locked) {
 		for (size_t i = 0; i < layout->domain_count && i < TSR_MAX_DOMAINS; i++)
-			gather_domain(server, state, i, region, &scene);
-		gather_banner(server, state, region, &scene);
+			gather_domain(server, state, i, &scene);
+		gather_banner(server, state, &scene);
 	}
 	gather_cursor(server, state, &scene);
 

@@ -404,13 +404,53 @@ static void check_render(struct recorder *recorder, const struct tsr_draw_list *
 	}
 }
 
+static bool same_item(const struct tsr_draw_item *a, const struct tsr_draw_item *b)
+{
+	return a->op == b->op && a->kind == b->kind && a->domain == b->domain &&
+	       memcmp(&a->clip, &b->clip, sizeof(a->clip)) == 0 && a->buffer == b->buffer &&
+	       a->x == b->x && a->y == b->y && a->argb == b->argb &&
+	       (a->op != TSR_DRAW_BLIT_SCALED ||
+		memcmp(&a->image, &b->image, sizeof(a->image)) == 0);
+}
+
+/* Built for a damage region, the list holds the items of the full list
+ * whose frame (banner, cursor) the damage touches, in the same order, and
+ * no other; the background always. */
+static void check_damaged_list(const struct random_case *c, const struct tsr_draw_list *all,
+			       const struct tsr_draw_list *damaged, const pixman_region32_t *damage)
+{
+	CHECK(tsr_draw_list_check(damaged));
+	size_t next = 0;
+	for (size_t i = 0; i < all->count; i++) {
+		const struct tsr_draw_item *item = &all->items[i];
+		const pixman_box32_t *owner =
+		    item->op == TSR_DRAW_BACKGROUND ? NULL
+		    : item->domain >= 0		    ? &c->layout.domains[item->domain].frame
+		    : item->buffer == c->scene.cursor && item->op == TSR_DRAW_BLIT
+			? &item->clip
+			: &c->layout.banner;
+		bool wanted = !owner || pixman_region32_contains_rectangle(
+					    (pixman_region32_t *)damage, (pixman_box32_t *)owner) !=
+					    PIXMAN_REGION_OUT;
+		if (!wanted)
+			continue;
+		CHECK(next < damaged->count);
+		if (next >= damaged->count)
+			return;
+		CHECK(same_item(item, &damaged->items[next]));
+		next++;
+	}
+	CHECK_EQ_INT(next, damaged->count);
+}
+
 static void test_random_layouts(void)
 {
 	struct random_case *c = calloc(1, sizeof(*c));
 	struct tsr_draw_list *list = malloc(sizeof(*list));
+	struct tsr_draw_list *damaged = malloc(sizeof(*damaged));
 	struct recorder *recorder = recorder_create();
-	CHECK(c && list && recorder);
-	if (!c || !list || !recorder)
+	CHECK(c && list && damaged && recorder);
+	if (!c || !list || !damaged || !recorder)
 		goto cleanup;
 	size_t with_views = 0, guest_larger = 0;
 	for (int round = 0; round < ROUNDS; round++) {
@@ -426,6 +466,11 @@ static void test_random_layouts(void)
 		pixman_region32_fini(&full);
 		pixman_region32_t damage;
 		random_damage(c, &damage);
+		c->scene.region = &damage;
+		tsr_draw_list_build(damaged, &c->scene);
+		c->scene.region = NULL;
+		check_damaged_list(c, list, damaged, &damage);
+		check_render(recorder, damaged, &damage, false);
 		check_render(recorder, list, &damage, false);
 		pixman_region32_fini(&damage);
 		if (tsr_test_failures != before) {
@@ -450,6 +495,7 @@ static void test_random_layouts(void)
 	CHECK(guest_larger > 100);
 cleanup:
 	free(recorder);
+	free(damaged);
 	free(list);
 	free(c);
 }
