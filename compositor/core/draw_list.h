@@ -7,18 +7,20 @@
  * checked alone (tests/unit/test_draw_list.c).
  *
  * Frame property: no guest pixel is drawn outside its domain's content
- * box, and none over a decoration (border, name strip, banner). The
- * argument needs three files and nothing else:
- *   - core/layout.c: content boxes lie inside their frames, never overlap
- *     each other, the banner, a border or a name strip, and display views'
- *     image boxes lie inside the content box (layout.h);
- *   - core/draw_list.c: the builder clips each guest item to the covered
- *     part of its content box (1:1) or its image box (scaled), and the
- *     executor draws a list only after tsr_draw_list_check: every guest
- *     clip inside its domain's content box, content boxes inside their
- *     frames and disjoint from each other and from every decoration box;
- *     a list that fails is drawn without any guest item. Each guest draw
- *     gets its clip intersected with the damage as its region, never more;
+ * box, and none over a decoration (border, name strip, banner) or another
+ * domain. The argument needs three files and nothing else:
+ *   - core/layout.c places the boxes: content boxes inside their frames,
+ *     frames apart, content never over the banner, a border or a name
+ *     strip, display views' image boxes inside the content box (layout.h);
+ *   - core/draw_list.c: the builder clips each guest item to the part of
+ *     its content box its buffer covers (1:1) or to its image box
+ *     (scaled), and the executor draws a list only after
+ *     tsr_draw_list_check has found every guest clip inside its domain's
+ *     content box, content boxes inside their frames, the frames of the
+ *     list's domains apart and no decoration over a content box (a list
+ *     that fails is drawn without any guest item, so a layout bug shows as
+ *     background, never as a guest over a border). Each guest draw is
+ *     handed its clip ∩ the damage as its region, never more;
  *   - render/render_pixman.c: blit and blit_scaled write no pixel outside
  *     the region they are given (the renderer.h contract).
  * Decorations are also drawn after the guest items of their frame, so even
