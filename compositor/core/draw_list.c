@@ -298,7 +298,7 @@ static void draw_background(const struct tsr_draw_list *list, const struct tsr_d
 			tsr_box_width(&item->clip), tsr_box_height(&item->clip)))
 			pixman_region32_clear(&visible);
 	}
-	/* Out of memory: no background rather than over a guest. */
+	/* Out of memory leaves the region broken: no background this frame. */
 	if (!pixman_region32_subtract(&background, (pixman_region32_t *)cut, &background))
 		pixman_region32_clear(&background);
 	int boxes_count;
