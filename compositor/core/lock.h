@@ -1,8 +1,9 @@
 /* The lock screen (mechanism around core/lock_policy.c): what engages it
  * (the lock hotkey, `tessera-ctl lock`, [lock] idle_timeout, a lock file
  * left by a Tessera that was locked when it stopped), what it draws on
- * every output (only Tessera's own pixels: core/scene.c draws no guest
- * while server->locked), and the password check: sent to
+ * every output (only Tessera's own pixels: core/scene.c builds the draw
+ * list locked, without any domain item, while server->locked), and the
+ * password check: sent to
  * tessera-lock-helper, a small process started before Tessera drops its
  * privileges, which runs the PAM conversation (service "tessera", user
  * [lock] user) and answers yes or no. The event loop never waits for PAM:

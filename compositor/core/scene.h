@@ -1,5 +1,7 @@
 /* Draws the scene (background, guest content, trusted decorations) of one
- * output into the renderer's current pass, limited to a region. */
+ * output into the renderer's current pass, limited to a region: gathers
+ * the server's state, builds the output's draw list (core/draw_list.h) and
+ * renders it. */
 #ifndef TSR_CORE_SCENE_H
 #define TSR_CORE_SCENE_H
 

@@ -1,13 +1,19 @@
-/* The software renderer: every operation is one pixman composite whose
- * destination carries the pass clip as its clip region, so pixman itself
- * guarantees that nothing outside the clip is written. Matching formats with
- * PIXMAN_OP_SRC hit pixman's blt fast path: one copy per pixel.
+/* The software renderer. The frame property rests on one promise of it
+ * (renderer.h): blit and blit_scaled write no pixel outside the region they
+ * are given (and the pass clip), and core/draw_list.c gives a guest draw
+ * nothing but its clip box cut to the damage. Two paths keep that promise:
+ * opaque 1:1 XRGB copies (copy_opaque) are row memcpys over the boxes of
+ * the buffer's placed box ∩ pass clip ∩ region, computed here; every other
+ * draw is a pixman composite whose destination carries that same
+ * intersection (or the pass clip) as its clip region, so pixman guarantees
+ * nothing outside it is written. Matching formats with PIXMAN_OP_SRC hit
+ * pixman's blt fast path: one copy per pixel.
  *
- * The same holds for scaled guest displays: a scaled composite is still
- * one composite into the target under the pass clip, narrowed further to
- * the display's image box, so however the filter samples its source, no
- * guest pixel is written outside that box (and the layout puts the box
- * inside the content box). */
+ * Scaled guest displays are composited under the region narrowed further
+ * to the display's image box, so however the filter samples its source, no
+ * guest pixel is written outside that box. Fills and masks are Tessera's
+ * own pixels, cut by the pass clip (the draw list keeps masks inside their
+ * strips). */
 #include <drm_fourcc.h>
 #include <pixman.h>
 #include <stdlib.h>

@@ -1,5 +1,6 @@
 /* The renderer draws into a target buffer and never touches KMS or any
- * output: backends hand it buffers, the scene tells it what to draw.
+ * output: backends hand it buffers, the scene's draw list
+ * (core/draw_list.h) tells it what to draw.
  * Implementations: pixman (render_pixman.c); GLES2 later. */
 #ifndef TESSERA_RENDERER_H
 #define TESSERA_RENDERER_H
