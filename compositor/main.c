@@ -27,6 +27,7 @@
 #include "transport/local_transport.h"
 #include "util/privilege.h"
 #include "util/sandbox.h"
+#include "render/renderer_select.h"
 #ifdef TSR_HAVE_XEN
 #include "transport/displif_transport.h"
 #include "transport/kbdif_backend.h"
@@ -333,6 +334,14 @@ int main(int argc, char **argv)
 		fprintf(stderr, "tessera: %s\n", err);
 		goto out;
 	}
+	/* The server starts with pixman; [output] renderer may replace it
+	 * before any output exists (and before the sandbox: EGL opens and
+	 * maps what it needs now). */
+	struct tsr_renderer *renderer = tsr_renderer_select(config->output.renderer);
+	if (!renderer)
+		goto out;
+	tsr_renderer_destroy(server->renderer);
+	server->renderer = renderer;
 	sigint = tsr_event_loop_add_signal(loop, SIGINT, handle_stop_signal, server);
 	sigterm = tsr_event_loop_add_signal(loop, SIGTERM, handle_stop_signal, server);
 	if (!sigint || !sigterm)
