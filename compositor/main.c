@@ -337,7 +337,7 @@ int main(int argc, char **argv)
 	/* The server starts with pixman; [output] renderer may replace it
 	 * before any output exists (and before the sandbox: EGL opens and
 	 * maps what it needs now). */
-	struct tsr_renderer *renderer = tsr_renderer_select(config->output.renderer);
+	struct tsr_renderer *renderer = tsr_renderer_select(&config->output);
 	if (!renderer)
 		goto out;
 	tsr_renderer_destroy(server->renderer);

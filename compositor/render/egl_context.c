@@ -6,6 +6,8 @@
 #include <EGL/eglext.h>
 #include <GLES2/gl2.h>
 #include <GLES2/gl2ext.h>
+#include <dlfcn.h>
+#include <link.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -18,6 +20,25 @@ static bool has_extension(const char *list, const char *name)
 		if ((at == list || at[-1] == ' ') && (at[length] == ' ' || at[length] == '\0'))
 			return true;
 	return false;
+}
+
+static int pin_driver(struct dl_phdr_info *info, size_t size, void *data)
+{
+	const char *name = info->dlpi_name;
+	size_t length = name ? strlen(name) : 0;
+	if (length > 7 && strcmp(name + length - 7, "_dri.so") == 0)
+		dlopen(name, RTLD_NOW | RTLD_NOLOAD | RTLD_NODELETE);
+	return 0;
+}
+
+/* Keeps the DRI driver Mesa loaded (swrast_dri.so, iris_dri.so, ...)
+ * mapped after eglTerminate. The driver keeps caches in its own globals;
+ * unloading it would leave them unreachable, and LeakSanitizer would
+ * report them from an "<unknown module>" no suppression can name. A
+ * compositor has one renderer for its life, so unloading gains nothing. */
+static void pin_drivers(void)
+{
+	dl_iterate_phdr(pin_driver, NULL);
 }
 
 static bool open_display(struct tsr_egl_context *egl, char *err, size_t err_len)
@@ -47,6 +68,7 @@ static bool open_display(struct tsr_egl_context *egl, char *err, size_t err_len)
 		egl->display = EGL_NO_DISPLAY;
 		return false;
 	}
+	pin_drivers();
 	return true;
 }
 

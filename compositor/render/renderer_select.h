@@ -5,9 +5,10 @@
 #include "tessera/config.h"
 #include "tessera/renderer.h"
 
-/* The renderer for choice: gles when it starts (auto: only on a hardware
- * driver), pixman otherwise, with one log line saying why when gles was
- * asked for and not used. NULL only when out of memory. */
-struct tsr_renderer *tsr_renderer_select(enum tsr_renderer_choice choice);
+/* The renderer output->renderer asks for: gles when it starts (auto: only
+ * on a hardware driver, and on the headless backend only), pixman
+ * otherwise, with one log line saying which and why. NULL only when out
+ * of memory. */
+struct tsr_renderer *tsr_renderer_select(const struct tsr_output_config *output);
 
 #endif

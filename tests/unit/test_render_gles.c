@@ -14,6 +14,7 @@
 
 #include "core/layout.h"
 #include "reference.h"
+#include "render/renderer_select.h"
 #include "scene_fixture.h"
 #include "tessera/buffer.h"
 #include "tessera/image.h"
@@ -402,5 +403,38 @@ static void test_scenes_match_pixman(void)
 	}
 }
 
-TSR_TEST_MAIN(TSR_CASE(test_fills_and_masks), TSR_CASE(test_blits), TSR_CASE(test_scaled),
-	      TSR_CASE(test_reference_scenes), TSR_CASE(test_scenes_match_pixman))
+/* [output] renderer: pixman is pixman, gles is gles where it starts (here:
+ * gles_or_skip has shown it does), auto on KMS is pixman whatever the
+ * driver. */
+static void test_select(void)
+{
+	tsr_renderer_destroy(gles_or_skip());
+	struct {
+		enum tsr_renderer_choice choice;
+		enum tsr_backend_kind backend;
+		const char *name;
+	} cases[] = {
+	    {TSR_RENDERER_PIXMAN, TSR_BACKEND_HEADLESS, "pixman"},
+	    {TSR_RENDERER_GLES, TSR_BACKEND_HEADLESS, "gles"},
+	    {TSR_RENDERER_GLES, TSR_BACKEND_KMS, "gles"},
+	    {TSR_RENDERER_AUTO, TSR_BACKEND_KMS, "pixman"},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct tsr_output_config output = {.renderer = cases[i].choice,
+						   .backend = cases[i].backend};
+		struct tsr_renderer *renderer = tsr_renderer_select(&output);
+		CHECK(renderer != NULL);
+		if (!renderer)
+			continue;
+		if (strcmp(renderer->name, cases[i].name) != 0) {
+			fprintf(stderr, "case %zu: %s, expected %s\n", i, renderer->name,
+				cases[i].name);
+			CHECK(!"the wrong renderer");
+		}
+		tsr_renderer_destroy(renderer);
+	}
+}
+
+TSR_TEST_MAIN(TSR_CASE(test_select), TSR_CASE(test_fills_and_masks), TSR_CASE(test_blits),
+	      TSR_CASE(test_scaled), TSR_CASE(test_reference_scenes),
+	      TSR_CASE(test_scenes_match_pixman))
