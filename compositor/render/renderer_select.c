@@ -16,6 +16,7 @@
 #include "render/renderer_select.h"
 #include "tessera/log.h"
 
+#ifdef TSR_HAVE_GLES
 static bool have_render_node(void)
 {
 	DIR *dir = opendir("/dev/dri");
@@ -27,6 +28,7 @@ static bool have_render_node(void)
 	closedir(dir);
 	return found;
 }
+#endif
 
 struct tsr_renderer *tsr_renderer_select(const struct tsr_output_config *output)
 {
