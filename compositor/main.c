@@ -19,6 +19,7 @@
 #include "core/server.h"
 #include "core/suspend_lock.h"
 #include "default_config.h"
+#include "render/renderer_select.h"
 #include "tessera/config.h"
 #include "tessera/event_loop.h"
 #include "tessera/input.h"
@@ -27,7 +28,6 @@
 #include "transport/local_transport.h"
 #include "util/privilege.h"
 #include "util/sandbox.h"
-#include "render/renderer_select.h"
 #ifdef TSR_HAVE_XEN
 #include "transport/displif_transport.h"
 #include "transport/kbdif_backend.h"

@@ -12,10 +12,10 @@
 #include "core/lock.h"
 #include "core/server.h"
 #include "core/suspend_lock.h"
-#include "tessera/renderer.h"
 #include "tessera/input.h"
 #include "tessera/event_loop.h"
 #include "tessera/log.h"
+#include "tessera/renderer.h"
 #include "util/log_limit.h"
 #include "util/unix_listener.h"
 
