@@ -29,6 +29,7 @@
 #include "render/egl_context.h"
 #include "render/gles_shaders.h"
 #include "tessera/log.h"
+#include "tessera/protocol.h"
 #include "tessera/renderer.h"
 
 /* GLES 3 names; the same values as EXT_unpack_subimage / NV_pack_subimage. */
@@ -42,6 +43,12 @@
 /* Outputs times buffers per output (double or triple buffering) on a
  * typical desk; a target beyond that evicts the least recently used. */
 #define TARGET_CACHE_SIZE 8
+
+/* Scratch textures and staging grow per dimension to the largest draw,
+ * but never to more pixels than this: a guest's wide buffer followed by a
+ * tall one must not make a width x height product of both (16384 x 16384
+ * would be 1 GiB). One guest buffer is at most TSR_MAX_BUFFER_BYTES. */
+#define SCRATCH_PIXELS_MAX (TSR_MAX_BUFFER_BYTES / 4u + 65536u)
 
 struct target_entry {
 	const struct tsr_buffer *buffer; /* a key only, never dereferenced */
@@ -142,6 +149,10 @@ static bool ensure_scratch(struct gles_renderer *gles, struct scratch_texture *s
 		return false;
 	uint32_t new_width = width > scratch->width ? (width + 63) & ~63u : scratch->width;
 	uint32_t new_height = height > scratch->height ? (height + 63) & ~63u : scratch->height;
+	if ((uint64_t)new_width * new_height > SCRATCH_PIXELS_MAX) {
+		new_width = width;
+		new_height = height;
+	}
 	new_width = new_width > gles->max_texture ? gles->max_texture : new_width;
 	new_height = new_height > gles->max_texture ? gles->max_texture : new_height;
 	if (scratch->framebuffer)
@@ -417,6 +428,10 @@ static bool source_pixels(struct gles_renderer *gles, const struct draw_plan *pl
 		uint32_t new_width = staging && staging->width > width ? staging->width : width;
 		uint32_t new_height =
 		    staging && staging->height > height ? staging->height : height;
+		if ((uint64_t)new_width * new_height > SCRATCH_PIXELS_MAX) {
+			new_width = width;
+			new_height = height;
+		}
 		tsr_buffer_destroy(staging);
 		gles->staging = staging = tsr_buffer_create_memory(new_width, new_height, format);
 		if (!staging)
