@@ -50,9 +50,10 @@ struct tsr_renderer *tsr_renderer_select(const struct tsr_output_config *output)
 	    tsr_renderer_gles_create(choice == TSR_RENDERER_GLES, why, sizeof(why));
 	if (gles)
 		return gles;
+	/* auto also lands here when the driver is a software rasteriser. */
 	tsr_log(choice == TSR_RENDERER_GLES ? TSR_LOG_WARN : TSR_LOG_INFO,
-		"renderer: pixman (%s: GLES cannot start: %s)",
-		choice == TSR_RENDERER_GLES ? "gles" : "auto", why);
+		"renderer: pixman (%s: %s)",
+		choice == TSR_RENDERER_GLES ? "gles: GLES cannot start" : "auto: no GLES", why);
 #else
 	tsr_log(choice == TSR_RENDERER_GLES ? TSR_LOG_WARN : TSR_LOG_INFO,
 		"renderer: pixman (%s: this build has no GLES, -Dgles)",
