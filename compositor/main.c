@@ -19,6 +19,7 @@
 #include "core/server.h"
 #include "core/suspend_lock.h"
 #include "default_config.h"
+#include "render/renderer_select.h"
 #include "tessera/config.h"
 #include "tessera/event_loop.h"
 #include "tessera/input.h"
@@ -333,6 +334,14 @@ int main(int argc, char **argv)
 		fprintf(stderr, "tessera: %s\n", err);
 		goto out;
 	}
+	/* The server starts with pixman; [output] renderer may replace it
+	 * before any output exists (and before the sandbox: EGL opens and
+	 * maps what it needs now). */
+	struct tsr_renderer *renderer = tsr_renderer_select(&config->output);
+	if (!renderer)
+		goto out;
+	tsr_renderer_destroy(server->renderer);
+	server->renderer = renderer;
 	sigint = tsr_event_loop_add_signal(loop, SIGINT, handle_stop_signal, server);
 	sigterm = tsr_event_loop_add_signal(loop, SIGTERM, handle_stop_signal, server);
 	if (!sigint || !sigterm)

@@ -5,7 +5,8 @@
 set -euo pipefail
 
 build_packages=(gcc pkg-config meson ninja-build libdrm-dev libpixman-1-dev libpng-dev
-	libfreetype-dev fonts-dejavu-core libinih-dev libevdev-dev libudev-dev libseccomp-dev libpam0g-dev libsystemd-dev scdoc)
+	libfreetype-dev fonts-dejavu-core libinih-dev libevdev-dev libudev-dev libseccomp-dev libpam0g-dev libsystemd-dev scdoc
+	libegl-dev libgles-dev libgbm-dev libegl-mesa0 libgl1-mesa-dri)
 test_packages=(clang clang-format clang-tidy libclang-rt-14-dev libxen-dev qemu-system-x86
 	busybox-static cpio kmod xz-utils dpkg-dev socat valgrind mandoc man-db systemd binutils
 	dbus-daemon python3-dbusmock)

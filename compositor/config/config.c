@@ -35,7 +35,7 @@ enum section_kind {
 #define SECTION_KEYS_MAX 16
 
 static const char *const section_keys[SECTION_KIND_COUNT][SECTION_KEYS_MAX] = {
-    [SECTION_OUTPUT] = {"backend", "width", "height", "refresh", "device"},
+    [SECTION_OUTPUT] = {"backend", "width", "height", "refresh", "device", "renderer"},
     [SECTION_DECORATIONS] = {"border_width", "banner_height", "font", "background"},
     [SECTION_CONTROL] = {"socket"},
     [SECTION_DOMAIN] = {"label", "colour", "transport", "socket", "input", "display"},
@@ -409,6 +409,20 @@ static bool apply_output(struct config_parser *parser, const char *key, const ch
 		} else {
 			snprintf(reason, reason_len,
 				 "'%s' is not a backend (allowed: headless, kms)", value);
+			return false;
+		}
+		return true;
+	}
+	if (strcmp(key, "renderer") == 0) {
+		if (strcmp(value, "auto") == 0) {
+			output->renderer = TSR_RENDERER_AUTO;
+		} else if (strcmp(value, "pixman") == 0) {
+			output->renderer = TSR_RENDERER_PIXMAN;
+		} else if (strcmp(value, "gles") == 0) {
+			output->renderer = TSR_RENDERER_GLES;
+		} else {
+			snprintf(reason, reason_len,
+				 "'%s' is not a renderer (allowed: pixman, gles, auto)", value);
 			return false;
 		}
 		return true;
@@ -995,6 +1009,7 @@ void tsr_config_set_defaults(struct tsr_config *config)
 	    .output =
 		{
 		    .backend = TSR_BACKEND_HEADLESS,
+		    .renderer = TSR_RENDERER_AUTO,
 		    .width = 1280,
 		    .height = 800,
 		    .refresh_mhz = 60000,

@@ -15,6 +15,7 @@
 #include "tessera/input.h"
 #include "tessera/event_loop.h"
 #include "tessera/log.h"
+#include "tessera/renderer.h"
 #include "util/log_limit.h"
 #include "util/unix_listener.h"
 
@@ -237,6 +238,8 @@ void tsr_control_execute(struct tsr_server *server, const char *line, char *repl
 		    tsr_suspend_lock_inhibited(server->suspend_lock) ? "held" : "none");
 		append_display_status(server, reply, reply_len);
 		append_output_status(server, reply, reply_len);
+		size_t used = strlen(reply);
+		snprintf(reply + used, reply_len - used, " renderer=%s", server->renderer->name);
 	} else if (strcmp(command, "stats") == 0) {
 		reply_stats(server, argument, reply, reply_len);
 	} else if (server->locked &&

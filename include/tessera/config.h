@@ -78,6 +78,13 @@ enum tsr_backend_kind {
 	TSR_BACKEND_KMS,
 };
 
+/* [output] renderer: render/renderer_select.c. */
+enum tsr_renderer_choice {
+	TSR_RENDERER_AUTO, /* GLES on a hardware driver, pixman on a software one */
+	TSR_RENDERER_PIXMAN,
+	TSR_RENDERER_GLES, /* even on a software rasteriser; pixman if it cannot start */
+};
+
 /* [output NAME]: one output of the arrangement, by its name (a KMS
  * connector such as HDMI-A-1; the headless backend creates one output per
  * section, named after it). Positions are in one global layout space whose
@@ -102,6 +109,7 @@ struct tsr_output_head_config {
 
 struct tsr_output_config {
 	enum tsr_backend_kind backend;
+	enum tsr_renderer_choice renderer;
 	uint32_t width, height; /* headless size; KMS: 0 = preferred mode */
 	uint32_t refresh_mhz;	/* headless simulated refresh, e.g. 60000 */
 	/* KMS: a card path, several separated by commas (one KMS backend

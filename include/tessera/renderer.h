@@ -1,7 +1,8 @@
 /* The renderer draws into a target buffer and never touches KMS or any
  * output: backends hand it buffers, the scene's draw list
  * (core/draw_list.h) tells it what to draw.
- * Implementations: pixman (render_pixman.c); GLES2 later. */
+ * Implementations: pixman (render_pixman.c) and GLES2 (render_gles.c);
+ * render/renderer_select.c picks one. */
 #ifndef TESSERA_RENDERER_H
 #define TESSERA_RENDERER_H
 
@@ -45,6 +46,12 @@ struct tsr_renderer {
 };
 
 struct tsr_renderer *tsr_renderer_pixman_create(void);
+/* GLES2 on EGL's surfaceless platform, into framebuffer objects read back
+ * into the targets. NULL, with the reason in err, when EGL or GLES cannot
+ * start, or the driver is a software rasteriser and !allow_software. One
+ * at a time per process (they share the EGL display). Builds without
+ * -Dgles have no such function. */
+struct tsr_renderer *tsr_renderer_gles_create(bool allow_software, char *err, size_t err_len);
 
 static inline void tsr_renderer_destroy(struct tsr_renderer *renderer)
 {

@@ -1,6 +1,9 @@
-/* Composition cost on the pixman path, as ratios against a memcpy of the
- * same output frame measured in the same run (absolute times are printed
- * for context only: machines are noisy). Not a test: it asserts nothing. */
+/* Composition cost on the pixman path and, where EGL's surfaceless
+ * platform gives a context, on the GLES renderer (render_gles.c, through
+ * TSR_TEST_RENDERER=gles in scene_fixture.c), as ratios against a memcpy of
+ * the same output frame measured in the same run (absolute times are
+ * printed for context only: machines are noisy). Not a test: it asserts
+ * nothing. */
 #include <drm_fourcc.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -68,6 +71,7 @@ static uint64_t time_compose(struct scene_fixture *fixture, struct tsr_buffer *t
 
 static void bench_size(uint32_t width, uint32_t height)
 {
+	const char *renderer_name = getenv("TSR_TEST_RENDERER") ? "gles" : "pixman";
 	struct scene_fixture fixture;
 	if (!scene_fixture_init_with(&fixture, width, height, four_domains)) {
 		fprintf(stderr, "bench: cannot set up a %ux%u scene\n", width, height);
@@ -112,7 +116,8 @@ static void bench_size(uint32_t width, uint32_t height)
 	pixman_region32_init_rect(&small, content->x1 + 10, content->y1 + 10, 64, 64);
 	uint64_t small_ns = time_compose(&fixture, target, &small);
 
-	printf("%ux%u, 4 guests (mosaic), median of %d:\n", width, height, RUNS);
+	printf("%ux%u, 4 guests (mosaic), %s renderer, median of %d:\n", width, height,
+	       renderer_name, RUNS);
 	printf("  memcpy of the frame      %8.3f ms  (baseline, %.1f GB/s)\n", memcpy_ns / 1e6,
 	       (double)frame_bytes / (double)memcpy_ns);
 	printf("  full-damage composition  %8.3f ms  ratio to memcpy %.2f (median of per-run "
@@ -132,5 +137,20 @@ int main(void)
 	setenv("TESSERA_LOG", "warn", 1);
 	bench_size(1920, 1080);
 	bench_size(3840, 2160);
+#ifdef TSR_HAVE_GLES
+	char why[256] = "";
+	struct tsr_renderer *gles = tsr_renderer_gles_create(true, why, sizeof(why));
+	if (!gles) {
+		printf("gles renderer: not measured (%s)\n", why);
+		return 0;
+	}
+	tsr_renderer_destroy(gles);
+	/* The same scenes drawn by GLES: on llvmpipe (Mesa's software
+	 * rasteriser, all there is without a GPU) every pass is an upload of
+	 * the clip, the draws and a read-back. */
+	setenv("TSR_TEST_RENDERER", "gles", 1);
+	bench_size(1920, 1080);
+	bench_size(3840, 2160);
+#endif
 	return 0;
 }

@@ -1,7 +1,8 @@
 /* Cost of drawing a fixed-size guest display (PV display) scaled down into
  * a frame, per format, as a ratio against a memcpy of the same output area
- * measured in the same run (absolute times for context only). Not a test:
- * it asserts nothing. */
+ * measured in the same run (absolute times for context only), with pixman
+ * and, where EGL's surfaceless platform gives a context, with GLES (on
+ * llvmpipe here: a software rasteriser). Not a test: it asserts nothing. */
 #include <drm_fourcc.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -78,7 +79,7 @@ static uint64_t time_memcpy(struct tsr_buffer *target, const pixman_box32_t *ima
 	return samples[RUNS / 2];
 }
 
-int main(void)
+static void run_cases(struct tsr_renderer *renderer)
 {
 	static const struct {
 		uint32_t width, height, format;
@@ -92,7 +93,6 @@ int main(void)
 	    {1270, 764, DRM_FORMAT_RGB888, "RG24 1270x764 1:1 (pitch not /4)"},
 	    {1920, 1080, DRM_FORMAT_YUYV, "YUYV 1920x1080 scaled"},
 	};
-	struct tsr_renderer *renderer = tsr_renderer_pixman_create();
 	struct tsr_buffer *target = tsr_buffer_create_memory(1280, 800, DRM_FORMAT_XRGB8888);
 	pixman_box32_t content = {4, 32, 4 + 1272, 32 + 764};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -114,12 +114,29 @@ int main(void)
 		image.y2 = image.y1 + (int32_t)h;
 		uint64_t draw = time_draw(renderer, target, src, &image);
 		uint64_t copy = time_memcpy(target, &image);
-		printf("%-36s into %ux%u: %.1f x a memcpy of that area (%.2f ms vs %.3f ms)\n",
-		       cases[i].name, w, h, (double)draw / (double)(copy ? copy : 1), draw / 1e6,
-		       copy / 1e6);
+		printf("%-6s %-36s into %ux%u: %.1f x a memcpy of that area (%.2f ms vs %.3f ms)\n",
+		       renderer->name, cases[i].name, w, h,
+		       (double)draw / (double)(copy ? copy : 1), draw / 1e6, copy / 1e6);
 		tsr_buffer_destroy(src);
 	}
 	tsr_buffer_destroy(target);
-	tsr_renderer_destroy(renderer);
+}
+
+int main(void)
+{
+	setenv("TESSERA_LOG", "warn", 1);
+	struct tsr_renderer *pixman = tsr_renderer_pixman_create();
+	if (pixman)
+		run_cases(pixman);
+	tsr_renderer_destroy(pixman);
+#ifdef TSR_HAVE_GLES
+	char why[256] = "";
+	struct tsr_renderer *gles = tsr_renderer_gles_create(true, why, sizeof(why));
+	if (gles)
+		run_cases(gles);
+	else
+		printf("gles: not measured (%s)\n", why);
+	tsr_renderer_destroy(gles);
+#endif
 	return 0;
 }

@@ -80,6 +80,7 @@ static void test_defaults(void)
 	memset(&c, 0xa5, sizeof(c));
 	tsr_config_set_defaults(&c);
 	CHECK_EQ_INT(c.output.backend, TSR_BACKEND_HEADLESS);
+	CHECK_EQ_INT(c.output.renderer, TSR_RENDERER_AUTO);
 	CHECK_EQ_INT(c.output.width, 1280);
 	CHECK_EQ_INT(c.output.height, 800);
 	CHECK_EQ_INT(c.output.refresh_mhz, 60000);
@@ -238,6 +239,12 @@ static void test_values(void)
 	CHECK_EQ_INT(config.banner_height, 128);
 	EXPECT_OK("[output]\nrefresh = 1\n");
 	CHECK_EQ_INT(config.output.refresh_mhz, 1000);
+	EXPECT_OK("[output]\nrenderer = gles\n");
+	CHECK_EQ_INT(config.output.renderer, TSR_RENDERER_GLES);
+	EXPECT_OK("[output]\nrenderer = pixman\n");
+	CHECK_EQ_INT(config.output.renderer, TSR_RENDERER_PIXMAN);
+	EXPECT_OK("[output]\nrenderer = auto\n");
+	CHECK_EQ_INT(config.output.renderer, TSR_RENDERER_AUTO);
 
 	/* KMS: explicit 0 means the preferred mode. */
 	EXPECT_OK("[output]\nbackend = kms\nwidth = 0\nheight = 0\n");
@@ -325,7 +332,7 @@ static void test_key_errors(void)
 {
 	EXPECT_ERROR("[output]\nbackend = headless\ndepth = 24\n",
 		     "test.conf:3: unknown key 'depth' in [output] (allowed: backend, width, "
-		     "height, refresh, device)");
+		     "height, refresh, device, renderer)");
 	EXPECT_ERROR("[domain work]\ncolour = red\ncolor = blue\n",
 		     "test.conf:3: unknown key 'color' in [domain work] (allowed: label, colour, "
 		     "transport, socket, input, display)");
@@ -344,6 +351,9 @@ static void test_value_errors(void)
 {
 	EXPECT_ERROR("[output]\nbackend = x11\n",
 		     "test.conf:2: backend: 'x11' is not a backend (allowed: headless, kms)");
+	EXPECT_ERROR("[output]\nrenderer = vulkan\n",
+		     "test.conf:2: renderer: 'vulkan' is not a renderer (allowed: pixman, gles, "
+		     "auto)");
 	EXPECT_ERROR("[output]\nwidth = 12a\n",
 		     "test.conf:2: width: '12a' is not a whole number (allowed: 0..16384)");
 	EXPECT_ERROR("[output]\nwidth = -5\n",

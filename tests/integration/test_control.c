@@ -140,7 +140,7 @@ static int log_count(struct harness *h, const char *log, const char *text)
 static void test_start(void)
 {
 	CHECK(harness_start(&harness, "control", config_text));
-	char reply[256];
+	char reply[1024]; /* status: a long line */
 	/* A first frame, so screenshots have something to write. */
 	for (int waited = 0; waited < DEADLINE_MS; waited += 20) {
 		if (command("status", reply, sizeof(reply)) && !strstr(reply, "frames=0 "))
@@ -223,7 +223,7 @@ static void test_screenshot_refuses_what_is_not_a_file(void)
 	harness_path(&harness, "no-such-dir/x.png", path, sizeof(path));
 	CHECK(screenshot_refused(path, "cannot open the directory"));
 
-	char reply[256];
+	char reply[1024]; /* status: a long line */
 	CHECK(command("status", reply, sizeof(reply)) && strncmp(reply, "ok ", 3) == 0);
 }
 
@@ -277,7 +277,7 @@ static void test_log_is_bounded(void)
 		close(fd);
 	}
 	CHECK_EQ_INT(junk_replies, 200);
-	char reply[256];
+	char reply[1024]; /* status: a long line */
 	for (int i = 0; i < 200; i++)
 		CHECK(command(i % 2 ? "focus work" : "focus personal", reply, sizeof(reply)));
 	uint64_t elapsed_s = (now_ms() - start) / 1000;

@@ -12,9 +12,13 @@
  * or the target aborts.
  *
  * Input: format, width, height, stride padding, image box, region box
- * (little-endian), then the pixel bytes (repeated to fill the buffer). */
+ * (little-endian), then the pixel bytes (repeated to fill the buffer).
+ *
+ * TSR_TEST_RENDERER=gles: the same with the GLES renderer (the replay
+ * test runs both; skipped, 77, where it cannot start). */
 #include <drm_fourcc.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -50,12 +54,29 @@ static uint32_t read_u16(const uint8_t *at)
 	return (uint32_t)(at[0] | at[1] << 8);
 }
 
+static struct tsr_renderer *create_renderer(void)
+{
+	const char *wanted = getenv("TSR_TEST_RENDERER");
+	if (!wanted || strcmp(wanted, "gles") != 0)
+		return tsr_renderer_pixman_create();
+#ifdef TSR_HAVE_GLES
+	char why[256] = "";
+	struct tsr_renderer *gles = tsr_renderer_gles_create(true, why, sizeof(why));
+	if (gles)
+		return gles;
+	printf("skipped: the GLES renderer cannot start: %s\n", why);
+#else
+	printf("skipped: built without GLES\n");
+#endif
+	exit(77);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct tsr_renderer *renderer;
 	static struct tsr_buffer *target;
 	if (!renderer) {
-		renderer = tsr_renderer_pixman_create();
+		renderer = create_renderer();
 		target = tsr_buffer_create_memory(TARGET_WIDTH, TARGET_HEIGHT, DRM_FORMAT_XRGB8888);
 		if (!renderer || !target)
 			abort();

@@ -1,4 +1,5 @@
 #include <drm_fourcc.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -6,6 +7,7 @@
 #include "core/guest_link.h"
 #include "scene_fixture.h"
 #include "tessera/event_loop.h"
+#include "tessera/renderer.h"
 
 static const char fixture_config[] = "[decorations]\n"
 				     "border_width = 4\n"
@@ -34,6 +36,30 @@ static const struct tsr_guest_link_impl null_link_impl = {
     .destroy = null_destroy,
 };
 
+/* TSR_TEST_RENDERER=gles: the server draws with the GLES renderer, so that
+ * the scene tests and their references check it too (tests/unit/meson.build
+ * runs them both ways). Where GLES cannot start the test is skipped (77). */
+static bool use_test_renderer(struct tsr_server *server)
+{
+	const char *wanted = getenv("TSR_TEST_RENDERER");
+	if (!wanted || strcmp(wanted, "gles") != 0)
+		return true;
+#ifdef TSR_HAVE_GLES
+	char why[256] = "";
+	struct tsr_renderer *gles = tsr_renderer_gles_create(true, why, sizeof(why));
+	if (!gles) {
+		printf("scene fixture: skipped: the GLES renderer cannot start: %s\n", why);
+		exit(77);
+	}
+	tsr_renderer_destroy(server->renderer);
+	server->renderer = gles;
+	return true;
+#else
+	printf("scene fixture: skipped: built without GLES (-Dgles)\n");
+	exit(77);
+#endif
+}
+
 bool scene_fixture_init(struct scene_fixture *fixture, uint32_t width, uint32_t height)
 {
 	return scene_fixture_init_with(fixture, width, height, fixture_config);
@@ -52,7 +78,7 @@ bool scene_fixture_init_with(struct scene_fixture *fixture, uint32_t width, uint
 	}
 	fixture->loop = tsr_event_loop_create();
 	fixture->server = tsr_server_create(fixture->loop, &fixture->config, err, sizeof(err));
-	if (!fixture->server)
+	if (!fixture->server || !use_test_renderer(fixture->server))
 		return false;
 	struct tsr_backend_listener listener = {.output_added = tsr_server_add_output,
 						.data = fixture->server};
