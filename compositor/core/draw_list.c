@@ -17,21 +17,21 @@
  * frame. */
 static bool box_empty(const pixman_box32_t *box)
 {
-	return (box->x2 <= box->x1) | (box->y2 <= box->y1);
+	return box->x2 <= box->x1 || box->y2 <= box->y1;
 }
 
 /* An empty box lies inside anything: it draws nothing. */
 static bool box_inside(const pixman_box32_t *inner, const pixman_box32_t *outer)
 {
-	return box_empty(inner) | ((inner->x1 >= outer->x1) & (inner->y1 >= outer->y1) &
-				   (inner->x2 <= outer->x2) & (inner->y2 <= outer->y2));
+	return box_empty(inner) || (inner->x1 >= outer->x1 && inner->y1 >= outer->y1 &&
+				    inner->x2 <= outer->x2 && inner->y2 <= outer->y2);
 }
 
 /* Two boxes meet when they share a pixel (then neither is empty). */
 static bool boxes_meet(const pixman_box32_t *a, const pixman_box32_t *b)
 {
-	return (a->x1 < b->x2) & (b->x1 < a->x2) & (a->y1 < b->y2) & (b->y1 < a->y2) &
-	       !box_empty(a) & !box_empty(b);
+	return a->x1 < b->x2 && b->x1 < a->x2 && a->y1 < b->y2 && b->y1 < a->y2 && !box_empty(a) &&
+	       !box_empty(b);
 }
 
 static bool touches(const pixman_region32_t *region, const pixman_box32_t *box)
