@@ -246,10 +246,11 @@ static void print_summary(struct tsr_server *server)
 	}
 	for (size_t i = 0; i < server->domain_count; i++) {
 		struct tsr_domain *domain = server->domains[i];
+		const struct tsr_domain_stats *counts = tsr_domain_stats(domain);
 		printf("domain %-10s commits %6llu  frames done %6llu  violations %llu\n",
-		       domain->config->name, (unsigned long long)domain->stats.commits,
-		       (unsigned long long)domain->stats.frames_done,
-		       (unsigned long long)domain->stats.violations);
+		       tsr_domain_config(domain)->name, (unsigned long long)counts->commits,
+		       (unsigned long long)counts->frames_done,
+		       (unsigned long long)counts->violations);
 	}
 }
 

@@ -8,7 +8,6 @@
 
 #include "core/control.h"
 #include "core/domain.h"
-#include "core/input_backlog.h"
 #include "core/lock.h"
 #include "core/server.h"
 #include "core/suspend_lock.h"
@@ -63,7 +62,7 @@ static void reply_list(struct tsr_server *server, char *reply, size_t reply_len)
 	for (size_t i = 0; i < server->domain_count && used < reply_len; i++) {
 		struct tsr_domain *domain = server->domains[i];
 		used += (size_t)snprintf(
-		    reply + used, reply_len - used, " %s=%s%s", domain->config->name,
+		    reply + used, reply_len - used, " %s=%s%s", tsr_domain_config(domain)->name,
 		    tsr_domain_connected(domain) ? "connected" : "disconnected",
 		    (int)i == tsr_server_focused(server) ? ",focused" : "");
 	}
@@ -78,18 +77,17 @@ static void reply_stats(struct tsr_server *server, const char *name, char *reply
 	}
 	struct tsr_domain *domain = server->domains[index];
 	struct tsr_surface *surface = tsr_domain_main_surface(domain);
+	const struct tsr_domain_stats *stats = tsr_domain_stats(domain);
 	snprintf(reply, reply_len,
 		 "ok connected=%d commits=%llu frames_done=%llu violations=%llu refused=%llu "
 		 "input_coalesced=%llu input_waiting=%zu input_dropped=%llu surface=%ux%u "
 		 "last_reason=\"%s\"",
-		 tsr_domain_connected(domain), (unsigned long long)domain->stats.commits,
-		 (unsigned long long)domain->stats.frames_done,
-		 (unsigned long long)domain->stats.violations,
-		 (unsigned long long)domain->stats.refused_connections,
-		 (unsigned long long)domain->stats.input_coalesced,
-		 tsr_input_backlog_length(domain->input_backlog),
-		 (unsigned long long)domain->stats.input_dropped, surface ? surface->width : 0,
-		 surface ? surface->height : 0, domain->last_drop_reason);
+		 tsr_domain_connected(domain), (unsigned long long)stats->commits,
+		 (unsigned long long)stats->frames_done, (unsigned long long)stats->violations,
+		 (unsigned long long)stats->refused_connections,
+		 (unsigned long long)stats->input_coalesced, tsr_domain_input_waiting(domain),
+		 (unsigned long long)stats->input_dropped, surface ? surface->width : 0,
+		 surface ? surface->height : 0, tsr_domain_last_drop_reason(domain));
 }
 
 /* The focus layout's content size on the first output: the `connectors=`
@@ -128,7 +126,7 @@ static void append_display_status(struct tsr_server *server, char *reply, size_t
 					 " pv_fit=connectors=c0:%ux%u", width, height);
 	for (size_t i = 0; i < server->domain_count && used < reply_len; i++) {
 		struct tsr_domain *domain = server->domains[i];
-		if (!domain->link || !domain->link->fixed_size)
+		if (!tsr_domain_fixed_size(domain))
 			continue;
 		const struct tsr_domain_placement *placement =
 		    server->output_count ? &server->outputs[0]->layout.domains[i] : NULL;
@@ -152,7 +150,7 @@ static void append_display_status(struct tsr_server *server, char *reply, size_t
 					 (unsigned long long)percent);
 		}
 		used += (size_t)snprintf(reply + used, reply_len - used, " pv.%s=%s",
-					 domain->config->name, shown);
+					 tsr_domain_config(domain)->name, shown);
 	}
 }
 

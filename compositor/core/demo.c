@@ -106,7 +106,7 @@ static bool domain_settled(struct tsr_demo *demo, size_t index)
 	uint32_t width, height;
 	tsr_server_content_size(demo->server, (int)index, &width, &height);
 	return surface->width == width && surface->height == height &&
-	       domain->stats.commits >= demo->commits_at_step[index] + 2;
+	       tsr_domain_stats(domain)->commits >= demo->commits_at_step[index] + 2;
 }
 
 static size_t step_count(const struct tsr_demo *demo)
@@ -125,7 +125,7 @@ static void begin_step(struct tsr_demo *demo)
 		tsr_server_set_layout(server, TSR_LAYOUT_FOCUS);
 	}
 	for (size_t i = 0; i < server->domain_count; i++)
-		demo->commits_at_step[i] = server->domains[i]->stats.commits;
+		demo->commits_at_step[i] = tsr_domain_stats(server->domains[i])->commits;
 	demo->settled_frames = 0;
 	demo->ticks_in_step = 0;
 	demo->step_begun = true;
@@ -188,11 +188,13 @@ static void report_stuck(struct tsr_demo *demo)
 		    (int)i != tsr_server_focused(server))
 			continue;
 		if (!domain_settled(demo, i))
-			tsr_log_domain(TSR_LOG_ERROR, domain->config->name, domain->domid,
+			tsr_log_domain(TSR_LOG_ERROR, tsr_domain_config(domain)->name,
+				       tsr_domain_domid(domain),
 				       "did not draw at its new size in time (%s; see agent-%s.log "
 				       "in %s)",
 				       tsr_domain_connected(domain) ? "connected" : "not connected",
-				       domain->config->name, demo->options.screenshot_dir);
+				       tsr_domain_config(domain)->name,
+				       demo->options.screenshot_dir);
 	}
 }
 

@@ -7,9 +7,43 @@
 #include <string.h>
 
 #include "core/domain.h"
+#include "core/domain_testing.h"
 #include "core/input_backlog.h"
+#include "core/input_sink.h"
+#include "core/violation_limit.h"
 #include "tessera/event_loop.h"
 #include "tessera/log.h"
+#include "util/log_limit.h"
+
+/* Opaque outside this file (domain.h): the others ask through functions. */
+struct tsr_domain {
+	struct tsr_event_loop *loop;
+	struct tsr_domain_listener listener;
+	int index;
+	const struct tsr_domain_config *config;
+	int32_t domid; /* -1 for local-transport domains */
+	struct tsr_guest_link *link;
+	bool reads_deferred; /* link's reads wait for an output frame (server.c) */
+	/* input = pv: the PV keyboard/pointer device while one is connected
+	 * (core/input_sink.h); input then goes there and never to link. */
+	struct tsr_input_sink *input_sink;
+	bool hello_done;
+	uint32_t capabilities;
+	struct tsr_surface surfaces[TSR_MAX_SURFACES_PER_GUEST];
+	struct tsr_guest_buffer buffers[TSR_MAX_BUFFERS_PER_GUEST];
+	struct tsr_domain_stats stats;
+	/* Input the link refused, waiting for room (core/input_backlog.h);
+	 * NULL until first needed. */
+	struct tsr_input_backlog *input_backlog;
+	struct tsr_event_source *input_overflow; /* idle: drops the guest */
+	char last_drop_reason[160];
+	uint32_t last_drop_code; /* enum tsr_error_code of the reason; 0: none yet */
+	/* Messages to the guest are built here, one at a time: allocated once,
+	 * since a struct tsr_msg holds the 64 KiB grant ref array. */
+	struct tsr_msg *outgoing;
+	struct tsr_violation_limiter violation_limiter;
+	struct tsr_log_limit log_limit; /* every line its guests can cause */
+};
 
 /* A damage region with more rectangles than this collapses to its extents:
  * bounded work per frame whatever a guest sends. */
@@ -621,6 +655,17 @@ static bool send_due_releases(struct tsr_domain *domain, uint32_t surface_id)
 	return true;
 }
 
+bool tsr_domain_frame_requested(struct tsr_domain *domain, bool shown)
+{
+	for (size_t i = 0; i < TSR_MAX_SURFACES_PER_GUEST; i++) {
+		const struct tsr_surface *surface = &domain->surfaces[i];
+		if (surface->in_use && surface->frame_requested &&
+		    tsr_domain_surface_shown(domain, surface) == shown)
+			return true;
+	}
+	return false;
+}
+
 bool tsr_domain_send_frame_done(struct tsr_domain *domain, uint64_t time_ns, bool shown)
 {
 	bool waiting = false;
@@ -741,4 +786,104 @@ void tsr_domain_send_input(struct tsr_domain *domain, const struct tsr_msg *msg)
 		log_domain(TSR_LOG_ERROR, domain,
 			   "cannot schedule dropping a guest that does not read its input "
 			   "(out of memory); its input is dropped instead");
+}
+
+/* input_sink.h: the domain's side of a PV input device's attach. */
+bool tsr_domain_attach_input_sink(struct tsr_domain *domain, struct tsr_input_sink *sink)
+{
+	if (domain->config->input != TSR_INPUT_PV) {
+		tsr_log_domain(TSR_LOG_WARN, domain->config->name, domain->domid,
+			       "a PV input device connected, but the domain takes its input from "
+			       "its agent (input = agent): the device gets nothing");
+		return false;
+	}
+	if (domain->input_sink && domain->input_sink != sink) {
+		tsr_log_domain(TSR_LOG_WARN, domain->config->name, domain->domid,
+			       "a second PV input device: only the first one gets input");
+		return false;
+	}
+	domain->input_sink = sink;
+	return true;
+}
+
+void tsr_domain_detach_input_sink(struct tsr_domain *domain, struct tsr_input_sink *sink)
+{
+	if (sink && domain->input_sink == sink)
+		domain->input_sink = NULL;
+}
+
+bool tsr_domain_connected(const struct tsr_domain *domain)
+{
+	return domain->link != NULL;
+}
+
+const struct tsr_domain_config *tsr_domain_config(const struct tsr_domain *domain)
+{
+	return domain->config;
+}
+
+int tsr_domain_index(const struct tsr_domain *domain)
+{
+	return domain->index;
+}
+
+int32_t tsr_domain_domid(const struct tsr_domain *domain)
+{
+	return domain->domid;
+}
+
+const struct tsr_domain_stats *tsr_domain_stats(const struct tsr_domain *domain)
+{
+	return &domain->stats;
+}
+
+const char *tsr_domain_last_drop_reason(const struct tsr_domain *domain)
+{
+	return domain->last_drop_reason;
+}
+
+size_t tsr_domain_input_waiting(const struct tsr_domain *domain)
+{
+	return tsr_input_backlog_length(domain->input_backlog);
+}
+
+bool tsr_domain_fixed_size(const struct tsr_domain *domain)
+{
+	return domain->link && domain->link->fixed_size;
+}
+
+struct tsr_input_sink *tsr_domain_input_sink(const struct tsr_domain *domain)
+{
+	return domain->input_sink;
+}
+
+/* domain_testing.h: for tests only. */
+struct tsr_surface *tsr_domain_test_surface_slot(struct tsr_domain *domain, size_t i)
+{
+	return &domain->surfaces[i];
+}
+
+struct tsr_guest_buffer *tsr_domain_test_buffer_slot(struct tsr_domain *domain, size_t i)
+{
+	return &domain->buffers[i];
+}
+
+struct tsr_guest_link *tsr_domain_test_link(struct tsr_domain *domain)
+{
+	return domain->link;
+}
+
+void tsr_domain_test_add_capabilities(struct tsr_domain *domain, uint32_t caps)
+{
+	domain->capabilities |= caps;
+}
+
+void tsr_domain_test_forget_violations(struct tsr_domain *domain)
+{
+	domain->violation_limiter = (struct tsr_violation_limiter){0};
+}
+
+const struct tsr_input_backlog *tsr_domain_test_input_backlog(const struct tsr_domain *domain)
+{
+	return domain->input_backlog;
 }

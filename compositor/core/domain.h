@@ -8,13 +8,13 @@
 #include <stdint.h>
 
 #include "core/guest_link.h"
-#include "util/log_limit.h"
 #include "core/layout.h"
-#include "core/violation_limit.h"
 #include "tessera/config.h"
 #include "tessera/protocol.h"
 
 struct tsr_server;
+struct tsr_event_loop;
+struct tsr_input_sink;
 
 /* What one domain's guests can make Tessera log: at most this many lines
  * per window; then one "N similar lines suppressed" summary. */
@@ -77,35 +77,6 @@ struct tsr_domain_listener {
 	void *data;
 };
 
-struct tsr_domain {
-	struct tsr_event_loop *loop;
-	struct tsr_domain_listener listener;
-	int index;
-	const struct tsr_domain_config *config;
-	int32_t domid; /* -1 for local-transport domains */
-	struct tsr_guest_link *link;
-	bool reads_deferred; /* link's reads wait for an output frame (server.c) */
-	/* input = pv: the PV keyboard/pointer device while one is connected
-	 * (core/input_sink.h); input then goes there and never to link. */
-	struct tsr_input_sink *input_sink;
-	bool hello_done;
-	uint32_t capabilities;
-	struct tsr_surface surfaces[TSR_MAX_SURFACES_PER_GUEST];
-	struct tsr_guest_buffer buffers[TSR_MAX_BUFFERS_PER_GUEST];
-	struct tsr_domain_stats stats;
-	/* Input the link refused, waiting for room (core/input_backlog.h);
-	 * NULL until first needed. */
-	struct tsr_input_backlog *input_backlog;
-	struct tsr_event_source *input_overflow; /* idle: drops the guest */
-	char last_drop_reason[160];
-	uint32_t last_drop_code; /* enum tsr_error_code of the reason; 0: none yet */
-	/* Messages to the guest are built here, one at a time: allocated once,
-	 * since a struct tsr_msg holds the 64 KiB grant ref array. */
-	struct tsr_msg *outgoing;
-	struct tsr_violation_limiter violation_limiter;
-	struct tsr_log_limit log_limit; /* every line its guests can cause */
-};
-
 struct tsr_domain *tsr_domain_create(struct tsr_event_loop *loop,
 				     const struct tsr_domain_listener *listener, int index,
 				     const struct tsr_domain_config *config);
@@ -166,9 +137,25 @@ bool tsr_domain_configure(struct tsr_domain *domain);
  * call: the seat calls it). */
 void tsr_domain_send_input(struct tsr_domain *domain, const struct tsr_msg *msg);
 
-static inline bool tsr_domain_connected(const struct tsr_domain *domain)
-{
-	return domain->link != NULL;
-}
+/* What the others read of a domain (the struct is domain.c's). */
+bool tsr_domain_connected(const struct tsr_domain *domain); /* a link is attached */
+const struct tsr_domain_config *tsr_domain_config(const struct tsr_domain *domain);
+int tsr_domain_index(const struct tsr_domain *domain);
+/* The current or last guest instance's domid (for log lines); -1 for
+ * local transports and before any guest. */
+int32_t tsr_domain_domid(const struct tsr_domain *domain);
+const struct tsr_domain_stats *tsr_domain_stats(const struct tsr_domain *domain);
+/* Why the last guest was dropped ("" until one was). */
+const char *tsr_domain_last_drop_reason(const struct tsr_domain *domain);
+/* Input messages waiting in the backlog for the guest to read. */
+size_t tsr_domain_input_waiting(const struct tsr_domain *domain);
+/* Whether the connected guest's link is a fixed-size one (guest_link.h);
+ * false while none is connected. */
+bool tsr_domain_fixed_size(const struct tsr_domain *domain);
+/* The PV input device while one is attached (input = pv), else NULL. */
+struct tsr_input_sink *tsr_domain_input_sink(const struct tsr_domain *domain);
+/* Whether a surface waits for FRAME_DONE that is shown (or, with shown
+ * false, hidden): tsr_domain_send_frame_done would have work. */
+bool tsr_domain_frame_requested(struct tsr_domain *domain, bool shown);
 
 #endif

@@ -108,8 +108,8 @@ static void send_input(struct tsr_server *server, int index, const struct tsr_ms
 	if (!domain)
 		return;
 	/* Same decisions either way; only the encoding differs. */
-	if (domain->config->input == TSR_INPUT_PV)
-		tsr_input_sink_deliver(domain->input_sink, msg);
+	if (tsr_domain_config(domain)->input == TSR_INPUT_PV)
+		tsr_input_sink_deliver(tsr_domain_input_sink(domain), msg);
 	else
 		tsr_domain_send_input(domain, msg);
 }
@@ -120,12 +120,12 @@ static void send_input(struct tsr_server *server, int index, const struct tsr_ms
 static void send_pv_motion(struct tsr_server *server, struct tsr_domain *domain, int32_t local_x,
 			   int32_t local_y, uint64_t time_ns)
 {
-	struct tsr_input_sink *sink = domain->input_sink;
+	struct tsr_input_sink *sink = tsr_domain_input_sink(domain);
 	if (!sink || server->output_count == 0)
 		return;
 	/* Motion goes to the domain under the pointer: on its output. */
 	const struct tsr_domain_placement *placement =
-	    &tsr_server_pointer_output(server)->layout.domains[domain->index];
+	    &tsr_server_pointer_output(server)->layout.domains[tsr_domain_index(domain)];
 	if (placement->view_count > 0) {
 		/* Paired with its PV display: the same inverse mapping the
 		 * layout drew the display with, so the pointer lands on the
@@ -197,14 +197,14 @@ static void handle_motion(void *data, int domain, int32_t local_x, int32_t local
 			  uint64_t time_ns)
 {
 	struct tsr_domain *target = domain_at(data, domain);
-	if (target && target->config->input == TSR_INPUT_PV) {
+	if (target && tsr_domain_config(target)->input == TSR_INPUT_PV) {
 		send_pv_motion(data, target, local_x, local_y, time_ns);
 		return;
 	}
 	struct tsr_surface *surface = target ? tsr_domain_main_surface(target) : NULL;
 	if (!surface)
 		return;
-	if (target->link->fixed_size) {
+	if (tsr_domain_fixed_size(target)) {
 		uint32_t surface_id;
 		if (!to_display(data, domain, &local_x, &local_y, &surface_id))
 			return;

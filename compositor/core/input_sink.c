@@ -1,29 +1,4 @@
 #include "core/input_sink.h"
-#include "core/domain.h"
-#include "tessera/log.h"
-
-bool tsr_domain_attach_input_sink(struct tsr_domain *domain, struct tsr_input_sink *sink)
-{
-	if (domain->config->input != TSR_INPUT_PV) {
-		tsr_log_domain(TSR_LOG_WARN, domain->config->name, domain->domid,
-			       "a PV input device connected, but the domain takes its input from "
-			       "its agent (input = agent): the device gets nothing");
-		return false;
-	}
-	if (domain->input_sink && domain->input_sink != sink) {
-		tsr_log_domain(TSR_LOG_WARN, domain->config->name, domain->domid,
-			       "a second PV input device: only the first one gets input");
-		return false;
-	}
-	domain->input_sink = sink;
-	return true;
-}
-
-void tsr_domain_detach_input_sink(struct tsr_domain *domain, struct tsr_input_sink *sink)
-{
-	if (sink && domain->input_sink == sink)
-		domain->input_sink = NULL;
-}
 
 static uint32_t clamp_to(int64_t value, uint32_t size)
 {

@@ -285,8 +285,8 @@ static void reconfigure_domains(struct tsr_server *server)
 {
 	for (size_t i = 0; i < server->domain_count; i++) {
 		struct tsr_domain *domain = server->domains[i];
-		if (domain->link && !tsr_domain_configure(domain))
-			tsr_domain_disconnect(domain, domain->last_drop_reason, true);
+		if (tsr_domain_connected(domain) && !tsr_domain_configure(domain))
+			tsr_domain_disconnect(domain, tsr_domain_last_drop_reason(domain), true);
 	}
 	serve_newly_hidden(server);
 	update_read_deferral(server);
@@ -425,15 +425,9 @@ static void arm_tick(struct tsr_output_state *state)
 
 static bool frame_requested(struct tsr_server *server, bool shown)
 {
-	for (size_t i = 0; i < server->domain_count; i++) {
-		struct tsr_domain *domain = server->domains[i];
-		for (size_t s = 0; s < TSR_MAX_SURFACES_PER_GUEST; s++) {
-			struct tsr_surface *surface = &domain->surfaces[s];
-			if (surface->in_use && surface->frame_requested &&
-			    tsr_domain_surface_shown(domain, surface) == shown)
-				return true;
-		}
-	}
+	for (size_t i = 0; i < server->domain_count; i++)
+		if (tsr_domain_frame_requested(server->domains[i], shown))
+			return true;
 	return false;
 }
 
@@ -905,11 +899,11 @@ bool tsr_server_focus_on(struct tsr_server *server, struct tsr_output_state *out
 			tsr_seat_set_focus(server->seat, domain_index);
 		char note[96];
 		if (policy_log_allowed(server, note, sizeof(note)))
-			tsr_log_domain(TSR_LOG_INFO, server->config->domains[domain_index].name,
-				       server->domains[domain_index]->domid, "focused%s%s%s", note,
-				       output && server->output_count > 1 ? " on output " : "",
-				       output && server->output_count > 1 ? output->output->name
-									  : "");
+			tsr_log_domain(
+			    TSR_LOG_INFO, server->config->domains[domain_index].name,
+			    tsr_domain_domid(server->domains[domain_index]), "focused%s%s%s", note,
+			    output && server->output_count > 1 ? " on output " : "",
+			    output && server->output_count > 1 ? output->output->name : "");
 	}
 	relayout(server);
 	return true;

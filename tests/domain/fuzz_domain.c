@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "core/domain.h"
+#include "core/domain_testing.h"
 #include "core/guest_link.h"
 #include "core/server.h"
 #include "tessera/config.h"
@@ -156,7 +157,7 @@ static struct tsr_guest_link *connect_guest(struct fuzz_world *world)
 	struct tsr_domain *domain = world->server->domains[FUZZ_DOMAIN_INDEX];
 	/* The fuzzer drops and reconnects by the thousand: the cool-down
 	 * policy (tested in tests/unit) would refuse it. */
-	domain->violation_limiter = (struct tsr_violation_limiter){0};
+	tsr_domain_test_forget_violations(domain);
 	if (!tsr_domain_attach_link(domain, link, -1))
 		abort();
 	tsr_frame_reader_reset(&world->reader);

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "core/domain.h"
+#include "core/domain_testing.h"
 #include "core/guest_link.h"
 #include "scene_fixture.h"
 #include "tessera/event_loop.h"
@@ -105,7 +106,7 @@ struct tsr_buffer *scene_fixture_set_surface(struct scene_fixture *fixture, int 
 					     uint32_t (*colour_at)(uint32_t x, uint32_t y))
 {
 	struct tsr_domain *domain = fixture->server->domains[index];
-	if (!domain->link) {
+	if (!tsr_domain_connected(domain)) {
 		struct tsr_guest_link *link = calloc(1, sizeof(*link));
 		link->impl = &null_link_impl;
 		tsr_domain_attach_link(domain, link, -1);
@@ -121,9 +122,10 @@ struct tsr_buffer *scene_fixture_set_surface(struct scene_fixture *fixture, int 
 			    colour_at(x, y);
 	/* The surface is set up as the protocol would leave it after
 	 * SURFACE_CREATE + ATTACH + COMMIT. */
-	struct tsr_surface *surface = &domain->surfaces[0];
+	struct tsr_surface *surface = tsr_domain_test_surface_slot(domain, 0);
+	struct tsr_guest_buffer *slot = tsr_domain_test_buffer_slot(domain, 0);
 	if (surface->in_use) {
-		tsr_buffer_destroy(domain->buffers[0].buffer);
+		tsr_buffer_destroy(slot->buffer);
 		pixman_region32_fini(&surface->pending_damage);
 	}
 	memset(surface, 0, sizeof(*surface));
@@ -134,9 +136,9 @@ struct tsr_buffer *scene_fixture_set_surface(struct scene_fixture *fixture, int 
 	surface->format = DRM_FORMAT_XRGB8888;
 	surface->stride = buffer->stride;
 	pixman_region32_init(&surface->pending_damage);
-	domain->buffers[0] = (struct tsr_guest_buffer){
+	*slot = (struct tsr_guest_buffer){
 	    .in_use = true, .id = 1, .surface_id = 1, .ever_current = true, .buffer = buffer};
-	surface->current = &domain->buffers[0];
+	surface->current = slot;
 	tsr_server_damage_domain(fixture->server, index, NULL);
 	return buffer;
 }

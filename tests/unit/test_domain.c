@@ -12,8 +12,10 @@
 #include <unistd.h>
 
 #include "core/domain.h"
+#include "core/domain_testing.h"
 #include "core/guest_directory.h"
 #include "core/input_backlog.h"
+#include "core/violation_limit.h"
 #include "scene_fixture.h"
 #include "tessera/event_loop.h"
 #include "test.h"
@@ -226,7 +228,7 @@ static void test_final_release_after_destroy(void)
 	CHECK(deliver(link, &msg));
 	CHECK_EQ_INT(count_sent(link, TSR_MSG_BUFFER_RELEASE, 2), 1); /* with its surface */
 	/* The id is free again. */
-	CHECK(fixture.server->domains[0]->buffers[0].in_use == false);
+	CHECK(tsr_domain_test_buffer_slot(fixture.server->domains[0], 0)->in_use == false);
 	scene_fixture_fini(&fixture);
 }
 
@@ -255,8 +257,8 @@ static void test_hidden_surfaces_paced_at_one_hertz(void)
 		shown->sent_count = hidden->sent_count = 0;
 		tsr_event_loop_dispatch(fixture.loop, 5);
 	}
-	uint64_t hidden_frames = fixture.server->domains[1]->stats.frames_done;
-	uint64_t shown_frames = fixture.server->domains[0]->stats.frames_done;
+	uint64_t hidden_frames = tsr_domain_stats(fixture.server->domains[1])->frames_done;
+	uint64_t shown_frames = tsr_domain_stats(fixture.server->domains[0])->frames_done;
 	printf("in 1.5 s: shown surface %llu frame-dones, hidden surface %llu\n",
 	       (unsigned long long)shown_frames, (unsigned long long)hidden_frames);
 	CHECK(hidden_frames >= 1 && hidden_frames <= 2);
@@ -334,7 +336,7 @@ static void test_device_violation_refuses_the_instance_everywhere(void)
 	CHECK(tsr_guests_config(guests) == fixture.server->config);
 	CHECK(tsr_guests_may_connect(guests, 1, 7));
 	tsr_guests_report_violation(guests, 1, 7);
-	CHECK_EQ_INT(fixture.server->domains[1]->stats.violations, 1);
+	CHECK_EQ_INT(tsr_domain_stats(fixture.server->domains[1])->violations, 1);
 	CHECK(!tsr_guests_may_connect(guests, 1, 7));
 	CHECK(tsr_guests_may_connect(guests, 1, 8)); /* restarted: a new instance */
 	CHECK(tsr_guests_may_connect(guests, 0, 7)); /* another domain's business */
@@ -470,7 +472,7 @@ static void test_domain_alone_reports_through_its_listener(void)
 	tsr_domain_disconnect(domain, "unknown surface", true);
 	CHECK_EQ_INT(owner.gone, 1);
 	CHECK(owner.whole_surface); /* what it showed is repainted */
-	CHECK_EQ_INT(domain->stats.violations, 1);
+	CHECK_EQ_INT(tsr_domain_stats(domain)->violations, 1);
 	tsr_domain_destroy(domain);
 	tsr_event_loop_destroy(loop);
 }
@@ -585,18 +587,18 @@ static void test_violation_refuses_the_instance(void)
 	struct tsr_msg commit_first = {.type = TSR_MSG_COMMIT}; /* before HELLO */
 	CHECK(!deliver(link, &commit_first));
 	link->base.listener.closed(link->base.listener.data, "violation", true);
-	CHECK(hostile->link == NULL);
+	CHECK(!tsr_domain_connected(hostile));
 	CHECK(!tsr_domain_may_connect(hostile, 11));
 	struct recording_link *again = calloc(1, sizeof(*again));
 	again->base.impl = &recording_impl;
-	uint64_t refused = hostile->stats.refused_connections;
+	uint64_t refused = tsr_domain_stats(hostile)->refused_connections;
 	CHECK(!tsr_domain_attach_link(hostile, &again->base, 11));
-	CHECK_EQ_INT(hostile->stats.refused_connections, refused + 1);
-	CHECK(hostile->link == NULL);
+	CHECK_EQ_INT(tsr_domain_stats(hostile)->refused_connections, refused + 1);
+	CHECK(!tsr_domain_connected(hostile));
 	/* Restarted: a new domid. */
 	CHECK(tsr_domain_may_connect(hostile, 12));
 	CHECK(tsr_domain_attach_link(hostile, &again->base, 12));
-	CHECK(hostile->link == &again->base);
+	CHECK(tsr_domain_test_link(hostile) == &again->base);
 	/* A clean disconnect bans nothing. */
 	tsr_domain_disconnect(hostile, "the guest went away", false);
 	CHECK(tsr_domain_may_connect(hostile, 12));
@@ -618,19 +620,19 @@ static void test_repeated_violations_refuse_reconnects(void)
 		CHECK(!deliver(link, &commit_first));
 		/* What a transport does with a violation: the core drops it. */
 		link->base.listener.closed(link->base.listener.data, "violation", true);
-		CHECK(hostile->link == NULL);
+		CHECK(!tsr_domain_connected(hostile));
 	}
-	CHECK_EQ_INT(hostile->stats.violations, TSR_VIOLATION_BURST);
+	CHECK_EQ_INT(tsr_domain_stats(hostile)->violations, TSR_VIOLATION_BURST);
 	struct recording_link *again = calloc(1, sizeof(*again));
 	again->base.impl = &recording_impl;
 	CHECK(!tsr_domain_attach_link(hostile, &again->base, -1));
-	CHECK(hostile->link == NULL);
+	CHECK(!tsr_domain_connected(hostile));
 	free(again);
 
 	/* Only that domain: another one connects and draws as before. */
 	struct tsr_buffer *buffers[2];
 	struct recording_link *honest = connect_guest(&fixture, 0, 64, 64, buffers);
-	CHECK(fixture.server->domains[0]->link == &honest->base);
+	CHECK(tsr_domain_test_link(fixture.server->domains[0]) == &honest->base);
 	scene_fixture_fini(&fixture);
 }
 
@@ -660,7 +662,7 @@ static const struct tsr_guest_link_impl error_impl = {
 static struct recording_link *connect_for_error(struct tsr_domain *domain)
 {
 	/* Many drops in a row: the cool-down is tested above. */
-	domain->violation_limiter = (struct tsr_violation_limiter){0};
+	tsr_domain_test_forget_violations(domain);
 	last_error_sent = false;
 	refuse_sends = false;
 	struct recording_link *link = calloc(1, sizeof(*link));
@@ -709,7 +711,7 @@ static void expect_error(struct recording_link *link, struct tsr_domain *domain,
 			 enum tsr_error_code code, const char *what)
 {
 	link->base.listener.closed(link->base.listener.data, "protocol violation", true);
-	CHECK(domain->link == NULL);
+	CHECK(!tsr_domain_connected(domain));
 	CHECK(last_error_sent);
 	if (last_error.code != (uint32_t)code)
 		fprintf(stderr, "%s: ERROR code %u (\"%s\"), expected %u\n", what, last_error.code,
@@ -907,8 +909,8 @@ static void test_held_back_input_goes_out_in_order(void)
 	msg.u.pointer_motion = (struct tsr_msg_pointer_motion){1, 99, 98, 11};
 	tsr_domain_send_input(domain, &msg);
 	send_key(domain, KEY_A, TSR_KEY_RELEASED, 12);
-	CHECK_EQ_INT(tsr_input_backlog_length(domain->input_backlog), 4);
-	CHECK_EQ_INT(domain->stats.input_coalesced, 9);
+	CHECK_EQ_INT(tsr_domain_input_waiting(domain), 4);
+	CHECK_EQ_INT(tsr_domain_stats(domain)->input_coalesced, 9);
 	/* Room again, but nobody said so yet: nothing overtakes what waits. */
 	link->full = false;
 	send_key(domain, KEY_B, TSR_KEY_PRESSED, 13);
@@ -923,12 +925,12 @@ static void test_held_back_input_goes_out_in_order(void)
 	      link->sent[2].u.pointer_motion.x == 99 && link->sent[2].u.pointer_motion.y == 98);
 	CHECK(link->sent[3].type == TSR_MSG_KEY && link->sent[3].u.key.state == TSR_KEY_RELEASED);
 	CHECK(link->sent[4].type == TSR_MSG_KEY && link->sent[4].u.key.code == KEY_B);
-	CHECK_EQ_INT(tsr_input_backlog_length(domain->input_backlog), 0);
+	CHECK_EQ_INT(tsr_domain_input_waiting(domain), 0);
 	/* Empty again: straight through. */
 	send_key(domain, KEY_B, TSR_KEY_RELEASED, 14);
 	CHECK_EQ_INT(link->sent_count, 6);
 	CHECK(tsr_domain_connected(domain));
-	CHECK_EQ_INT(domain->stats.input_dropped, 0);
+	CHECK_EQ_INT(tsr_domain_stats(domain)->input_dropped, 0);
 	scene_fixture_fini(&fixture);
 }
 
@@ -950,18 +952,19 @@ static void test_guest_that_does_not_read_input_is_dropped(void)
 		tsr_domain_send_input(domain, &motion); /* motion never fills it */
 	}
 	CHECK(tsr_domain_connected(domain));
-	CHECK_EQ_INT(tsr_input_backlog_events(domain->input_backlog), TSR_INPUT_BACKLOG_EVENTS);
+	CHECK_EQ_INT(tsr_input_backlog_events(tsr_domain_test_input_backlog(domain)),
+		     TSR_INPUT_BACKLOG_EVENTS);
 	send_key(domain, KEY_C, TSR_KEY_PRESSED, 0);
 	CHECK(tsr_domain_connected(domain)); /* not from inside the call */
 	send_key(domain, KEY_C, TSR_KEY_RELEASED, 0);
 	for (int i = 0; i < 10 && tsr_domain_connected(domain); i++)
 		tsr_event_loop_dispatch(fixture.loop, 10);
 	CHECK(!tsr_domain_connected(domain));
-	CHECK(strstr(domain->last_drop_reason, "does not read its input") != NULL);
-	CHECK_EQ_INT(domain->stats.violations, 1);
+	CHECK(strstr(tsr_domain_last_drop_reason(domain), "does not read its input") != NULL);
+	CHECK_EQ_INT(tsr_domain_stats(domain)->violations, 1);
 	/* The two refused, plus what waited. */
-	CHECK_EQ_INT(domain->stats.input_dropped, 2 + 2 * TSR_INPUT_BACKLOG_EVENTS);
-	CHECK(domain->input_backlog == NULL);
+	CHECK_EQ_INT(tsr_domain_stats(domain)->input_dropped, 2 + 2 * TSR_INPUT_BACKLOG_EVENTS);
+	CHECK(tsr_domain_test_input_backlog(domain) == NULL);
 	/* It may come back, and starts clean. */
 	struct recording_link *again = calloc(1, sizeof(*again));
 	again->base.impl = &recording_impl;
@@ -1122,12 +1125,13 @@ static void test_slow_guest_on_a_real_link(void)
 			keys++;
 		}
 	}
-	size_t waiting = tsr_input_backlog_length(domain->input_backlog);
+	size_t waiting = tsr_domain_input_waiting(domain);
 	printf("     %u motions and %u key/button events sent to a guest that did not read: "
 	       "%zu held back, %llu motions coalesced\n",
-	       STREAM_MOTIONS, keys, waiting, (unsigned long long)domain->stats.input_coalesced);
+	       STREAM_MOTIONS, keys, waiting,
+	       (unsigned long long)tsr_domain_stats(domain)->input_coalesced);
 	CHECK(waiting > 0);
-	CHECK(domain->stats.input_coalesced > 0);
+	CHECK(tsr_domain_stats(domain)->input_coalesced > 0);
 	CHECK(tsr_domain_connected(domain));
 
 	/* Now it reads: everything arrives, the loop relaying send_ready. */
@@ -1136,7 +1140,7 @@ static void test_slow_guest_on_a_real_link(void)
 		tsr_event_loop_dispatch(fixture.loop, read ? 0 : 10);
 		idle = read ? 0 : idle + 1;
 		if (check.keys_seen == keys && check.last_motion == STREAM_MOTIONS - 1 &&
-		    tsr_input_backlog_length(domain->input_backlog) == 0)
+		    tsr_domain_input_waiting(domain) == 0)
 			break;
 	}
 	CHECK_EQ_INT(check.keys_seen, keys);
@@ -1145,9 +1149,10 @@ static void test_slow_guest_on_a_real_link(void)
 	CHECK(check.motion_order);
 	CHECK(check.motion_genuine);
 	CHECK_EQ_INT(check.last_motion, STREAM_MOTIONS - 1); /* ends where the device ended */
-	CHECK_EQ_INT(check.motions_seen + domain->stats.input_coalesced, STREAM_MOTIONS);
-	CHECK_EQ_INT(tsr_input_backlog_length(domain->input_backlog), 0);
-	CHECK_EQ_INT(domain->stats.input_dropped, 0);
+	CHECK_EQ_INT(check.motions_seen + tsr_domain_stats(domain)->input_coalesced,
+		     STREAM_MOTIONS);
+	CHECK_EQ_INT(tsr_domain_input_waiting(domain), 0);
+	CHECK_EQ_INT(tsr_domain_stats(domain)->input_dropped, 0);
 	CHECK(tsr_domain_connected(domain));
 	free(msg);
 	free(hello);

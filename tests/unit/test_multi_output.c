@@ -9,6 +9,7 @@
 
 #include "core/arrangement.h"
 #include "core/domain.h"
+#include "core/domain_testing.h"
 #include "core/guest_link.h"
 #include "core/input_policy.h"
 #include "core/output_views.h"
@@ -360,7 +361,7 @@ static struct scene_fixture *recording_fixture;
 static bool recording_send(struct tsr_guest_link *link, const struct tsr_msg *msg)
 {
 	for (int i = 0; i < 3; i++) {
-		if (recording_fixture->server->domains[i]->link != link)
+		if (tsr_domain_test_link(recording_fixture->server->domains[i]) != link)
 			continue;
 		struct recorded *r = &received[i];
 		switch (msg->type) {
@@ -418,8 +419,8 @@ static void test_pointer_crosses_outputs(void)
 	tsr_server_focus_on(server, left, 0);
 	fill_domains(&fixture);
 	for (int i = 0; i < 3; i++) {
-		server->domains[i]->link->impl = &recording_impl;
-		server->domains[i]->capabilities |= TSR_CAP_INPUT;
+		tsr_domain_test_link(server->domains[i])->impl = &recording_impl;
+		tsr_domain_test_add_capabilities(server->domains[i], TSR_CAP_INPUT);
 	}
 	struct tsr_seat *seat = tsr_input_policy_create_seat(server);
 	CHECK(seat != NULL);
@@ -544,14 +545,14 @@ static void test_frames_paced_by_one_output(void)
 	}
 	/* Both in the mosaic: work is on both, left paces it. */
 	CHECK(left->layout.domains[0].visible && right->layout.domains[0].visible);
-	uint64_t done = work->stats.frames_done;
+	uint64_t done = tsr_domain_stats(work)->frames_done;
 	surface->frame_requested = true;
 	output_frame(right);
 	CHECK(surface->frame_requested);
-	CHECK_EQ_INT(work->stats.frames_done, done);
+	CHECK_EQ_INT(tsr_domain_stats(work)->frames_done, done);
 	output_frame(left);
 	CHECK(!surface->frame_requested);
-	CHECK_EQ_INT(work->stats.frames_done, done + 1);
+	CHECK_EQ_INT(tsr_domain_stats(work)->frames_done, done + 1);
 
 	/* Shown on right only (left shows personal in focus): right paces it. */
 	tsr_server_set_layout_on(server, left, TSR_LAYOUT_FOCUS);
@@ -562,7 +563,7 @@ static void test_frames_paced_by_one_output(void)
 	CHECK(surface->frame_requested);
 	output_frame(right);
 	CHECK(!surface->frame_requested);
-	CHECK_EQ_INT(work->stats.frames_done, done + 2);
+	CHECK_EQ_INT(tsr_domain_stats(work)->frames_done, done + 2);
 	scene_fixture_fini(&fixture);
 }
 
