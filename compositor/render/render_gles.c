@@ -30,6 +30,7 @@
 #include "render/gles_shaders.h"
 #include "tessera/log.h"
 #include "tessera/protocol.h"
+#include "render/scale_geometry.h"
 #include "tessera/renderer.h"
 
 /* GLES 3 names; the same values as EXT_unpack_subimage / NV_pack_subimage. */
@@ -402,10 +403,7 @@ static void gles_fill(struct tsr_renderer *renderer, const pixman_box32_t *box, 
  * bilinear with PAD edges). */
 struct draw_plan {
 	const struct tsr_buffer *src;
-	pixman_box32_t image;
-	int64_t image_width, image_height;
-	double scale_x, scale_y;
-	uint32_t reduce_x, reduce_y;
+	struct tsr_scale_geometry geometry;
 	bool opaque;
 };
 
@@ -479,7 +477,7 @@ static void use_texture_program(const struct gles_renderer *gles, GLuint texture
 static void draw_unscaled_box(struct gles_renderer *gles, const struct draw_plan *plan,
 			      const pixman_box32_t *box)
 {
-	int64_t x1 = box->x1 - plan->image.x1, y1 = box->y1 - plan->image.y1;
+	int64_t x1 = box->x1 - plan->geometry.image.x1, y1 = box->y1 - plan->geometry.image.y1;
 	uint32_t width = (uint32_t)(box->x2 - box->x1), height = (uint32_t)(box->y2 - box->y1);
 	const uint8_t *pixels;
 	size_t stride;
@@ -516,25 +514,9 @@ static void draw_scaled_box(struct gles_renderer *gles, const struct draw_plan *
 			    const pixman_box32_t *box)
 {
 	const struct tsr_buffer *src = plan->src;
-	int64_t kx = plan->reduce_x, ky = plan->reduce_y;
-	int64_t x1 = (box->x1 - plan->image.x1) * (int64_t)src->width / plan->image_width;
-	int64_t x2 = ((box->x2 - plan->image.x1) * (int64_t)src->width + plan->image_width - 1) /
-		     plan->image_width;
-	int64_t y1 = (box->y1 - plan->image.y1) * (int64_t)src->height / plan->image_height;
-	int64_t y2 = ((box->y2 - plan->image.y1) * (int64_t)src->height + plan->image_height - 1) /
-		     plan->image_height;
-	x1 -= 2 * kx + 1;
-	y1 -= 2 * ky + 1;
-	x2 += 2 * kx + 1;
-	y2 += 2 * ky + 1;
-	int64_t grid_x = src->format == DRM_FORMAT_YUYV && kx % 2 ? 2 * kx : kx;
-	x1 = x1 < 0 ? 0 : x1 - x1 % grid_x;
-	y1 = y1 < 0 ? 0 : y1 - y1 % ky;
-	x2 = x2 > src->width ? src->width : x2 + (kx - x2 % kx) % kx;
-	y2 = y2 > src->height ? src->height : y2 + (ky - y2 % ky) % ky;
-	x2 = x2 > src->width ? src->width : x2;
-	y2 = y2 > src->height ? src->height : y2;
-	if (x1 >= x2 || y1 >= y2)
+	int64_t kx = plan->geometry.reduce_x, ky = plan->geometry.reduce_y;
+	int64_t x1, y1, x2, y2;
+	if (!tsr_scale_source_rect(&plan->geometry, src, box, &x1, &y1, &x2, &y2))
 		return;
 	uint32_t width = (uint32_t)(x2 - x1), height = (uint32_t)(y2 - y1);
 	if (kx > TSR_GLES_REDUCE_MAX || ky > TSR_GLES_REDUCE_MAX) {
@@ -553,11 +535,14 @@ static void draw_scaled_box(struct gles_renderer *gles, const struct draw_plan *
 
 	/* Output pixel centre p maps to (p - image) * scale / k - origin / k
 	 * in texels of what is sampled (the reduced grid starts at x1). */
-	float sx = (float)(plan->scale_x / (double)kx), sy = (float)(plan->scale_y / (double)ky);
+	float sx = (float)(plan->geometry.scale_x / (double)kx),
+	      sy = (float)(plan->geometry.scale_y / (double)ky);
 	/* x1, y1 lie on the reduction grid: whole reduced texels. */
 	int64_t origin_x = x1 / kx, origin_y = y1 / ky;
-	float ox = (float)(-(double)plan->image.x1 * plan->scale_x / (double)kx - (double)origin_x);
-	float oy = (float)(-(double)plan->image.y1 * plan->scale_y / (double)ky - (double)origin_y);
+	float ox = (float)(-(double)plan->geometry.image.x1 * plan->geometry.scale_x / (double)kx -
+			   (double)origin_x);
+	float oy = (float)(-(double)plan->geometry.image.y1 * plan->geometry.scale_y / (double)ky -
+			   (double)origin_y);
 	const struct scratch_texture *sampled = &gles->source;
 	uint32_t extent_x = width, extent_y = height;
 	if (kx > 1 || ky > 1) {
@@ -591,14 +576,6 @@ static void draw_scaled_box(struct gles_renderer *gles, const struct draw_plan *
 	draw_on_target(gles, &gles->programs[TSR_GLES_TEXTURE], box);
 }
 
-static uint32_t reduction(double scale)
-{
-	uint32_t factor = (uint32_t)(scale / 2.0);
-	while (scale / factor > 2.0 || factor == 0)
-		factor++;
-	return factor;
-}
-
 static void draw_buffer(struct gles_renderer *gles, const struct tsr_buffer *src,
 			const pixman_box32_t *image, const pixman_region32_t *region)
 {
@@ -607,16 +584,10 @@ static void draw_buffer(struct gles_renderer *gles, const struct tsr_buffer *src
 	    tsr_buffer_format_bpp(src->format) == 0 ||
 	    (uint64_t)src->stride < (uint64_t)src->width * tsr_buffer_format_bpp(src->format))
 		return;
-	struct draw_plan plan = {.src = src, .image = *image};
-	plan.image_width = (int64_t)image->x2 - image->x1;
-	plan.image_height = (int64_t)image->y2 - image->y1;
-	if (plan.image_width <= 0 || plan.image_height <= 0)
+	struct draw_plan plan = {.src = src};
+	if (!tsr_scale_geometry_for(src, image, &plan.geometry))
 		return;
-	bool scaled = plan.image_width != src->width || plan.image_height != src->height;
-	plan.scale_x = (double)src->width / (double)plan.image_width;
-	plan.scale_y = (double)src->height / (double)plan.image_height;
-	plan.reduce_x = plan.scale_x > 2.0 ? reduction(plan.scale_x) : 1;
-	plan.reduce_y = plan.scale_y > 2.0 ? reduction(plan.scale_y) : 1;
+	bool scaled = plan.geometry.scaled;
 	plan.opaque = tsr_buffer_format_opaque(src->format);
 
 	pixman_region32_t boxes;

@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "tessera/log.h"
+#include "render/scale_geometry.h"
 #include "tessera/renderer.h"
 
 struct pixman_renderer {
@@ -270,11 +271,7 @@ static bool readable_in_place(const struct tsr_buffer *src)
  * thin lines and text do not drop out, at pixman's SSSE3 bilinear speed. */
 struct draw_plan {
 	const struct tsr_buffer *src;
-	pixman_box32_t image;
-	int64_t image_width, image_height;
-	bool scaled;
-	double scale_x, scale_y;
-	uint32_t reduce_x, reduce_y;
+	struct tsr_scale_geometry geometry;
 	pixman_op_t op;
 	pixman_format_code_t format;	  /* the source's */
 	pixman_format_code_t wide_format; /* 8888 with or without alpha */
@@ -401,10 +398,14 @@ static bool prepare_scaled(const struct draw_plan *plan, pixman_image_t *image, 
 {
 	pixman_transform_t transform;
 	pixman_transform_init_identity(&transform);
-	transform.matrix[0][0] = pixman_double_to_fixed(plan->scale_x / plan->reduce_x);
-	transform.matrix[1][1] = pixman_double_to_fixed(plan->scale_y / plan->reduce_y);
-	transform.matrix[0][2] = pixman_int_to_fixed(-(int32_t)(origin_x / plan->reduce_x));
-	transform.matrix[1][2] = pixman_int_to_fixed(-(int32_t)(origin_y / plan->reduce_y));
+	transform.matrix[0][0] =
+	    pixman_double_to_fixed(plan->geometry.scale_x / plan->geometry.reduce_x);
+	transform.matrix[1][1] =
+	    pixman_double_to_fixed(plan->geometry.scale_y / plan->geometry.reduce_y);
+	transform.matrix[0][2] =
+	    pixman_int_to_fixed(-(int32_t)(origin_x / plan->geometry.reduce_x));
+	transform.matrix[1][2] =
+	    pixman_int_to_fixed(-(int32_t)(origin_y / plan->geometry.reduce_y));
 	pixman_image_set_repeat(image, PIXMAN_REPEAT_PAD);
 	return pixman_image_set_transform(image, &transform) &&
 	       pixman_image_set_filter(image, PIXMAN_FILTER_BILINEAR, NULL, 0);
@@ -418,28 +419,9 @@ static void draw_scaled_box(struct pixman_renderer *pixman, const struct draw_pl
 			    const pixman_box32_t *box)
 {
 	const struct tsr_buffer *src = plan->src;
-	int64_t kx = plan->reduce_x, ky = plan->reduce_y;
-	/* Source columns the box's pixel centres sample, plus the bilinear
-	 * neighbours (one reduced pixel) and rounding. */
-	int64_t x1 = (box->x1 - plan->image.x1) * (int64_t)src->width / plan->image_width;
-	int64_t x2 = ((box->x2 - plan->image.x1) * (int64_t)src->width + plan->image_width - 1) /
-		     plan->image_width;
-	int64_t y1 = (box->y1 - plan->image.y1) * (int64_t)src->height / plan->image_height;
-	int64_t y2 = ((box->y2 - plan->image.y1) * (int64_t)src->height + plan->image_height - 1) /
-		     plan->image_height;
-	x1 -= 2 * kx + 1;
-	y1 -= 2 * ky + 1;
-	x2 += 2 * kx + 1;
-	y2 += 2 * ky + 1;
-	/* On the reduction grid (and whole YUYV pairs), inside the source. */
-	int64_t grid_x = src->format == DRM_FORMAT_YUYV && kx % 2 ? 2 * kx : kx;
-	x1 = x1 < 0 ? 0 : x1 - x1 % grid_x;
-	y1 = y1 < 0 ? 0 : y1 - y1 % ky;
-	x2 = x2 > src->width ? src->width : x2 + (kx - x2 % kx) % kx;
-	y2 = y2 > src->height ? src->height : y2 + (ky - y2 % ky) % ky;
-	x2 = x2 > src->width ? src->width : x2;
-	y2 = y2 > src->height ? src->height : y2;
-	if (x1 >= x2 || y1 >= y2)
+	int64_t kx = plan->geometry.reduce_x, ky = plan->geometry.reduce_y;
+	int64_t x1, y1, x2, y2;
+	if (!tsr_scale_source_rect(&plan->geometry, src, box, &x1, &y1, &x2, &y2))
 		return;
 	uint32_t width = (uint32_t)(x2 - x1), height = (uint32_t)(y2 - y1);
 
@@ -486,8 +468,9 @@ static void draw_scaled_box(struct pixman_renderer *pixman, const struct draw_pl
 		return;
 	if (prepare_scaled(plan, image, x1, y1))
 		pixman_image_composite32(plan->op, image, NULL, pixman->target_image,
-					 box->x1 - plan->image.x1, box->y1 - plan->image.y1, 0, 0,
-					 box->x1, box->y1, box->x2 - box->x1, box->y2 - box->y1);
+					 box->x1 - plan->geometry.image.x1,
+					 box->y1 - plan->geometry.image.y1, 0, 0, box->x1, box->y1,
+					 box->x2 - box->x1, box->y2 - box->y1);
 	pixman_image_unref(image);
 }
 
@@ -496,18 +479,9 @@ static void draw_scaled_box(struct pixman_renderer *pixman, const struct draw_pl
 static void draw_rows_box(struct pixman_renderer *pixman, const struct draw_plan *plan,
 			  const pixman_box32_t *box)
 {
-	convert_rows(plan, box->x1 - plan->image.x1, box->x2 - plan->image.x1,
-		     box->y1 - plan->image.y1, box->y2 - plan->image.y1, pixman->target_image,
-		     box->x1, box->y1, plan->op);
-}
-
-static uint32_t reduction(double scale)
-{
-	/* The smallest block that leaves at most 2:1 for the bilinear step. */
-	uint32_t factor = (uint32_t)(scale / 2.0);
-	while (scale / factor > 2.0 || factor == 0)
-		factor++;
-	return factor;
+	convert_rows(plan, box->x1 - plan->geometry.image.x1, box->x2 - plan->geometry.image.x1,
+		     box->y1 - plan->geometry.image.y1, box->y2 - plan->geometry.image.y1,
+		     pixman->target_image, box->x1, box->y1, plan->op);
 }
 
 /* Draws all of src into image (output coordinates), scaled when the sizes
@@ -515,22 +489,15 @@ static uint32_t reduction(double scale)
 static void draw_buffer(struct pixman_renderer *pixman, const struct tsr_buffer *src,
 			const pixman_box32_t *image, const pixman_region32_t *region)
 {
-	struct draw_plan plan = {.src = src, .image = *image};
+	struct draw_plan plan = {.src = src};
 	if (!pixman->in_pass || !src || !src->data || src->width == 0 || src->height == 0 ||
 	    src->width > INT32_MAX || src->height > INT32_MAX ||
 	    tsr_buffer_format_bpp(src->format) == 0 ||
 	    (uint64_t)src->stride < (uint64_t)src->width * tsr_buffer_format_bpp(src->format) ||
 	    !pixman_format_for(src->format, &plan.format))
 		return;
-	plan.image_width = (int64_t)image->x2 - image->x1;
-	plan.image_height = (int64_t)image->y2 - image->y1;
-	if (plan.image_width <= 0 || plan.image_height <= 0)
+	if (!tsr_scale_geometry_for(src, image, &plan.geometry))
 		return;
-	plan.scaled = plan.image_width != src->width || plan.image_height != src->height;
-	plan.scale_x = (double)src->width / (double)plan.image_width;
-	plan.scale_y = (double)src->height / (double)plan.image_height;
-	plan.reduce_x = plan.scale_x > 2.0 ? reduction(plan.scale_x) : 1;
-	plan.reduce_y = plan.scale_y > 2.0 ? reduction(plan.scale_y) : 1;
 	bool opaque = tsr_buffer_format_opaque(src->format);
 	plan.op = opaque ? PIXMAN_OP_SRC : PIXMAN_OP_OVER;
 	plan.wide_format = opaque ? PIXMAN_x8r8g8b8 : PIXMAN_a8r8g8b8;
@@ -538,10 +505,10 @@ static void draw_buffer(struct pixman_renderer *pixman, const struct tsr_buffer 
 	/* Only the image box is composited: outside it pixman would sample
 	 * transparent black (or padding) and SRC would write it. */
 	struct clamped_rect rect;
-	if (!clamp_to_target(pixman, image->x1, image->y1, plan.image_width, plan.image_height,
-			     &rect))
+	if (!clamp_to_target(pixman, image->x1, image->y1, plan.geometry.image_width,
+			     plan.geometry.image_height, &rect))
 		return;
-	if (!plan.scaled && src->format == DRM_FORMAT_XRGB8888 &&
+	if (!plan.geometry.scaled && src->format == DRM_FORMAT_XRGB8888 &&
 	    pixman->target->format == DRM_FORMAT_XRGB8888 && readable_in_place(src)) {
 		copy_opaque(pixman, src, &rect, region);
 		return;
@@ -558,11 +525,12 @@ static void draw_buffer(struct pixman_renderer *pixman, const struct tsr_buffer 
 	/* In place: 1:1 always, scaled only when 8888 needs no reduction
 	 * (pixman's bilinear fast path reads the guest's pixels directly). */
 	bool whole =
-	    readable_in_place(src) && (!plan.scaled || (tsr_buffer_format_bpp(src->format) == 4 &&
-							plan.reduce_x == 1 && plan.reduce_y == 1));
+	    readable_in_place(src) &&
+	    (!plan.geometry.scaled || (tsr_buffer_format_bpp(src->format) == 4 &&
+				       plan.geometry.reduce_x == 1 && plan.geometry.reduce_y == 1));
 	if (narrowed && whole) {
 		pixman_image_t *src_image = image_for_buffer(src);
-		if (src_image && (!plan.scaled || prepare_scaled(&plan, src_image, 0, 0)))
+		if (src_image && (!plan.geometry.scaled || prepare_scaled(&plan, src_image, 0, 0)))
 			pixman_image_composite32(plan.op, src_image, NULL, pixman->target_image,
 						 rect.src_x, rect.src_y, 0, 0, rect.dst_x,
 						 rect.dst_y, rect.width, rect.height);
@@ -572,7 +540,7 @@ static void draw_buffer(struct pixman_renderer *pixman, const struct tsr_buffer 
 		int count;
 		const pixman_box32_t *boxes = pixman_region32_rectangles(&clip, &count);
 		for (int i = 0; i < count; i++) {
-			if (plan.scaled)
+			if (plan.geometry.scaled)
 				draw_scaled_box(pixman, &plan, &boxes[i]);
 			else
 				draw_rows_box(pixman, &plan, &boxes[i]);
