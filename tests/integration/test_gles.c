@@ -13,6 +13,7 @@
 
 #include "core/layout.h"
 #include "harness.h"
+#include "harness_image.h"
 #include "tessera/image.h"
 #include "test.h"
 
@@ -36,23 +37,7 @@ static bool start(struct harness *harness, const char *renderer)
 
 static struct tsr_buffer *screenshot(struct harness *harness, const char *name)
 {
-	char path[512], command[600], reply[700], err[256];
-	harness_path(harness, name, path, sizeof(path));
-	snprintf(command, sizeof(command), "screenshot %s", path);
-	if (!harness_control(harness, command, reply, sizeof(reply))) {
-		fprintf(stderr, "screenshot failed: %s\n", reply);
-		return NULL;
-	}
-	struct tsr_buffer *image = tsr_png_read(path, err, sizeof(err));
-	if (!image)
-		fprintf(stderr, "%s\n", err);
-	return image;
-}
-
-static uint32_t pixel(const struct tsr_buffer *image, int32_t x, int32_t y)
-{
-	return ((const uint32_t *)((const uint8_t *)image->data + (size_t)y * image->stride))[x] &
-	       0xffffffu;
+	return harness_screenshot(harness, name, NULL);
 }
 
 /* Per channel within TOLERANCE; a diff image next to the screenshots
@@ -67,8 +52,8 @@ static bool same_image(struct harness *harness, const struct tsr_buffer *pixman,
 	int worst = 0;
 	for (uint32_t y = 0; y < gles->height; y++) {
 		for (uint32_t x = 0; x < gles->width; x++) {
-			uint32_t a = pixel(pixman, (int32_t)x, (int32_t)y);
-			uint32_t b = pixel(gles, (int32_t)x, (int32_t)y);
+			uint32_t a = harness_pixel(pixman, (int32_t)x, (int32_t)y);
+			uint32_t b = harness_pixel(gles, (int32_t)x, (int32_t)y);
 			int pixel_worst = 0;
 			for (int c = 0; c < 3; c++) {
 				int d = abs((int)((a >> (8 * c)) & 0xff) -
@@ -212,7 +197,7 @@ static void test_gles_matches_pixman(void)
 		int green = 0, samples = 0;
 		for (int32_t y = content->y1 + 2; y < content->y2 - 2; y += 7) {
 			for (int32_t x = content->x1 + 2; x < content->x2 - 2; x += 7) {
-				uint32_t p = pixel(image, x, y);
+				uint32_t p = harness_pixel(image, x, y);
 				green += ((p >> 8) & 0xff) > ((p >> 16) & 0xff) + 40 &&
 					 ((p >> 8) & 0xff) > (p & 0xff) + 40;
 				samples++;
@@ -220,7 +205,7 @@ static void test_gles_matches_pixman(void)
 		}
 		printf("agent: %d of %d samples the guest's green\n", green, samples);
 		CHECK(samples > 0 && green * 10 > samples * 8);
-		CHECK_EQ_INT(pixel(image, WIDTH - 2, 2), 0x4e9a06); /* banner */
+		CHECK_EQ_INT(harness_pixel(image, WIDTH - 2, 2), 0x4e9a06); /* banner */
 		tsr_buffer_destroy(image);
 	}
 	CHECK(harness_alive(harness.compositor));

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "harness.h"
+#include "harness_image.h"
 #include "reference.h"
 #include "tessera/image.h"
 #include "test.h"
@@ -55,12 +56,6 @@ static bool wait_for_size(const char *domain, uint32_t width, uint32_t height)
 	return harness_wait_reply(&harness, command, expected, 20000);
 }
 
-static uint32_t pixel(const struct tsr_buffer *image, int32_t x, int32_t y)
-{
-	return ((const uint32_t *)((const uint8_t *)image->data + (size_t)y * image->stride))[x] &
-	       0xffffffu;
-}
-
 /* Share of sample points in box whose dominant channel is shift's. */
 static double dominant_share(const struct tsr_buffer *image, int32_t x1, int32_t y1, int32_t x2,
 			     int32_t y2, int shift)
@@ -68,7 +63,7 @@ static double dominant_share(const struct tsr_buffer *image, int32_t x1, int32_t
 	int hits = 0, samples = 0;
 	for (int32_t y = y1 + 2; y < y2 - 2; y += 7) {
 		for (int32_t x = x1 + 2; x < x2 - 2; x += 7) {
-			uint32_t p = pixel(image, x, y);
+			uint32_t p = harness_pixel(image, x, y);
 			int channel = (int)((p >> shift) & 0xff), others = 0;
 			for (int s = 0; s <= 16; s += 8)
 				if (s != shift && (int)((p >> s) & 0xff) > others)
@@ -82,17 +77,7 @@ static double dominant_share(const struct tsr_buffer *image, int32_t x1, int32_t
 
 static struct tsr_buffer *screenshot(const char *file, const char *output)
 {
-	char path[512], command[700], reply[800], err[256];
-	harness_path(&harness, file, path, sizeof(path));
-	snprintf(command, sizeof(command), "screenshot %s %s", path, output);
-	if (!harness_control(&harness, command, reply, sizeof(reply))) {
-		fprintf(stderr, "screenshot failed: %s\n", reply);
-		return NULL;
-	}
-	struct tsr_buffer *image = tsr_png_read(path, err, sizeof(err));
-	if (!image)
-		fprintf(stderr, "%s\n", err);
-	return image;
+	return harness_screenshot(&harness, file, output);
 }
 
 static void mask(struct tsr_buffer *image, int32_t x1, int32_t y1, int32_t x2, int32_t y2)
@@ -158,14 +143,14 @@ static void test_decorations_per_scale(void)
 	CHECK(left && left->width == 640 && left->height == 400);
 	if (left && left->width == 640 && left->height == 400) {
 		/* 1x: banner rows 0..27, border 4 wide, guest from (4, 32). */
-		CHECK_EQ_INT(pixel(left, 639, 27), WORK_BLUE);
+		CHECK_EQ_INT(harness_pixel(left, 639, 27), WORK_BLUE);
 		for (int32_t d = 0; d < 4; d++) {
-			CHECK_EQ_INT(pixel(left, d, 200), WORK_BLUE);
-			CHECK_EQ_INT(pixel(left, 320, 28 + d), WORK_BLUE);
-			CHECK_EQ_INT(pixel(left, 320, 399 - d), WORK_BLUE);
+			CHECK_EQ_INT(harness_pixel(left, d, 200), WORK_BLUE);
+			CHECK_EQ_INT(harness_pixel(left, 320, 28 + d), WORK_BLUE);
+			CHECK_EQ_INT(harness_pixel(left, 320, 399 - d), WORK_BLUE);
 		}
-		CHECK(pixel(left, 4, 200) != WORK_BLUE);
-		CHECK(pixel(left, 320, 32) != WORK_BLUE);
+		CHECK(harness_pixel(left, 4, 200) != WORK_BLUE);
+		CHECK(harness_pixel(left, 320, 32) != WORK_BLUE);
 		CHECK(dominant_share(left, 4, 32, 636, 396, 0) > 0.6);
 		mask(left, 4, 32, 636, 396);
 		CHECK(tsr_check_reference(left, "hidpi-ctl-left"));
@@ -177,19 +162,19 @@ static void test_decorations_per_scale(void)
 	if (right && right->width == 800 && right->height == 500) {
 		/* 2x: banner rows 0..55, border 8 wide, guest from (8, 64);
 		 * dimmed, as work has the keyboard. */
-		CHECK_EQ_INT(pixel(right, 799, 55), PERSONAL_GREEN_DIMMED);
+		CHECK_EQ_INT(harness_pixel(right, 799, 55), PERSONAL_GREEN_DIMMED);
 		for (int32_t d = 0; d < 8; d++) {
-			CHECK_EQ_INT(pixel(right, d, 250), PERSONAL_GREEN_DIMMED);
-			CHECK_EQ_INT(pixel(right, 799 - d, 250), PERSONAL_GREEN_DIMMED);
-			CHECK_EQ_INT(pixel(right, 400, 56 + d), PERSONAL_GREEN_DIMMED);
-			CHECK_EQ_INT(pixel(right, 400, 499 - d), PERSONAL_GREEN_DIMMED);
+			CHECK_EQ_INT(harness_pixel(right, d, 250), PERSONAL_GREEN_DIMMED);
+			CHECK_EQ_INT(harness_pixel(right, 799 - d, 250), PERSONAL_GREEN_DIMMED);
+			CHECK_EQ_INT(harness_pixel(right, 400, 56 + d), PERSONAL_GREEN_DIMMED);
+			CHECK_EQ_INT(harness_pixel(right, 400, 499 - d), PERSONAL_GREEN_DIMMED);
 		}
-		CHECK(pixel(right, 8, 250) != PERSONAL_GREEN_DIMMED);
-		CHECK(pixel(right, 400, 64) != PERSONAL_GREEN_DIMMED);
+		CHECK(harness_pixel(right, 8, 250) != PERSONAL_GREEN_DIMMED);
+		CHECK(harness_pixel(right, 400, 64) != PERSONAL_GREEN_DIMMED);
 		CHECK(dominant_share(right, 8, 64, 792, 492, 8) > 0.6);
 		/* The arrow at (600, 4): 36 rows, a 2 pixel outline. */
-		CHECK_EQ_INT(pixel(right, 601, 4 + 30), 0x000000u);
-		CHECK_EQ_INT(pixel(right, 604, 4 + 30), 0xffffffu);
+		CHECK_EQ_INT(harness_pixel(right, 601, 4 + 30), 0x000000u);
+		CHECK_EQ_INT(harness_pixel(right, 604, 4 + 30), 0xffffffu);
 		mask(right, 8, 64, 792, 492);
 		CHECK(tsr_check_reference(right, "hidpi-ctl-right"));
 	}

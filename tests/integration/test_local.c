@@ -9,6 +9,7 @@
 
 #include "core/layout.h"
 #include "harness.h"
+#include "harness_image.h"
 #include "tessera/image.h"
 #include "test.h"
 
@@ -48,12 +49,6 @@ static void layout_for(enum tsr_layout_mode mode, int focused, struct tsr_layout
 	tsr_layout_compute(&params, layout);
 }
 
-static uint32_t pixel(const struct tsr_buffer *image, int32_t x, int32_t y)
-{
-	return ((const uint32_t *)((const uint8_t *)image->data + (size_t)y * image->stride))[x] &
-	       0xffffffu;
-}
-
 /* Share of a grid of sample points in box whose dominant channel is the
  * one given (shift 16 red, 8 green, 0 blue). */
 static double dominant_share(const struct tsr_buffer *image, const pixman_box32_t *box, int shift)
@@ -61,7 +56,7 @@ static double dominant_share(const struct tsr_buffer *image, const pixman_box32_
 	int hits = 0, samples = 0;
 	for (int32_t y = box->y1 + 2; y < box->y2 - 2; y += 7) {
 		for (int32_t x = box->x1 + 2; x < box->x2 - 2; x += 7) {
-			uint32_t p = pixel(image, x, y);
+			uint32_t p = harness_pixel(image, x, y);
 			int channel = (int)((p >> shift) & 0xff);
 			int others = 0;
 			for (int s = 0; s <= 16; s += 8)
@@ -76,17 +71,7 @@ static double dominant_share(const struct tsr_buffer *image, const pixman_box32_
 
 static struct tsr_buffer *screenshot(const char *name)
 {
-	char path[512], command[600], reply[700], err[256];
-	harness_path(&harness, name, path, sizeof(path));
-	snprintf(command, sizeof(command), "screenshot %s", path);
-	if (!harness_control(&harness, command, reply, sizeof(reply))) {
-		fprintf(stderr, "screenshot failed: %s\n", reply);
-		return NULL;
-	}
-	struct tsr_buffer *image = tsr_png_read(path, err, sizeof(err));
-	if (!image)
-		fprintf(stderr, "%s\n", err);
-	return image;
+	return harness_screenshot(&harness, name, NULL);
 }
 
 static void test_start_and_connect(void)
@@ -143,13 +128,15 @@ static void test_mosaic_shows_each_guest_in_its_frame(void)
 	CHECK(dominant_share(image, &layout.domains[1].content, 0) < 0.02);
 	/* untrusted has no guest: background inside, red (dimmed) frame. */
 	const pixman_box32_t *empty = &layout.domains[2].content;
-	CHECK_EQ_INT(pixel(image, (empty->x1 + empty->x2) / 2, (empty->y1 + empty->y2) / 2),
+	CHECK_EQ_INT(harness_pixel(image, (empty->x1 + empty->x2) / 2, (empty->y1 + empty->y2) / 2),
 		     0x202020);
-	CHECK_EQ_INT(pixel(image, layout.domains[2].frame.x1, layout.domains[2].frame.y2 - 1),
-		     0x660000);
+	CHECK_EQ_INT(
+	    harness_pixel(image, layout.domains[2].frame.x1, layout.domains[2].frame.y2 - 1),
+	    0x660000);
 	/* The focused domain's frame (work) is in full colour. */
-	CHECK_EQ_INT(pixel(image, layout.domains[0].frame.x1, layout.domains[0].frame.y2 - 1),
-		     0x3465a4);
+	CHECK_EQ_INT(
+	    harness_pixel(image, layout.domains[0].frame.x1, layout.domains[0].frame.y2 - 1),
+	    0x3465a4);
 	tsr_buffer_destroy(image);
 }
 
@@ -168,8 +155,8 @@ static void test_focus_layout_configures_and_shows_one_guest(void)
 	if (!image)
 		return;
 	CHECK(dominant_share(image, &layout.domains[1].content, 8) > 0.8);
-	CHECK_EQ_INT(pixel(image, WIDTH - 2, 2), 0x4e9a06);  /* banner in personal's green */
-	CHECK_EQ_INT(pixel(image, 0, HEIGHT / 2), 0x4e9a06); /* border */
+	CHECK_EQ_INT(harness_pixel(image, WIDTH - 2, 2), 0x4e9a06); /* banner in personal's green */
+	CHECK_EQ_INT(harness_pixel(image, 0, HEIGHT / 2), 0x4e9a06); /* border */
 	tsr_buffer_destroy(image);
 }
 

@@ -21,6 +21,7 @@
 #include "core/layout.h"
 #include "core/lock_policy.h"
 #include "harness.h"
+#include "harness_image.h"
 #include "tessera/image.h"
 #include "test.h"
 
@@ -160,23 +161,7 @@ static struct tsr_buffer *capture(struct harness *h, const char *name)
 	long frames = status_number(h, "frames");
 	for (int i = 0; i < 1500 && status_number(h, "frames") <= frames + 1; i++)
 		sleep_ms(10);
-	char path[512], command[600], reply[700], err[256];
-	harness_path(h, name, path, sizeof(path));
-	snprintf(command, sizeof(command), "screenshot %s", path);
-	if (!harness_control(h, command, reply, sizeof(reply))) {
-		fprintf(stderr, "screenshot failed: %s\n", reply);
-		return NULL;
-	}
-	struct tsr_buffer *image = tsr_png_read(path, err, sizeof(err));
-	if (!image)
-		fprintf(stderr, "%s\n", err);
-	return image;
-}
-
-static uint32_t pixel(const struct tsr_buffer *image, int32_t x, int32_t y)
-{
-	return ((const uint32_t *)((const uint8_t *)image->data + (size_t)y * image->stride))[x] &
-	       0xffffffu;
+	return harness_screenshot(h, name, NULL);
 }
 
 static int distance(uint32_t a, uint32_t b)
@@ -194,7 +179,8 @@ static long pixels_near(const struct tsr_buffer *image, uint32_t colour, int wit
 	long count = 0;
 	for (uint32_t y = 0; y < image->height; y++)
 		for (uint32_t x = 0; x < image->width; x++)
-			count += distance(pixel(image, (int32_t)x, (int32_t)y), colour) <= within;
+			count += distance(harness_pixel(image, (int32_t)x, (int32_t)y), colour) <=
+				 within;
 	return count;
 }
 
@@ -204,7 +190,8 @@ static bool same_image(const struct tsr_buffer *a, const struct tsr_buffer *b)
 		return false;
 	for (uint32_t y = 0; y < a->height; y++)
 		for (uint32_t x = 0; x < a->width; x++)
-			if (pixel(a, (int32_t)x, (int32_t)y) != pixel(b, (int32_t)x, (int32_t)y))
+			if (harness_pixel(a, (int32_t)x, (int32_t)y) !=
+			    harness_pixel(b, (int32_t)x, (int32_t)y))
 				return false;
 	return true;
 }
@@ -230,7 +217,7 @@ static void check_like_before(const struct tsr_buffer *before, const struct tsr_
 			if (tsr_layout_domain_at(&layout, x, y) >= 0)
 				continue;
 			compared++;
-			differing += pixel(before, x, y) != pixel(after, x, y);
+			differing += harness_pixel(before, x, y) != harness_pixel(after, x, y);
 		}
 	}
 	fprintf(stderr, "unlocked vs before: %ld of %ld decoration pixels differ\n", differing,
@@ -243,8 +230,10 @@ static void check_like_before(const struct tsr_buffer *before, const struct tsr_
 		for (int32_t y = box->y1; y < box->y2; y += 3) {
 			for (int32_t x = box->x1; x < box->x2; x += 3) {
 				samples++;
-				own_before += distance(pixel(before, x, y), guest_colours[d]) < 48;
-				own_after += distance(pixel(after, x, y), guest_colours[d]) < 48;
+				own_before +=
+				    distance(harness_pixel(before, x, y), guest_colours[d]) < 48;
+				own_after +=
+				    distance(harness_pixel(after, x, y), guest_colours[d]) < 48;
 			}
 		}
 		CHECK(own_before * 2 > samples);

@@ -34,6 +34,7 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "harness_image.h"
 #include "tessera/image.h"
 #include "test.h"
 
@@ -261,17 +262,7 @@ static long pixels_near(const struct tsr_buffer *image, uint32_t colour, int wit
 
 static struct tsr_buffer *screenshot(struct harness *h, const char *name)
 {
-	char path[512], command[600], reply[700], err[256];
-	harness_path(h, name, path, sizeof(path));
-	snprintf(command, sizeof(command), "screenshot %s", path);
-	if (!harness_control(h, command, reply, sizeof(reply))) {
-		fprintf(stderr, "screenshot failed: %s\n", reply);
-		return NULL;
-	}
-	struct tsr_buffer *image = tsr_png_read(path, err, sizeof(err));
-	if (!image)
-		fprintf(stderr, "%s\n", err);
-	return image;
+	return harness_screenshot(h, name, NULL);
 }
 
 static void test_lock_before_suspend(void)

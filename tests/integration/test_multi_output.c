@@ -13,6 +13,7 @@
 
 #include "core/layout.h"
 #include "harness.h"
+#include "harness_image.h"
 #include "reference.h"
 #include "tessera/image.h"
 #include "test.h"
@@ -68,19 +69,13 @@ static bool wait_for_size(const char *domain, uint32_t width, uint32_t height)
 	return harness_wait_reply(&harness, command, expected, 20000);
 }
 
-static uint32_t pixel(const struct tsr_buffer *image, int32_t x, int32_t y)
-{
-	return ((const uint32_t *)((const uint8_t *)image->data + (size_t)y * image->stride))[x] &
-	       0xffffffu;
-}
-
 /* Share of sample points in box whose dominant channel is shift's. */
 static double dominant_share(const struct tsr_buffer *image, const pixman_box32_t *box, int shift)
 {
 	int hits = 0, samples = 0;
 	for (int32_t y = box->y1 + 2; y < box->y2 - 2; y += 7) {
 		for (int32_t x = box->x1 + 2; x < box->x2 - 2; x += 7) {
-			uint32_t p = pixel(image, x, y);
+			uint32_t p = harness_pixel(image, x, y);
 			int channel = (int)((p >> shift) & 0xff), others = 0;
 			for (int s = 0; s <= 16; s += 8)
 				if (s != shift && (int)((p >> s) & 0xff) > others)
@@ -94,18 +89,7 @@ static double dominant_share(const struct tsr_buffer *image, const pixman_box32_
 
 static struct tsr_buffer *screenshot(const char *file, const char *output)
 {
-	char path[512], command[700], reply[800], err[256];
-	harness_path(&harness, file, path, sizeof(path));
-	snprintf(command, sizeof(command), "screenshot %s%s%s", path, output ? " " : "",
-		 output ? output : "");
-	if (!harness_control(&harness, command, reply, sizeof(reply))) {
-		fprintf(stderr, "screenshot failed: %s\n", reply);
-		return NULL;
-	}
-	struct tsr_buffer *image = tsr_png_read(path, err, sizeof(err));
-	if (!image)
-		fprintf(stderr, "%s\n", err);
-	return image;
+	return harness_screenshot(&harness, file, output);
 }
 
 /* The guest's pixels animate: checked by colour by the caller, then
