@@ -23,7 +23,6 @@ struct tsr_domain {
 	const struct tsr_domain_config *config;
 	int32_t domid; /* -1 for local-transport domains */
 	struct tsr_guest_link *link;
-	bool reads_deferred; /* link's reads wait for an output frame (server.c) */
 	/* input = pv: the PV keyboard/pointer device while one is connected
 	 * (core/input_sink.h); input then goes there and never to link. */
 	struct tsr_input_sink *input_sink;
@@ -195,7 +194,6 @@ void tsr_domain_disconnect(struct tsr_domain *domain, const char *reason, bool v
 	forget_input_backlog(domain);
 	tsr_guest_link_destroy(domain->link);
 	domain->link = NULL;
-	domain->reads_deferred = false;
 	domain->hello_done = false;
 	domain->listener.gone(domain->listener.data, domain->index);
 	if (fixed_size && was_visible)
@@ -695,18 +693,16 @@ bool tsr_domain_send_frame_done(struct tsr_domain *domain, uint64_t time_ns, boo
 	return waiting;
 }
 
+/* The link keeps the state (and ignores a call that changes nothing). */
 void tsr_domain_defer_reads(struct tsr_domain *domain, bool deferred)
 {
-	struct tsr_guest_link *link = domain->link;
-	if (!link || !link->impl->defer_reads || domain->reads_deferred == deferred)
-		return;
-	domain->reads_deferred = deferred;
-	link->impl->defer_reads(link, deferred);
+	if (domain->link && domain->link->impl->defer_reads)
+		domain->link->impl->defer_reads(domain->link, deferred);
 }
 
 void tsr_domain_read_deferred(struct tsr_domain *domain)
 {
-	if (domain->link && domain->reads_deferred)
+	if (domain->link && domain->link->impl->read_deferred)
 		domain->link->impl->read_deferred(domain->link);
 }
 

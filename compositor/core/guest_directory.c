@@ -44,9 +44,8 @@ bool tsr_guests_connected(const struct tsr_guest_directory *guests, size_t index
 void tsr_guests_disconnect(struct tsr_guest_directory *guests, size_t index, const char *reason,
 			   bool violation)
 {
-	struct tsr_domain *domain = server_of(guests)->domains[index];
-	if (tsr_domain_connected(domain))
-		tsr_domain_disconnect(domain, reason, violation);
+	/* Does nothing when no guest is connected. */
+	tsr_domain_disconnect(server_of(guests)->domains[index], reason, violation);
 }
 
 bool tsr_guests_attach_input_sink(struct tsr_guest_directory *guests, size_t index,

@@ -60,7 +60,9 @@ struct tsr_guest_link_impl {
 	 * at that frame: one wake-up of Tessera per frame, not one per guest. */
 	void (*defer_reads)(struct tsr_guest_link *link, bool deferred);
 	/* Handles what the guest sent while deferred, as a readable event
-	 * would: listener.closed may run and destroy the link. */
+	 * would (nothing when not deferred): listener.closed may run and
+	 * destroy the link. defer_reads with the state the link is in does
+	 * nothing: the link keeps the state, the core does not. */
 	void (*read_deferred)(struct tsr_guest_link *link);
 };
 
