@@ -218,32 +218,18 @@ static void close_output(struct config_parser *parser)
 static void close_domain(struct config_parser *parser)
 {
 	struct tsr_domain_config *domain = parser->domain;
-	/* A domain shown without its colour would look like any other. */
-	if (!key_line(parser, "colour")) {
-		fail(parser, parser->section_line,
-		     "domain '%s' has no colour (allowed: colour = #RRGGBB or a named colour)",
-		     domain->name);
+	char reason[256];
+	const char *blame = tsr_config_check_domain_section(domain, key_line(parser, "colour") != 0,
+							    reason, sizeof(reason));
+	if (blame) {
+		fail(parser, blame[0] ? key_line(parser, blame) : parser->section_line, "%s",
+		     reason);
 		return;
 	}
 	if (domain->transport == TSR_TRANSPORT_LOCAL) {
-		if (!domain->socket_path[0])
-			snprintf(domain->socket_path, sizeof(domain->socket_path), "%s.sock",
-				 domain->name);
 		int line = key_line(parser, "socket");
 		domain->socket_line = line ? line : parser->section_line;
-	} else if (domain->socket_path[0]) {
-		fail(parser, key_line(parser, "socket"),
-		     "socket is not used by xen domains (allowed with transport = local)");
 	}
-	/* A PV device is found by the toolstack's name of a Xen domain. */
-	if (domain->input == TSR_INPUT_PV && domain->transport != TSR_TRANSPORT_XEN)
-		fail(parser, key_line(parser, "input"),
-		     "input = pv needs transport = xen (the PV device belongs to the Xen domain "
-		     "of that name)");
-	if (domain->display == TSR_DISPLAY_PV && domain->transport != TSR_TRANSPORT_XEN)
-		fail(parser, key_line(parser, "display"),
-		     "display = pv needs transport = xen (the PV display belongs to the Xen domain "
-		     "of that name)");
 }
 
 static void close_gpu(struct config_parser *parser)
@@ -307,30 +293,19 @@ static void open_domain(struct config_parser *parser, const char *name)
 {
 	struct tsr_config *config = &parser->config;
 	char reason[160];
-	if (!tsr_config_check_domain_name(name, reason, sizeof(reason))) {
-		fail(parser, parser->line, "%s", reason);
+	int existing = -1;
+	if (!tsr_config_add_domain(config, name, &existing, reason, sizeof(reason))) {
+		if (existing >= 0)
+			fail(parser, parser->line,
+			     "domain '%s' is already defined at line %d (allowed: one section per "
+			     "domain)",
+			     name, parser->domain_lines[existing]);
+		else
+			fail(parser, parser->line, "%s", reason);
 		return;
 	}
-	int existing = tsr_config_find_domain(config, name);
-	if (existing >= 0) {
-		fail(parser, parser->line,
-		     "domain '%s' is already defined at line %d (allowed: one section per domain)",
-		     name, parser->domain_lines[existing]);
-		return;
-	}
-	if (config->domain_count >= TSR_MAX_DOMAINS) {
-		fail(parser, parser->line, "too many domains (allowed: at most %u)",
-		     TSR_MAX_DOMAINS);
-		return;
-	}
-	parser->domain_lines[config->domain_count] = parser->line;
-	struct tsr_domain_config *domain = &config->domains[config->domain_count++];
-	*domain = (struct tsr_domain_config){.transport = TSR_TRANSPORT_LOCAL};
-	/* Precision only to keep -Wformat-truncation quiet: the name was
-	 * checked to fit above. */
-	snprintf(domain->name, sizeof(domain->name), "%.*s", (int)TSR_NAME_MAX - 1, name);
-	snprintf(domain->label, sizeof(domain->label), "%.*s", (int)TSR_NAME_MAX - 1, name);
-	parser->domain = domain;
+	parser->domain_lines[config->domain_count - 1] = parser->line;
+	parser->domain = &config->domains[config->domain_count - 1];
 	parser->section = SECTION_DOMAIN;
 	snprintf(parser->section_title, sizeof(parser->section_title), "[domain %.*s]",
 		 (int)TSR_NAME_MAX - 1, name);
@@ -565,57 +540,6 @@ static bool apply_decorations(struct config_parser *parser, const char *key, con
 	return tsr_config_parse_hex_colour(value, &config->background_colour, reason, reason_len);
 }
 
-static bool apply_domain(struct config_parser *parser, const char *key, const char *value,
-			 char *reason, size_t reason_len)
-{
-	struct tsr_domain_config *domain = parser->domain;
-	if (strcmp(key, "label") == 0) {
-		if (!tsr_config_check_label(value, reason, reason_len))
-			return false;
-		snprintf(domain->label, sizeof(domain->label), "%s", value);
-		return true;
-	}
-	if (strcmp(key, "colour") == 0)
-		return tsr_config_parse_colour(value, &domain->colour, reason, reason_len);
-	if (strcmp(key, "transport") == 0) {
-		if (strcmp(value, "local") == 0) {
-			domain->transport = TSR_TRANSPORT_LOCAL;
-		} else if (strcmp(value, "xen") == 0) {
-			domain->transport = TSR_TRANSPORT_XEN;
-		} else {
-			snprintf(reason, reason_len,
-				 "'%s' is not a transport (allowed: local, xen)", value);
-			return false;
-		}
-		return true;
-	}
-	if (strcmp(key, "input") == 0) {
-		if (strcmp(value, "agent") == 0) {
-			domain->input = TSR_INPUT_AGENT;
-		} else if (strcmp(value, "pv") == 0) {
-			domain->input = TSR_INPUT_PV;
-		} else {
-			snprintf(reason, reason_len, "'%s' is not an input (allowed: agent, pv)",
-				 value);
-			return false;
-		}
-		return true;
-	}
-	if (strcmp(key, "display") == 0) {
-		if (strcmp(value, "agent") == 0) {
-			domain->display = TSR_DISPLAY_AGENT;
-		} else if (strcmp(value, "pv") == 0) {
-			domain->display = TSR_DISPLAY_PV;
-		} else {
-			snprintf(reason, reason_len, "'%s' is not a display (allowed: agent, pv)",
-				 value);
-			return false;
-		}
-		return true;
-	}
-	return tsr_config_copy_path(value, domain->socket_path, reason, reason_len);
-}
-
 static bool apply_input(struct config_parser *parser, const char *key, const char *value,
 			char *reason, size_t reason_len)
 {
@@ -755,7 +679,7 @@ static int handle_pair(void *user, const char *section, const char *key, const c
 		parser->config.control_socket_line = parser->line;
 		break;
 	case SECTION_DOMAIN:
-		ok = apply_domain(parser, key, value, reason, sizeof(reason));
+		ok = tsr_config_apply_domain(parser->domain, key, value, reason, sizeof(reason));
 		break;
 	case SECTION_HOTKEYS:
 		ok = apply_hotkey(parser, key, value, reason, sizeof(reason));
@@ -1097,13 +1021,4 @@ const struct tsr_output_head_config *tsr_config_find_head(const struct tsr_outpu
 		if (strcmp(config->heads[i].name, name) == 0)
 			return &config->heads[i];
 	return NULL;
-}
-
-int tsr_config_find_domain(const struct tsr_config *config, const char *name)
-{
-	for (size_t i = 0; i < config->domain_count && i < TSR_MAX_DOMAINS; i++) {
-		if (strcmp(config->domains[i].name, name) == 0)
-			return (int)i;
-	}
-	return -1;
 }

@@ -80,4 +80,18 @@ bool tsr_config_apply_gpu(struct tsr_gpu_config *gpu, const char *key, const cha
 const char *tsr_config_check_gpu_section(const struct tsr_gpu_config *gpu, char *err,
 					 size_t err_len);
 
+/* [domain NAME] (config_domain.c). */
+/* Adds a domain called name, labelled with its name until a label key;
+ * false with err (and existing, the index of a domain of that name, or -1). */
+bool tsr_config_add_domain(struct tsr_config *config, const char *name, int *existing, char *err,
+			   size_t err_len);
+/* Applies one key of the section to domain. */
+bool tsr_config_apply_domain(struct tsr_domain_config *domain, const char *key, const char *value,
+			     char *err, size_t err_len);
+/* Checks the closed section and fills in the default socket path: NULL
+ * when fine, else the key to blame ("" for the section header) with the
+ * message in err. */
+const char *tsr_config_check_domain_section(struct tsr_domain_config *domain, bool colour_set,
+					    char *err, size_t err_len);
+
 #endif
