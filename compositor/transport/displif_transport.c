@@ -34,6 +34,7 @@
 #include "transport/displif_request.h"
 #include "transport/displif_state.h"
 #include "transport/displif_transport.h"
+#include "transport/xen_identity.h"
 #include "transport/xen_paths.h"
 #include "transport/xs_watches.h"
 
@@ -462,14 +463,11 @@ static void consider_device(struct tsr_displif_transport *transport, uint32_t do
 	device->in_use = true;
 	device->domain_index = -1;
 
-	char name_path[TSR_XEN_PATH_MAX];
-	char *name = NULL;
-	if (tsr_xen_name_path(domid, name_path, sizeof(name_path)))
-		name = read_node(transport, name_path);
-	int index = tsr_xen_config_match_pv(transport->config, name);
-	char shown[TSR_NAME_MAX];
-	snprintf(shown, sizeof(shown), "%s", name ? name : "?");
-	free(name);
+	struct tsr_xen_identity identity;
+	tsr_xen_identify(transport->xs, transport->config, domid, TSR_XEN_ROLE_PV_DISPLAY,
+			 &identity);
+	int index = identity.index;
+	const char *shown = identity.name;
 	if (index < 0) {
 		refuse(device, shown, "no [domain NAME] with transport = xen and display = pv");
 		return;

@@ -37,6 +37,7 @@
 #include "transport/kbdif_backend.h"
 #include "transport/kbdif_device.h"
 #include "transport/kbdif_state.h"
+#include "transport/xen_identity.h"
 #include "transport/xen_paths.h"
 #include "transport/xs_watches.h"
 
@@ -310,23 +311,17 @@ static struct kbdif_entry *find_entry(struct tsr_kbdif_backend *backend, uint32_
 
 static int match_domain(struct tsr_kbdif_backend *backend, uint32_t domid)
 {
-	char path[TSR_XEN_PATH_MAX];
-	if (!tsr_xen_name_path(domid, path, sizeof(path)))
-		return -1;
-	char *name = read_node(backend, path);
-	int index = tsr_xen_config_match_any(backend->config, name);
-	if (index >= 0 && backend->config->domains[index].input != TSR_INPUT_PV) {
-		tsr_log_domain(TSR_LOG_INFO, name, (int32_t)domid,
+	struct tsr_xen_identity identity;
+	tsr_xen_identify(backend->xs, backend->config, domid, TSR_XEN_ROLE_PV_INPUT, &identity);
+	if (identity.index < 0 && identity.named_index >= 0)
+		tsr_log_domain(TSR_LOG_INFO, identity.name, (int32_t)domid,
 			       "kbdif: the domain has a vkb device but input = agent: refused");
-		index = -1;
-	} else if (index < 0) {
+	else if (identity.index < 0)
 		tsr_log(TSR_LOG_INFO,
-			"kbdif: domain '%.*s' (domid %u) has a vkb device but no [domain] with "
+			"kbdif: domain '%s' (domid %u) has a vkb device but no [domain] with "
 			"transport = xen and input = pv: refused",
-			(int)TSR_NAME_MAX, name ? name : "?", domid);
-	}
-	free(name);
-	return index;
+			identity.name, domid);
+	return identity.index;
 }
 
 static void discover(struct tsr_kbdif_backend *backend, uint32_t domid, uint32_t devid)

@@ -27,6 +27,7 @@
 #include "tessera/event_loop.h"
 #include "tessera/log.h"
 #include "transport/xen_link.h"
+#include "transport/xen_identity.h"
 #include "transport/xen_paths.h"
 #include "transport/xen_transport.h"
 #include "transport/xs_watches.h"
@@ -146,27 +147,23 @@ static bool index_in_use(struct tsr_xen_transport *transport, int domain_index)
 
 static void consider_domain(struct tsr_xen_transport *transport, uint32_t domid)
 {
-	char path[TSR_XEN_PATH_MAX];
-	if (domid == transport->self_domid || find_tracked(transport, domid) ||
-	    !tsr_xen_name_path(domid, path, sizeof(path)))
-		return;
-	unsigned int length = 0;
-	char *name = xs_read(transport->xs, XBT_NULL, path, &length);
+	struct tsr_xen_identity identity;
 	/* No name yet (a domain being built): the next scan sees it. */
-	if (!name)
+	if (domid == transport->self_domid || find_tracked(transport, domid) ||
+	    !tsr_xen_identify(transport->xs, transport->config, domid, TSR_XEN_ROLE_AGENT,
+			      &identity))
 		return;
-	int index = strlen(name) == length ? tsr_xen_config_match(transport->config, name) : -1;
+	int index = identity.index;
 	if (index >= 0 && index_in_use(transport, index)) {
-		tsr_log(TSR_LOG_WARN, "xen: a second domain named '%s' (domid %u): ignored", name,
-			domid);
+		tsr_log(TSR_LOG_WARN, "xen: a second domain named '%s' (domid %u): ignored",
+			identity.name, domid);
 		index = -1;
 	} else if (index < 0) {
 		tsr_log(TSR_LOG_INFO,
-			"xen: domain '%.*s' (domid %u) has no [domain] with transport = xen and "
+			"xen: domain '%s' (domid %u) has no [domain] with transport = xen and "
 			"display = agent: no agent expected",
-			(int)(length < TSR_NAME_MAX ? length : TSR_NAME_MAX), name, domid);
+			identity.name, domid);
 	}
-	free(name);
 	struct tracked_domain *tracked = track(transport, domid, index);
 	if (!tracked) {
 		if (index >= 0)
@@ -176,6 +173,7 @@ static void consider_domain(struct tsr_xen_transport *transport, uint32_t domid)
 	}
 	if (index < 0)
 		return;
+	char path[TSR_XEN_PATH_MAX];
 	char token[32];
 	if (!tsr_xen_vchan_path(domid, path, sizeof(path)) ||
 	    !tsr_xen_vchan_token(domid, token, sizeof(token)) ||
