@@ -8,10 +8,7 @@
  *
  * Frame property: no guest pixel is drawn outside its domain's content
  * box, and none over a decoration (border, name strip, banner) or another
- * domain. The argument needs three files and nothing else:
- *   - core/layout.c places the boxes: content boxes inside their frames,
- *     frames apart, content never over the banner, a border or a name
- *     strip, display views' image boxes inside the content box (layout.h);
+ * domain. The argument needs two files and nothing else:
  *   - core/draw_list.c: the builder clips each guest item to the part of
  *     its content box its buffer covers (1:1) or to its image box
  *     (scaled), and the executor draws a list only after
@@ -23,6 +20,10 @@
  *     handed its clip ∩ the damage as its region, never more;
  *   - render/render_pixman.c: blit and blit_scaled write no pixel outside
  *     the region they are given (the renderer.h contract).
+ * core/layout.c decides where the boxes go (content boxes inside their
+ * frames, frames apart, display views' image boxes inside the content
+ * box: layout.h), so that the check passes; the property does not rest on
+ * it, because the check refuses whatever layout.c gets wrong.
  * Decorations are also drawn after the guest items of their frame, so even
  * an overlap would end under Tessera's pixels, but the property does not
  * rest on the order. */

@@ -420,6 +420,36 @@ static const char *check_frontend_setup(struct device *device)
 	return NULL;
 }
 
+/* Which configured domain device belongs to (xen_identity.h), kept to one
+ * live device per domain; -1 after refusing it. */
+static int claim_domain(struct device *device)
+{
+	struct tsr_displif_transport *transport = device->transport;
+	struct tsr_xen_identity identity;
+	tsr_xen_identify(transport->xs, transport->config, device->domid, TSR_XEN_ROLE_PV_DISPLAY,
+			 &identity);
+	if (identity.index < 0) {
+		refuse(device, identity.name,
+		       "no [domain NAME] with transport = xen and display = pv");
+		return -1;
+	}
+	for (size_t i = 0; i < MAX_DEVICES; i++) {
+		struct device *other = &transport->devices[i];
+		if (other != device && other->in_use && other->domain_index == identity.index) {
+			refuse(device, identity.name,
+			       other->domid == device->domid ? "only one vdispl device per domain"
+							     : "another live domain has this name");
+			return -1;
+		}
+	}
+	const char *problem = check_frontend_setup(device);
+	if (problem) {
+		refuse(device, identity.name, problem);
+		return -1;
+	}
+	return identity.index;
+}
+
 static void consider_device(struct tsr_displif_transport *transport, uint32_t domid, uint32_t devid)
 {
 	if (domid == transport->self_domid || domid > TSR_XEN_DOMID_MAX ||
@@ -463,29 +493,9 @@ static void consider_device(struct tsr_displif_transport *transport, uint32_t do
 	device->in_use = true;
 	device->domain_index = -1;
 
-	struct tsr_xen_identity identity;
-	tsr_xen_identify(transport->xs, transport->config, domid, TSR_XEN_ROLE_PV_DISPLAY,
-			 &identity);
-	int index = identity.index;
-	const char *shown = identity.name;
-	if (index < 0) {
-		refuse(device, shown, "no [domain NAME] with transport = xen and display = pv");
+	int index = claim_domain(device);
+	if (index < 0)
 		return;
-	}
-	for (size_t i = 0; i < MAX_DEVICES; i++) {
-		struct device *other = &transport->devices[i];
-		if (other != device && other->in_use && other->domain_index == index) {
-			refuse(device, shown,
-			       other->domid == domid ? "only one vdispl device per domain"
-						     : "another live domain has this name");
-			return;
-		}
-	}
-	const char *problem = check_frontend_setup(device);
-	if (problem) {
-		refuse(device, shown, problem);
-		return;
-	}
 	device->domain_index = index;
 	char token[64];
 	if (!frontend_path(device, "", path, sizeof(path)) ||
