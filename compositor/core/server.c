@@ -11,6 +11,7 @@
 #include "core/output_scale.h"
 #include "core/scene.h"
 #include "core/server.h"
+#include "core/server_testing.h"
 #include "tessera/event_loop.h"
 #include "tessera/input.h"
 #include "tessera/log.h"
@@ -1248,6 +1249,11 @@ bool tsr_server_lock_shown(const struct tsr_server *server)
 		if (!server->outputs[i]->lock_shown)
 			return false;
 	return true;
+}
+
+const struct tsr_output_views *tsr_server_test_views(const struct tsr_server *server)
+{
+	return &server->views;
 }
 
 #ifdef TSR_TEST_HOOKS
