@@ -18,6 +18,48 @@
 #include "tessera/renderer.h"
 #include "util/log_limit.h"
 
+/* The compositor's state; only this file sees inside (server.h gives the
+ * others functions). */
+struct tsr_server {
+	struct tsr_event_loop *loop;
+	const struct tsr_config *config;
+	struct tsr_renderer *renderer;
+	struct tsr_backend *backend; /* main's (NULL with GPU passthrough): test hooks only */
+	struct tsr_decorations *decorations;
+	struct tsr_output_state *outputs[TSR_MAX_OUTPUTS];
+	size_t output_count;
+	struct tsr_domain *domains[TSR_MAX_DOMAINS];
+	size_t domain_count;
+	/* Per output (same index as outputs[]): its layout mode and the
+	 * domain it shows; and the one domain with the keyboard. */
+	struct tsr_output_views views;
+	struct tsr_seat *seat; /* NULL without input */
+	bool cursor_visible;   /* after the first pointer motion */
+	/* The lock screen is up: no guest pixel is drawn, no domain counts as
+	 * visible (guests are paced at the hidden rate), the layout and focus
+	 * are kept as they were for unlocking. Set by core/lock.c only
+	 * (tsr_server_set_locked). */
+	bool locked;
+	struct tsr_lock *lock;		       /* NULL until main creates it */
+	struct tsr_suspend_lock *suspend_lock; /* NULL: nothing inhibits suspend */
+	int32_t cursor_x, cursor_y;	       /* global layout space */
+	struct tsr_server_gpu_hooks gpu_hooks;
+	/* While locked, every output has shown the lock screen (or the last
+	 * one still missing it went away): core/suspend_lock.c. */
+	void (*lock_shown)(struct tsr_suspend_lock *suspend);
+	struct tsr_screenshot_writer *screenshots;
+	struct tsr_log_limit policy_log_limit; /* focus and layout lines */
+	struct tsr_event_source *hidden_timer; /* frame-done for hidden surfaces */
+	bool hidden_timer_armed;
+	bool running;
+	/* Input messages are built here, one at a time: a zeroed struct
+	 * tsr_msg on the stack would cost 64 KiB of memset per event. */
+	struct tsr_msg *input_scratch;
+#ifdef TSR_TEST_HOOKS
+	bool test_frames_held; /* test-hold-frames: frame events wait */
+#endif
+};
+
 static void handle_hidden_tick(void *data);
 
 /* What domains report (core/domain.h), onto the server's own entry points. */

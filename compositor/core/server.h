@@ -1,5 +1,7 @@
 /* The compositor's state: domains, outputs, layout, focus. One per
- * process, owned by main(). */
+ * process, owned by main(). struct tsr_server is opaque: only server.c
+ * sees inside; the others read and change it through the functions here
+ * (tests that need more use core/server_testing.h). */
 #ifndef TSR_CORE_SERVER_H
 #define TSR_CORE_SERVER_H
 
@@ -11,13 +13,13 @@
 #include "core/layout.h"
 #include "core/output_views.h"
 #include "core/screenshot_writer.h"
-#include "util/log_limit.h"
 #include "tessera/config.h"
 #include "tessera/output.h"
 
 #define TSR_MAX_OUTPUTS TSR_VIEWS_MAX_OUTPUTS
 #define TSR_DAMAGE_HISTORY 4u
 
+struct tsr_server;
 struct tsr_event_loop;
 struct tsr_event_source;
 struct tsr_renderer;
@@ -81,46 +83,6 @@ struct tsr_server_gpu_hooks {
 	/* The lock engaged: take the GPU back if a domain has it. */
 	void (*lock)(void *data);
 	void *data;
-};
-
-struct tsr_server {
-	struct tsr_event_loop *loop;
-	const struct tsr_config *config;
-	struct tsr_renderer *renderer;
-	struct tsr_backend *backend; /* main's (NULL with GPU passthrough): test hooks only */
-	struct tsr_decorations *decorations;
-	struct tsr_output_state *outputs[TSR_MAX_OUTPUTS];
-	size_t output_count;
-	struct tsr_domain *domains[TSR_MAX_DOMAINS];
-	size_t domain_count;
-	/* Per output (same index as outputs[]): its layout mode and the
-	 * domain it shows; and the one domain with the keyboard. */
-	struct tsr_output_views views;
-	struct tsr_seat *seat; /* NULL without input */
-	bool cursor_visible;   /* after the first pointer motion */
-	/* The lock screen is up: no guest pixel is drawn, no domain counts as
-	 * visible (guests are paced at the hidden rate), the layout and focus
-	 * are kept as they were for unlocking. Set by core/lock.c only. */
-	bool locked;
-	struct tsr_lock *lock;		       /* NULL until main creates it */
-	struct tsr_suspend_lock *suspend_lock; /* NULL: nothing inhibits suspend */
-	int32_t cursor_x, cursor_y;	       /* global layout space */
-	struct tsr_server_gpu_hooks gpu_hooks;
-	/* While locked, every output has shown the lock screen (or the last
-	 * one still missing it went away): core/suspend_lock.c. */
-	void (*lock_shown)(struct tsr_suspend_lock *suspend);
-	struct tsr_screenshot_writer *screenshots;
-	struct tsr_log_limit policy_log_limit; /* focus and layout lines */
-	struct tsr_event_source *hidden_timer; /* frame-done for hidden surfaces */
-	bool hidden_timer_armed;
-	bool running;
-	int exit_code;
-	/* Input messages are built here, one at a time: a zeroed struct
-	 * tsr_msg on the stack would cost 64 KiB of memset per event. */
-	struct tsr_msg *input_scratch;
-#ifdef TSR_TEST_HOOKS
-	bool test_frames_held; /* test-hold-frames: frame events wait */
-#endif
 };
 
 /* Creates the server for config (which must outlive it): renderer, font,

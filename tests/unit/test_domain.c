@@ -22,6 +22,7 @@
 #include "transport/fd_closer.h"
 #include "transport/local_link.h"
 #include "transport/memfd_buffer.h"
+#include "util/log_limit.h"
 
 #define MAX_RECORDED 256
 
