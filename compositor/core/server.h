@@ -152,7 +152,7 @@ void tsr_server_set_layout_on(struct tsr_server *server, struct tsr_output_state
 struct tsr_output_state *tsr_server_pointer_output(const struct tsr_server *server);
 /* The output of that name, or NULL. */
 struct tsr_output_state *tsr_server_find_output(const struct tsr_server *server, const char *name);
-/* Index of output in outputs[] (and views). */
+/* The index tsr_server_output knows output by. */
 size_t tsr_server_output_index(const struct tsr_server *server,
 			       const struct tsr_output_state *output);
 /* The layout mode of the pointer's output (mosaic without outputs). */
