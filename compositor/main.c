@@ -229,23 +229,22 @@ static int check_config(const struct options *options, struct tsr_config *config
 
 static void handle_stop_signal(int signal_number, void *data)
 {
-	struct tsr_server *server = data;
 	tsr_log(TSR_LOG_INFO, "signal %d: shutting down", signal_number);
-	server->running = false;
+	tsr_server_stop(data);
 }
 
 static void print_summary(struct tsr_server *server)
 {
 	struct tsr_server_stats stats = tsr_server_get_stats(server);
 	printf("frames presented: %llu\n", (unsigned long long)stats.frames);
-	if (server->output_count > 0 && stats.frames > 0) {
-		struct tsr_output *output = server->outputs[0]->output;
+	if (tsr_server_output_count(server) > 0 && stats.frames > 0) {
+		struct tsr_output *output = tsr_server_output(server, 0)->output;
 		double full = (double)output->width * output->height * (double)stats.frames;
 		printf("pixels redrawn: %.1f%% of %llu full frames (damage tracking)\n",
 		       100.0 * (double)stats.pixels_drawn / full, (unsigned long long)stats.frames);
 	}
-	for (size_t i = 0; i < server->domain_count; i++) {
-		struct tsr_domain *domain = server->domains[i];
+	for (size_t i = 0; i < tsr_server_domain_count(server); i++) {
+		struct tsr_domain *domain = tsr_server_domain(server, i);
 		const struct tsr_domain_stats *counts = tsr_domain_stats(domain);
 		printf("domain %-10s commits %6llu  frames done %6llu  violations %llu\n",
 		       tsr_domain_config(domain)->name, (unsigned long long)counts->commits,
@@ -341,8 +340,7 @@ int main(int argc, char **argv)
 	struct tsr_renderer *renderer = tsr_renderer_select(&config->output);
 	if (!renderer)
 		goto out;
-	tsr_renderer_destroy(server->renderer);
-	server->renderer = renderer;
+	tsr_server_set_renderer(server, renderer);
 	sigint = tsr_event_loop_add_signal(loop, SIGINT, handle_stop_signal, server);
 	sigterm = tsr_event_loop_add_signal(loop, SIGTERM, handle_stop_signal, server);
 	if (!sigint || !sigterm)
@@ -358,10 +356,11 @@ int main(int argc, char **argv)
 			fprintf(stderr, "tessera: gpu passthrough: %s\n", err);
 			goto out;
 		}
-		server->hooks.gpu_handoff = tsr_gpu_policy_toggle;
-		server->hooks.gpu_command = tsr_gpu_policy_control;
-		server->hooks.gpu_lock = tsr_gpu_policy_lock;
-		server->hooks.data = gpu;
+		const struct tsr_server_gpu_hooks hooks = {.handoff = tsr_gpu_policy_toggle,
+							   .command = tsr_gpu_policy_control,
+							   .lock = tsr_gpu_policy_lock,
+							   .data = gpu};
+		tsr_server_set_gpu_hooks(server, &hooks);
 	} else if (config->gpu.enabled) {
 		tsr_log(TSR_LOG_WARN, "[gpu_passthrough] needs [output] backend = kms; ignored");
 	}
@@ -372,7 +371,7 @@ int main(int argc, char **argv)
 		else
 			backend = tsr_backend_kms_cards_create(loop, &config->output, &listener);
 	}
-	server->backend = backend; /* the headless test-hotplug command only */
+	tsr_server_set_backend(server, backend); /* the headless test-hotplug command only */
 	if (!gpu && (!backend || !backend->impl->start(backend))) {
 		fprintf(stderr, "tessera: cannot start the %s backend (see the log above)\n",
 			config->output.backend == TSR_BACKEND_KMS ? "kms" : "headless");
@@ -493,7 +492,7 @@ int main(int argc, char **argv)
 		tsr_log(TSR_LOG_INFO, "confined by the seccomp filter");
 	}
 
-	while (server->running)
+	while (tsr_server_running(server))
 		if (!tsr_event_loop_dispatch(loop, -1))
 			break;
 

@@ -46,12 +46,12 @@ struct tsr_control {
 
 static int find_domain(struct tsr_server *server, const char *name)
 {
-	int index = tsr_config_find_domain(server->config, name);
+	int index = tsr_config_find_domain(tsr_server_config(server), name);
 	if (index >= 0)
 		return index;
 	char *end;
 	long number = strtol(name, &end, 10);
-	if (*name && !*end && number >= 1 && (size_t)number <= server->domain_count)
+	if (*name && !*end && number >= 1 && (size_t)number <= tsr_server_domain_count(server))
 		return (int)number - 1;
 	return -1;
 }
@@ -59,8 +59,8 @@ static int find_domain(struct tsr_server *server, const char *name)
 static void reply_list(struct tsr_server *server, char *reply, size_t reply_len)
 {
 	size_t used = (size_t)snprintf(reply, reply_len, "ok");
-	for (size_t i = 0; i < server->domain_count && used < reply_len; i++) {
-		struct tsr_domain *domain = server->domains[i];
+	for (size_t i = 0; i < tsr_server_domain_count(server) && used < reply_len; i++) {
+		struct tsr_domain *domain = tsr_server_domain(server, i);
 		used += (size_t)snprintf(
 		    reply + used, reply_len - used, " %s=%s%s", tsr_domain_config(domain)->name,
 		    tsr_domain_connected(domain) ? "connected" : "disconnected",
@@ -75,7 +75,7 @@ static void reply_stats(struct tsr_server *server, const char *name, char *reply
 		snprintf(reply, reply_len, "error no domain '%s'", name);
 		return;
 	}
-	struct tsr_domain *domain = server->domains[index];
+	struct tsr_domain *domain = tsr_server_domain(server, (size_t)index);
 	struct tsr_surface *surface = tsr_domain_main_surface(domain);
 	const struct tsr_domain_stats *stats = tsr_domain_stats(domain);
 	snprintf(reply, reply_len,
@@ -94,16 +94,17 @@ static void reply_stats(struct tsr_server *server, const char *name, char *reply
  * size a PV display needs to be shown 1:1 and fill the frame exactly. */
 static bool focus_content_size(struct tsr_server *server, uint32_t *width, uint32_t *height)
 {
-	if (server->output_count == 0 || server->domain_count == 0)
+	const struct tsr_output_state *first = tsr_server_output(server, 0);
+	if (!first || tsr_server_domain_count(server) == 0)
 		return false;
 	struct tsr_layout layout;
 	struct tsr_layout_params params = {
-	    .output_width = server->outputs[0]->output->width,
-	    .output_height = server->outputs[0]->output->height,
-	    .border_width = server->config->border_width,
-	    .banner_height = server->config->banner_height,
-	    .scale = server->outputs[0]->scale,
-	    .domain_count = server->domain_count,
+	    .output_width = first->output->width,
+	    .output_height = first->output->height,
+	    .border_width = tsr_server_config(server)->border_width,
+	    .banner_height = tsr_server_config(server)->banner_height,
+	    .scale = first->scale,
+	    .domain_count = tsr_server_domain_count(server),
 	    .focused = 0,
 	    .mode = TSR_LAYOUT_FOCUS,
 	};
@@ -124,12 +125,13 @@ static void append_display_status(struct tsr_server *server, char *reply, size_t
 	if (focus_content_size(server, &width, &height) && used < reply_len)
 		used += (size_t)snprintf(reply + used, reply_len - used,
 					 " pv_fit=connectors=c0:%ux%u", width, height);
-	for (size_t i = 0; i < server->domain_count && used < reply_len; i++) {
-		struct tsr_domain *domain = server->domains[i];
+	const struct tsr_output_state *first = tsr_server_output(server, 0);
+	for (size_t i = 0; i < tsr_server_domain_count(server) && used < reply_len; i++) {
+		struct tsr_domain *domain = tsr_server_domain(server, i);
 		if (!tsr_domain_fixed_size(domain))
 			continue;
 		const struct tsr_domain_placement *placement =
-		    server->output_count ? &server->outputs[0]->layout.domains[i] : NULL;
+		    first ? &first->layout.domains[i] : NULL;
 		char shown[32] = "hidden";
 		if (placement && placement->visible) {
 			uint64_t percent = 100;
@@ -162,18 +164,18 @@ static void append_output_status(struct tsr_server *server, char *reply, size_t 
 	size_t used = strlen(reply);
 	if (used < reply_len)
 		used += (size_t)snprintf(reply + used, reply_len - used, " outputs=%zu",
-					 server->output_count);
-	for (size_t i = 0; i < server->output_count && used < reply_len; i++) {
-		const struct tsr_output_state *state = server->outputs[i];
-		int shown = server->views.shown[i];
-		bool mosaic = server->views.mode[i] == TSR_LAYOUT_MOSAIC;
-		used += (size_t)snprintf(reply + used, reply_len - used,
-					 " output.%s=%d,%d,%ux%u,%s%s", state->output->name,
-					 state->box.x1, state->box.y1, state->output->width,
-					 state->output->height, mosaic ? "mosaic" : "focus:",
-					 mosaic	      ? ""
-					 : shown >= 0 ? server->config->domains[shown].name
-						      : "-");
+					 tsr_server_output_count(server));
+	for (size_t i = 0; i < tsr_server_output_count(server) && used < reply_len; i++) {
+		const struct tsr_output_state *state = tsr_server_output(server, i);
+		int shown = tsr_server_output_shown(server, state);
+		bool mosaic = tsr_server_output_mode(server, state) == TSR_LAYOUT_MOSAIC;
+		used += (size_t)snprintf(
+		    reply + used, reply_len - used, " output.%s=%d,%d,%ux%u,%s%s",
+		    state->output->name, state->box.x1, state->box.y1, state->output->width,
+		    state->output->height, mosaic ? "mosaic" : "focus:",
+		    mosaic	 ? ""
+		    : shown >= 0 ? tsr_server_config(server)->domains[shown].name
+				 : "-");
 		/* A field of its own: the output.NAME= value keeps its form, so
 		 * parsers that match its end (",focus:DOMAIN") still work. */
 		if (used < reply_len)
@@ -210,6 +212,7 @@ static bool split_output(struct tsr_server *server, const char *argument, char *
 void tsr_control_execute(struct tsr_server *server, const char *line, char *reply, size_t reply_len)
 {
 	char command[32] = "", argument[LINE_MAX_BYTES] = "";
+	struct tsr_seat *seat = tsr_server_seat(server);
 	if (sscanf(line, "%31s %511[^\n]", command, argument) < 1) {
 		snprintf(reply, reply_len, "error empty command");
 		return;
@@ -219,28 +222,30 @@ void tsr_control_execute(struct tsr_server *server, const char *line, char *repl
 	} else if (strcmp(command, "status") == 0) {
 		struct tsr_server_stats stats = tsr_server_get_stats(server);
 		/* latency_*: damage -> present sums, for benchmarks over a window. */
-		snprintf(
-		    reply, reply_len,
-		    "ok layout=%s focused=%s frames=%llu pixels=%llu latency_sum_ns=%llu "
-		    "latency_count=%llu input_resyncs=%llu locked=%s lock_failures=%u "
-		    "suspend_inhibitor=%s",
-		    tsr_server_mode(server) == TSR_LAYOUT_MOSAIC ? "mosaic" : "focus",
-		    tsr_server_focused(server) >= 0
-			? server->config->domains[tsr_server_focused(server)].name
-			: "-",
-		    (unsigned long long)stats.frames, (unsigned long long)stats.pixels_drawn,
-		    (unsigned long long)stats.latency_sum_ns,
-		    (unsigned long long)stats.latency_count,
-		    (unsigned long long)(server->seat ? tsr_seat_resync_count(server->seat) : 0),
-		    server->locked ? "yes" : "no", tsr_lock_failures(server->lock),
-		    tsr_suspend_lock_inhibited(server->suspend_lock) ? "held" : "none");
+		snprintf(reply, reply_len,
+			 "ok layout=%s focused=%s frames=%llu pixels=%llu latency_sum_ns=%llu "
+			 "latency_count=%llu input_resyncs=%llu locked=%s lock_failures=%u "
+			 "suspend_inhibitor=%s",
+			 tsr_server_mode(server) == TSR_LAYOUT_MOSAIC ? "mosaic" : "focus",
+			 tsr_server_focused(server) >= 0
+			     ? tsr_server_config(server)->domains[tsr_server_focused(server)].name
+			     : "-",
+			 (unsigned long long)stats.frames, (unsigned long long)stats.pixels_drawn,
+			 (unsigned long long)stats.latency_sum_ns,
+			 (unsigned long long)stats.latency_count,
+			 (unsigned long long)(seat ? tsr_seat_resync_count(seat) : 0),
+			 tsr_server_locked(server) ? "yes" : "no",
+			 tsr_lock_failures(tsr_server_lock_screen(server)),
+			 tsr_suspend_lock_inhibited(tsr_server_suspend_lock(server)) ? "held"
+										     : "none");
 		append_display_status(server, reply, reply_len);
 		append_output_status(server, reply, reply_len);
 		size_t used = strlen(reply);
-		snprintf(reply + used, reply_len - used, " renderer=%s", server->renderer->name);
+		snprintf(reply + used, reply_len - used, " renderer=%s",
+			 tsr_server_renderer(server)->name);
 	} else if (strcmp(command, "stats") == 0) {
 		reply_stats(server, argument, reply, reply_len);
-	} else if (server->locked &&
+	} else if (tsr_server_locked(server) &&
 		   (strcmp(command, "focus") == 0 || strcmp(command, "layout") == 0 ||
 		    (strcmp(command, "gpu") == 0 && strncmp(argument, "handoff", 7) == 0))) {
 		/* Unlocking restores the layout and focus of before; the GPU
@@ -248,9 +253,10 @@ void tsr_control_execute(struct tsr_server *server, const char *line, char *repl
 		snprintf(reply, reply_len, "error locked");
 	} else if (strcmp(command, "lock") == 0) {
 		char err[160];
-		if (!server->lock)
+		struct tsr_lock *lock = tsr_server_lock_screen(server);
+		if (!lock)
 			snprintf(reply, reply_len, "error no lock screen");
-		else if (tsr_lock_engage(server->lock, "tessera-ctl lock", err, sizeof(err)))
+		else if (tsr_lock_engage(lock, "tessera-ctl lock", err, sizeof(err)))
 			snprintf(reply, reply_len, "ok");
 		else
 			snprintf(reply, reply_len, "error %s", err);
@@ -258,8 +264,8 @@ void tsr_control_execute(struct tsr_server *server, const char *line, char *repl
 	} else if (strcmp(command, "test-key") == 0) {
 		/* Test builds only: a key as if from a device, through the seat. */
 		unsigned code = 0, state = 0;
-		if (server->seat && sscanf(argument, "%u %u", &code, &state) == 2 && state <= 2) {
-			tsr_seat_key(server->seat, code, (enum tsr_key_state)state, tsr_now_ns());
+		if (seat && sscanf(argument, "%u %u", &code, &state) == 2 && state <= 2) {
+			tsr_seat_key(seat, code, (enum tsr_key_state)state, tsr_now_ns());
 			snprintf(reply, reply_len, "ok");
 		} else {
 			snprintf(reply, reply_len, "error test-key CODE 0|1|2");
@@ -267,8 +273,8 @@ void tsr_control_execute(struct tsr_server *server, const char *line, char *repl
 	} else if (strcmp(command, "test-pointer") == 0) {
 		/* Test builds only: absolute motion in the global layout space. */
 		int x = 0, y = 0;
-		if (server->seat && sscanf(argument, "%d %d", &x, &y) == 2) {
-			tsr_seat_pointer_motion_absolute(server->seat, x, y, tsr_now_ns());
+		if (seat && sscanf(argument, "%d %d", &x, &y) == 2) {
+			tsr_seat_pointer_motion_absolute(seat, x, y, tsr_now_ns());
 			snprintf(reply, reply_len, "ok");
 		} else {
 			snprintf(reply, reply_len, "error test-pointer X Y");
@@ -277,7 +283,7 @@ void tsr_control_execute(struct tsr_server *server, const char *line, char *repl
 		/* Test builds only: a headless output unplugged (0) or back (1). */
 		char name[TSR_NAME_MAX];
 		unsigned connected = 0;
-		struct tsr_backend *backend = server->backend;
+		struct tsr_backend *backend = tsr_server_backend(server);
 		if (backend && backend->impl->set_connected &&
 		    sscanf(argument, "%31s %u", name, &connected) == 2 && connected <= 1 &&
 		    backend->impl->set_connected(backend, name, connected == 1))
@@ -302,9 +308,8 @@ void tsr_control_execute(struct tsr_server *server, const char *line, char *repl
 			snprintf(reply, reply_len, "error test-hold-frames 1|step|0 [OUTPUT]");
 	} else if (strcmp(command, "test-button") == 0) {
 		unsigned code = 0, state = 0;
-		if (server->seat && sscanf(argument, "%u %u", &code, &state) == 2 && state <= 1) {
-			tsr_seat_button(server->seat, code, (enum tsr_button_state)state,
-					tsr_now_ns());
+		if (seat && sscanf(argument, "%u %u", &code, &state) == 2 && state <= 1) {
+			tsr_seat_button(seat, code, (enum tsr_button_state)state, tsr_now_ns());
 			snprintf(reply, reply_len, "ok");
 		} else {
 			snprintf(reply, reply_len, "error test-button CODE 0|1");
@@ -339,12 +344,10 @@ void tsr_control_execute(struct tsr_server *server, const char *line, char *repl
 	} else if (strcmp(command, "screenshot") == 0) {
 		snprintf(reply, reply_len, "error screenshot is answered by the control socket");
 	} else if (strcmp(command, "gpu") == 0) {
-		if (server->hooks.gpu_command)
-			server->hooks.gpu_command(server->hooks.data, argument, reply, reply_len);
-		else
+		if (!tsr_server_gpu_command(server, argument, reply, reply_len))
 			snprintf(reply, reply_len, "error gpu passthrough is not configured");
 	} else if (strcmp(command, "quit") == 0) {
-		server->running = false;
+		tsr_server_stop(server);
 		snprintf(reply, reply_len, "ok");
 	} else {
 		snprintf(reply, reply_len,
@@ -568,9 +571,10 @@ static void handle_accept(int fd, uint32_t mask, void *data)
 	client->fd = client_fd;
 	client->length = 0;
 	client->pending = false;
-	client->source = tsr_event_loop_add_fd(control->server->loop, client_fd, TSR_EVENT_READABLE,
-					       handle_client, client);
-	client->idle_timer = tsr_event_loop_add_timer(control->server->loop, handle_idle, client);
+	struct tsr_event_loop *loop = tsr_server_loop(control->server);
+	client->source =
+	    tsr_event_loop_add_fd(loop, client_fd, TSR_EVENT_READABLE, handle_client, client);
+	client->idle_timer = tsr_event_loop_add_timer(loop, handle_idle, client);
 	if (!client->source || !client->idle_timer ||
 	    !tsr_event_source_timer_update(client->idle_timer, IDLE_TIMEOUT_NS)) {
 		control_log(control, TSR_LOG_ERROR, "cannot watch a new client");
@@ -602,7 +606,7 @@ struct tsr_control *tsr_control_create(struct tsr_server *server, const char *pa
 		goto error;
 	}
 	control->source =
-	    tsr_event_loop_add_fd(server->loop, tsr_unix_listener_fd(control->listener),
+	    tsr_event_loop_add_fd(tsr_server_loop(server), tsr_unix_listener_fd(control->listener),
 				  TSR_EVENT_READABLE, handle_accept, control);
 	if (!control->source) {
 		snprintf(err, err_len, "cannot watch %s", path);

@@ -44,7 +44,7 @@ struct tsr_demo {
 
 static bool spawn_agent(struct tsr_demo *demo, size_t index, char *err, size_t err_len)
 {
-	const struct tsr_domain_config *config = &demo->server->config->domains[index];
+	const struct tsr_domain_config *config = &tsr_server_config(demo->server)->domains[index];
 	char socket_path[TSR_PATH_MAX + 256], colour[16], log_path[TSR_PATH_MAX + 256];
 	if (!tsr_resolve_runtime_path(demo->options.runtime_dir, config->socket_path, socket_path,
 				      sizeof(socket_path))) {
@@ -99,7 +99,7 @@ static bool spawn_agent(struct tsr_demo *demo, size_t index, char *err, size_t e
 
 static bool domain_settled(struct tsr_demo *demo, size_t index)
 {
-	struct tsr_domain *domain = demo->server->domains[index];
+	struct tsr_domain *domain = tsr_server_domain(demo->server, index);
 	struct tsr_surface *surface = tsr_domain_main_surface(domain);
 	if (!surface || !surface->current)
 		return false;
@@ -111,7 +111,7 @@ static bool domain_settled(struct tsr_demo *demo, size_t index)
 
 static size_t step_count(const struct tsr_demo *demo)
 {
-	return demo->server->domain_count + 2;
+	return tsr_server_domain_count(demo->server) + 2;
 }
 
 static void begin_step(struct tsr_demo *demo)
@@ -124,8 +124,8 @@ static void begin_step(struct tsr_demo *demo)
 		tsr_server_focus(server, demo->step - 1);
 		tsr_server_set_layout(server, TSR_LAYOUT_FOCUS);
 	}
-	for (size_t i = 0; i < server->domain_count; i++)
-		demo->commits_at_step[i] = tsr_domain_stats(server->domains[i])->commits;
+	for (size_t i = 0; i < tsr_server_domain_count(server); i++)
+		demo->commits_at_step[i] = tsr_domain_stats(tsr_server_domain(server, i))->commits;
 	demo->settled_frames = 0;
 	demo->ticks_in_step = 0;
 	demo->step_begun = true;
@@ -136,7 +136,7 @@ static bool step_settled(struct tsr_demo *demo)
 	struct tsr_server *server = demo->server;
 	if (tsr_server_mode(server) == TSR_LAYOUT_FOCUS)
 		return domain_settled(demo, (size_t)tsr_server_focused(server));
-	for (size_t i = 0; i < server->domain_count; i++)
+	for (size_t i = 0; i < tsr_server_domain_count(server); i++)
 		if (!domain_settled(demo, i))
 			return false;
 	return true;
@@ -145,7 +145,7 @@ static bool step_settled(struct tsr_demo *demo)
 static void stop_when_written(struct tsr_demo *demo)
 {
 	if (demo->finished && demo->screenshots_pending == 0)
-		demo->server->running = false;
+		tsr_server_stop(demo->server);
 }
 
 static void screenshot_written(void *data, bool ok, const char *message)
@@ -165,9 +165,10 @@ static void take_screenshot(struct tsr_demo *demo)
 {
 	struct tsr_server *server = demo->server;
 	char path[TSR_PATH_MAX + 64], err[256];
-	const char *what = tsr_server_mode(server) == TSR_LAYOUT_MOSAIC
-			       ? (demo->step == 0 ? "mosaic" : "mosaic-again")
-			       : server->config->domains[tsr_server_focused(server)].name;
+	const char *what =
+	    tsr_server_mode(server) == TSR_LAYOUT_MOSAIC
+		? (demo->step == 0 ? "mosaic" : "mosaic-again")
+		: tsr_server_config(server)->domains[tsr_server_focused(server)].name;
 	snprintf(path, sizeof(path), "%s/%02d-%s%s.png", demo->options.screenshot_dir,
 		 ++demo->screenshots, tsr_server_mode(server) == TSR_LAYOUT_FOCUS ? "focus-" : "",
 		 what);
@@ -182,8 +183,8 @@ static void take_screenshot(struct tsr_demo *demo)
 static void report_stuck(struct tsr_demo *demo)
 {
 	struct tsr_server *server = demo->server;
-	for (size_t i = 0; i < server->domain_count; i++) {
-		struct tsr_domain *domain = server->domains[i];
+	for (size_t i = 0; i < tsr_server_domain_count(server); i++) {
+		struct tsr_domain *domain = tsr_server_domain(server, i);
 		if (tsr_server_mode(server) == TSR_LAYOUT_FOCUS &&
 		    (int)i != tsr_server_focused(server))
 			continue;
@@ -268,11 +269,11 @@ struct tsr_demo *tsr_demo_create(struct tsr_server *server, const struct tsr_dem
 			 strerror(errno));
 		goto error;
 	}
-	for (size_t i = 0; i < server->domain_count; i++)
-		if (server->config->domains[i].transport == TSR_TRANSPORT_LOCAL &&
+	for (size_t i = 0; i < tsr_server_domain_count(server); i++)
+		if (tsr_server_config(server)->domains[i].transport == TSR_TRANSPORT_LOCAL &&
 		    !spawn_agent(demo, i, err, err_len))
 			goto error;
-	demo->timer = tsr_event_loop_add_timer(server->loop, tick, demo);
+	demo->timer = tsr_event_loop_add_timer(tsr_server_loop(server), tick, demo);
 	if (!demo->timer || !tsr_event_source_timer_update(demo->timer, TICK_NS)) {
 		snprintf(err, err_len, "cannot create the demo timer");
 		goto error;

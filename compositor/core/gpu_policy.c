@@ -54,13 +54,13 @@ static void card_close(struct card_backend *card)
 static bool card_open(struct card_backend *card, const char *path, char *err, size_t err_len)
 {
 	struct tsr_server *server = card->policy->server;
-	struct tsr_output_config output_config = server->config->output;
+	struct tsr_output_config output_config = tsr_server_config(server)->output;
 	output_config.backend = TSR_BACKEND_KMS;
 	snprintf(output_config.device, sizeof(output_config.device), "%s", path);
 	snprintf(card->path, sizeof(card->path), "%s", path);
 	card->output_count = 0;
 	struct tsr_backend_listener listener = {.output_added = output_added, .data = card};
-	card->backend = tsr_backend_kms_create(server->loop, &output_config, &listener);
+	card->backend = tsr_backend_kms_create(tsr_server_loop(server), &output_config, &listener);
 	if (!card->backend || !card->backend->impl->start(card->backend)) {
 		snprintf(err, err_len, "cannot drive %s (see the kms log above)", path);
 		card_close(card);
@@ -106,10 +106,10 @@ static void state_changed(void *data, enum tsr_gpu_state state)
 {
 	struct tsr_gpu_policy *policy = data;
 	struct tsr_server *server = policy->server;
-	int target = tsr_config_find_domain(server->config, policy->config->domain);
+	int target = tsr_config_find_domain(tsr_server_config(server), policy->config->domain);
 	if (state == TSR_GPU_RELEASING) {
 		policy->focus_before = tsr_server_focused(server);
-	} else if (state == TSR_GPU_ASSIGNED && server->locked) {
+	} else if (state == TSR_GPU_ASSIGNED && tsr_server_locked(server)) {
 		/* The lock engaged while the GPU was on its way out: the domain
 		 * must not drive a monitor behind the lock. */
 		char err[256];
@@ -129,7 +129,7 @@ struct tsr_gpu_policy *tsr_gpu_policy_create(struct tsr_server *server,
 					     const struct tsr_gpu_policy_options *options,
 					     char *err, size_t err_len)
 {
-	const struct tsr_gpu_config *config = &server->config->gpu;
+	const struct tsr_gpu_config *config = &tsr_server_config(server)->gpu;
 	if (!config->enabled) {
 		snprintf(err, err_len, "gpu passthrough is not configured");
 		return NULL;
@@ -158,7 +158,7 @@ struct tsr_gpu_policy *tsr_gpu_policy_create(struct tsr_server *server,
 	 * part of tessera that keeps privileges, and it runs nothing but the
 	 * configured steps. */
 	struct tsr_gpu_broker_policy broker = tsr_gpu_handoff_broker_policy(config, helper);
-	policy->runner = tsr_gpu_spawn_runner_create(server->loop, &broker);
+	policy->runner = tsr_gpu_spawn_runner_create(tsr_server_loop(server), &broker);
 	if (!policy->sysfs || !policy->runner) {
 		snprintf(err, err_len, "cannot start the gpu step broker");
 		tsr_gpu_policy_destroy(policy);
@@ -192,7 +192,7 @@ bool tsr_gpu_policy_start(struct tsr_gpu_policy *policy, char *err, size_t err_l
 	uint32_t released = 0;
 	if (tsr_gpu_sysfs_find_card(policy->sysfs, config->device, card, sizeof(card)) &&
 	    strcmp(driver, config->drm_driver) == 0) {
-		const char *wanted = policy->server->config->output.device;
+		const char *wanted = tsr_server_config(policy->server)->output.device;
 		if (wanted[0] && strcmp(wanted, card) != 0)
 			tsr_log(TSR_LOG_WARN,
 				"gpu: [output] device %s is not the card of %s (%s); "
@@ -223,8 +223,8 @@ bool tsr_gpu_policy_start(struct tsr_gpu_policy *policy, char *err, size_t err_l
 	    .state_changed = state_changed,
 	    .data = policy,
 	};
-	policy->handoff =
-	    tsr_gpu_handoff_create(policy->server->loop, &options, &runner, &probe, &compositor);
+	policy->handoff = tsr_gpu_handoff_create(tsr_server_loop(policy->server), &options, &runner,
+						 &probe, &compositor);
 	if (!policy->handoff) {
 		snprintf(err, err_len, "out of memory");
 		return false;
@@ -265,7 +265,7 @@ void tsr_gpu_policy_toggle(void *data)
 {
 	struct tsr_gpu_policy *policy = data;
 	char err[256];
-	if (!policy->handoff || policy->server->locked)
+	if (!policy->handoff || tsr_server_locked(policy->server))
 		return;
 	enum tsr_gpu_state state = tsr_gpu_handoff_state(policy->handoff);
 	bool ok = state == TSR_GPU_OWNED
@@ -320,7 +320,7 @@ void tsr_gpu_policy_control(void *data, const char *argument, char *reply, size_
 			 tsr_gpu_failure_name(tsr_gpu_handoff_failure(handoff)),
 			 policy->gpu.backend ? policy->gpu.path : "-",
 			 policy->fallback.backend ? policy->fallback.path : "-",
-			 policy->server->output_count,
+			 tsr_server_output_count(policy->server),
 			 tsr_gpu_handoff_reason(handoff)[0] ? tsr_gpu_handoff_reason(handoff)
 							    : "-");
 	} else if (strcmp(argument, "handoff") == 0) {

@@ -21,7 +21,7 @@ struct tsr_gpu_policy_options {
 	const char *sysfs_root;
 };
 
-/* server->config->gpu must be enabled and the output backend kms. Nothing
+/* [gpu_passthrough] (tsr_server_config) must be enabled and the output backend kms. Nothing
  * is opened until tsr_gpu_policy_start. */
 struct tsr_gpu_policy *tsr_gpu_policy_create(struct tsr_server *server,
 					     const struct tsr_gpu_policy_options *options,
@@ -33,16 +33,16 @@ bool tsr_gpu_policy_start(struct tsr_gpu_policy *policy, char *err, size_t err_l
 /* Destroys the backends it owns (their outputs leave the server first). */
 void tsr_gpu_policy_destroy(struct tsr_gpu_policy *policy);
 
-/* The secure hotkey (server->hooks.gpu_handoff, data = policy): hands the
+/* The secure hotkey (struct tsr_server_gpu_hooks handoff, data = policy): hands the
  * GPU off when owned, reclaims it when assigned or after a failure. */
 void tsr_gpu_policy_toggle(void *policy);
 
-/* The lock engaged (server->hooks.gpu_lock): a domain that has the GPU,
+/* The lock engaged (struct tsr_server_gpu_hooks lock): a domain that has the GPU,
  * or is getting it, loses it; Tessera reclaims it and shows the lock on
  * its card. The hotkey and `gpu handoff` are refused while locked. */
 void tsr_gpu_policy_lock(void *policy);
 
-/* Control commands (server->hooks.gpu_command, data = policy): "status",
+/* Control commands (struct tsr_server_gpu_hooks command, data = policy): "status",
  * "handoff", "reclaim", "timings". Writes one reply line ("ok ..." or
  * "error ..."). */
 void tsr_gpu_policy_control(void *policy, const char *argument, char *reply, size_t reply_len);

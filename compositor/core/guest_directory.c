@@ -5,14 +5,14 @@
 #include "core/input_sink.h"
 #include "core/server.h"
 
-static struct tsr_server *server_of(struct tsr_guest_directory *guests)
-{
-	return (struct tsr_server *)guests;
-}
-
-static const struct tsr_server *const_server_of(const struct tsr_guest_directory *guests)
+static const struct tsr_server *server_of(const struct tsr_guest_directory *guests)
 {
 	return (const struct tsr_server *)guests;
+}
+
+static struct tsr_domain *domain_of(const struct tsr_guest_directory *guests, size_t index)
+{
+	return tsr_server_domain(server_of(guests), index);
 }
 
 struct tsr_guest_directory *tsr_server_guests(struct tsr_server *server)
@@ -22,45 +22,45 @@ struct tsr_guest_directory *tsr_server_guests(struct tsr_server *server)
 
 const struct tsr_config *tsr_guests_config(const struct tsr_guest_directory *guests)
 {
-	return const_server_of(guests)->config;
+	return tsr_server_config(server_of(guests));
 }
 
 bool tsr_guests_may_connect(struct tsr_guest_directory *guests, size_t index, int32_t domid)
 {
-	return tsr_domain_may_connect(server_of(guests)->domains[index], domid);
+	return tsr_domain_may_connect(domain_of(guests, index), domid);
 }
 
 bool tsr_guests_attach_link(struct tsr_guest_directory *guests, size_t index,
 			    struct tsr_guest_link *link, int32_t domid)
 {
-	return tsr_domain_attach_link(server_of(guests)->domains[index], link, domid);
+	return tsr_domain_attach_link(domain_of(guests, index), link, domid);
 }
 
 bool tsr_guests_connected(const struct tsr_guest_directory *guests, size_t index)
 {
-	return tsr_domain_connected(const_server_of(guests)->domains[index]);
+	return tsr_domain_connected(domain_of(guests, index));
 }
 
 void tsr_guests_disconnect(struct tsr_guest_directory *guests, size_t index, const char *reason,
 			   bool violation)
 {
 	/* Does nothing when no guest is connected. */
-	tsr_domain_disconnect(server_of(guests)->domains[index], reason, violation);
+	tsr_domain_disconnect(domain_of(guests, index), reason, violation);
 }
 
 bool tsr_guests_attach_input_sink(struct tsr_guest_directory *guests, size_t index,
 				  struct tsr_input_sink *sink)
 {
-	return tsr_domain_attach_input_sink(server_of(guests)->domains[index], sink);
+	return tsr_domain_attach_input_sink(domain_of(guests, index), sink);
 }
 
 void tsr_guests_detach_input_sink(struct tsr_guest_directory *guests, size_t index,
 				  struct tsr_input_sink *sink)
 {
-	tsr_domain_detach_input_sink(server_of(guests)->domains[index], sink);
+	tsr_domain_detach_input_sink(domain_of(guests, index), sink);
 }
 
 void tsr_guests_report_violation(struct tsr_guest_directory *guests, size_t index, int32_t domid)
 {
-	tsr_domain_note_violation(server_of(guests)->domains[index], domid);
+	tsr_domain_note_violation(domain_of(guests, index), domid);
 }

@@ -15,7 +15,7 @@
 static void handle_action(void *data, enum tsr_action action, int argument)
 {
 	struct tsr_server *server = data;
-	int count = (int)server->domain_count;
+	int count = (int)tsr_server_domain_count(server);
 	struct tsr_output_state *output = tsr_server_pointer_output(server);
 	switch (action) {
 	case TSR_ACTION_FOCUS_DOMAIN:
@@ -44,16 +44,15 @@ static void handle_action(void *data, enum tsr_action action, int argument)
 					     : TSR_LAYOUT_MOSAIC);
 		break;
 	case TSR_ACTION_GPU_HANDOFF:
-		if (server->hooks.gpu_handoff)
-			server->hooks.gpu_handoff(server->hooks.data);
-		else
+		if (!tsr_server_gpu_handoff(server))
 			tsr_log(TSR_LOG_WARN, "hotkey: GPU handoff is not configured");
 		break;
 	case TSR_ACTION_LOCK: {
 		char err[128];
-		if (!server->lock)
+		struct tsr_lock *lock = tsr_server_lock_screen(server);
+		if (!lock)
 			tsr_log(TSR_LOG_WARN, "hotkey: no lock screen");
-		else if (!tsr_lock_engage(server->lock, "hotkey", err, sizeof(err)))
+		else if (!tsr_lock_engage(lock, "hotkey", err, sizeof(err)))
 			tsr_log(TSR_LOG_WARN, "hotkey: cannot lock: %s", err);
 		break;
 	}
@@ -73,12 +72,11 @@ static int handle_pick_domain(void *data, int32_t x, int32_t y, int32_t *local_x
 {
 	struct tsr_server *server = data;
 	pixman_box32_t boxes[TSR_MAX_OUTPUTS];
-	for (size_t i = 0; i < server->output_count; i++)
-		boxes[i] = server->outputs[i]->box;
-	int output = tsr_arrangement_output_at(boxes, server->output_count, x, y);
+	size_t count = tsr_server_output_boxes(server, boxes);
+	int output = tsr_arrangement_output_at(boxes, count, x, y);
 	if (output < 0)
 		return -1;
-	const struct tsr_layout *layout = &server->outputs[output]->layout;
+	const struct tsr_layout *layout = &tsr_server_output(server, (size_t)output)->layout;
 	x -= boxes[output].x1;
 	y -= boxes[output].y1;
 	int domain = tsr_layout_domain_at(layout, x, y);
@@ -91,15 +89,16 @@ static int handle_pick_domain(void *data, int32_t x, int32_t y, int32_t *local_x
 
 static struct tsr_domain *domain_at(struct tsr_server *server, int index)
 {
-	return index >= 0 && (size_t)index < server->domain_count ? server->domains[index] : NULL;
+	return index >= 0 ? tsr_server_domain(server, (size_t)index) : NULL;
 }
 
 /* The server's scratch message, of this type; only the union member the
  * type names is written (and read by the encoder). */
 static struct tsr_msg *input_message(struct tsr_server *server, enum tsr_msg_type type)
 {
-	server->input_scratch->type = type;
-	return server->input_scratch;
+	struct tsr_msg *msg = tsr_server_input_scratch(server);
+	msg->type = type;
+	return msg;
 }
 
 static void send_input(struct tsr_server *server, int index, const struct tsr_msg *msg)
@@ -121,7 +120,7 @@ static void send_pv_motion(struct tsr_server *server, struct tsr_domain *domain,
 			   int32_t local_y, uint64_t time_ns)
 {
 	struct tsr_input_sink *sink = tsr_domain_input_sink(domain);
-	if (!sink || server->output_count == 0)
+	if (!sink || tsr_server_output_count(server) == 0)
 		return;
 	/* Motion goes to the domain under the pointer: on its output. */
 	const struct tsr_domain_placement *placement =
@@ -180,7 +179,7 @@ static void handle_focus_out(void *data, int domain)
 static bool to_display(struct tsr_server *server, int domain, int32_t *x, int32_t *y,
 		       uint32_t *surface_id)
 {
-	if (server->output_count == 0)
+	if (tsr_server_output_count(server) == 0)
 		return false;
 	const struct tsr_domain_placement *placement =
 	    &tsr_server_pointer_output(server)->layout.domains[domain];
@@ -245,24 +244,22 @@ static void handle_constrain_pointer(void *data, int32_t *x, int32_t *y)
 {
 	struct tsr_server *server = data;
 	pixman_box32_t boxes[TSR_MAX_OUTPUTS];
-	for (size_t i = 0; i < server->output_count; i++)
-		boxes[i] = server->outputs[i]->box;
-	/* server->cursor_* is still where the pointer was. */
-	int from = tsr_arrangement_output_at(boxes, server->output_count, server->cursor_x,
-					     server->cursor_y);
-	tsr_arrangement_constrain(boxes, server->output_count, from, x, y);
+	size_t count = tsr_server_output_boxes(server, boxes);
+	/* The server's cursor is still where the pointer was. */
+	int32_t cursor_x, cursor_y;
+	tsr_server_cursor(server, &cursor_x, &cursor_y);
+	int from = tsr_arrangement_output_at(boxes, count, cursor_x, cursor_y);
+	tsr_arrangement_constrain(boxes, count, from, x, y);
 }
 
 static void handle_lock_key(void *data, uint32_t code, enum tsr_key_state state, uint64_t time_ns)
 {
-	struct tsr_server *server = data;
-	tsr_lock_key(server->lock, code, state, time_ns);
+	tsr_lock_key(tsr_server_lock_screen(data), code, state, time_ns);
 }
 
 static void handle_activity(void *data)
 {
-	struct tsr_server *server = data;
-	tsr_lock_activity(server->lock);
+	tsr_lock_activity(tsr_server_lock_screen(data));
 }
 
 static const struct tsr_seat_listener seat_listener = {
@@ -283,7 +280,7 @@ static const struct tsr_seat_listener seat_listener = {
 
 struct tsr_seat *tsr_input_policy_create_seat(struct tsr_server *server)
 {
-	const struct tsr_config *config = server->config;
+	const struct tsr_config *config = tsr_server_config(server);
 	struct tsr_seat *seat =
 	    tsr_seat_create(config->hotkeys, config->hotkey_count, &seat_listener, server);
 	if (!seat)

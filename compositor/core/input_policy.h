@@ -7,7 +7,8 @@ struct tsr_server;
 struct tsr_seat;
 
 /* Creates the seat for the server's configured hotkeys and attaches it
- * (server->seat); the server keeps it informed of focus and layout. */
+ * (tsr_server_attach_seat); the server keeps it informed of focus and
+ * layout. */
 struct tsr_seat *tsr_input_policy_create_seat(struct tsr_server *server);
 
 #endif

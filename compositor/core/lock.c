@@ -152,15 +152,13 @@ static void stop_helper(struct tsr_lock *lock)
 static void unlock(struct tsr_lock *lock)
 {
 	struct tsr_server *server = lock->server;
-	server->locked = false;
-	if (server->seat)
-		tsr_seat_set_locked(server->seat, false);
+	const struct tsr_lock_config *config = &tsr_server_config(server)->lock;
+	tsr_server_set_locked(server, false);
 	write_state(lock, false, NULL);
 	set_status(lock, "", false);
 	lock->last_activity_ns = tsr_now_ns();
-	if (server->config->lock.idle_timeout_s > 0)
-		tsr_event_source_timer_update(lock->idle_timer,
-					      server->config->lock.idle_timeout_s * NS_PER_S);
+	if (config->idle_timeout_s > 0)
+		tsr_event_source_timer_update(lock->idle_timer, config->idle_timeout_s * NS_PER_S);
 	tsr_log(TSR_LOG_INFO, "lock: unlocked");
 	tsr_server_lock_changed(server);
 }
@@ -247,7 +245,8 @@ void tsr_lock_activity(struct tsr_lock *lock)
 static void handle_idle(void *data)
 {
 	struct tsr_lock *lock = data;
-	uint64_t timeout = (uint64_t)lock->server->config->lock.idle_timeout_s * NS_PER_S;
+	uint64_t timeout =
+	    (uint64_t)tsr_server_config(lock->server)->lock.idle_timeout_s * NS_PER_S;
 	if (tsr_lock_active(lock))
 		return; /* re-armed by unlocking */
 	uint64_t idle = tsr_now_ns() - lock->last_activity_ns;
@@ -284,9 +283,10 @@ static bool start_helper(struct tsr_lock *lock, const struct tsr_lock_options *o
 		snprintf(err, err_len, "lock: socketpair: %s", strerror(errno));
 		return false;
 	}
+	const char *user = tsr_server_config(lock->server)->lock.user;
 	char *argv[] = {path,
 			"--user",
-			(char *)lock->server->config->lock.user,
+			(char *)user,
 			options->pam_confdir ? "--confdir" : NULL,
 			(char *)options->pam_confdir,
 			NULL};
@@ -310,14 +310,14 @@ static bool start_helper(struct tsr_lock *lock, const struct tsr_lock_options *o
 	close(fds[1]);
 	lock->helper = pid;
 	lock->helper_fd = fds[0];
-	lock->helper_source = tsr_event_loop_add_fd(lock->server->loop, fds[0], TSR_EVENT_READABLE,
-						    handle_helper, lock);
+	lock->helper_source = tsr_event_loop_add_fd(tsr_server_loop(lock->server), fds[0],
+						    TSR_EVENT_READABLE, handle_helper, lock);
 	if (!lock->helper_source) {
 		snprintf(err, err_len, "lock: cannot watch the helper");
 		return false;
 	}
-	tsr_log(TSR_LOG_INFO, "lock: passwords of %s are checked by %s (pid %d)",
-		lock->server->config->lock.user, path, (int)pid);
+	tsr_log(TSR_LOG_INFO, "lock: passwords of %s are checked by %s (pid %d)", user, path,
+		(int)pid);
 	return true;
 }
 
@@ -334,15 +334,15 @@ struct tsr_lock *tsr_lock_create(struct tsr_server *server, const struct tsr_loc
 	tsr_lock_policy_init(&lock->policy);
 	/* What is typed lives here: keep it out of swap (best effort). */
 	mlock(&lock->policy, sizeof(lock->policy));
-	server->lock = lock;
-	const struct tsr_lock_config *config = &server->config->lock;
+	tsr_server_attach_lock(server, lock);
+	const struct tsr_lock_config *config = &tsr_server_config(server)->lock;
 	if ((size_t)snprintf(lock->file_path, sizeof(lock->file_path), "%s/%s",
 			     options->runtime_dir, TSR_LOCK_FILE_NAME) >= sizeof(lock->file_path)) {
 		snprintf(err, err_len, "lock: runtime directory path too long");
 		goto error;
 	}
-	lock->idle_timer = tsr_event_loop_add_timer(server->loop, handle_idle, lock);
-	lock->retry_timer = tsr_event_loop_add_timer(server->loop, handle_retry, lock);
+	lock->idle_timer = tsr_event_loop_add_timer(tsr_server_loop(server), handle_idle, lock);
+	lock->retry_timer = tsr_event_loop_add_timer(tsr_server_loop(server), handle_retry, lock);
 	if (!lock->idle_timer || !lock->retry_timer) {
 		snprintf(err, err_len, "lock: cannot create timers");
 		goto error;
@@ -369,9 +369,7 @@ struct tsr_lock *tsr_lock_create(struct tsr_server *server, const struct tsr_loc
 	if (locked) {
 		/* A Tessera that stopped while locked. */
 		tsr_lock_policy_lock(&lock->policy);
-		server->locked = true;
-		if (server->seat)
-			tsr_seat_set_locked(server->seat, true);
+		tsr_server_set_locked(server, true);
 		tsr_log(TSR_LOG_INFO, "lock: %s says locked: starting locked", lock->file_path);
 		tsr_server_lock_changed(server);
 	}
@@ -392,29 +390,26 @@ void tsr_lock_destroy(struct tsr_lock *lock)
 	destroy_masks(lock->hint);
 	destroy_masks(lock->status);
 	tsr_lock_policy_fini(&lock->policy);
-	if (lock->server->lock == lock)
-		lock->server->lock = NULL;
+	if (tsr_server_lock_screen(lock->server) == lock)
+		tsr_server_attach_lock(lock->server, NULL);
 	free(lock);
 }
 
 bool tsr_lock_engage(struct tsr_lock *lock, const char *why, char *err, size_t err_len)
 {
 	struct tsr_server *server = lock->server;
-	if (!server->config->lock.user[0]) {
+	if (!tsr_server_config(server)->lock.user[0]) {
 		snprintf(err, err_len, "no [lock] user is configured (nobody could unlock)");
 		return false;
 	}
 	if (!tsr_lock_policy_lock(&lock->policy))
 		return true;
-	server->locked = true;
 	/* First: from here on no event reaches a guest. */
-	if (server->seat)
-		tsr_seat_set_locked(server->seat, true);
+	tsr_server_set_locked(server, true);
 	write_state(lock, true, NULL);
 	set_status(lock, "", false);
 	tsr_log(TSR_LOG_INFO, "lock: locked (%s)", why);
-	if (server->hooks.gpu_lock)
-		server->hooks.gpu_lock(server->hooks.data);
+	tsr_server_gpu_lock(server);
 	tsr_server_lock_changed(server);
 	return true;
 }
@@ -438,9 +433,10 @@ static struct tsr_buffer *text_at(struct tsr_lock *lock, struct lock_text *slot,
 	if (slot->mask && slot->max_width == width)
 		return slot->mask;
 	tsr_buffer_destroy(slot->mask);
-	slot->mask = text[0] && width > 0
-			 ? tsr_decorations_render(lock->server->decorations, scale, text, width)
-			 : NULL;
+	slot->mask =
+	    text[0] && width > 0
+		? tsr_decorations_render(tsr_server_decorations(lock->server), scale, text, width)
+		: NULL;
 	slot->max_width = width;
 	return slot->mask;
 }
@@ -458,7 +454,7 @@ static void draw_text(struct tsr_renderer *renderer, struct tsr_buffer *mask, in
 void tsr_lock_draw(struct tsr_lock *lock, struct tsr_output_state *state,
 		   const pixman_region32_t *region)
 {
-	struct tsr_renderer *renderer = lock->server->renderer;
+	struct tsr_renderer *renderer = tsr_server_renderer(lock->server);
 	uint32_t scale =
 	    state->scale >= 1 && state->scale <= TSR_OUTPUT_SCALE_MAX ? state->scale : 1;
 	int32_t s = (int32_t)scale;

@@ -2,7 +2,7 @@
  * (the lock hotkey, `tessera-ctl lock`, [lock] idle_timeout, a lock file
  * left by a Tessera that was locked when it stopped), what it draws on
  * every output (only Tessera's own pixels: core/scene.c builds the draw
- * list locked, without any domain item, while server->locked), and the
+ * list locked, without any domain item, while tsr_server_locked), and the
  * password check: sent to
  * tessera-lock-helper, a small process started before Tessera drops its
  * privileges, which runs the PAM conversation (service "tessera", user
@@ -44,7 +44,7 @@ struct tsr_lock_options {
 };
 
 /* Starts the helper when [lock] user is set and comes up locked when the
- * lock file exists. Attaches itself to server (server->lock). */
+ * lock file exists. Attaches itself to server (tsr_server_lock_screen). */
 struct tsr_lock *tsr_lock_create(struct tsr_server *server, const struct tsr_lock_options *options,
 				 char *err, size_t err_len);
 void tsr_lock_destroy(struct tsr_lock *lock); /* accepts NULL */

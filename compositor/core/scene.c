@@ -28,9 +28,9 @@ static struct tsr_buffer *current_buffer(struct tsr_surface *surface)
 static bool dimmed_on(const struct tsr_server *server, const struct tsr_output_state *state,
 		      size_t index)
 {
-	bool mosaic =
-	    server->views.mode[tsr_server_output_index(server, state)] == TSR_LAYOUT_MOSAIC;
-	return (mosaic || server->output_count > 1) && (int)index != tsr_server_focused(server);
+	bool mosaic = tsr_server_output_mode(server, state) == TSR_LAYOUT_MOSAIC;
+	return (mosaic || tsr_server_output_count(server) > 1) &&
+	       (int)index != tsr_server_focused(server);
 }
 
 static void gather_domain(struct tsr_server *server, const struct tsr_output_state *state,
@@ -40,19 +40,19 @@ static void gather_domain(struct tsr_server *server, const struct tsr_output_sta
 	struct tsr_draw_domain *domain = &scene->domains[index];
 	if (!placement->visible || !tsr_draw_scene_touches(scene, &placement->frame))
 		return;
-	struct tsr_domain *guest = server->domains[index];
+	struct tsr_domain *guest = tsr_server_domain(server, index);
 	if (placement->view_count == 0)
 		domain->surface = current_buffer(tsr_domain_main_surface(guest));
 	for (size_t v = 0; v < placement->view_count && v < TSR_MAX_SURFACES_PER_GUEST; v++)
 		domain->displays[v] =
 		    current_buffer(tsr_domain_find_surface(guest, placement->views[v].id));
-	uint32_t colour =
-	    tsr_colour_argb(server->config->domains[index].colour, dimmed_on(server, state, index));
+	uint32_t colour = tsr_colour_argb(tsr_server_config(server)->domains[index].colour,
+					  dimmed_on(server, state, index));
 	domain->frame_argb = colour;
 	domain->label_argb = tsr_text_colour_on(colour & 0xffffffu);
 	if (tsr_draw_scene_touches(scene, &placement->label))
 		domain->label = tsr_decorations_label(
-		    server->decorations, state->scale, index,
+		    tsr_server_decorations(server), state->scale, index,
 		    tsr_draw_text_room(&placement->label, scene->label_padding));
 }
 
@@ -64,23 +64,22 @@ static void gather_banner(struct tsr_server *server, const struct tsr_output_sta
 			  struct tsr_draw_scene *scene)
 {
 	const pixman_box32_t *banner = &state->layout.banner;
-	size_t index = tsr_server_output_index(server, state);
-	int shown = server->views.shown[index];
-	bool several = server->output_count > 1;
+	int shown = tsr_server_output_shown(server, state);
+	bool several = tsr_server_output_count(server) > 1;
 	bool dimmed = false;
 	uint32_t rgb = 0x404040;
 	uint32_t scale = state->scale;
 	scene->banner_padding = 12 * (int32_t)scale;
 	bool text = tsr_draw_scene_touches(scene, banner);
 	uint32_t room = tsr_draw_text_room(banner, scene->banner_padding);
-	struct tsr_decorations *decorations = server->decorations;
-	if (server->views.mode[index] == TSR_LAYOUT_MOSAIC) {
+	struct tsr_decorations *decorations = tsr_server_decorations(server);
+	if (tsr_server_output_mode(server, state) == TSR_LAYOUT_MOSAIC) {
 		if (text)
 			scene->banner_text =
 			    several ? tsr_decorations_mosaic_outputs_text(decorations, scale)
 				    : tsr_decorations_mosaic_text(decorations, scale);
 	} else if (shown >= 0) {
-		rgb = server->config->domains[shown].colour;
+		rgb = tsr_server_config(server)->domains[shown].colour;
 		bool keyboard = shown == tsr_server_focused(server);
 		dimmed = several && !keyboard;
 		if (text)
@@ -99,34 +98,38 @@ static void gather_banner(struct tsr_server *server, const struct tsr_output_sta
 static void gather_cursor(struct tsr_server *server, const struct tsr_output_state *state,
 			  struct tsr_draw_scene *scene)
 {
-	if (!server->cursor_visible || state->hardware_cursor)
+	int32_t x, y;
+	if (!tsr_server_cursor(server, &x, &y) || state->hardware_cursor)
 		return;
-	scene->cursor = tsr_decorations_cursor(server->decorations, state->scale);
+	scene->cursor = tsr_decorations_cursor(tsr_server_decorations(server), state->scale);
 	/* The cursor is in the global layout space; this output starts at
 	 * its box's corner. */
-	scene->cursor_x = server->cursor_x - state->box.x1;
-	scene->cursor_y = server->cursor_y - state->box.y1;
+	scene->cursor_x = x - state->box.x1;
+	scene->cursor_y = y - state->box.y1;
 }
 
 void tsr_scene_draw(struct tsr_server *server, struct tsr_output_state *state,
 		    const pixman_region32_t *region)
 {
 	const struct tsr_layout *layout = &state->layout;
+	const struct tsr_config *config = tsr_server_config(server);
+	bool locked = tsr_server_locked(server);
+	struct tsr_lock *lock = tsr_server_lock_screen(server);
 	struct tsr_draw_scene scene = {
 	    .layout = layout,
 	    .region = region,
 	    .output_width = state->output->width,
 	    .output_height = state->output->height,
-	    .locked = server->locked,
-	    .lock_screen = server->locked && server->lock,
-	    .background_argb = tsr_colour_argb(
-		server->locked ? 0x000000 : server->config->background_colour, false),
+	    .locked = locked,
+	    .lock_screen = locked && lock,
+	    .background_argb =
+		tsr_colour_argb(locked ? 0x000000 : config->background_colour, false),
 	    /* Scaled with the border it sits beside. */
-	    .label_padding = ((int32_t)server->config->border_width + 4) * (int32_t)state->scale,
+	    .label_padding = ((int32_t)config->border_width + 4) * (int32_t)state->scale,
 	};
 	if (scene.lock_screen)
-		tsr_lock_draw(server->lock, state, region);
-	if (!server->locked) {
+		tsr_lock_draw(lock, state, region);
+	if (!locked) {
 		for (size_t i = 0; i < layout->domain_count && i < TSR_MAX_DOMAINS; i++)
 			gather_domain(server, state, i, &scene);
 		gather_banner(server, state, &scene);
@@ -136,7 +139,7 @@ void tsr_scene_draw(struct tsr_server *server, struct tsr_output_state *state,
 	/* About 30 KiB, filled only as far as it is used. */
 	struct tsr_draw_list list;
 	tsr_draw_list_build(&list, &scene);
-	if (!tsr_draw_list_render(&list, server->renderer, region))
+	if (!tsr_draw_list_render(&list, tsr_server_renderer(server), region))
 		tsr_log(TSR_LOG_ERROR,
 			"output %s: the draw list breaks the frame property; "
 			"guest content left out",

@@ -11,11 +11,54 @@
 #include "core/output_scale.h"
 #include "core/scene.h"
 #include "core/server.h"
+#include "core/server_testing.h"
 #include "tessera/event_loop.h"
 #include "tessera/input.h"
 #include "tessera/log.h"
 #include "tessera/renderer.h"
 #include "util/log_limit.h"
+
+/* The compositor's state; only this file sees inside (server.h gives the
+ * others functions). */
+struct tsr_server {
+	struct tsr_event_loop *loop;
+	const struct tsr_config *config;
+	struct tsr_renderer *renderer;
+	struct tsr_backend *backend; /* main's (NULL with GPU passthrough): test hooks only */
+	struct tsr_decorations *decorations;
+	struct tsr_output_state *outputs[TSR_MAX_OUTPUTS];
+	size_t output_count;
+	struct tsr_domain *domains[TSR_MAX_DOMAINS];
+	size_t domain_count;
+	/* Per output (same index as outputs[]): its layout mode and the
+	 * domain it shows; and the one domain with the keyboard. */
+	struct tsr_output_views views;
+	struct tsr_seat *seat; /* NULL without input */
+	bool cursor_visible;   /* after the first pointer motion */
+	/* The lock screen is up: no guest pixel is drawn, no domain counts as
+	 * visible (guests are paced at the hidden rate), the layout and focus
+	 * are kept as they were for unlocking. Set by core/lock.c only
+	 * (tsr_server_set_locked). */
+	bool locked;
+	struct tsr_lock *lock;		       /* NULL until main creates it */
+	struct tsr_suspend_lock *suspend_lock; /* NULL: nothing inhibits suspend */
+	int32_t cursor_x, cursor_y;	       /* global layout space */
+	struct tsr_server_gpu_hooks gpu_hooks;
+	/* While locked, every output has shown the lock screen (or the last
+	 * one still missing it went away): core/suspend_lock.c. */
+	void (*lock_shown)(struct tsr_suspend_lock *suspend);
+	struct tsr_screenshot_writer *screenshots;
+	struct tsr_log_limit policy_log_limit; /* focus and layout lines */
+	struct tsr_event_source *hidden_timer; /* frame-done for hidden surfaces */
+	bool hidden_timer_armed;
+	bool running;
+	/* Input messages are built here, one at a time: a zeroed struct
+	 * tsr_msg on the stack would cost 64 KiB of memset per event. */
+	struct tsr_msg *input_scratch;
+#ifdef TSR_TEST_HOOKS
+	bool test_frames_held; /* test-hold-frames: frame events wait */
+#endif
+};
 
 static void handle_hidden_tick(void *data);
 
@@ -154,6 +197,100 @@ void tsr_server_destroy(struct tsr_server *server)
 	free(server);
 }
 
+struct tsr_event_loop *tsr_server_loop(const struct tsr_server *server)
+{
+	return server->loop;
+}
+
+const struct tsr_config *tsr_server_config(const struct tsr_server *server)
+{
+	return server->config;
+}
+
+size_t tsr_server_domain_count(const struct tsr_server *server)
+{
+	return server->domain_count;
+}
+
+struct tsr_domain *tsr_server_domain(const struct tsr_server *server, size_t index)
+{
+	return index < server->domain_count ? server->domains[index] : NULL;
+}
+
+size_t tsr_server_output_count(const struct tsr_server *server)
+{
+	return server->output_count;
+}
+
+struct tsr_output_state *tsr_server_output(const struct tsr_server *server, size_t index)
+{
+	return index < server->output_count ? server->outputs[index] : NULL;
+}
+
+struct tsr_renderer *tsr_server_renderer(const struct tsr_server *server)
+{
+	return server->renderer;
+}
+
+void tsr_server_set_renderer(struct tsr_server *server, struct tsr_renderer *renderer)
+{
+	tsr_renderer_destroy(server->renderer);
+	server->renderer = renderer;
+}
+
+struct tsr_decorations *tsr_server_decorations(const struct tsr_server *server)
+{
+	return server->decorations;
+}
+
+bool tsr_server_running(const struct tsr_server *server)
+{
+	return server->running;
+}
+
+void tsr_server_stop(struct tsr_server *server)
+{
+	server->running = false;
+}
+
+void tsr_server_set_backend(struct tsr_server *server, struct tsr_backend *backend)
+{
+	server->backend = backend;
+}
+
+struct tsr_backend *tsr_server_backend(const struct tsr_server *server)
+{
+	return server->backend;
+}
+
+void tsr_server_set_gpu_hooks(struct tsr_server *server, const struct tsr_server_gpu_hooks *hooks)
+{
+	server->gpu_hooks = *hooks;
+}
+
+bool tsr_server_gpu_handoff(struct tsr_server *server)
+{
+	if (!server->gpu_hooks.handoff)
+		return false;
+	server->gpu_hooks.handoff(server->gpu_hooks.data);
+	return true;
+}
+
+bool tsr_server_gpu_command(struct tsr_server *server, const char *argument, char *reply,
+			    size_t reply_len)
+{
+	if (!server->gpu_hooks.command)
+		return false;
+	server->gpu_hooks.command(server->gpu_hooks.data, argument, reply, reply_len);
+	return true;
+}
+
+void tsr_server_gpu_lock(struct tsr_server *server)
+{
+	if (server->gpu_hooks.lock)
+		server->gpu_hooks.lock(server->gpu_hooks.data);
+}
+
 size_t tsr_server_output_index(const struct tsr_server *server,
 			       const struct tsr_output_state *output)
 {
@@ -163,15 +300,21 @@ size_t tsr_server_output_index(const struct tsr_server *server,
 	return 0;
 }
 
+size_t tsr_server_output_boxes(const struct tsr_server *server,
+			       pixman_box32_t boxes[TSR_MAX_OUTPUTS])
+{
+	for (size_t i = 0; i < server->output_count; i++)
+		boxes[i] = server->outputs[i]->box;
+	return server->output_count;
+}
+
 struct tsr_output_state *tsr_server_pointer_output(const struct tsr_server *server)
 {
 	if (server->output_count == 0)
 		return NULL;
 	pixman_box32_t boxes[TSR_MAX_OUTPUTS];
-	for (size_t i = 0; i < server->output_count; i++)
-		boxes[i] = server->outputs[i]->box;
-	int index = tsr_arrangement_output_at(boxes, server->output_count, server->cursor_x,
-					      server->cursor_y);
+	size_t count = tsr_server_output_boxes(server, boxes);
+	int index = tsr_arrangement_output_at(boxes, count, server->cursor_x, server->cursor_y);
 	return server->outputs[index >= 0 ? index : 0];
 }
 
@@ -190,9 +333,20 @@ enum tsr_layout_mode tsr_server_mode(const struct tsr_server *server)
 		      : TSR_LAYOUT_MOSAIC;
 }
 
+enum tsr_layout_mode tsr_server_output_mode(const struct tsr_server *server,
+					    const struct tsr_output_state *output)
+{
+	return server->views.mode[tsr_server_output_index(server, output)];
+}
+
 int tsr_server_output_shown(const struct tsr_server *server, const struct tsr_output_state *output)
 {
 	return server->views.shown[tsr_server_output_index(server, output)];
+}
+
+int tsr_server_focused(const struct tsr_server *server)
+{
+	return server->views.keyboard;
 }
 
 /* The seat sends the pointer to the domain under it in the mosaic and only
@@ -208,11 +362,10 @@ static void update_seat(struct tsr_server *server)
 	tsr_seat_set_mosaic(server->seat, server->output_count > 1 ||
 					      tsr_server_mode(server) == TSR_LAYOUT_MOSAIC);
 	pixman_box32_t boxes[TSR_MAX_OUTPUTS];
-	for (size_t i = 0; i < server->output_count; i++)
-		boxes[i] = server->outputs[i]->box;
+	size_t count = tsr_server_output_boxes(server, boxes);
 	uint32_t width, height;
-	tsr_arrangement_extent(boxes, server->output_count, &width, &height);
-	if (server->output_count > 0)
+	tsr_arrangement_extent(boxes, count, &width, &height);
+	if (count > 0)
 		tsr_seat_set_output_size(server->seat, width, height);
 }
 
@@ -583,8 +736,8 @@ static void schedule_repaint(struct tsr_output_state *state)
 
 static void notify_lock_shown(struct tsr_server *server)
 {
-	if (server->hooks.lock_shown && tsr_server_lock_shown(server))
-		server->hooks.lock_shown(server->hooks.lock_shown_data);
+	if (server->lock_shown && tsr_server_lock_shown(server))
+		server->lock_shown(server->suspend_lock);
 }
 
 static void handle_frame(void *data, struct tsr_output *output, uint64_t time_ns)
@@ -991,9 +1144,23 @@ struct tsr_server_stats tsr_server_get_stats(const struct tsr_server *server)
 void tsr_server_attach_seat(struct tsr_server *server, struct tsr_seat *seat)
 {
 	server->seat = seat;
+	if (!seat)
+		return;
 	update_seat(server);
 	tsr_seat_set_focus(seat, tsr_server_focused(server));
 	tsr_seat_set_locked(seat, server->locked);
+}
+
+bool tsr_server_locked(const struct tsr_server *server)
+{
+	return server->locked;
+}
+
+void tsr_server_set_locked(struct tsr_server *server, bool locked)
+{
+	server->locked = locked;
+	if (server->seat)
+		tsr_seat_set_locked(server->seat, locked);
 }
 
 void tsr_server_lock_changed(struct tsr_server *server)
@@ -1006,6 +1173,38 @@ void tsr_server_lock_changed(struct tsr_server *server)
 	tsr_server_schedule_frame(server, !server->locked);
 	tsr_server_schedule_frame(server, false);
 	update_read_deferral(server);
+}
+
+struct tsr_seat *tsr_server_seat(const struct tsr_server *server)
+{
+	return server->seat;
+}
+
+struct tsr_msg *tsr_server_input_scratch(struct tsr_server *server)
+{
+	return server->input_scratch;
+}
+
+void tsr_server_attach_lock(struct tsr_server *server, struct tsr_lock *lock)
+{
+	server->lock = lock;
+}
+
+struct tsr_lock *tsr_server_lock_screen(const struct tsr_server *server)
+{
+	return server->lock;
+}
+
+void tsr_server_attach_suspend_lock(struct tsr_server *server, struct tsr_suspend_lock *suspend,
+				    void (*lock_shown)(struct tsr_suspend_lock *suspend))
+{
+	server->suspend_lock = suspend;
+	server->lock_shown = suspend ? lock_shown : NULL;
+}
+
+struct tsr_suspend_lock *tsr_server_suspend_lock(const struct tsr_server *server)
+{
+	return server->suspend_lock;
 }
 
 void tsr_server_guest_ready(struct tsr_server *server, int index)
@@ -1077,6 +1276,13 @@ void tsr_server_cursor_moved(struct tsr_server *server, int32_t x, int32_t y)
 	}
 }
 
+bool tsr_server_cursor(const struct tsr_server *server, int32_t *x, int32_t *y)
+{
+	*x = server->cursor_x;
+	*y = server->cursor_y;
+	return server->cursor_visible;
+}
+
 bool tsr_server_lock_shown(const struct tsr_server *server)
 {
 	if (!server->locked)
@@ -1085,6 +1291,11 @@ bool tsr_server_lock_shown(const struct tsr_server *server)
 		if (!server->outputs[i]->lock_shown)
 			return false;
 	return true;
+}
+
+const struct tsr_output_views *tsr_server_test_views(const struct tsr_server *server)
+{
+	return &server->views;
 }
 
 #ifdef TSR_TEST_HOOKS

@@ -1,5 +1,7 @@
 /* The compositor's state: domains, outputs, layout, focus. One per
- * process, owned by main(). */
+ * process, owned by main(). struct tsr_server is opaque: only server.c
+ * sees inside; the others read and change it through the functions here
+ * (tests that need more use core/server_testing.h). */
 #ifndef TSR_CORE_SERVER_H
 #define TSR_CORE_SERVER_H
 
@@ -11,13 +13,13 @@
 #include "core/layout.h"
 #include "core/output_views.h"
 #include "core/screenshot_writer.h"
-#include "util/log_limit.h"
 #include "tessera/config.h"
 #include "tessera/output.h"
 
 #define TSR_MAX_OUTPUTS TSR_VIEWS_MAX_OUTPUTS
 #define TSR_DAMAGE_HISTORY 4u
 
+struct tsr_server;
 struct tsr_event_loop;
 struct tsr_event_source;
 struct tsr_renderer;
@@ -27,6 +29,8 @@ struct tsr_decorations;
 struct tsr_seat;
 struct tsr_lock;
 struct tsr_suspend_lock;
+struct tsr_backend;
+struct tsr_msg;
 
 struct tsr_output_state {
 	struct tsr_server *server;
@@ -70,72 +74,64 @@ struct tsr_server_stats {
 	uint64_t latency_sum_ns, latency_count;
 };
 
-/* Actions the server cannot do itself; set by main when configured. */
-struct tsr_server_hooks {
-	void (*gpu_handoff)(void *data);
+/* What the server cannot do itself: the GPU passthrough
+ * (core/gpu_policy.h), set by main when it is configured. */
+struct tsr_server_gpu_hooks {
+	void (*handoff)(void *data);
 	/* "gpu ARGUMENT" control commands; writes one reply line. */
-	void (*gpu_command)(void *data, const char *argument, char *reply, size_t reply_len);
+	void (*command)(void *data, const char *argument, char *reply, size_t reply_len);
 	/* The lock engaged: take the GPU back if a domain has it. */
-	void (*gpu_lock)(void *data);
+	void (*lock)(void *data);
 	void *data;
-	/* While locked, every output has shown the lock screen (or the last
-	 * one still missing it went away): core/suspend_lock.c. */
-	void (*lock_shown)(void *data);
-	void *lock_shown_data;
 };
-
-struct tsr_server {
-	struct tsr_event_loop *loop;
-	const struct tsr_config *config;
-	struct tsr_renderer *renderer;
-	struct tsr_backend *backend; /* main's (NULL with GPU passthrough): test hooks only */
-	struct tsr_decorations *decorations;
-	struct tsr_output_state *outputs[TSR_MAX_OUTPUTS];
-	size_t output_count;
-	struct tsr_domain *domains[TSR_MAX_DOMAINS];
-	size_t domain_count;
-	/* Per output (same index as outputs[]): its layout mode and the
-	 * domain it shows; and the one domain with the keyboard. */
-	struct tsr_output_views views;
-	struct tsr_seat *seat; /* NULL without input */
-	bool cursor_visible;   /* after the first pointer motion */
-	/* The lock screen is up: no guest pixel is drawn, no domain counts as
-	 * visible (guests are paced at the hidden rate), the layout and focus
-	 * are kept as they were for unlocking. Set by core/lock.c only. */
-	bool locked;
-	struct tsr_lock *lock;		       /* NULL until main creates it */
-	struct tsr_suspend_lock *suspend_lock; /* NULL: nothing inhibits suspend */
-	int32_t cursor_x, cursor_y;	       /* global layout space */
-	struct tsr_server_hooks hooks;
-	struct tsr_screenshot_writer *screenshots;
-	struct tsr_log_limit policy_log_limit; /* focus and layout lines */
-	struct tsr_event_source *hidden_timer; /* frame-done for hidden surfaces */
-	bool hidden_timer_armed;
-	bool running;
-	int exit_code;
-	/* Input messages are built here, one at a time: a zeroed struct
-	 * tsr_msg on the stack would cost 64 KiB of memset per event. */
-	struct tsr_msg *input_scratch;
-#ifdef TSR_TEST_HOOKS
-	bool test_frames_held; /* test-hold-frames: frame events wait */
-#endif
-};
-
-/* The domain with the keyboard (the one owner of focus: views.keyboard),
- * or -1 without domains. */
-static inline int tsr_server_focused(const struct tsr_server *server)
-{
-	return server->views.keyboard;
-}
 
 /* Creates the server for config (which must outlive it): renderer, font,
  * domains (without transports). Outputs arrive via tsr_server_add_output. */
-/* What transports are given of the server (core/guest_directory.h). */
-struct tsr_guest_directory *tsr_server_guests(struct tsr_server *server);
-
 struct tsr_server *tsr_server_create(struct tsr_event_loop *loop, const struct tsr_config *config,
 				     char *err, size_t err_len);
 void tsr_server_destroy(struct tsr_server *server);
+
+/* What transports are given of the server (core/guest_directory.h). */
+struct tsr_guest_directory *tsr_server_guests(struct tsr_server *server);
+
+/* What the server was made with. */
+struct tsr_event_loop *tsr_server_loop(const struct tsr_server *server);
+const struct tsr_config *tsr_server_config(const struct tsr_server *server);
+/* The configured domains, by index (the config's), and how many there
+ * are. NULL past the count. */
+size_t tsr_server_domain_count(const struct tsr_server *server);
+struct tsr_domain *tsr_server_domain(const struct tsr_server *server, size_t index);
+/* The outputs in the order they came, and how many there are now (an
+ * output's index changes when an earlier one goes). NULL past the count. */
+size_t tsr_server_output_count(const struct tsr_server *server);
+struct tsr_output_state *tsr_server_output(const struct tsr_server *server, size_t index);
+/* Every output's box in the global layout space, in that order; returns
+ * how many there are. */
+size_t tsr_server_output_boxes(const struct tsr_server *server,
+			       pixman_box32_t boxes[TSR_MAX_OUTPUTS]);
+/* What draws every output: pixman until main sets the configured one,
+ * before any output exists (the one it replaces is destroyed). */
+struct tsr_renderer *tsr_server_renderer(const struct tsr_server *server);
+void tsr_server_set_renderer(struct tsr_server *server, struct tsr_renderer *renderer);
+/* Labels, banner texts and the cursor, per scale. */
+struct tsr_decorations *tsr_server_decorations(const struct tsr_server *server);
+
+/* The main loop runs until tsr_server_stop: the quit command, a stop
+ * signal, the end of the demo. */
+bool tsr_server_running(const struct tsr_server *server);
+void tsr_server_stop(struct tsr_server *server);
+/* main's output backend (NULL with GPU passthrough), for the test-hotplug
+ * control command only. */
+void tsr_server_set_backend(struct tsr_server *server, struct tsr_backend *backend);
+struct tsr_backend *tsr_server_backend(const struct tsr_server *server);
+
+/* The GPU passthrough, once main has set its hooks. Handoff and command
+ * return false when it is not configured (nothing is done). */
+void tsr_server_set_gpu_hooks(struct tsr_server *server, const struct tsr_server_gpu_hooks *hooks);
+bool tsr_server_gpu_handoff(struct tsr_server *server);
+bool tsr_server_gpu_command(struct tsr_server *server, const char *argument, char *reply,
+			    size_t reply_len);
+void tsr_server_gpu_lock(struct tsr_server *server);
 
 /* A backend listener that adds outputs to the server (data = server). */
 void tsr_server_add_output(void *server, struct tsr_output *output);
@@ -156,13 +152,19 @@ void tsr_server_set_layout_on(struct tsr_server *server, struct tsr_output_state
 struct tsr_output_state *tsr_server_pointer_output(const struct tsr_server *server);
 /* The output of that name, or NULL. */
 struct tsr_output_state *tsr_server_find_output(const struct tsr_server *server, const char *name);
-/* Index of output in outputs[] (and views). */
+/* The index tsr_server_output knows output by. */
 size_t tsr_server_output_index(const struct tsr_server *server,
 			       const struct tsr_output_state *output);
 /* The layout mode of the pointer's output (mosaic without outputs). */
 enum tsr_layout_mode tsr_server_mode(const struct tsr_server *server);
-/* The domain the output shows in the focus layout (-1 for none). */
+/* The layout mode of output, and the domain it shows in the focus layout
+ * (-1 for none). */
+enum tsr_layout_mode tsr_server_output_mode(const struct tsr_server *server,
+					    const struct tsr_output_state *output);
 int tsr_server_output_shown(const struct tsr_server *server, const struct tsr_output_state *output);
+/* The domain with the keyboard (the one owner of focus), or -1 without
+ * domains. */
+int tsr_server_focused(const struct tsr_server *server);
 
 /* Marks a region of an output dirty (all outputs if output is NULL) and
  * schedules a repaint. */
@@ -207,16 +209,44 @@ void tsr_server_screenshot_forget(struct tsr_server *server, void *data);
 
 struct tsr_server_stats tsr_server_get_stats(const struct tsr_server *server);
 
-/* Input: the seat follows focus and layout changes from now on. */
+/* Input: the seat follows focus and layout changes from now on (NULL: no
+ * seat any more). tsr_server_seat is NULL without input. */
 void tsr_server_attach_seat(struct tsr_server *server, struct tsr_seat *seat);
+struct tsr_seat *tsr_server_seat(const struct tsr_server *server);
+/* Input messages are built here, one at a time (core/input_policy.c): a
+ * zeroed struct tsr_msg on the stack would cost 64 KiB of memset per
+ * event. Only the union member its type names is meaningful. */
+struct tsr_msg *tsr_server_input_scratch(struct tsr_server *server);
+/* Where the pointer is in the global layout space; false while there is
+ * no cursor (before the first pointer motion). */
+bool tsr_server_cursor(const struct tsr_server *server, int32_t *x, int32_t *y);
 /* A guest of domain index finished HELLO / went away: the seat re-announces
  * focus to a new guest and forgets what it gave an old one. */
 void tsr_server_guest_ready(struct tsr_server *server, int index);
 void tsr_server_guest_gone(struct tsr_server *server, int index);
 /* (x, y) in the global layout space. */
 void tsr_server_cursor_moved(struct tsr_server *server, int32_t x, int32_t y);
-/* server->locked changed: redraw everything, repace guests. */
+/* The lock screen is up: no guest pixel is drawn, no domain counts as
+ * visible (guests are paced at the hidden rate), the layout and focus are
+ * kept as they were for unlocking. */
+bool tsr_server_locked(const struct tsr_server *server);
+/* core/lock.c only, as the lock engages or ends: the seat is told at once
+ * (locked, from here on no event reaches a guest); once the lock's own
+ * state is in place, tsr_server_lock_changed. */
+void tsr_server_set_locked(struct tsr_server *server, bool locked);
+/* tsr_server_locked changed: redraw everything, repace guests. */
 void tsr_server_lock_changed(struct tsr_server *server);
+/* The lock screen (core/lock.c attaches it as it is made, NULL detaches),
+ * NULL until main creates it. */
+void tsr_server_attach_lock(struct tsr_server *server, struct tsr_lock *lock);
+struct tsr_lock *tsr_server_lock_screen(const struct tsr_server *server);
+/* The lock before suspend (core/suspend_lock.c; NULL: nothing inhibits
+ * suspend, and detaches): lock_shown(suspend) runs when, while locked,
+ * every output has shown the lock screen, or the last one still missing
+ * it went away. */
+void tsr_server_attach_suspend_lock(struct tsr_server *server, struct tsr_suspend_lock *suspend,
+				    void (*lock_shown)(struct tsr_suspend_lock *suspend));
+struct tsr_suspend_lock *tsr_server_suspend_lock(const struct tsr_server *server);
 /* Locked, and every output has shown a frame drawn while locked (its page
  * flip or simulated vblank came): true at once without outputs. */
 bool tsr_server_lock_shown(const struct tsr_server *server);

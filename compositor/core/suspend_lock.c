@@ -25,9 +25,8 @@ static void release(struct tsr_suspend_lock *suspend, const char *why)
 	tsr_logind_sleep_release(suspend->logind);
 }
 
-static void handle_lock_shown(void *data)
+static void handle_lock_shown(struct tsr_suspend_lock *suspend)
 {
-	struct tsr_suspend_lock *suspend = data;
 	if (suspend->waiting)
 		release(suspend, "the lock screen is on every output");
 }
@@ -43,7 +42,7 @@ static void prepare_for_sleep(void *data, bool sleeping)
 		return;
 	}
 	char err[160];
-	if (!tsr_lock_engage(server->lock, "suspend", err, sizeof(err))) {
+	if (!tsr_lock_engage(tsr_server_lock_screen(server), "suspend", err, sizeof(err))) {
 		tsr_log(TSR_LOG_WARN, "lock: suspend was not preceded by a lock: %s", err);
 		release(suspend, "not locked");
 		return;
@@ -52,8 +51,9 @@ static void prepare_for_sleep(void *data, bool sleeping)
 		tsr_log(TSR_LOG_WARN, "lock: locked for suspend without an inhibitor: the system "
 				      "may sleep before the lock screen is shown");
 	if (tsr_server_lock_shown(server)) {
-		release(suspend, server->output_count ? "the lock screen is on every output"
-						      : "no output to draw");
+		release(suspend, tsr_server_output_count(server)
+				     ? "the lock screen is on every output"
+				     : "no output to draw");
 		return;
 	}
 	suspend->waiting = true;
@@ -62,7 +62,7 @@ static void prepare_for_sleep(void *data, bool sleeping)
 
 struct tsr_suspend_lock *tsr_suspend_lock_create(struct tsr_server *server)
 {
-	if (!server->config->lock.suspend) {
+	if (!tsr_server_config(server)->lock.suspend) {
 		tsr_log(TSR_LOG_INFO,
 			"lock: [lock] suspend = no: suspend is not preceded by a lock");
 		return NULL;
@@ -74,14 +74,12 @@ struct tsr_suspend_lock *tsr_suspend_lock_create(struct tsr_server *server)
 	suspend->server = server;
 	struct tsr_logind_sleep_listener listener = {.prepare_for_sleep = prepare_for_sleep,
 						     .data = suspend};
-	suspend->logind = tsr_logind_sleep_create(server->loop, &listener);
+	suspend->logind = tsr_logind_sleep_create(tsr_server_loop(server), &listener);
 	if (!suspend->logind) {
 		free(suspend);
 		return NULL;
 	}
-	server->suspend_lock = suspend;
-	server->hooks.lock_shown = handle_lock_shown;
-	server->hooks.lock_shown_data = suspend;
+	tsr_server_attach_suspend_lock(server, suspend, handle_lock_shown);
 	return suspend;
 #else
 	tsr_log(TSR_LOG_INFO, "lock: built without logind support (-Dlogind): suspend is not "
@@ -95,11 +93,8 @@ void tsr_suspend_lock_destroy(struct tsr_suspend_lock *suspend)
 	if (!suspend)
 		return;
 	struct tsr_server *server = suspend->server;
-	if (server->suspend_lock == suspend) {
-		server->suspend_lock = NULL;
-		server->hooks.lock_shown = NULL;
-		server->hooks.lock_shown_data = NULL;
-	}
+	if (tsr_server_suspend_lock(server) == suspend)
+		tsr_server_attach_suspend_lock(server, NULL, NULL);
 #ifdef TSR_HAVE_LOGIND
 	tsr_logind_sleep_destroy(suspend->logind);
 #endif

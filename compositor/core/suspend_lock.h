@@ -14,10 +14,11 @@
 struct tsr_server;
 struct tsr_suspend_lock;
 
-/* After tsr_lock_create (server->lock), before privileges are dropped.
- * NULL (logged, one line) when nothing is to be done: [lock] suspend = no,
- * no logind support built, no system bus. Attaches itself to server
- * (server->suspend_lock) and to the server's lock_shown hook. */
+/* After tsr_lock_create (tsr_server_lock_screen), before privileges are
+ * dropped. NULL (logged, one line) when nothing is to be done: [lock]
+ * suspend = no, no logind support built, no system bus. Attaches itself to
+ * server (tsr_server_attach_suspend_lock), which tells it when the lock
+ * screen is shown. */
 struct tsr_suspend_lock *tsr_suspend_lock_create(struct tsr_server *server);
 void tsr_suspend_lock_destroy(struct tsr_suspend_lock *suspend); /* accepts NULL */
 

@@ -42,10 +42,10 @@ static uint64_t median(uint64_t *samples)
 static uint64_t compose_once(struct scene_fixture *fixture, struct tsr_buffer *target,
 			     const pixman_region32_t *region)
 {
-	struct tsr_renderer *renderer = fixture->server->renderer;
+	struct tsr_renderer *renderer = tsr_server_renderer(fixture->server);
 	uint64_t start = tsr_now_ns();
 	renderer->impl->begin(renderer, target, region);
-	tsr_scene_draw(fixture->server, fixture->server->outputs[0], region);
+	tsr_scene_draw(fixture->server, tsr_server_output(fixture->server, 0), region);
 	renderer->impl->end(renderer);
 	return tsr_now_ns() - start;
 }
@@ -80,7 +80,7 @@ static void bench_size(uint32_t width, uint32_t height)
 	tsr_server_set_layout(fixture.server, TSR_LAYOUT_MOSAIC);
 	for (int i = 0; i < 4; i++) {
 		const pixman_box32_t *content =
-		    &fixture.server->outputs[0]->layout.domains[i].content;
+		    &tsr_server_output(fixture.server, 0)->layout.domains[i].content;
 		scene_fixture_set_surface(&fixture, i, tsr_box_width(content),
 					  tsr_box_height(content), pattern);
 	}
@@ -112,7 +112,8 @@ static void bench_size(uint32_t width, uint32_t height)
 	double ratio = (double)median(ratio_permille) / 1000.0;
 
 	pixman_region32_t small;
-	const pixman_box32_t *content = &fixture.server->outputs[0]->layout.domains[0].content;
+	const pixman_box32_t *content =
+	    &tsr_server_output(fixture.server, 0)->layout.domains[0].content;
 	pixman_region32_init_rect(&small, content->x1 + 10, content->y1 + 10, 64, 64);
 	uint64_t small_ns = time_compose(&fixture, target, &small);
 

@@ -137,8 +137,8 @@ static void settle(struct fuzz_world *world)
 {
 	for (int i = 0; i < 16; i++) {
 		bool busy = false;
-		for (size_t o = 0; o < world->server->output_count; o++) {
-			struct tsr_output_state *state = world->server->outputs[o];
+		for (size_t o = 0; o < tsr_server_output_count(world->server); o++) {
+			struct tsr_output_state *state = tsr_server_output(world->server, o);
 			busy |= state->frame_pending || pixman_region32_not_empty(&state->damage);
 		}
 		if (!busy)
@@ -154,7 +154,7 @@ static struct tsr_guest_link *connect_guest(struct fuzz_world *world)
 		abort();
 	link->impl = &fuzz_link_impl;
 	link->fixed_size = world->fixed_size;
-	struct tsr_domain *domain = world->server->domains[FUZZ_DOMAIN_INDEX];
+	struct tsr_domain *domain = tsr_server_domain(world->server, FUZZ_DOMAIN_INDEX);
 	/* The fuzzer drops and reconnects by the thousand: the cool-down
 	 * policy (tested in tests/unit) would refuse it. */
 	tsr_domain_test_forget_violations(domain);

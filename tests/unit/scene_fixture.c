@@ -52,8 +52,7 @@ static bool use_test_renderer(struct tsr_server *server)
 		printf("scene fixture: skipped: the GLES renderer cannot start: %s\n", why);
 		exit(77);
 	}
-	tsr_renderer_destroy(server->renderer);
-	server->renderer = gles;
+	tsr_server_set_renderer(server, gles);
 	return true;
 #else
 	printf("scene fixture: skipped: built without GLES (-Dgles)\n");
@@ -88,9 +87,9 @@ bool scene_fixture_init_with(struct scene_fixture *fixture, uint32_t width, uint
 		? tsr_backend_kms_create(fixture->loop, &fixture->config.output, &listener)
 		: tsr_backend_headless_create(fixture->loop, &fixture->config.output, &listener);
 	if (!fixture->backend || !fixture->backend->impl->start(fixture->backend) ||
-	    fixture->server->output_count == 0)
+	    tsr_server_output_count(fixture->server) == 0)
 		return false;
-	fixture->output = fixture->server->outputs[0]->output;
+	fixture->output = tsr_server_output(fixture->server, 0)->output;
 	return scene_fixture_settle(fixture);
 }
 
@@ -105,7 +104,7 @@ struct tsr_buffer *scene_fixture_set_surface(struct scene_fixture *fixture, int 
 					     uint32_t width, uint32_t height,
 					     uint32_t (*colour_at)(uint32_t x, uint32_t y))
 {
-	struct tsr_domain *domain = fixture->server->domains[index];
+	struct tsr_domain *domain = tsr_server_domain(fixture->server, index);
 	if (!tsr_domain_connected(domain)) {
 		struct tsr_guest_link *link = calloc(1, sizeof(*link));
 		link->impl = &null_link_impl;
@@ -156,8 +155,8 @@ bool scene_fixture_settle(struct scene_fixture *fixture)
 {
 	for (int i = 0; i < 1000; i++) {
 		bool busy = false;
-		for (size_t o = 0; o < fixture->server->output_count; o++) {
-			struct tsr_output_state *state = fixture->server->outputs[o];
+		for (size_t o = 0; o < tsr_server_output_count(fixture->server); o++) {
+			struct tsr_output_state *state = tsr_server_output(fixture->server, o);
 			busy |= state->frame_pending || pixman_region32_not_empty(&state->damage);
 		}
 		if (!busy)
@@ -187,7 +186,7 @@ void scene_fixture_populate(struct scene_fixture *fixture)
 	tsr_server_focus(fixture->server, 1);
 	for (int i = 0; i < 2; i++) {
 		const pixman_box32_t *content =
-		    &fixture->server->outputs[0]->layout.domains[i].content;
+		    &tsr_server_output(fixture->server, 0)->layout.domains[i].content;
 		if (tsr_box_width(content) == 0 || tsr_box_height(content) == 0)
 			continue;
 		scene_fixture_set_surface(fixture, i, tsr_box_width(content),

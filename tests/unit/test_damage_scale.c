@@ -39,7 +39,7 @@ static uint32_t checker(uint32_t x, uint32_t y)
 
 static const pixman_box32_t *content_of(struct scene_fixture *fixture, int index)
 {
-	return &fixture->server->outputs[0]->layout.domains[index].content;
+	return &tsr_server_output(fixture->server, 0)->layout.domains[index].content;
 }
 
 /* The demo's kind of damage, per domain: a counter plate at (8,8) and a

@@ -22,6 +22,7 @@
 #include "transport/fd_closer.h"
 #include "transport/local_link.h"
 #include "transport/memfd_buffer.h"
+#include "util/log_limit.h"
 
 #define MAX_RECORDED 256
 
@@ -114,7 +115,7 @@ static struct recording_link *connect_guest(struct scene_fixture *fixture, int i
 	struct recording_link *link = calloc(1, sizeof(*link));
 	link->base.impl = &recording_impl;
 	link->read_at = -1;
-	CHECK(tsr_domain_attach_link(fixture->server->domains[index], &link->base, -1));
+	CHECK(tsr_domain_attach_link(tsr_server_domain(fixture->server, index), &link->base, -1));
 	struct tsr_msg msg = {.type = TSR_MSG_HELLO};
 	msg.u.hello = (struct tsr_msg_hello){.major = 1, .capabilities = TSR_CAP_MEMFD};
 	CHECK(deliver(link, &msg));
@@ -163,7 +164,8 @@ static void damage(struct recording_link *link, int32_t x, int32_t y, uint32_t w
 
 static uint32_t shown_pixel(struct scene_fixture *fixture, int index, uint32_t x, uint32_t y)
 {
-	const pixman_box32_t *content = &fixture->server->outputs[0]->layout.domains[index].content;
+	const pixman_box32_t *content =
+	    &tsr_server_output(fixture->server, 0)->layout.domains[index].content;
 	return pixel_at(scene_fixture_front(fixture), (uint32_t)content->x1 + x,
 			(uint32_t)content->y1 + y);
 }
@@ -228,7 +230,8 @@ static void test_final_release_after_destroy(void)
 	CHECK(deliver(link, &msg));
 	CHECK_EQ_INT(count_sent(link, TSR_MSG_BUFFER_RELEASE, 2), 1); /* with its surface */
 	/* The id is free again. */
-	CHECK(tsr_domain_test_buffer_slot(fixture.server->domains[0], 0)->in_use == false);
+	CHECK(tsr_domain_test_buffer_slot(tsr_server_domain(fixture.server, 0), 0)->in_use ==
+	      false);
 	scene_fixture_fini(&fixture);
 }
 
@@ -257,8 +260,9 @@ static void test_hidden_surfaces_paced_at_one_hertz(void)
 		shown->sent_count = hidden->sent_count = 0;
 		tsr_event_loop_dispatch(fixture.loop, 5);
 	}
-	uint64_t hidden_frames = tsr_domain_stats(fixture.server->domains[1])->frames_done;
-	uint64_t shown_frames = tsr_domain_stats(fixture.server->domains[0])->frames_done;
+	uint64_t hidden_frames =
+	    tsr_domain_stats(tsr_server_domain(fixture.server, 1))->frames_done;
+	uint64_t shown_frames = tsr_domain_stats(tsr_server_domain(fixture.server, 0))->frames_done;
 	printf("in 1.5 s: shown surface %llu frame-dones, hidden surface %llu\n",
 	       (unsigned long long)shown_frames, (unsigned long long)hidden_frames);
 	CHECK(hidden_frames >= 1 && hidden_frames <= 2);
@@ -295,7 +299,7 @@ static void test_reads_deferred_until_the_output_frame(void)
 	commit(hidden, 1, 1);
 	/* The repaint runs and its frame is on its way. */
 	tsr_event_loop_dispatch(fixture.loop, 0);
-	CHECK(fixture.server->outputs[0]->frame_pending);
+	CHECK(tsr_server_output(fixture.server, 0)->frame_pending);
 	CHECK(shown->deferred);
 	CHECK(!hidden->deferred);
 
@@ -321,7 +325,7 @@ static void test_reads_deferred_until_the_output_frame(void)
 	for (int i = 0; i < 100 && shown->deferred; i++)
 		tsr_event_loop_dispatch(fixture.loop, 20);
 	CHECK(!shown->deferred);
-	CHECK(!fixture.server->outputs[0]->frame_pending);
+	CHECK(!tsr_server_output(fixture.server, 0)->frame_pending);
 	scene_fixture_fini(&fixture);
 }
 
@@ -333,10 +337,10 @@ static void test_device_violation_refuses_the_instance_everywhere(void)
 	struct scene_fixture fixture;
 	CHECK(scene_fixture_init(&fixture, 640, 400));
 	struct tsr_guest_directory *guests = tsr_server_guests(fixture.server);
-	CHECK(tsr_guests_config(guests) == fixture.server->config);
+	CHECK(tsr_guests_config(guests) == tsr_server_config(fixture.server));
 	CHECK(tsr_guests_may_connect(guests, 1, 7));
 	tsr_guests_report_violation(guests, 1, 7);
-	CHECK_EQ_INT(tsr_domain_stats(fixture.server->domains[1])->violations, 1);
+	CHECK_EQ_INT(tsr_domain_stats(tsr_server_domain(fixture.server, 1))->violations, 1);
 	CHECK(!tsr_guests_may_connect(guests, 1, 7));
 	CHECK(tsr_guests_may_connect(guests, 1, 8)); /* restarted: a new instance */
 	CHECK(tsr_guests_may_connect(guests, 0, 7)); /* another domain's business */
@@ -580,7 +584,7 @@ static void test_violation_refuses_the_instance(void)
 {
 	struct scene_fixture fixture;
 	CHECK(scene_fixture_init(&fixture, 320, 200));
-	struct tsr_domain *hostile = fixture.server->domains[2];
+	struct tsr_domain *hostile = tsr_server_domain(fixture.server, 2);
 	struct recording_link *link = calloc(1, sizeof(*link));
 	link->base.impl = &recording_impl;
 	CHECK(tsr_domain_attach_link(hostile, &link->base, 11));
@@ -603,7 +607,7 @@ static void test_violation_refuses_the_instance(void)
 	tsr_domain_disconnect(hostile, "the guest went away", false);
 	CHECK(tsr_domain_may_connect(hostile, 12));
 	/* Local guests (no domid) are never refused this way. */
-	CHECK(tsr_domain_may_connect(fixture.server->domains[0], -1));
+	CHECK(tsr_domain_may_connect(tsr_server_domain(fixture.server, 0), -1));
 	scene_fixture_fini(&fixture);
 }
 
@@ -611,7 +615,7 @@ static void test_repeated_violations_refuse_reconnects(void)
 {
 	struct scene_fixture fixture;
 	CHECK(scene_fixture_init(&fixture, 320, 200));
-	struct tsr_domain *hostile = fixture.server->domains[2];
+	struct tsr_domain *hostile = tsr_server_domain(fixture.server, 2);
 	for (uint32_t i = 0; i < TSR_VIOLATION_BURST; i++) {
 		struct recording_link *link = calloc(1, sizeof(*link));
 		link->base.impl = &recording_impl;
@@ -632,7 +636,7 @@ static void test_repeated_violations_refuse_reconnects(void)
 	/* Only that domain: another one connects and draws as before. */
 	struct tsr_buffer *buffers[2];
 	struct recording_link *honest = connect_guest(&fixture, 0, 64, 64, buffers);
-	CHECK(tsr_domain_test_link(fixture.server->domains[0]) == &honest->base);
+	CHECK(tsr_domain_test_link(tsr_server_domain(fixture.server, 0)) == &honest->base);
 	scene_fixture_fini(&fixture);
 }
 
@@ -723,7 +727,7 @@ static void test_error_codes_per_category(void)
 {
 	struct scene_fixture fixture;
 	CHECK(scene_fixture_init(&fixture, 320, 200));
-	struct tsr_domain *domain = fixture.server->domains[2];
+	struct tsr_domain *domain = tsr_server_domain(fixture.server, 2);
 	struct recording_link *link;
 	struct tsr_msg msg;
 
@@ -893,7 +897,7 @@ static void test_held_back_input_goes_out_in_order(void)
 {
 	struct scene_fixture fixture;
 	CHECK(scene_fixture_init(&fixture, 320, 200));
-	struct tsr_domain *domain = fixture.server->domains[0];
+	struct tsr_domain *domain = tsr_server_domain(fixture.server, 0);
 	struct recording_link *link = calloc(1, sizeof(*link));
 	link->base.impl = &recording_impl;
 	CHECK(tsr_domain_attach_link(domain, &link->base, -1));
@@ -940,7 +944,7 @@ static void test_guest_that_does_not_read_input_is_dropped(void)
 {
 	struct scene_fixture fixture;
 	CHECK(scene_fixture_init(&fixture, 320, 200));
-	struct tsr_domain *domain = fixture.server->domains[1];
+	struct tsr_domain *domain = tsr_server_domain(fixture.server, 1);
 	struct recording_link *link = calloc(1, sizeof(*link));
 	link->base.impl = &recording_impl;
 	CHECK(tsr_domain_attach_link(domain, &link->base, -1));
@@ -1071,7 +1075,7 @@ static void test_slow_guest_on_a_real_link(void)
 {
 	struct scene_fixture fixture;
 	CHECK(scene_fixture_init(&fixture, 320, 200));
-	struct tsr_domain *domain = fixture.server->domains[0];
+	struct tsr_domain *domain = tsr_server_domain(fixture.server, 0);
 	int fds[2];
 	CHECK(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) == 0);
 	int small = 4096; /* the kernel's buffers hide little of the queue */

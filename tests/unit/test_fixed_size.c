@@ -104,7 +104,7 @@ static struct display_link *connect_link(struct scene_fixture *fixture, int inde
 	struct display_link *link = calloc(1, sizeof(*link));
 	link->base.impl = &display_link_impl;
 	link->base.fixed_size = fixed;
-	CHECK(tsr_domain_attach_link(fixture->server->domains[index], &link->base, -1));
+	CHECK(tsr_domain_attach_link(tsr_server_domain(fixture->server, index), &link->base, -1));
 	struct tsr_msg msg = {.type = TSR_MSG_HELLO};
 	msg.u.hello =
 	    (struct tsr_msg_hello){.major = 1, .capabilities = TSR_CAP_MEMFD | TSR_CAP_INPUT};
@@ -158,7 +158,7 @@ static size_t count_sent(const struct display_link *link, enum tsr_msg_type type
 
 static const struct tsr_domain_placement *placement_of(struct scene_fixture *fixture, int index)
 {
-	return &fixture->server->outputs[0]->layout.domains[index];
+	return &tsr_server_output(fixture->server, 0)->layout.domains[index];
 }
 
 /* A test card with detail at every scale: a colour ramp, a one-pixel grid
@@ -233,19 +233,19 @@ static void test_formats_by_link_kind(void)
 	for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++) {
 		struct display_link *display = connect_link(&fixture, 0, true);
 		CHECK(create_surface(display, 1, 33, 7, formats[i].format, 33 * formats[i].bpp));
-		tsr_domain_disconnect(fixture.server->domains[0], "test", false);
+		tsr_domain_disconnect(tsr_server_domain(fixture.server, 0), "test", false);
 		struct display_link *agent = connect_link(&fixture, 1, false);
 		bool wire = formats[i].bpp == 4;
 		uint32_t stride = (33 * formats[i].bpp + 3) & ~3u;
 		CHECK(create_surface(agent, 1, 33, 7, formats[i].format, stride) == wire);
-		tsr_domain_disconnect(fixture.server->domains[1], "test", false);
+		tsr_domain_disconnect(tsr_server_domain(fixture.server, 1), "test", false);
 	}
 	struct display_link *display = connect_link(&fixture, 0, true);
 	CHECK(!create_surface(display, 1, 33, 7, DRM_FORMAT_NV12, 33));		/* unknown */
 	CHECK(!create_surface(display, 2, 33, 7, DRM_FORMAT_RGB565, 65));	/* short pitch */
 	CHECK(!create_surface(display, 3, 16385, 7, DRM_FORMAT_RGB565, 32770)); /* too wide */
 	CHECK(!create_surface(display, 4, 4095, 16384, DRM_FORMAT_XRGB8888, 16380)); /* >64 MiB */
-	tsr_domain_disconnect(fixture.server->domains[0], "test", false);
+	tsr_domain_disconnect(tsr_server_domain(fixture.server, 0), "test", false);
 	scene_fixture_fini(&fixture);
 }
 
@@ -330,7 +330,7 @@ static void test_scaled_display_focus_reference(void)
 	CHECK(((top_middle >> 16) & 0xff) > 0x80 && (top_middle & 0xff) > 0x80);
 
 	/* The frame property, with a solid display. */
-	tsr_domain_disconnect(fixture.server->domains[0], "test", false);
+	tsr_domain_disconnect(tsr_server_domain(fixture.server, 0), "test", false);
 	display = connect_link(&fixture, 0, true);
 	add_display(display, 1, 1920, 1080, magenta);
 	CHECK(scene_fixture_settle(&fixture));
@@ -363,7 +363,7 @@ static void test_scaled_displays_mosaic_reference(void)
 	CHECK(!placement_of(&fixture, 2)->views[0].scaled);
 
 	/* Every display of every domain keeps to its image box. */
-	tsr_domain_disconnect(fixture.server->domains[1], "test", false);
+	tsr_domain_disconnect(tsr_server_domain(fixture.server, 1), "test", false);
 	personal = connect_link(&fixture, 1, true);
 	add_display(personal, 1, 4095, 2047, magenta);
 	add_display(personal, 2, 1, 2047, magenta);
@@ -447,8 +447,9 @@ static void test_every_display_gets_frame_done(void)
 		    display->sent[i].u.frame_done.surface_id <= 2)
 			done[display->sent[i].u.frame_done.surface_id] = true;
 	CHECK(done[1] && done[2]);
-	CHECK(tsr_domain_surface_shown(fixture.server->domains[0],
-				       tsr_domain_find_surface(fixture.server->domains[0], 2)));
+	CHECK(tsr_domain_surface_shown(
+	    tsr_server_domain(fixture.server, 0),
+	    tsr_domain_find_surface(tsr_server_domain(fixture.server, 0), 2)));
 	scene_fixture_fini(&fixture);
 }
 
@@ -617,7 +618,7 @@ static void test_pointer_reaches_display_pixels(void)
 	motion = last_motion(display);
 	CHECK(motion && motion->u.pointer_motion.surface_id == 2 &&
 	      motion->u.pointer_motion.x == 10 && motion->u.pointer_motion.y == 99);
-	fixture.server->seat = NULL;
+	tsr_server_attach_seat(fixture.server, NULL);
 	tsr_seat_destroy(seat);
 	scene_fixture_fini(&fixture);
 }

@@ -61,7 +61,7 @@ static void test_focus_at_scale_2(void)
 	struct scene_fixture fixture;
 	CHECK(scene_fixture_init_with(&fixture, 0, 0, hidpi_config));
 	struct tsr_server *server = fixture.server;
-	struct tsr_output_state *state = server->outputs[0];
+	struct tsr_output_state *state = tsr_server_output(server, 0);
 	CHECK_EQ_INT(state->scale, 2);
 	tsr_server_focus(server, 0);
 	tsr_server_set_layout(server, TSR_LAYOUT_FOCUS);
@@ -120,7 +120,8 @@ static void test_mosaic_at_scale_2(void)
 	CHECK(tsr_check_reference(front, "hidpi-mosaic"));
 	/* A 2x2 grid with gaps of 16: tiles (960 - 48) / 2 wide, name strips
 	 * 56 high, borders 8. */
-	const struct tsr_domain_placement *personal = &server->outputs[0]->layout.domains[1];
+	const struct tsr_domain_placement *personal =
+	    &tsr_server_output(server, 0)->layout.domains[1];
 	CHECK_EQ_INT(personal->frame.x1, 16 + 456 + 16);
 	CHECK_EQ_INT(personal->frame.y1, 56 + 16);
 	CHECK_EQ_INT(tsr_box_height(&personal->label), 56);
@@ -133,7 +134,7 @@ static void test_mosaic_at_scale_2(void)
 	}
 	CHECK_EQ_INT(pixel_at(front, x1 + 8, y2 - 9), 0x108020u);
 	/* The work tile is dimmed (the keyboard is personal's). */
-	const struct tsr_domain_placement *work = &server->outputs[0]->layout.domains[0];
+	const struct tsr_domain_placement *work = &tsr_server_output(server, 0)->layout.domains[0];
 	CHECK_EQ_INT(pixel_at(front, (uint32_t)work->frame.x1 + 3, (uint32_t)work->frame.y2 - 3),
 		     0x1a3252u);
 	/* The banner's text is the 2x rendering. */
@@ -154,7 +155,7 @@ static void test_text_rendered_not_doubled(void)
 {
 	struct scene_fixture fixture;
 	CHECK(scene_fixture_init_with(&fixture, 0, 0, hidpi_config));
-	struct tsr_decorations *decorations = fixture.server->decorations;
+	struct tsr_decorations *decorations = tsr_server_decorations(fixture.server);
 	struct tsr_buffer *one = tsr_decorations_label(decorations, 1, 1, 4096);
 	struct tsr_buffer *two = tsr_decorations_label(decorations, 2, 1, 4096);
 	CHECK(one && two);
@@ -194,13 +195,14 @@ static void test_decorations_cached_across_frames(void)
 	tsr_server_set_layout(server, TSR_LAYOUT_FOCUS);
 	CHECK(scene_fixture_settle(&fixture));
 	/* The banner's room: its width less 2 x 24 of padding at scale 2. */
-	struct tsr_buffer *label = tsr_decorations_label(server->decorations, 2, 0, WIDTH - 48);
+	struct tsr_buffer *label =
+	    tsr_decorations_label(tsr_server_decorations(server), 2, 0, WIDTH - 48);
 	CHECK(label != NULL);
 	for (int frame = 0; frame < 5; frame++) {
 		tsr_server_damage_all(server);
 		CHECK(scene_fixture_settle(&fixture));
 	}
-	CHECK(tsr_decorations_label(server->decorations, 2, 0, WIDTH - 48) == label);
+	CHECK(tsr_decorations_label(tsr_server_decorations(server), 2, 0, WIDTH - 48) == label);
 	scene_fixture_fini(&fixture);
 }
 
@@ -226,8 +228,8 @@ static void test_lock_screen_at_scale_2(void)
 	CHECK(lock != NULL);
 	if (!lock)
 		fprintf(stderr, "%s\n", err);
-	fixture.server->lock = lock;
-	CHECK(fixture.server->locked);
+	CHECK(tsr_server_lock_screen(fixture.server) == lock);
+	CHECK(tsr_server_locked(fixture.server));
 	CHECK(scene_fixture_settle(&fixture));
 	struct tsr_buffer *front = scene_fixture_front(&fixture);
 	CHECK(tsr_check_reference(front, "hidpi-lock"));
@@ -319,9 +321,9 @@ static void run_plane_output(uint32_t scale, bool expect_hardware)
 	for (int i = 0; i < 2; i++)
 		output.buffers[i] = tsr_buffer_create_memory(320, 200, DRM_FORMAT_XRGB8888);
 	tsr_server_add_output(server, &output.base);
-	CHECK_EQ_INT(server->outputs[0]->scale, scale);
+	CHECK_EQ_INT(tsr_server_output(server, 0)->scale, scale);
 	tsr_server_cursor_moved(server, 100, 100);
-	CHECK(server->outputs[0]->hardware_cursor == expect_hardware);
+	CHECK(tsr_server_output(server, 0)->hardware_cursor == expect_hardware);
 	CHECK_EQ_INT(output.cursor_width, expect_hardware ? 24 * scale : 0);
 	/* Draw one frame: the software cursor is in it, scale times 18 rows. */
 	for (int i = 0; i < 10 && !output.base.last_presented; i++)

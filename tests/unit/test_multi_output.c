@@ -13,6 +13,7 @@
 #include "core/guest_link.h"
 #include "core/input_policy.h"
 #include "core/output_views.h"
+#include "core/server_testing.h"
 #include "reference.h"
 #include "scene_fixture.h"
 #include "tessera/event_loop.h"
@@ -259,7 +260,7 @@ static uint32_t flat(uint32_t x, uint32_t y)
 
 static struct tsr_buffer *front_of(struct scene_fixture *fixture, size_t output)
 {
-	return fixture->server->outputs[output]->output->last_presented;
+	return tsr_server_output(fixture->server, output)->output->last_presented;
 }
 
 /* Gives every domain a flat surface of the size the server asks for. */
@@ -279,12 +280,13 @@ static void test_two_outputs_layouts_and_banners(void)
 	struct scene_fixture fixture;
 	CHECK(scene_fixture_init_with(&fixture, 0, 0, two_outputs));
 	struct tsr_server *server = fixture.server;
-	CHECK_EQ_INT(server->output_count, 2);
-	if (server->output_count != 2) {
+	CHECK_EQ_INT(tsr_server_output_count(server), 2);
+	if (tsr_server_output_count(server) != 2) {
 		scene_fixture_fini(&fixture);
 		return;
 	}
-	struct tsr_output_state *left = server->outputs[0], *right = server->outputs[1];
+	struct tsr_output_state *left = tsr_server_output(server, 0),
+				*right = tsr_server_output(server, 1);
 	CHECK(strcmp(left->output->name, "left") == 0);
 	CHECK(strcmp(right->output->name, "right") == 0);
 	CHECK(box_is(&left->box, 0, 0, 640, 400));
@@ -297,8 +299,8 @@ static void test_two_outputs_layouts_and_banners(void)
 	CHECK(tsr_server_focus_on(server, right, 1));
 	tsr_server_set_layout_on(server, right, TSR_LAYOUT_FOCUS);
 	CHECK_EQ_INT(tsr_server_focused(server), 1);
-	CHECK_EQ_INT(server->views.mode[0], TSR_LAYOUT_MOSAIC);
-	CHECK_EQ_INT(tsr_output_views_focus_output(&server->views, 1), 1);
+	CHECK_EQ_INT(tsr_server_output_mode(server, left), TSR_LAYOUT_MOSAIC);
+	CHECK_EQ_INT(tsr_output_views_focus_output(tsr_server_test_views(server), 1), 1);
 	CHECK(right->layout.domains[1].visible && !right->layout.domains[0].visible);
 	CHECK(left->layout.domains[0].visible && left->layout.domains[1].visible);
 
@@ -306,8 +308,8 @@ static void test_two_outputs_layouts_and_banners(void)
 	 * showed (work): never in focus on both. */
 	tsr_server_set_layout_on(server, left, TSR_LAYOUT_FOCUS);
 	CHECK(tsr_server_focus_on(server, left, 1));
-	CHECK_EQ_INT(server->views.shown[0], 1);
-	CHECK_EQ_INT(server->views.shown[1], 0);
+	CHECK_EQ_INT(tsr_server_output_shown(server, left), 1);
+	CHECK_EQ_INT(tsr_server_output_shown(server, right), 0);
 	CHECK(right->layout.domains[0].visible && !right->layout.domains[1].visible);
 
 	/* Each guest is configured to the output it is shown on. */
@@ -361,7 +363,7 @@ static struct scene_fixture *recording_fixture;
 static bool recording_send(struct tsr_guest_link *link, const struct tsr_msg *msg)
 {
 	for (int i = 0; i < 3; i++) {
-		if (tsr_domain_test_link(recording_fixture->server->domains[i]) != link)
+		if (tsr_domain_test_link(tsr_server_domain(recording_fixture->server, i)) != link)
 			continue;
 		struct recorded *r = &received[i];
 		switch (msg->type) {
@@ -404,14 +406,15 @@ static void test_pointer_crosses_outputs(void)
 	struct scene_fixture fixture;
 	CHECK(scene_fixture_init_with(&fixture, 0, 0, two_outputs));
 	struct tsr_server *server = fixture.server;
-	if (server->output_count != 2) {
+	if (tsr_server_output_count(server) != 2) {
 		CHECK(!"two outputs");
 		scene_fixture_fini(&fixture);
 		return;
 	}
 	recording_fixture = &fixture;
 	memset(received, 0, sizeof(received));
-	struct tsr_output_state *left = server->outputs[0], *right = server->outputs[1];
+	struct tsr_output_state *left = tsr_server_output(server, 0),
+				*right = tsr_server_output(server, 1);
 	/* left: work in focus (keyboard); right: personal in focus. */
 	tsr_server_set_layout_on(server, left, TSR_LAYOUT_FOCUS);
 	tsr_server_focus_on(server, right, 1);
@@ -419,8 +422,8 @@ static void test_pointer_crosses_outputs(void)
 	tsr_server_focus_on(server, left, 0);
 	fill_domains(&fixture);
 	for (int i = 0; i < 3; i++) {
-		tsr_domain_test_link(server->domains[i])->impl = &recording_impl;
-		tsr_domain_test_add_capabilities(server->domains[i], TSR_CAP_INPUT);
+		tsr_domain_test_link(tsr_server_domain(server, i))->impl = &recording_impl;
+		tsr_domain_test_add_capabilities(tsr_server_domain(server, i), TSR_CAP_INPUT);
 	}
 	struct tsr_seat *seat = tsr_input_policy_create_seat(server);
 	CHECK(seat != NULL);
@@ -475,8 +478,8 @@ static void test_pointer_crosses_outputs(void)
 	tsr_seat_key(seat, KEY_M, TSR_KEY_RELEASED, 12);
 	tsr_seat_key(seat, KEY_LEFTALT, TSR_KEY_RELEASED, 13);
 	tsr_seat_key(seat, KEY_LEFTCTRL, TSR_KEY_RELEASED, 14);
-	CHECK_EQ_INT(server->views.mode[1], TSR_LAYOUT_MOSAIC);
-	CHECK_EQ_INT(server->views.mode[0], TSR_LAYOUT_FOCUS);
+	CHECK_EQ_INT(tsr_server_output_mode(server, right), TSR_LAYOUT_MOSAIC);
+	CHECK_EQ_INT(tsr_server_output_mode(server, left), TSR_LAYOUT_FOCUS);
 	/* Back to left, over work: work gets motion, relative to its content. */
 	content = &left->layout.domains[0].content;
 	tsr_seat_pointer_motion_absolute(seat, content->x1 + 5, content->y1 + 6, 15);
@@ -491,9 +494,9 @@ static void test_pointer_crosses_outputs(void)
 	tsr_seat_key(seat, KEY_LEFTALT, TSR_KEY_RELEASED, 20);
 	tsr_seat_key(seat, KEY_LEFTCTRL, TSR_KEY_RELEASED, 21);
 	CHECK_EQ_INT(tsr_server_focused(server), 2);
-	CHECK_EQ_INT(server->views.shown[0], 2);
-	CHECK_EQ_INT(server->views.mode[0], TSR_LAYOUT_FOCUS);
-	server->seat = NULL;
+	CHECK_EQ_INT(tsr_server_output_shown(server, left), 2);
+	CHECK_EQ_INT(tsr_server_output_mode(server, left), TSR_LAYOUT_FOCUS);
+	tsr_server_attach_seat(server, NULL);
 	tsr_seat_destroy(seat);
 	scene_fixture_fini(&fixture);
 }
@@ -528,15 +531,16 @@ static void test_frames_paced_by_one_output(void)
 	struct scene_fixture fixture;
 	CHECK(scene_fixture_init_with(&fixture, 0, 0, two_outputs));
 	struct tsr_server *server = fixture.server;
-	if (server->output_count != 2) {
-		CHECK_EQ_INT(server->output_count, 2);
+	if (tsr_server_output_count(server) != 2) {
+		CHECK_EQ_INT(tsr_server_output_count(server), 2);
 		scene_fixture_fini(&fixture);
 		return;
 	}
-	struct tsr_output_state *left = server->outputs[0], *right = server->outputs[1];
+	struct tsr_output_state *left = tsr_server_output(server, 0),
+				*right = tsr_server_output(server, 1);
 	fill_domains(&fixture);
 	CHECK(scene_fixture_settle(&fixture));
-	struct tsr_domain *work = server->domains[0];
+	struct tsr_domain *work = tsr_server_domain(server, 0);
 	struct tsr_surface *surface = tsr_domain_main_surface(work);
 	CHECK(surface != NULL);
 	if (!surface) {

@@ -330,8 +330,7 @@ static uint32_t checker(uint32_t x, uint32_t y)
 
 static void use_gles(struct scene_fixture *fixture)
 {
-	tsr_renderer_destroy(fixture->server->renderer);
-	fixture->server->renderer = gles_or_skip();
+	tsr_server_set_renderer(fixture->server, gles_or_skip());
 }
 
 /* test_scene.c's reference scenes, drawn by GLES, against the same
@@ -348,7 +347,7 @@ static void test_reference_scenes(void)
 		tsr_server_set_layout(fixture.server, modes[m]);
 		for (int i = 0; i < (m == 0 ? 1 : 2); i++) {
 			const struct tsr_domain_placement *placement =
-			    &fixture.server->outputs[0]->layout.domains[i];
+			    &tsr_server_output(fixture.server, 0)->layout.domains[i];
 			scene_fixture_set_surface(&fixture, i, tsr_box_width(&placement->content),
 						  tsr_box_height(&placement->content),
 						  i == 0 ? gradient : checker);

@@ -35,7 +35,7 @@ static uint32_t magenta(uint32_t x, uint32_t y)
 
 static const struct tsr_domain_placement *placement_of(struct scene_fixture *fixture, int index)
 {
-	return &fixture->server->outputs[0]->layout.domains[index];
+	return &tsr_server_output(fixture->server, 0)->layout.domains[index];
 }
 
 static bool inside(const pixman_box32_t *box, int32_t x, int32_t y)

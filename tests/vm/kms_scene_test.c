@@ -45,7 +45,7 @@ static void compare_layout(struct scene_fixture *kms, struct scene_fixture *head
 	snprintf(capture_path, sizeof(capture_path), "%s/writeback-%s.png", results_dir, name);
 	snprintf(expected_path, sizeof(expected_path), "%s/headless-%s.png", results_dir, name);
 	snprintf(diff_path, sizeof(diff_path), "%s/diff-%s.png", results_dir, name);
-	struct tsr_output *output = kms->server->outputs[0]->output;
+	struct tsr_output *output = tsr_server_output(kms->server, 0)->output;
 	CHECK(output->impl->capture != NULL);
 	struct tsr_buffer *captured =
 	    output->impl->capture ? output->impl->capture(output, err, sizeof(err)) : NULL;
@@ -93,7 +93,7 @@ static void test_setup(void)
 	CHECK(ready);
 	if (!ready)
 		return;
-	struct tsr_output *output = kms.server->outputs[0]->output;
+	struct tsr_output *output = tsr_server_output(kms.server, 0)->output;
 	printf("kms output %s: %ux%u @ %u mHz\n", output->name, output->width, output->height,
 	       output->refresh_mhz);
 	ready = scene_fixture_init_with(&headless, output->width, output->height, domains);
@@ -126,7 +126,7 @@ static void test_small_damage_small_commit(void)
 	scene_fixture_damage(&kms, 1, 10, 10, 16, 16);
 	CHECK(scene_fixture_settle(&kms));
 	struct tsr_server_stats after = tsr_server_get_stats(kms.server);
-	struct tsr_output *output = kms.server->outputs[0]->output;
+	struct tsr_output *output = tsr_server_output(kms.server, 0)->output;
 	uint64_t drawn = after.pixels_drawn - before.pixels_drawn;
 	printf("small damage: 1 frame, %llu pixels drawn of %u (buffer age included)\n",
 	       (unsigned long long)drawn, output->width * output->height);
@@ -164,7 +164,7 @@ static void test_two_outputs(void)
 {
 	if (!ready)
 		return;
-	size_t outputs = kms.server->output_count;
+	size_t outputs = tsr_server_output_count(kms.server);
 	if (outputs < 2) {
 		printf("SKIP two outputs: the kernel offers %zu connected connector(s) "
 		       "(vkms in Linux 6.1 has one)\n",
@@ -173,7 +173,7 @@ static void test_two_outputs(void)
 	}
 	/* Every output shows the scene laid out for its own size. */
 	for (size_t i = 0; i < outputs; i++)
-		CHECK(kms.server->outputs[i]->frames_presented > 0);
+		CHECK(tsr_server_output(kms.server, i)->frames_presented > 0);
 }
 
 static void test_teardown(void)
