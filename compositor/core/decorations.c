@@ -1,18 +1,18 @@
 /* Label masks are rendered once per scale in use: labels come from the
  * configuration and never change while Tessera runs. Each scale has its own
  * font at that many times the 1x pixel size (FreeType renders it sharp; no
- * mask is ever pixel-doubled) and its own cursor drawn from the formula. */
+ * mask is ever pixel-doubled) and its own cursor (core/cursor_image.c). */
 #include <drm_fourcc.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "core/cursor_image.h"
 #include "core/decorations.h"
 #include "tessera/font.h"
 #include "tessera/log.h"
 
 #define LABEL_MAX_WIDTH 4096u
-#define CURSOR_SIZE 24
 
 /* Everything drawn at one scale. */
 struct scale_set {
@@ -36,30 +36,6 @@ struct tsr_decorations {
 	struct scale_set sets[TSR_OUTPUT_SCALE_MAX];
 };
 
-/* A classic arrow: white inside a black outline, hot spot top-left. Drawn
- * from a formula so there is no image file to trust or lose; at scale S the
- * formula runs on S times the rows and columns, with an S pixel outline, so
- * its diagonal stays a line of single pixels instead of S-pixel steps. */
-static struct tsr_buffer *create_cursor(int32_t scale)
-{
-	int32_t size = CURSOR_SIZE * scale;
-	struct tsr_buffer *cursor =
-	    tsr_buffer_create_memory((uint32_t)size, (uint32_t)size, DRM_FORMAT_ARGB8888);
-	if (!cursor)
-		return NULL;
-	int32_t tip = 12 * scale, bottom = 18 * scale;
-	for (int32_t y = 0; y < bottom; y++) {
-		uint32_t *row = (uint32_t *)((uint8_t *)cursor->data + (size_t)y * cursor->stride);
-		int32_t width = y < tip ? y + 1 : tip - (y - tip) * 2;
-		for (int32_t x = 0; x < width && x < size; x++) {
-			bool edge = x < scale || x >= width - scale || y >= bottom - scale ||
-				    (y >= tip && y < tip + scale);
-			row[x] = edge ? 0xff000000u : 0xffffffffu;
-		}
-	}
-	return cursor;
-}
-
 static bool fill_set(struct tsr_decorations *decorations, struct scale_set *set, uint32_t scale,
 		     char *err, size_t err_len)
 {
@@ -73,7 +49,7 @@ static bool fill_set(struct tsr_decorations *decorations, struct scale_set *set,
 	set->mosaic_outputs_text = tsr_font_render(
 	    set->font, "Overview - click a domain to give it the keyboard", LABEL_MAX_WIDTH);
 	set->no_focus_text = tsr_font_render(set->font, "No domain focused", LABEL_MAX_WIDTH);
-	set->cursor = create_cursor((int32_t)scale);
+	set->cursor = tsr_cursor_image_create(scale);
 	return true;
 }
 
