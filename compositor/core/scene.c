@@ -14,6 +14,7 @@
 #include "core/lock.h"
 #include "core/scene.h"
 #include "core/server.h"
+#include "tessera/event_loop.h"
 #include "tessera/log.h"
 #include "tessera/renderer.h"
 
@@ -139,9 +140,14 @@ void tsr_scene_draw(struct tsr_server *server, struct tsr_output_state *state,
 	/* About 30 KiB, filled only as far as it is used. */
 	struct tsr_draw_list list;
 	tsr_draw_list_build(&list, &scene);
-	if (!tsr_draw_list_render(&list, tsr_server_renderer(server), region))
-		tsr_log(TSR_LOG_ERROR,
-			"output %s: the draw list breaks the frame property; "
-			"guest content left out",
-			state->output->name);
+	uint64_t suppressed = 0;
+	if (tsr_draw_list_render(&list, tsr_server_renderer(server), region) ||
+	    !tsr_log_limit_allow(&state->draw_refusal_log, tsr_now_ns(), &suppressed))
+		return;
+	if (suppressed)
+		tsr_log(TSR_LOG_ERROR, "output %s: %llu more frames left guest content out",
+			state->output->name, (unsigned long long)suppressed);
+	tsr_log(TSR_LOG_ERROR,
+		"output %s: the draw list breaks the frame property; guest content left out",
+		state->output->name);
 }

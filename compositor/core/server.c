@@ -848,6 +848,7 @@ void tsr_server_add_output(void *data, struct tsr_output *output)
 		return;
 	}
 	state->server = server;
+	state->draw_refusal_log = (struct tsr_log_limit)TSR_LOG_LIMIT_INIT(5, 60);
 	state->output = output;
 	state->scale = tsr_output_scale_for(&server->config->output, output);
 	pixman_region32_init(&state->damage);

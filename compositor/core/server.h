@@ -15,6 +15,7 @@
 #include "core/screenshot_writer.h"
 #include "tessera/config.h"
 #include "tessera/output.h"
+#include "util/log_limit.h"
 
 #define TSR_MAX_OUTPUTS TSR_VIEWS_MAX_OUTPUTS
 #define TSR_DAMAGE_HISTORY 4u
@@ -62,6 +63,9 @@ struct tsr_output_state {
 	 * screen has reached the screen since the lock began. */
 	bool lock_frame_pending;
 	bool lock_shown;
+	/* "the draw list breaks the frame property" would come every repaint
+	 * while a layout bug lasts: bounded like what a peer can trigger. */
+	struct tsr_log_limit draw_refusal_log;
 #ifdef TSR_TEST_HOOKS
 	bool frame_held; /* a frame event kept back by test-hold-frames */
 	uint64_t held_frame_ns;
