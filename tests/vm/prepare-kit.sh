@@ -22,18 +22,21 @@ KIT_ROOT=$BUILD_DIR/vm-kit
 START=$(vm_now)
 
 # Modules the initramfs loads, by group (dependencies are added in load order).
-# base: always (udmabuf: guest memfds as dma-bufs, compositor/transport/udmabuf.c); gpu: bochs-drm for a real PCI display device (run-vm.sh
-# VM_GPU=1); xen-dom0 / xen-domu: under Xen (run-xen.sh); xen-pv: the PV-devices
-# domU of prepare-pv-domu.sh (xen-drm-front and evdev for xen-kbdfront's
+# base: always; dmabuf: udmabuf (guest memfds as dma-bufs,
+# compositor/transport/udmabuf.c), in every VM but Xen's (run-vm.sh); gpu:
+# bochs-drm for a real PCI display device (run-vm.sh VM_GPU=1); xen-dom0 /
+# xen-domu: under Xen (run-xen.sh); xen-pv: the PV-devices domU of
+# prepare-pv-domu.sh (xen-drm-front and evdev for xen-kbdfront's
 # devices; xen-kbdfront itself is built into Debian's kernel).
 declare -A GROUP_MODULES=(
-	[base]="virtio_pci 9pnet_virtio 9p overlay vkms udmabuf evdev uinput"
+	[base]="virtio_pci 9pnet_virtio 9p overlay vkms evdev uinput"
+	[dmabuf]="udmabuf"
 	[gpu]="bochs"
 	[xen-dom0]="xen-evtchn xen-privcmd xenfs xen-gntdev xen-gntalloc xen-pciback"
 	[xen-domu]="xen-evtchn xen-privcmd xenfs xen-gntdev xen-gntalloc xen-pcifront drm_xen_front"
 	[xen-pv]="xen-evtchn xen-privcmd xenfs evdev drm drm_kms_helper xen-front-pgdir-shbuf drm_xen_front"
 )
-GROUP_ORDER="base gpu xen-dom0 xen-domu xen-pv"
+GROUP_ORDER="base dmabuf gpu xen-dom0 xen-domu xen-pv"
 declare -A MODULE_PARAMS=(
 	[vkms]="enable_writeback=1 enable_cursor=1 enable_overlay=1"
 )
