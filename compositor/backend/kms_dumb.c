@@ -46,6 +46,7 @@ struct kms_dumb *kms_dumb_create(int fd, uint32_t width, uint32_t height, uint32
 	dumb->base.width = width;
 	dumb->base.height = height;
 	dumb->base.format = format;
+	dumb->base.dmabuf_fd = -1;
 	dumb->fd = fd;
 
 	struct drm_mode_create_dumb create = {.width = width, .height = height, .bpp = 32};

@@ -78,16 +78,21 @@ static void reply_stats(struct tsr_server *server, const char *name, char *reply
 	struct tsr_domain *domain = tsr_server_domain(server, (size_t)index);
 	struct tsr_surface *surface = tsr_domain_main_surface(domain);
 	const struct tsr_domain_stats *stats = tsr_domain_stats(domain);
+	/* dmabuf: whether the buffer shown now is also a dma-buf (a memfd
+	 * through udmabuf, compositor/transport/udmabuf.h) or only mapped. */
+	bool dmabuf = surface && surface->current && surface->current->buffer &&
+		      surface->current->buffer->dmabuf_fd >= 0;
 	snprintf(reply, reply_len,
 		 "ok connected=%d commits=%llu frames_done=%llu violations=%llu refused=%llu "
 		 "input_coalesced=%llu input_waiting=%zu input_dropped=%llu surface=%ux%u "
-		 "last_reason=\"%s\"",
+		 "dmabuf=%s last_reason=\"%s\"",
 		 tsr_domain_connected(domain), (unsigned long long)stats->commits,
 		 (unsigned long long)stats->frames_done, (unsigned long long)stats->violations,
 		 (unsigned long long)stats->refused_connections,
 		 (unsigned long long)stats->input_coalesced, tsr_domain_input_waiting(domain),
 		 (unsigned long long)stats->input_dropped, surface ? surface->width : 0,
-		 surface ? surface->height : 0, tsr_domain_last_drop_reason(domain));
+		 surface ? surface->height : 0, dmabuf ? "udmabuf" : "none",
+		 tsr_domain_last_drop_reason(domain));
 }
 
 /* The focus layout's content size on the first output: the `connectors=`

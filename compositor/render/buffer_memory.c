@@ -75,6 +75,7 @@ struct tsr_buffer *tsr_buffer_create_memory(uint32_t width, uint32_t height, uin
 	memory->base.stride = stride;
 	memory->base.format = format;
 	memory->base.read_only = false;
+	memory->base.dmabuf_fd = -1;
 	return &memory->base;
 }
 

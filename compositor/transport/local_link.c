@@ -23,10 +23,14 @@
 #include "transport/local_link.h"
 #include "transport/memfd_buffer.h"
 #include "transport/stream_link.h"
+#include "transport/udmabuf.h"
 
 struct local_io {
 	int fd;
-	struct tsr_fd_closer *closer; /* the domain's; outlives the link */
+	struct tsr_fd_closer *closer;	   /* the domain's; outlives the link */
+	const struct tsr_udmabuf *udmabuf; /* the transport's, or NULL */
+	const char *domain_name;	   /* for log lines; outlives the link */
+	bool dmabuf_refusal_logged;	   /* one line per connection at most */
 };
 
 /* Never blocks: memfds are closed here, anything else by the closer. The
@@ -73,17 +77,31 @@ static ssize_t local_write(void *data, const uint8_t *bytes, size_t len)
 	return written;
 }
 
+/* With udmabuf, a buffer that cannot also be a dma-buf is still shown
+ * from its mapping: only the zero-copy path is lost, which the guest's own
+ * choices (offset, seals, size) decide, so it is logged, once per
+ * connection, and not a violation. */
 static struct tsr_buffer *local_import(void *data, const struct tsr_msg *msg, int fd,
 				       const struct tsr_buffer_request *request, char *err,
 				       size_t err_len)
 {
-	(void)data;
+	struct local_io *io = data;
 	if (msg->type != TSR_MSG_BUFFER_ATTACH_MEMFD || fd < 0) {
 		snprintf(err, err_len, "no memfd came with the message");
 		return NULL;
 	}
-	return tsr_memfd_buffer_import(fd, msg->u.attach_memfd.offset, msg->u.attach_memfd.size,
-				       request, err, err_len);
+	struct tsr_buffer *buffer = tsr_memfd_buffer_import(
+	    fd, msg->u.attach_memfd.offset, msg->u.attach_memfd.size, request, err, err_len);
+	char why[256];
+	if (buffer && io->udmabuf &&
+	    !tsr_memfd_buffer_export_dmabuf(buffer, fd, io->udmabuf, why, sizeof(why)) &&
+	    !io->dmabuf_refusal_logged) {
+		io->dmabuf_refusal_logged = true;
+		tsr_log_domain(TSR_LOG_INFO, io->domain_name, -1,
+			       "dma-buf: buffer %u is only mapped: %s (said once per connection)",
+			       msg->u.attach_memfd.buffer_id, why);
+	}
+	return buffer;
 }
 
 /* Takes every fd of the read. Returns false when there are more than one
@@ -161,7 +179,9 @@ static const struct tsr_stream_io local_io_ops = {
 };
 
 struct tsr_guest_link *tsr_local_link_create(struct tsr_event_loop *loop, int fd,
-					     struct tsr_fd_closer *closer)
+					     struct tsr_fd_closer *closer,
+					     const struct tsr_udmabuf *udmabuf,
+					     const char *domain_name)
 {
 	struct local_io *io = calloc(1, sizeof(*io));
 	if (!io) {
@@ -171,6 +191,8 @@ struct tsr_guest_link *tsr_local_link_create(struct tsr_event_loop *loop, int fd
 	}
 	io->fd = fd;
 	io->closer = closer;
+	io->udmabuf = udmabuf;
+	io->domain_name = domain_name ? domain_name : "?";
 	return tsr_stream_link_create(loop, &local_io_ops, io);
 }
 

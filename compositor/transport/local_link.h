@@ -1,5 +1,5 @@
 /* The local transport's link: one guest over a unix stream socket, buffers
- * as sealed memfds. */
+ * as sealed memfds (and dma-bufs of them where the kernel has udmabuf). */
 #ifndef TSR_TRANSPORT_LOCAL_LINK_H
 #define TSR_TRANSPORT_LOCAL_LINK_H
 
@@ -7,6 +7,7 @@
 
 struct tsr_event_loop;
 struct tsr_fd_closer;
+struct tsr_udmabuf;
 
 /* SCM_MAX_FD (the kernel's include/net/scm.h; not exported): the most fds
  * one sendmsg carries, and a unix stream recvmsg returns the fds of one
@@ -19,9 +20,13 @@ struct tsr_fd_closer;
 /* Takes ownership of fd (a connected socket), even on failure. Every guest
  * fd the link cannot prove to be a memfd, and fd itself, is closed through
  * closer, which must outlive the link and have TSR_LOCAL_LINK_CLOSER_RESERVE
- * free slots reserved for it. */
+ * free slots reserved for it. With udmabuf (NULL: none), each memfd buffer
+ * is also made a dma-buf when it can be (tsr_buffer.dmabuf_fd);
+ * domain_name (NULL allowed) names log lines. Both must outlive the link. */
 struct tsr_guest_link *tsr_local_link_create(struct tsr_event_loop *loop, int fd,
-					     struct tsr_fd_closer *closer);
+					     struct tsr_fd_closer *closer,
+					     const struct tsr_udmabuf *udmabuf,
+					     const char *domain_name);
 
 /* Starts reading; call after the listener is set. */
 bool tsr_local_link_start(struct tsr_guest_link *link);

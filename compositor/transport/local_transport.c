@@ -14,6 +14,7 @@
 #include "transport/fd_closer.h"
 #include "transport/local_link.h"
 #include "transport/local_transport.h"
+#include "transport/udmabuf.h"
 #include "util/unix_listener.h"
 
 /* Per domain: room for a live link and a refused second connection with
@@ -39,6 +40,7 @@ struct tsr_local_transport {
 	struct tsr_guest_directory *guests;
 	struct domain_listener listeners[TSR_MAX_DOMAINS];
 	size_t listener_count;
+	struct tsr_udmabuf *udmabuf; /* NULL without /dev/udmabuf */
 };
 
 bool tsr_resolve_runtime_path(const char *runtime_dir, const char *path, char *out, size_t out_len)
@@ -98,7 +100,8 @@ static void handle_connection(int fd, uint32_t mask, void *data)
 	if (client < 0)
 		return;
 	struct tsr_guest_link *link =
-	    tsr_local_link_create(listener->transport->loop, client, listener->closer);
+	    tsr_local_link_create(listener->transport->loop, client, listener->closer,
+				  listener->transport->udmabuf, listener->name);
 	if (!link) {
 		tsr_log_domain(TSR_LOG_ERROR, listener->name, -1,
 			       "cannot accept a connection: out of memory");
@@ -188,8 +191,11 @@ struct tsr_local_transport *tsr_local_transport_create(struct tsr_event_loop *lo
 			goto error;
 		tsr_log_domain(TSR_LOG_INFO, domain->name, -1, "listening on %s", path);
 	}
-	if (transport->listener_count > 0)
+	if (transport->listener_count > 0) {
 		raise_fd_limit(transport->listener_count);
+		/* Decided once, here (and logged once): links share it. */
+		transport->udmabuf = tsr_udmabuf_create(TSR_UDMABUF_DEVICE);
+	}
 	return transport;
 error:
 	tsr_local_transport_destroy(transport);
@@ -213,5 +219,8 @@ void tsr_local_transport_destroy(struct tsr_local_transport *transport)
 	/* All stopped first, so their queues drain side by side. */
 	for (size_t i = 0; i < transport->listener_count; i++)
 		tsr_fd_closer_destroy(transport->listeners[i].closer);
+	/* After the links, which borrow it (their buffers hold their own
+	 * dma-bufs, which outlive the device fd). */
+	tsr_udmabuf_destroy(transport->udmabuf);
 	free(transport);
 }

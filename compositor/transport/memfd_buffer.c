@@ -12,13 +12,16 @@
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "transport/memfd_buffer.h"
+#include "transport/udmabuf.h"
 
 struct memfd_buffer {
 	struct tsr_buffer base;
 	void *map;
-	size_t map_length;
+	size_t map_length; /* = request->required_bytes: offset + pixels */
+	uint64_t offset;   /* of the first pixel in the memfd */
 };
 
 static void memfd_buffer_destroy(struct tsr_buffer *base)
@@ -26,6 +29,8 @@ static void memfd_buffer_destroy(struct tsr_buffer *base)
 	struct memfd_buffer *buffer = (struct memfd_buffer *)base;
 	if (buffer->map)
 		munmap(buffer->map, buffer->map_length);
+	if (buffer->base.dmabuf_fd >= 0)
+		close(buffer->base.dmabuf_fd);
 	free(buffer);
 }
 
@@ -97,5 +102,43 @@ struct tsr_buffer *tsr_memfd_buffer_import(int fd, uint32_t untrusted_offset,
 	buffer->base.format = request->format;
 	buffer->base.data = (uint8_t *)buffer->map + offset;
 	buffer->base.read_only = true;
+	buffer->base.dmabuf_fd = -1;
+	buffer->offset = offset;
 	return &buffer->base;
+}
+
+bool tsr_memfd_buffer_export_dmabuf(struct tsr_buffer *base, int fd,
+				    const struct tsr_udmabuf *udmabuf, char *why, size_t why_len)
+{
+	if (base->impl != &memfd_buffer_impl || base->dmabuf_fd >= 0) {
+		snprintf(why, why_len, "not a memfd buffer without a dma-buf");
+		return false;
+	}
+	struct memfd_buffer *buffer = (struct memfd_buffer *)base;
+	uint64_t page = tsr_udmabuf_page_size(udmabuf);
+	/* udmabuf counts in pages. A first pixel inside a page would need the
+	 * dma-buf to start before it, which the field's contract (the first
+	 * byte is the first pixel) does not allow; agents use offset 0. */
+	if (buffer->offset % page) {
+		snprintf(why, why_len, "the first pixel (offset %llu) is not on a page boundary",
+			 (unsigned long long)buffer->offset);
+		return false;
+	}
+	int seals = fcntl(fd, F_GET_SEALS);
+	if (seals < 0 || (seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE))) {
+		snprintf(why, why_len,
+			 "the memfd is sealed against writing (udmabuf exports only writable "
+			 "memfds)");
+		return false;
+	}
+	/* Rounded up to a page: the last row may end inside one. The file
+	 * holds that page (offset + size <= its size, checked at import, and
+	 * F_SEAL_SHRINK keeps it so). */
+	uint64_t end = ((uint64_t)buffer->map_length + page - 1) / page * page;
+	int dmabuf =
+	    tsr_udmabuf_export(udmabuf, fd, buffer->offset, end - buffer->offset, why, why_len);
+	if (dmabuf < 0)
+		return false;
+	buffer->base.dmabuf_fd = dmabuf;
+	return true;
 }

@@ -131,6 +131,7 @@ struct tsr_buffer *tsr_xen_grant_buffer_import(struct tsr_xen_grant_mapper *mapp
 	buffer->base.format = request->format;
 	buffer->base.data = (uint8_t *)buffer->map + request->offset;
 	buffer->base.read_only = true;
+	buffer->base.dmabuf_fd = -1; /* gntdev dma-bufs: a later step */
 	return &buffer->base;
 
 error_buffer:

@@ -20,6 +20,12 @@ struct tsr_buffer {
 	uint32_t format; /* DRM fourcc: one of tsr_buffer_format_bpp's, or R8 for masks */
 	void *data;	 /* CPU mapping of the first pixel */
 	bool read_only;	 /* guest memory: never written by Tessera */
+	/* A dma-buf of the same memory, or -1 (most buffers): its first byte
+	 * is the first pixel (data), rows are stride apart, and it ends on a
+	 * page boundary at or after the last pixel. Owned by the buffer
+	 * (closed by its destroy); borrow it, e.g. to import it into a
+	 * display device (drmPrimeFDToHandle) while the buffer lives. */
+	int dmabuf_fd;
 };
 
 /* Bytes per pixel of a guest pixel format the renderer shows, 0 for any

@@ -38,7 +38,8 @@ static struct tsr_buffer *display(uint32_t width, uint32_t height, uint32_t form
 				      .stride = stride,
 				      .format = format,
 				      .data = malloc((size_t)stride * height),
-				      .read_only = true};
+				      .read_only = true,
+				      .dmabuf_fd = -1};
 	for (size_t i = 0; i < (size_t)stride * height; i++)
 		((uint8_t *)buffer->data)[i] = (uint8_t)(i * 7 + i / stride);
 	return buffer;

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "core/layout.h"
 #include "harness.h"
@@ -86,6 +87,16 @@ static void test_start_and_connect(void)
 	CHECK(strstr(reply, "work=connected") != NULL);
 	CHECK(strstr(reply, "personal=connected") != NULL);
 	CHECK(strstr(reply, "untrusted=disconnected") != NULL);
+	/* Whether guest memfds are also dma-bufs is decided once, at start,
+	 * and said once (build machines have no udmabuf: "unavailable"); the
+	 * guests above are shown either way. */
+	CHECK_EQ_INT(harness_log_count(&harness, "tessera", "dma-buf: udmabuf "), 1);
+	if (access("/dev/udmabuf", F_OK) != 0) {
+		CHECK(harness_log_contains(&harness, "tessera", "dma-buf: udmabuf unavailable: "));
+		char stats[1024];
+		CHECK(harness_control(&harness, "stats work", stats, sizeof(stats)));
+		CHECK(strstr(stats, " dmabuf=none ") != NULL);
+	}
 }
 
 static void wait_for_size(const char *domain, const pixman_box32_t *content)

@@ -110,7 +110,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				   .stride = stride,
 				   .format = format,
 				   .data = pixels,
-				   .read_only = true};
+				   .read_only = true,
+				   .dmabuf_fd = -1};
 
 	for (uint32_t y = 0; y < TARGET_HEIGHT; y++)
 		for (uint32_t x = 0; x < TARGET_WIDTH; x++)

@@ -55,7 +55,8 @@ static struct tsr_buffer *guest_buffer(const struct format_case *format, uint32_
 				      .stride = stride,
 				      .format = format->format,
 				      .data = calloc(stride, height),
-				      .read_only = true};
+				      .read_only = true,
+				      .dmabuf_fd = -1};
 	return buffer;
 }
 

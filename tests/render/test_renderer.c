@@ -385,6 +385,7 @@ static void test_read_only_source(void)
 	    .format = DRM_FORMAT_XRGB8888,
 	    .data = memory,
 	    .read_only = true,
+	    .dmabuf_fd = -1,
 	};
 	for (uint32_t y = 0; y < guest.height; y++)
 		for (uint32_t x = 0; x < guest.width; x++)

@@ -1085,7 +1085,8 @@ static void test_slow_guest_on_a_real_link(void)
 	struct tsr_fd_closer *closer =
 	    tsr_fd_closer_create("slow", 1024, closer_err, sizeof(closer_err));
 	CHECK(closer != NULL);
-	struct tsr_guest_link *link = tsr_local_link_create(fixture.loop, fds[0], closer);
+	struct tsr_guest_link *link =
+	    tsr_local_link_create(fixture.loop, fds[0], closer, NULL, NULL);
 	CHECK(link != NULL);
 	CHECK(tsr_domain_attach_link(domain, link, -1));
 	CHECK(tsr_local_link_start(link));

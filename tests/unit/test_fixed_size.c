@@ -78,7 +78,8 @@ static struct tsr_buffer *guest_buffer(uint32_t width, uint32_t height, uint32_t
 				      .stride = stride,
 				      .format = format,
 				      .data = calloc((size_t)stride, height),
-				      .read_only = true};
+				      .read_only = true,
+				      .dmabuf_fd = -1};
 	return buffer;
 }
 

@@ -57,7 +57,7 @@ static void start(struct fixture *fixture)
 	char err[128];
 	fixture->closer = tsr_fd_closer_create("test", 1024, err, sizeof(err));
 	CHECK(fixture->closer != NULL);
-	fixture->link = tsr_local_link_create(fixture->loop, pair[0], fixture->closer);
+	fixture->link = tsr_local_link_create(fixture->loop, pair[0], fixture->closer, NULL, NULL);
 	fixture->guest_fd = pair[1];
 	fixture->link->listener = (struct tsr_guest_link_listener){
 	    .message = record_message, .closed = record_closed, .data = &fixture->recorder};

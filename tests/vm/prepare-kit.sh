@@ -1,6 +1,7 @@
 #!/bin/bash
 # Prepares (once) the kit that run-vm.sh boots: Debian's current kernel, its
-# modules, vkms.ko built out of tree against it, and a busybox initramfs.
+# modules, vkms.ko and udmabuf.ko built out of tree against it, and a busybox
+# initramfs.
 #
 #   tests/vm/prepare-kit.sh BUILD_DIR
 #
@@ -21,18 +22,21 @@ KIT_ROOT=$BUILD_DIR/vm-kit
 START=$(vm_now)
 
 # Modules the initramfs loads, by group (dependencies are added in load order).
-# base: always; gpu: bochs-drm for a real PCI display device (run-vm.sh
-# VM_GPU=1); xen-dom0 / xen-domu: under Xen (run-xen.sh); xen-pv: the PV-devices
-# domU of prepare-pv-domu.sh (xen-drm-front and evdev for xen-kbdfront's
+# base: always; dmabuf: udmabuf (guest memfds as dma-bufs,
+# compositor/transport/udmabuf.c), in every VM but Xen's (run-vm.sh); gpu:
+# bochs-drm for a real PCI display device (run-vm.sh VM_GPU=1); xen-dom0 /
+# xen-domu: under Xen (run-xen.sh); xen-pv: the PV-devices domU of
+# prepare-pv-domu.sh (xen-drm-front and evdev for xen-kbdfront's
 # devices; xen-kbdfront itself is built into Debian's kernel).
 declare -A GROUP_MODULES=(
 	[base]="virtio_pci 9pnet_virtio 9p overlay vkms evdev uinput"
+	[dmabuf]="udmabuf"
 	[gpu]="bochs"
 	[xen-dom0]="xen-evtchn xen-privcmd xenfs xen-gntdev xen-gntalloc xen-pciback"
 	[xen-domu]="xen-evtchn xen-privcmd xenfs xen-gntdev xen-gntalloc xen-pcifront drm_xen_front"
 	[xen-pv]="xen-evtchn xen-privcmd xenfs evdev drm drm_kms_helper xen-front-pgdir-shbuf drm_xen_front"
 )
-GROUP_ORDER="base gpu xen-dom0 xen-domu xen-pv"
+GROUP_ORDER="base dmabuf gpu xen-dom0 xen-domu xen-pv"
 declare -A MODULE_PARAMS=(
 	[vkms]="enable_writeback=1 enable_cursor=1 enable_overlay=1"
 )
@@ -52,8 +56,10 @@ initrd_fingerprint()
 	} | sha256sum | cut -d' ' -f1
 }
 
-# The kernel part (vkms.ko above all) is rebuilt when its patch changes.
-KERNEL_FINGERPRINT=$(sha256sum "$VM_DIR/vkms-vblank-fix.pl" | cut -d' ' -f1)
+# The kernel part (vkms.ko and udmabuf.ko above all) is rebuilt when a patch
+# or the way the modules are built changes.
+KERNEL_FINGERPRINT=$(cat "$VM_DIR/vkms-vblank-fix.pl" "$VM_DIR/udmabuf-module-fix.pl" |
+	sha256sum | cut -d' ' -f1)
 
 vm_ensure_packages "${HOST_PACKAGES[@]}"
 
@@ -94,11 +100,11 @@ mkdir -p "$KIT"
 build_kernel_part()
 {
 	local step_start version headers
-	rm -rf "$WORK" "$KIT/modules" "$KIT/vmlinuz" "$KIT/vkms.ko"
+	rm -rf "$WORK" "$KIT/modules" "$KIT/vmlinuz" "$KIT/vkms.ko" "$KIT/udmabuf.ko"
 	mkdir -p "$WORK/debs" "$WORK/root" "$WORK/src"
 
-	# One version for every package, so vkms is built against exactly the
-	# image we boot.
+	# One version for every package, so vkms and udmabuf are built against
+	# exactly the image we boot.
 	version=$(apt-cache show --no-all-versions "linux-image-$ABI" | sed -n 's/^Version: //p' | head -n 1)
 	[ -n "$version" ] || vm_die "apt-cache show linux-image-$ABI gave no version"
 	vm_log "kernel $ABI (version $version): downloading packages"
@@ -114,15 +120,24 @@ build_kernel_part()
 	for deb in "$WORK"/debs/linux-{image,headers,kbuild}-*.deb; do
 		dpkg -x "$deb" "$WORK/root"
 	done
-	# Only the vkms sources from the 130 MB source tarball.
+	# Only the vkms and udmabuf sources from the 130 MB source tarball, in
+	# one pass (decompressing it is most of the unpack time).
 	dpkg-deb --fsys-tarfile "$WORK"/debs/linux-source-6.1_*.deb |
 		tar -xO ./usr/src/linux-source-6.1.tar.xz |
-		tar -xJ -C "$WORK/src" --strip-components=1 linux-source-6.1/drivers/gpu/drm/vkms ||
-		vm_die "could not extract drivers/gpu/drm/vkms from linux-source-6.1"
+		tar -xJ -C "$WORK/src" --strip-components=1 linux-source-6.1/drivers/gpu/drm/vkms \
+			linux-source-6.1/drivers/dma-buf/udmabuf.c ||
+		vm_die "could not extract drivers/gpu/drm/vkms and drivers/dma-buf/udmabuf.c from linux-source-6.1"
 	vm_log "unpacked in $(vm_elapsed "$step_start") s"
 	# 6.1's vkms can deadlock both CPUs when vblank is disabled (see the script).
 	perl "$VM_DIR/vkms-vblank-fix.pl" "$WORK/src/drivers/gpu/drm/vkms/vkms_crtc.c" >/dev/null ||
 		vm_die "patching vkms_crtc.c failed (message above)"
+	# Debian's kernel has no udmabuf (CONFIG_UDMABUF is a bool, unset): build
+	# it alone as a module, with the changes a module needs (see the script).
+	mkdir -p "$WORK/src/udmabuf"
+	mv "$WORK/src/drivers/dma-buf/udmabuf.c" "$WORK/src/udmabuf/"
+	echo 'obj-m := udmabuf.o' >"$WORK/src/udmabuf/Makefile"
+	perl "$VM_DIR/udmabuf-module-fix.pl" "$WORK/src/udmabuf/udmabuf.c" >/dev/null ||
+		vm_die "patching udmabuf.c failed (message above)"
 
 	# The arch headers include the common ones by absolute path (/usr/src/...);
 	# point it at the unpacked copy instead of installing the package.
@@ -137,8 +152,17 @@ build_kernel_part()
 	[ "$(modinfo -F vermagic "$WORK/src/drivers/gpu/drm/vkms/vkms.ko" | cut -d' ' -f1)" = "$ABI" ] ||
 		vm_die "vkms.ko was built for another kernel than $ABI"
 	vm_log "vkms.ko built in $(vm_elapsed "$step_start") s"
+	step_start=$(vm_now)
+	make -s -C "$headers" M="$WORK/src/udmabuf" modules >"$WORK/udmabuf-build.log" 2>&1 || {
+		cat "$WORK/udmabuf-build.log" >&2
+		vm_die "building udmabuf.ko failed (log above)"
+	}
+	[ "$(modinfo -F vermagic "$WORK/src/udmabuf/udmabuf.ko" | cut -d' ' -f1)" = "$ABI" ] ||
+		vm_die "udmabuf.ko was built for another kernel than $ABI"
+	vm_log "udmabuf.ko built in $(vm_elapsed "$step_start") s"
 
 	cp "$WORK/src/drivers/gpu/drm/vkms/vkms.ko" "$KIT/vkms.ko"
+	cp "$WORK/src/udmabuf/udmabuf.ko" "$KIT/udmabuf.ko"
 	cp "$WORK/root/boot/vmlinuz-$ABI" "$KIT/vmlinuz"
 	cp "$WORK/root/boot/config-$ABI" "$KIT/config"
 	mv "$WORK/root/lib/modules/$ABI" "$KIT/modules"
@@ -151,7 +175,11 @@ build_kernel_part()
 module_path()
 {
 	local name=$1 found
-	[ "$name" = vkms ] && { echo "$KIT/vkms.ko"; return; }
+	case $name in vkms | udmabuf)
+		echo "$KIT/$name.ko"
+		return
+		;;
+	esac
 	found=$(find "$KIT/modules/kernel" \( -name "$name.ko" -o -name "${name//_/-}.ko" \
 		-o -name "${name//-/_}.ko" \) -print -quit)
 	[ -n "$found" ] || vm_die "module $name not found in $KIT/modules"

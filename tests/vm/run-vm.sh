@@ -105,8 +105,11 @@ esac
 JOB=$RESULTS_DIR/.vm-job
 rm -rf "$JOB" "$RESULTS_DIR/exit-status" "$RESULTS_DIR/console.log"
 mkdir -p "$JOB"
+# udmabuf in every VM but Xen's: no Xen stage has run with it in its dom0
+# yet, and a module that fails to load stops the VM's init.
 module_groups=
-[ "${VM_GPU:-0}" = 1 ] && module_groups="gpu"
+[ "$VM_XEN" = 1 ] || module_groups="dmabuf"
+[ "${VM_GPU:-0}" = 1 ] && module_groups="$module_groups gpu"
 [ "$VM_XEN" = 1 ] && module_groups="$module_groups xen-dom0"
 {
 	echo "VM_RESULTS_DIR=$(vm_shell_quote "$RESULTS_DIR")"
