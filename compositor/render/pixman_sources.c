@@ -80,18 +80,6 @@ bool tsr_pixman_readable_in_place(const struct tsr_buffer *src)
 	       !(src->format == DRM_FORMAT_YUYV && src->width % 2 != 0);
 }
 
-bool tsr_pixman_grow(uint8_t **memory, size_t *capacity, size_t size)
-{
-	if (size <= *capacity)
-		return true;
-	uint8_t *grown = realloc(*memory, size);
-	if (!grown)
-		return false;
-	*memory = grown;
-	*capacity = size;
-	return true;
-}
-
 /* Draws source rows [y1, y2), columns [x1, x2) 1:1 into dst at (dst_x,
  * dst_y) with op, one pixman image per row read in place: one pass over
  * the guest pixels whatever the pitch. YUYV starts on a whole pair; an odd

@@ -39,8 +39,6 @@ bool tsr_pixman_format_for(uint32_t drm_format, pixman_format_code_t *format);
 pixman_image_t *tsr_pixman_image_for_buffer(const struct tsr_buffer *buffer);
 /* Whether pixman can read src as one image (else: tsr_pixman_convert_rows). */
 bool tsr_pixman_readable_in_place(const struct tsr_buffer *src);
-/* Grows *memory to at least size bytes; false (memory kept) when out of it. */
-bool tsr_pixman_grow(uint8_t **memory, size_t *capacity, size_t size);
 /* Composites source rows [y1, y2), columns [x1, x2) 1:1 onto dst at
  * (dst_x, dst_y) with op, one row image at a time. */
 void tsr_pixman_convert_rows(const struct tsr_pixman_plan *plan, int64_t x1, int64_t x2, int64_t y1,

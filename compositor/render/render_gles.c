@@ -29,6 +29,7 @@
 #include "render/egl_context.h"
 #include "render/gles_shaders.h"
 #include "tessera/log.h"
+#include "util/scratch.h"
 #include "tessera/protocol.h"
 #include "render/scale_geometry.h"
 #include "tessera/renderer.h"
@@ -91,18 +92,6 @@ struct gles_renderer {
 static struct gles_renderer *gles_from(struct tsr_renderer *renderer)
 {
 	return (struct gles_renderer *)renderer;
-}
-
-static bool grow(uint8_t **memory, size_t *capacity, size_t size)
-{
-	if (size <= *capacity)
-		return true;
-	uint8_t *grown = realloc(*memory, size);
-	if (!grown)
-		return false;
-	*memory = grown;
-	*capacity = size;
-	return true;
 }
 
 static void set_texture_filter(GLuint texture, GLint filter)
@@ -683,7 +672,7 @@ static bool read_back(struct gles_renderer *gles)
 			continue;
 		}
 		size_t row_bytes = (size_t)width * 4;
-		if (!grow(&gles->rows, &gles->rows_size, row_bytes * (size_t)height))
+		if (!tsr_scratch_grow(&gles->rows, &gles->rows_size, row_bytes * (size_t)height))
 			return false;
 		glReadPixels(box->x1, box->y1, width, height, GL_RGBA, GL_UNSIGNED_BYTE,
 			     gles->rows);

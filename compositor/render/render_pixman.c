@@ -25,6 +25,7 @@
 #include "render/pixman_sources.h"
 #include "render/scale_geometry.h"
 #include "tessera/renderer.h"
+#include "util/scratch.h"
 
 struct pixman_renderer {
 	struct tsr_renderer base;
@@ -213,7 +214,8 @@ static void draw_scaled_box(struct pixman_renderer *pixman, const struct tsr_pix
 		wide_stride = src->stride;
 	} else {
 		wide_stride = (size_t)width * 4;
-		if (!tsr_pixman_grow(&pixman->scratch, &pixman->scratch_size, wide_stride * height))
+		if (!tsr_scratch_grow(&pixman->scratch, &pixman->scratch_size,
+				      wide_stride * height))
 			return;
 		pixman_image_t *staging = pixman_image_create_bits_no_clear(
 		    plan->wide_format, (int)width, (int)height, (uint32_t *)pixman->scratch,
@@ -233,8 +235,8 @@ static void draw_scaled_box(struct pixman_renderer *pixman, const struct tsr_pix
 	} else {
 		uint32_t out_width = (width + (uint32_t)kx - 1) / (uint32_t)kx;
 		uint32_t out_height = (height + (uint32_t)ky - 1) / (uint32_t)ky;
-		if (!tsr_pixman_grow(&pixman->reduced, &pixman->reduced_size,
-				     (size_t)out_width * out_height * 4 + (size_t)width * 16))
+		if (!tsr_scratch_grow(&pixman->reduced, &pixman->reduced_size,
+				      (size_t)out_width * out_height * 4 + (size_t)width * 16))
 			return;
 		uint32_t *sums = (uint32_t *)(pixman->reduced + (size_t)out_width * out_height * 4);
 		tsr_pixman_box_reduce(wide, wide_stride, width, height, (uint32_t)kx, (uint32_t)ky,
