@@ -4,6 +4,7 @@
 # brace in column 0), per property. Prints figures, never fails a run on
 # them: the goal (frame + keys + labels < 3,000) is a figure to watch.
 set -euo pipefail
+exec 3>&1 # the rows, while stdout carries sums inside $(...)
 cd "$(dirname "${BASH_SOURCE[0]}")/../compositor"
 
 # file [function-start...]: the whole file, or the named functions in it.
@@ -33,7 +34,7 @@ row() { # name, then "file[:function,function]" items
 		[ "$item" = "$file" ] || IFS=, read -ra functions <<<"${item#*:}"
 		sum=$((sum + $(count "$file" "${functions[@]}")))
 	done
-	printf '%-8s %5d\n' "$name" "$sum" >&2
+	printf '%-8s %5d\n' "$name" "$sum" >&3
 	echo "$sum"
 }
 
@@ -48,7 +49,8 @@ labels=$(row labels config/config_domain.c core/guest_directory.h core/guest_dir
 	"transport/xen_transport.c:static void consider_domain" \
 	"transport/displif_transport.c:static int claim_domain" \
 	"transport/kbdif_backend.c:static int match_domain,static void discover" \
-	core/scene.c core/decorations.c)
+	"core/scene.c:static bool dimmed_on,static void gather_domain,static void gather_banner" \
+	core/decorations.c)
 row pointer core/pointer_policy.c core/arrangement.c \
 	"core/layout.c:int tsr_layout_domain_at,const struct tsr_display_view *tsr_layout_display_at,void tsr_display_view_to_display" >/dev/null
 row lock core/lock_policy.c core/lock.c lock_helper.c core/suspend_lock.c core/logind_sleep.c \
