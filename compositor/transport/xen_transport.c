@@ -280,7 +280,7 @@ struct tsr_xen_transport *tsr_xen_transport_create(struct tsr_event_loop *loop,
 	transport->dmabuf_export = tsr_xen_probe_dmabuf_export();
 	tsr_log(TSR_LOG_INFO, "xen: gntdev dma-buf export: %s",
 		transport->dmabuf_export == TSR_XEN_DMABUF_AVAILABLE
-		    ? "available (recorded for a GLES renderer; mapping for now)"
+		    ? "available (not used yet: guest buffers are composed from their mappings)"
 		    : "unavailable, using mappings");
 	transport->quiet_logger = xtl_createlogger_stdiostream(stderr, XTL_CRITICAL, 0);
 	/* XS_UNWATCH_FILTER: no stale events for a watch we removed. */

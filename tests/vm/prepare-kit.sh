@@ -58,8 +58,8 @@ initrd_fingerprint()
 
 # The kernel part (vkms.ko and udmabuf.ko above all) is rebuilt when a patch
 # or the way the modules are built changes.
-KERNEL_FINGERPRINT=$(cat "$VM_DIR/vkms-vblank-fix.pl" "$VM_DIR/udmabuf-module-fix.pl" |
-	sha256sum | cut -d' ' -f1)
+KERNEL_FINGERPRINT=$(cat "$VM_DIR/vkms-vblank-fix.pl" "$VM_DIR/udmabuf-module-fix.pl" \
+	"$VM_DIR/gntdev-dmabuf-fix.pl" | sha256sum | cut -d' ' -f1)
 
 vm_ensure_packages "${HOST_PACKAGES[@]}"
 
@@ -100,7 +100,8 @@ mkdir -p "$KIT"
 build_kernel_part()
 {
 	local step_start version headers
-	rm -rf "$WORK" "$KIT/modules" "$KIT/vmlinuz" "$KIT/vkms.ko" "$KIT/udmabuf.ko"
+	rm -rf "$WORK" "$KIT/modules" "$KIT/vmlinuz" "$KIT/vkms.ko" "$KIT/udmabuf.ko" \
+		"$KIT/xen-gntdev.ko"
 	mkdir -p "$WORK/debs" "$WORK/root" "$WORK/src"
 
 	# One version for every package, so vkms and udmabuf are built against
@@ -120,13 +121,15 @@ build_kernel_part()
 	for deb in "$WORK"/debs/linux-{image,headers,kbuild}-*.deb; do
 		dpkg -x "$deb" "$WORK/root"
 	done
-	# Only the vkms and udmabuf sources from the 130 MB source tarball, in
-	# one pass (decompressing it is most of the unpack time).
+	# Only the vkms, udmabuf and gntdev sources from the 130 MB source
+	# tarball, in one pass (decompressing it is most of the unpack time).
 	dpkg-deb --fsys-tarfile "$WORK"/debs/linux-source-6.1_*.deb |
 		tar -xO ./usr/src/linux-source-6.1.tar.xz |
 		tar -xJ -C "$WORK/src" --strip-components=1 linux-source-6.1/drivers/gpu/drm/vkms \
-			linux-source-6.1/drivers/dma-buf/udmabuf.c ||
-		vm_die "could not extract drivers/gpu/drm/vkms and drivers/dma-buf/udmabuf.c from linux-source-6.1"
+			linux-source-6.1/drivers/dma-buf/udmabuf.c \
+			linux-source-6.1/drivers/xen/gntdev.c linux-source-6.1/drivers/xen/gntdev-common.h \
+			linux-source-6.1/drivers/xen/gntdev-dmabuf.c linux-source-6.1/drivers/xen/gntdev-dmabuf.h ||
+		vm_die "could not extract drivers/gpu/drm/vkms, drivers/dma-buf/udmabuf.c and drivers/xen/gntdev* from linux-source-6.1"
 	vm_log "unpacked in $(vm_elapsed "$step_start") s"
 	# 6.1's vkms can deadlock both CPUs when vblank is disabled (see the script).
 	perl "$VM_DIR/vkms-vblank-fix.pl" "$WORK/src/drivers/gpu/drm/vkms/vkms_crtc.c" >/dev/null ||
@@ -138,6 +141,14 @@ build_kernel_part()
 	echo 'obj-m := udmabuf.o' >"$WORK/src/udmabuf/Makefile"
 	perl "$VM_DIR/udmabuf-module-fix.pl" "$WORK/src/udmabuf/udmabuf.c" >/dev/null ||
 		vm_die "patching udmabuf.c failed (message above)"
+	# Debian's xen-gntdev has no dma-buf export (CONFIG_XEN_GNTDEV_DMABUF
+	# unset): rebuilt with it, replacing Debian's module in every Xen VM
+	# (see the script for the one change it needs).
+	mv "$WORK/src/drivers/xen" "$WORK/src/gntdev"
+	printf '%s\n' 'obj-m := xen-gntdev.o' 'xen-gntdev-y := gntdev.o gntdev-dmabuf.o' \
+		'ccflags-y := -DCONFIG_XEN_GNTDEV_DMABUF=1' >"$WORK/src/gntdev/Makefile"
+	perl "$VM_DIR/gntdev-dmabuf-fix.pl" "$WORK/src/gntdev" >/dev/null ||
+		vm_die "patching gntdev failed (message above)"
 
 	# The arch headers include the common ones by absolute path (/usr/src/...);
 	# point it at the unpacked copy instead of installing the package.
@@ -160,9 +171,18 @@ build_kernel_part()
 	[ "$(modinfo -F vermagic "$WORK/src/udmabuf/udmabuf.ko" | cut -d' ' -f1)" = "$ABI" ] ||
 		vm_die "udmabuf.ko was built for another kernel than $ABI"
 	vm_log "udmabuf.ko built in $(vm_elapsed "$step_start") s"
+	step_start=$(vm_now)
+	make -s -C "$headers" M="$WORK/src/gntdev" modules >"$WORK/gntdev-build.log" 2>&1 || {
+		cat "$WORK/gntdev-build.log" >&2
+		vm_die "building xen-gntdev.ko (with dma-buf export) failed (log above)"
+	}
+	[ "$(modinfo -F vermagic "$WORK/src/gntdev/xen-gntdev.ko" | cut -d' ' -f1)" = "$ABI" ] ||
+		vm_die "xen-gntdev.ko was built for another kernel than $ABI"
+	vm_log "xen-gntdev.ko (dma-buf export) built in $(vm_elapsed "$step_start") s"
 
 	cp "$WORK/src/drivers/gpu/drm/vkms/vkms.ko" "$KIT/vkms.ko"
 	cp "$WORK/src/udmabuf/udmabuf.ko" "$KIT/udmabuf.ko"
+	cp "$WORK/src/gntdev/xen-gntdev.ko" "$KIT/xen-gntdev.ko"
 	cp "$WORK/root/boot/vmlinuz-$ABI" "$KIT/vmlinuz"
 	cp "$WORK/root/boot/config-$ABI" "$KIT/config"
 	mv "$WORK/root/lib/modules/$ABI" "$KIT/modules"
@@ -175,8 +195,8 @@ build_kernel_part()
 module_path()
 {
 	local name=$1 found
-	case $name in vkms | udmabuf)
-		echo "$KIT/$name.ko"
+	case $name in vkms | udmabuf | xen-gntdev | xen_gntdev)
+		echo "$KIT/${name//_/-}.ko"
 		return
 		;;
 	esac
