@@ -17,20 +17,23 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "tessera/event_loop.h"
 #include "tessera/log.h"
 #include "tessera/protocol.h"
 #include "transport/fd_closer.h"
 #include "transport/local_link.h"
 #include "transport/memfd_buffer.h"
 #include "transport/stream_link.h"
+#include "transport/dmabuf_budget.h"
 #include "transport/udmabuf.h"
 
 struct local_io {
 	int fd;
-	struct tsr_fd_closer *closer;	   /* the domain's; outlives the link */
-	const struct tsr_udmabuf *udmabuf; /* the transport's, or NULL */
-	const char *domain_name;	   /* for log lines; outlives the link */
-	bool dmabuf_refusal_logged;	   /* one line per connection at most */
+	struct tsr_fd_closer *closer;		 /* the domain's; outlives the link */
+	const struct tsr_udmabuf *udmabuf;	 /* the transport's, or NULL */
+	struct tsr_dmabuf_budget *dmabuf_budget; /* with udmabuf: this connection's */
+	const char *domain_name;		 /* for log lines; outlives the link */
+	bool dmabuf_refusal_logged;		 /* one line per connection at most */
 };
 
 /* Never blocks: memfds are closed here, anything else by the closer. The
@@ -59,6 +62,7 @@ static void local_destroy(void *data)
 	 * the socket, so it happens on the closer. */
 	shutdown(io->fd, SHUT_RDWR);
 	dispose_fd(io->closer, io->fd);
+	tsr_dmabuf_budget_unref(io->dmabuf_budget);
 	free(io);
 }
 
@@ -94,7 +98,8 @@ static struct tsr_buffer *local_import(void *data, const struct tsr_msg *msg, in
 	    fd, msg->u.attach_memfd.offset, msg->u.attach_memfd.size, request, err, err_len);
 	char why[256];
 	if (buffer && io->udmabuf &&
-	    !tsr_memfd_buffer_export_dmabuf(buffer, fd, io->udmabuf, why, sizeof(why)) &&
+	    !tsr_memfd_buffer_export_dmabuf(buffer, fd, io->udmabuf, io->dmabuf_budget, why,
+					    sizeof(why)) &&
 	    !io->dmabuf_refusal_logged) {
 		io->dmabuf_refusal_logged = true;
 		tsr_log_domain(TSR_LOG_INFO, io->domain_name, -1,
@@ -192,6 +197,12 @@ struct tsr_guest_link *tsr_local_link_create(struct tsr_event_loop *loop, int fd
 	io->fd = fd;
 	io->closer = closer;
 	io->udmabuf = udmabuf;
+	if (udmabuf) {
+		io->dmabuf_budget = tsr_dmabuf_budget_create(
+		    TSR_DMABUF_BUDGET_LIVE_BYTES, TSR_DMABUF_BUDGET_BYTES_PER_SECOND, tsr_now_ns());
+		if (!io->dmabuf_budget)
+			io->udmabuf = NULL; /* out of memory: mapped only */
+	}
 	io->domain_name = domain_name ? domain_name : "?";
 	return tsr_stream_link_create(loop, &local_io_ops, io);
 }

@@ -15,6 +15,8 @@
 #include <unistd.h>
 
 #include "transport/memfd_buffer.h"
+#include "tessera/event_loop.h"
+#include "transport/dmabuf_budget.h"
 #include "transport/udmabuf.h"
 
 struct memfd_buffer {
@@ -22,6 +24,9 @@ struct memfd_buffer {
 	void *map;
 	size_t map_length; /* = request->required_bytes: offset + pixels */
 	uint64_t offset;   /* of the first pixel in the memfd */
+	/* With a dma-buf: its connection's budget and what it took of it. */
+	struct tsr_dmabuf_budget *budget;
+	uint64_t dmabuf_bytes;
 };
 
 static void memfd_buffer_destroy(struct tsr_buffer *base)
@@ -29,8 +34,10 @@ static void memfd_buffer_destroy(struct tsr_buffer *base)
 	struct memfd_buffer *buffer = (struct memfd_buffer *)base;
 	if (buffer->map)
 		munmap(buffer->map, buffer->map_length);
-	if (buffer->base.dmabuf_fd >= 0)
+	if (buffer->base.dmabuf_fd >= 0) {
 		close(buffer->base.dmabuf_fd);
+		tsr_dmabuf_budget_give_back(buffer->budget, buffer->dmabuf_bytes);
+	}
 	free(buffer);
 }
 
@@ -108,7 +115,8 @@ struct tsr_buffer *tsr_memfd_buffer_import(int fd, uint32_t untrusted_offset,
 }
 
 bool tsr_memfd_buffer_export_dmabuf(struct tsr_buffer *base, int fd,
-				    const struct tsr_udmabuf *udmabuf, char *why, size_t why_len)
+				    const struct tsr_udmabuf *udmabuf,
+				    struct tsr_dmabuf_budget *budget, char *why, size_t why_len)
 {
 	if (base->impl != &memfd_buffer_impl || base->dmabuf_fd >= 0) {
 		snprintf(why, why_len, "not a memfd buffer without a dma-buf");
@@ -135,10 +143,17 @@ bool tsr_memfd_buffer_export_dmabuf(struct tsr_buffer *base, int fd,
 	 * holds that page (offset + size <= its size, checked at import, and
 	 * F_SEAL_SHRINK keeps it so). */
 	uint64_t end = ((uint64_t)buffer->map_length + page - 1) / page * page;
-	int dmabuf =
-	    tsr_udmabuf_export(udmabuf, fd, buffer->offset, end - buffer->offset, why, why_len);
-	if (dmabuf < 0)
+	uint64_t bytes = end - buffer->offset;
+	if (budget && !tsr_dmabuf_budget_take(budget, bytes, tsr_now_ns(), why, why_len))
 		return false;
+	int dmabuf = tsr_udmabuf_export(udmabuf, fd, buffer->offset, bytes, why, why_len);
+	if (dmabuf < 0) {
+		if (budget)
+			tsr_dmabuf_budget_give_back(budget, bytes);
+		return false;
+	}
 	buffer->base.dmabuf_fd = dmabuf;
+	buffer->budget = budget;
+	buffer->dmabuf_bytes = bytes;
 	return true;
 }

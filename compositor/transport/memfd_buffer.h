@@ -11,6 +11,7 @@
 #include "core/guest_link.h"
 
 struct tsr_udmabuf;
+struct tsr_dmabuf_budget;
 
 /* Does not take fd (the caller closes it; the mapping stays valid). */
 struct tsr_buffer *tsr_memfd_buffer_import(int fd, uint32_t untrusted_offset,
@@ -25,9 +26,11 @@ struct tsr_buffer *tsr_memfd_buffer_import(int fd, uint32_t untrusted_offset,
  * False, with why set and the buffer left as it was (mapped only, still
  * good), when it cannot: an offset that is not a page multiple, a
  * write-sealed memfd (udmabuf refuses them), or udmabuf's own refusal
- * (size_limit_mb). Never blocks on the guest's file: fd is a proven
+ * (size_limit_mb), or the connection's budget (dmabuf_budget.h; NULL:
+ * none, for tests). Never blocks on the guest's file: fd is a proven
  * shmem memfd. */
 bool tsr_memfd_buffer_export_dmabuf(struct tsr_buffer *buffer, int fd,
-				    const struct tsr_udmabuf *udmabuf, char *why, size_t why_len);
+				    const struct tsr_udmabuf *udmabuf,
+				    struct tsr_dmabuf_budget *budget, char *why, size_t why_len);
 
 #endif

@@ -69,13 +69,14 @@ static void test_with_udmabuf(void)
 	/* 63 rows of 256 bytes: the pixels end inside their last page. */
 	int fd = sealed_memfd(STRIDE * HEIGHT, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL);
 	struct tsr_buffer *buffer = import(fd, 0, STRIDE * HEIGHT);
-	CHECK(buffer && tsr_memfd_buffer_export_dmabuf(buffer, fd, udmabuf, why, sizeof(why)));
+	CHECK(buffer &&
+	      tsr_memfd_buffer_export_dmabuf(buffer, fd, udmabuf, NULL, why, sizeof(why)));
 	if (buffer && buffer->dmabuf_fd >= 0) {
 		off_t size = lseek(buffer->dmabuf_fd, 0, SEEK_END);
 		CHECK_EQ_INT(size, (STRIDE * HEIGHT + page - 1) / page * page);
 		CHECK(fcntl(buffer->dmabuf_fd, F_GETFD) & FD_CLOEXEC);
 		/* Once is enough: a second export is refused. */
-		CHECK(!tsr_memfd_buffer_export_dmabuf(buffer, fd, udmabuf, why, sizeof(why)));
+		CHECK(!tsr_memfd_buffer_export_dmabuf(buffer, fd, udmabuf, NULL, why, sizeof(why)));
 	}
 	tsr_buffer_destroy(buffer);
 	close(fd);
@@ -83,7 +84,8 @@ static void test_with_udmabuf(void)
 	/* Write-sealed: udmabuf refuses it; the buffer stays mapped. */
 	fd = sealed_memfd(STRIDE * HEIGHT, F_SEAL_SHRINK | F_SEAL_WRITE);
 	buffer = import(fd, 0, STRIDE * HEIGHT);
-	CHECK(buffer && !tsr_memfd_buffer_export_dmabuf(buffer, fd, udmabuf, why, sizeof(why)));
+	CHECK(buffer &&
+	      !tsr_memfd_buffer_export_dmabuf(buffer, fd, udmabuf, NULL, why, sizeof(why)));
 	CHECK(strstr(why, "sealed against writing") != NULL);
 	CHECK(buffer && buffer->dmabuf_fd == -1 && ((const uint8_t *)buffer->data)[0] == 0);
 	tsr_buffer_destroy(buffer);
@@ -92,7 +94,8 @@ static void test_with_udmabuf(void)
 	/* A first pixel inside a page. */
 	fd = sealed_memfd(STRIDE * HEIGHT + 256, F_SEAL_SHRINK);
 	buffer = import(fd, 256, STRIDE * HEIGHT);
-	CHECK(buffer && !tsr_memfd_buffer_export_dmabuf(buffer, fd, udmabuf, why, sizeof(why)));
+	CHECK(buffer &&
+	      !tsr_memfd_buffer_export_dmabuf(buffer, fd, udmabuf, NULL, why, sizeof(why)));
 	CHECK(strstr(why, "page boundary") != NULL);
 	CHECK(buffer && buffer->dmabuf_fd == -1);
 	tsr_buffer_destroy(buffer);
@@ -105,7 +108,8 @@ static void test_with_udmabuf(void)
 	    tsr_buffer_request_for(4096, big_height, big_stride, DRM_FORMAT_XRGB8888, 0);
 	buffer =
 	    tsr_memfd_buffer_import(fd, 0, big_stride * big_height, &request, why, sizeof(why));
-	CHECK(buffer && !tsr_memfd_buffer_export_dmabuf(buffer, fd, udmabuf, why, sizeof(why)));
+	CHECK(buffer &&
+	      !tsr_memfd_buffer_export_dmabuf(buffer, fd, udmabuf, NULL, why, sizeof(why)));
 	CHECK(strstr(why, "UDMABUF_CREATE") != NULL);
 	tsr_buffer_destroy(buffer);
 	close(fd);
@@ -113,7 +117,7 @@ static void test_with_udmabuf(void)
 	/* Only memfd buffers. */
 	struct tsr_buffer *memory = tsr_buffer_create_memory(4, 4, DRM_FORMAT_XRGB8888);
 	CHECK(memory && memory->dmabuf_fd == -1);
-	CHECK(!tsr_memfd_buffer_export_dmabuf(memory, fd, udmabuf, why, sizeof(why)));
+	CHECK(!tsr_memfd_buffer_export_dmabuf(memory, fd, udmabuf, NULL, why, sizeof(why)));
 	tsr_buffer_destroy(memory);
 	tsr_udmabuf_destroy(udmabuf);
 }
