@@ -58,9 +58,8 @@ static void add_primary_plane(struct kms_output *output, struct kms_atomic *atom
 static bool overlay_changes(const struct kms_output *output)
 {
 	return output->overlay_fb != output->overlay_committed_fb ||
-	       (output->overlay_fb &&
-		memcmp(&output->overlay_box, &output->overlay_committed_box,
-		       sizeof(output->overlay_box)) != 0);
+	       (output->overlay_fb && memcmp(&output->overlay_box, &output->overlay_committed_box,
+					     sizeof(output->overlay_box)) != 0);
 }
 
 /* Commits a frame (frame: buffer on the primary plane or NULL to keep it,
@@ -258,8 +257,7 @@ bool kms_output_wait_idle(struct kms_output *output, int timeout_ms)
 	return true;
 }
 
-struct kms_output_buffer *kms_output_find_buffer(struct kms_output *output,
-						 struct tsr_buffer *base)
+struct kms_output_buffer *kms_output_find_buffer(struct kms_output *output, struct tsr_buffer *base)
 {
 	for (size_t i = 0; i < 2; i++) {
 		if (&output->buffers[i].dumb->base == base)

@@ -193,7 +193,8 @@ static void append_output_status(struct tsr_server *server, char *reply, size_t 
 			used += (size_t)snprintf(
 			    reply + used, reply_len - used, " scanout.%s=%s frames.%s=%llu/%llu",
 			    state->output->name,
-			    scanout >= 0 ? tsr_server_config(server)->domains[scanout].name : "none",
+			    scanout >= 0 ? tsr_server_config(server)->domains[scanout].name
+					 : "none",
 			    state->output->name, (unsigned long long)state->scanout.frames_scanout,
 			    (unsigned long long)state->scanout.frames_composed);
 	}

@@ -125,8 +125,8 @@ static void add_guest(struct tsr_draw_list *list, int index,
 	if (placement->view_count == 0 && domain->surface) {
 		pixman_box32_t clip = covered_box(content, domain->surface);
 		bool scanout = domain->scanout && fills_exactly(content, domain->surface);
-		struct tsr_draw_item *item = push(
-		    list, scanout ? TSR_DRAW_SCANOUT : TSR_DRAW_BLIT, TSR_DRAW_GUEST, index, &clip);
+		struct tsr_draw_item *item = push(list, scanout ? TSR_DRAW_SCANOUT : TSR_DRAW_BLIT,
+						  TSR_DRAW_GUEST, index, &clip);
 		if (item) {
 			item->buffer = domain->surface;
 			item->x = content->x1;
@@ -260,8 +260,8 @@ static bool scanout_sound(const struct tsr_draw_list *list, const struct tsr_dra
 {
 	if (!item->buffer)
 		return false;
-	pixman_box32_t placed = placed_box(item->x, item->y, item->buffer->width,
-					   item->buffer->height);
+	pixman_box32_t placed =
+	    placed_box(item->x, item->y, item->buffer->width, item->buffer->height);
 	const pixman_box32_t *content = &list->contents[item->domain];
 	size_t planes = 0;
 	for (size_t i = 0; i < list->count; i++)

@@ -116,7 +116,8 @@ static void gather_cursor(struct tsr_server *server, const struct tsr_output_sta
 }
 
 void tsr_scene_build(struct tsr_server *server, struct tsr_output_state *state,
-		     const pixman_region32_t *region, int scanout_domain, struct tsr_draw_list *list)
+		     const pixman_region32_t *region, int scanout_domain,
+		     struct tsr_draw_list *list)
 {
 	const struct tsr_layout *layout = &state->layout;
 	const struct tsr_config *config = tsr_server_config(server);

@@ -17,6 +17,7 @@ void tsr_scene_draw(struct tsr_server *server, struct tsr_output_state *state,
 		    const pixman_region32_t *region, int scanout_domain);
 /* The draw list alone (region NULL: the whole output). */
 void tsr_scene_build(struct tsr_server *server, struct tsr_output_state *state,
-		     const pixman_region32_t *region, int scanout_domain, struct tsr_draw_list *list);
+		     const pixman_region32_t *region, int scanout_domain,
+		     struct tsr_draw_list *list);
 
 #endif

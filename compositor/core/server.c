@@ -758,8 +758,8 @@ static bool present_scanout(struct tsr_output_state *state, const struct tsr_sca
 	if (primary && !target)
 		return true; /* logged: try on the next frame, as composition does */
 	char why[128] = "";
-	if (!output->impl->present_scanout(output, target, &state->damage, plan->buffer,
-					   &plan->box, why, sizeof(why))) {
+	if (!output->impl->present_scanout(output, target, &state->damage, plan->buffer, &plan->box,
+					   why, sizeof(why))) {
 		tsr_scanout_refused(state, plan, why);
 		damage_whole_output(state);
 		return false;

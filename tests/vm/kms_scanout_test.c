@@ -60,8 +60,8 @@ static bool check(bool condition, const char *what)
 /* Patterns that differ in every pixel and from the background. */
 static uint32_t pattern_first(uint32_t x, uint32_t y)
 {
-	return 0xff000000u | ((x * 3 + y + 17) & 0xff) << 16 | ((y * 5 + (x >> 4) + 91) & 0xff) << 8 |
-	       ((x ^ y ^ 0x3c) & 0xff);
+	return 0xff000000u | ((x * 3 + y + 17) & 0xff) << 16 |
+	       ((y * 5 + (x >> 4) + 91) & 0xff) << 8 | ((x ^ y ^ 0x3c) & 0xff);
 }
 
 static uint32_t pattern_second(uint32_t x, uint32_t y)
@@ -334,8 +334,10 @@ static uint64_t differences(const struct tsr_buffer *a, const struct tsr_buffer 
 		return UINT64_MAX;
 	uint64_t count = 0;
 	for (uint32_t y = 0; y < a->height; y++) {
-		const uint32_t *ra = (const uint32_t *)((const uint8_t *)a->data + (size_t)y * a->stride);
-		const uint32_t *rb = (const uint32_t *)((const uint8_t *)b->data + (size_t)y * b->stride);
+		const uint32_t *ra =
+		    (const uint32_t *)((const uint8_t *)a->data + (size_t)y * a->stride);
+		const uint32_t *rb =
+		    (const uint32_t *)((const uint8_t *)b->data + (size_t)y * b->stride);
 		for (uint32_t x = 0; x < a->width; x++) {
 			if ((ra[x] & 0xffffff) != (rb[x] & 0xffffff) && count++ < 5)
 				printf("  pixel (%u,%u): %06x vs %06x\n", x, y, ra[x] & 0xffffff,
@@ -385,12 +387,30 @@ static void compare_with_composition(const char *name)
 	struct tsr_buffer *composed = capture(other);
 	control("test-scanout on");
 	char what[160];
-	snprintf(what, sizeof(what), "%s: the capture equals the composed rendering, pixel for pixel",
-		 name);
+	snprintf(what, sizeof(what),
+		 "%s: the capture equals the composed rendering, pixel for pixel", name);
 	check(shown && composed && differences(shown, composed) == 0, what);
 	tsr_buffer_destroy(shown);
 	tsr_buffer_destroy(composed);
 	harness_sleep_ms(SETTLE_MS);
+}
+
+/* Tessera's log next to the captures, for a look after the VM is gone. */
+static void keep_log(void)
+{
+	const char *results = getenv("TSR_RESULTS_DIR");
+	char from[512], to[512], line[1024];
+	if (!results)
+		return;
+	harness_path(&harness, "tessera.log", from, sizeof(from));
+	snprintf(to, sizeof(to), "%s/tessera.log", results);
+	FILE *in = fopen(from, "r"), *out = fopen(to, "w");
+	while (in && out && fgets(line, sizeof(line), in))
+		fputs(line, out);
+	if (in)
+		fclose(in);
+	if (out)
+		fclose(out);
 }
 
 static const char config_text[] = "[output]\nbackend = kms\nwidth = 640\nheight = 480\n"
@@ -428,7 +448,8 @@ int main(void)
 		goto out;
 
 	/* (1) scanout of work */
-	check(wait_status(" scanout.Virtual-1=work ", 5000), "(1) status says scanout.Virtual-1=work");
+	check(wait_status(" scanout.Virtual-1=work ", 5000),
+	      "(1) status says scanout.Virtual-1=work");
 	check(harness_wait_log(&harness, "tessera", "output Virtual-1: scanout of work", 5000),
 	      "... and Tessera logged the change of mode once");
 
@@ -438,7 +459,8 @@ int main(void)
 	      "(2) the capture holds the guest's pattern in its content box");
 	tsr_buffer_destroy(shown);
 	compare_with_composition("scanout-first");
-	check(wait_status(" scanout.Virtual-1=work ", 5000), "... scanout again after test-scanout on");
+	check(wait_status(" scanout.Virtual-1=work ", 5000),
+	      "... scanout again after test-scanout on");
 
 	/* (3) zero copies: the guest rewrites its memfd, no message */
 	unsigned long long scanout_before = 0, composed_before = 0, scanout_after = 0,
@@ -465,7 +487,8 @@ int main(void)
 	guest_read_until(&guest, NULL, 500);
 	check(guest.released[1] >= 1, "... and buffer 1 was released");
 	shown = capture("scanout-second");
-	check(shows_pattern(shown, width, height, pattern_second), "... the capture shows buffer 2");
+	check(shows_pattern(shown, width, height, pattern_second),
+	      "... the capture shows buffer 2");
 	tsr_buffer_destroy(shown);
 
 	/* (4) exits */
@@ -526,6 +549,7 @@ out:
 	if (guest.socket >= 0)
 		close(guest.socket);
 	check(harness_stop(&harness), "tessera exits cleanly");
+	keep_log();
 	printf("%d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;
 }
