@@ -1,5 +1,6 @@
 /* See scanout.h. The policy is scanout_policy.c's, the plane's place the
  * draw list's; this file gathers the facts, keeps the holds and logs. */
+#include <stdio.h>
 #include <string.h>
 
 #include "core/domain.h"
@@ -45,7 +46,7 @@ void tsr_scanout_plan(struct tsr_server *server, struct tsr_output_state *state,
 	*plan = (struct tsr_scanout_plan){.domain = -1};
 	int domain = tsr_scanout_choose(&facts, &plan->why);
 	if (domain >= 0 && facts.buffer == state->scanout.refused) {
-		plan->why = "the device refused this buffer";
+		plan->why = state->scanout.refusal;
 		return;
 	}
 	if (domain < 0)
@@ -115,14 +116,23 @@ void tsr_scanout_presented(struct tsr_output_state *state, const struct tsr_scan
 		scanout->refused = NULL; /* plan never picks the refused one */
 }
 
-void tsr_scanout_refused(struct tsr_output_state *state, const struct tsr_scanout_plan *plan,
+void tsr_scanout_refused(struct tsr_output_state *state, struct tsr_scanout_plan *plan,
 			 const char *why)
 {
-	state->scanout.refused = plan->buffer;
-	/* Only a change of mode is logged; a refusal while composing is not
-	 * one, but it says why the output never switched. */
-	tsr_log(TSR_LOG_INFO, "output %s: composition: %s refused scanout of %s",
-		state->output->name, why, domain_name(state, plan->domain));
+	struct tsr_scanout_state *scanout = &state->scanout;
+	scanout->refused = plan->buffer;
+	snprintf(scanout->refusal, sizeof(scanout->refusal), "scanout of %s refused: %s",
+		 domain_name(state, plan->domain), why);
+	plan->domain = -1;
+	plan->why = scanout->refusal;
+	/* Composing already: no change of mode to log it with, but it says
+	 * why the output never switches; once per reason, as a guest that
+	 * alternates two refused buffers would repeat it every frame. */
+	if (scanout->domain < 0 && strcmp(scanout->refusal, scanout->refusal_logged) != 0) {
+		memcpy(scanout->refusal_logged, scanout->refusal, sizeof(scanout->refusal));
+		tsr_log(TSR_LOG_INFO, "output %s: composition: %s", state->output->name,
+			scanout->refusal);
+	}
 }
 
 void tsr_scanout_dropped(struct tsr_output_state *state)
@@ -139,8 +149,8 @@ void tsr_scanout_frame_shown(struct tsr_output_state *state)
 		 * buffer; the core composes the next frame. */
 		if (scanout->pending.buffer) {
 			scanout->refused = scanout->pending.buffer->buffer;
-			tsr_log(TSR_LOG_INFO, "output %s: composition: the scanout commit failed",
-				state->output->name);
+			snprintf(scanout->refusal, sizeof(scanout->refusal),
+				 "the scanout commit failed");
 		}
 		unhold(&scanout->pending);
 		scanout->pending_dropped = false;

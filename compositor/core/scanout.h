@@ -41,6 +41,8 @@ struct tsr_scanout_state {
 	/* A buffer the device refused (TEST_ONLY or the commit): composed
 	 * until the domain shows another one. Compared, never dereferenced. */
 	const struct tsr_buffer *refused;
+	char refusal[160];	  /* why, for the line of the change of mode */
+	char refusal_logged[160]; /* the last refusal logged while composing */
 	uint64_t frames_scanout, frames_composed;
 };
 
@@ -65,9 +67,11 @@ bool tsr_scanout_mode_changes(const struct tsr_output_state *state,
 /* The backend accepted the frame (present or present_scanout): holds the
  * buffer it scans out, logs a change of mode, counts. */
 void tsr_scanout_presented(struct tsr_output_state *state, const struct tsr_scanout_plan *plan);
-/* The backend refused plan's buffer (why from present_scanout): logged,
- * and composed from now on until another buffer comes. */
-void tsr_scanout_refused(struct tsr_output_state *state, const struct tsr_scanout_plan *plan,
+/* The backend refused plan's buffer (why from present_scanout): plan
+ * becomes composition with that reason (logged with the change of mode,
+ * or at once while composing if it is a new reason), and the buffer is
+ * composed from now on until another one comes. */
+void tsr_scanout_refused(struct tsr_output_state *state, struct tsr_scanout_plan *plan,
 			 const char *why);
 /* The frame on its way was dropped (listener.frame_dropped). */
 void tsr_scanout_dropped(struct tsr_output_state *state);

@@ -748,7 +748,7 @@ static struct tsr_buffer *render_frame(struct tsr_output_state *state, int scano
 
 /* A scanout frame: the guest's plane, and Tessera's buffer when it
  * changed. false: not presented (the device refused; logged), compose. */
-static bool present_scanout(struct tsr_output_state *state, const struct tsr_scanout_plan *plan,
+static bool present_scanout(struct tsr_output_state *state, struct tsr_scanout_plan *plan,
 			    bool *accepted)
 {
 	struct tsr_output *output = state->output;
@@ -795,9 +795,7 @@ static void repaint_output(struct tsr_output_state *state)
 	if (plan.domain >= 0 && present_scanout(state, &plan, &accepted) && !accepted)
 		return;
 	if (!accepted) {
-		plan.domain = -1;
-		if (!plan.why[0])
-			plan.why = "the device refused scanout";
+		plan.domain = -1; /* the plan's reason, or the refusal's */
 		struct tsr_buffer *target = render_frame(state, -1);
 		if (!target)
 			return;
