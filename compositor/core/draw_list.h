@@ -24,13 +24,17 @@
  * frames, frames apart, display views' image boxes inside the content
  * box: layout.h), so that the check passes; the property does not rest on
  * it, because the check refuses whatever layout.c gets wrong.
- * A scanout item (TSR_DRAW_SCANOUT) is a guest item like a blit: the same
- * check holds it inside its content box, and it must moreover be the whole
- * buffer at its content box's origin and fill the content box exactly, so
- * the plane it becomes (KMS: CRTC_X/Y/W/H = its clip, SRC = the whole
- * buffer, no scaling) shows guest pixels on the content box and nowhere
- * else; the decorations stay in Tessera's own buffer under no guest plane
- * (they lie outside every content box).
+ * Direct scanout adds one item and one file. A scanout item
+ * (TSR_DRAW_SCANOUT) is a guest item like a blit: the same check holds it
+ * inside its content box, and it must moreover be the whole buffer at its
+ * content box's origin and fill the content box exactly (one per list).
+ * The renderer draws nothing for it; core/scanout.c hands its clip and
+ * buffer, and nothing else, to the backend, and backend/kms_scanout.c
+ * (kms_scanout_present, kms_scanout_add_state) puts that buffer whole,
+ * unscaled, on the overlay plane at exactly that clip, under Tessera's
+ * cursor plane, or refuses. So the guest's pixels cover its content box
+ * and nothing else; the decorations, outside every content box, stay in
+ * Tessera's buffer on the primary plane, under no guest pixel.
  * Decorations are also drawn after the guest items of their frame, so even
  * an overlap would end under Tessera's pixels, but the property does not
  * rest on the order. */
