@@ -23,8 +23,11 @@ struct fake {
 	struct tsr_event_source *flip_timer;
 	void (*frame)(void *data, struct tsr_output *output, uint64_t time_ns);
 	bool refuse;
+	bool drop_next; /* the next plane-only frame is dropped after acceptance */
+	bool dropping;
 	size_t scanouts, with_primary, refused, forgotten;
 	struct tsr_buffer *last_guest;
+	struct tsr_buffer *shown_guest; /* on the fake plane after the last flip */
 	pixman_box32_t last_box;
 	size_t frames;		  /* frame events delivered */
 	size_t frames_at_present; /* frames when last_guest was presented */
@@ -126,6 +129,14 @@ static void count_frame(void *data, struct tsr_output *output, uint64_t time_ns)
 static void flip_fired(void *data)
 {
 	struct tsr_output *output = data;
+	/* A commit that failed after present_scanout said yes: the backend
+	 * says so before the frame event, and nothing changed on screen. */
+	if (fake.dropping && output->listener.frame_dropped) {
+		fake.dropping = false;
+		fake.last_guest = fake.shown_guest;
+		output->listener.frame_dropped(output->listener.data, output);
+	}
+	fake.shown_guest = fake.last_guest;
 	if (output->listener.frame)
 		output->listener.frame(output->listener.data, output, tsr_now_ns());
 }
@@ -147,8 +158,19 @@ static bool fake_present_scanout(struct tsr_output *output, struct tsr_buffer *p
 		fake.with_primary++;
 		return fake.headless->present(output, primary, damage);
 	}
+	fake.dropping = fake.drop_next;
+	fake.drop_next = false;
 	tsr_event_source_timer_update(fake.flip_timer, 1000000);
 	return true;
+}
+
+/* A composed frame takes the guest plane off. */
+static bool fake_present(struct tsr_output *output, struct tsr_buffer *buffer,
+			 const pixman_region32_t *damage)
+{
+	fake.last_guest = NULL;
+	fake.frames_at_present = fake.frames;
+	return fake.headless->present(output, buffer, damage);
 }
 
 static void fake_forget(struct tsr_output *output, struct tsr_buffer *buffer)
@@ -164,6 +186,7 @@ static void install_fake(struct scene_fixture *fixture)
 	fake.impl = *fake.headless;
 	fake.impl.present_scanout = fake_present_scanout;
 	fake.impl.forget_buffer = fake_forget;
+	fake.impl.present = fake_present;
 	fixture->output->impl = &fake.impl;
 	fake.frame = fixture->output->listener.frame;
 	fixture->output->listener.frame = count_frame;
@@ -248,6 +271,7 @@ static void test_scanout_cycle(void)
 	CHECK(state->scanout.frames_composed > composed);
 	/* Buffer 2 left the plane with that composed frame: released after it. */
 	CHECK_EQ_INT(link->releases[2], 1);
+	CHECK(link->plane_at_release[2] == NULL && link->shown_at_release[2] >= 1);
 	fake.refuse = false;
 	commit(link, 1); /* the same buffer: not asked again */
 	run(&fixture, 100);
@@ -268,7 +292,38 @@ static void test_scanout_cycle(void)
 	run(&fixture, 100);
 	CHECK_EQ_INT(state->scanout.domain, -1);
 	CHECK_EQ_INT(link->releases[2], releases + 1);
+	CHECK(link->plane_at_release[2] == NULL && link->shown_at_release[2] >= 1);
 	CHECK_EQ_INT(fake.forgotten, forgotten + 1);
+
+	/* A plane-only frame dropped after it was accepted (its commit
+	 * failed): the buffer before stays held and unreleased, the output
+	 * composes, and the dropped buffer is not tried again. */
+	commit(link, 1);
+	run(&fixture, 100);
+	CHECK_EQ_INT(state->scanout.domain, 0);
+	link->next_import = tsr_buffer_create_memory(tsr_box_width(&content),
+						     tsr_box_height(&content), DRM_FORMAT_XRGB8888);
+	struct tsr_buffer *third = link->next_import;
+	third->dmabuf_fd = FAKE_DMABUF_FD;
+	msg = (struct tsr_msg){.type = TSR_MSG_BUFFER_ATTACH_MEMFD};
+	msg.u.attach_memfd = (struct tsr_msg_buffer_attach_memfd){
+	    .surface_id = 1,
+	    .buffer_id = 3,
+	    .size = (uint32_t)(tsr_box_width(&content) * tsr_box_height(&content) * 4)};
+	CHECK(deliver(link, &msg));
+	releases = link->releases[1];
+	fake.drop_next = true;
+	size_t scanouts = fake.scanouts;
+	commit(link, 3);
+	run(&fixture, 100);
+	CHECK_EQ_INT(fake.scanouts, scanouts + 1);
+	CHECK_EQ_INT(state->scanout.domain, -1);
+	/* Buffer 1 was on the plane until the composed frame replaced it. */
+	CHECK_EQ_INT(link->releases[1], releases + 1);
+	CHECK(link->plane_at_release[1] == NULL && link->shown_at_release[1] >= 1);
+	commit(link, 3);
+	run(&fixture, 100);
+	CHECK_EQ_INT(fake.scanouts, scanouts + 1); /* the refused buffer is composed */
 
 	/* Mosaic: composition. */
 	commit(link, 1);
