@@ -1,7 +1,8 @@
 /* Internal interfaces of the KMS backend (libdrm atomic). Split by concern:
  * kms_device.c (card, caps, master, properties), kms_atomic.c (requests),
  * kms_dumb.c (dumb buffers as tsr_buffers), kms_output.c (outputs, pacing),
- * kms_cursor.c, kms_writeback.c, kms_backend.c (the tsr_backend of one
+ * kms_cursor.c, kms_writeback.c, kms_scanout.c (guest dma-bufs on the
+ * overlay plane), kms_backend.c (the tsr_backend of one
  * card), kms_cards.c (several cards) and kms_hotplug.c (udev events). */
 #ifndef TESSERA_BACKEND_KMS_H
 #define TESSERA_BACKEND_KMS_H
@@ -9,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <pixman.h>
 #include <xf86drmMode.h>
 
 #include "tessera/buffer.h"
@@ -20,6 +22,8 @@ struct tsr_event_source;
 
 #define KMS_MAX_OUTPUTS 8u
 #define KMS_CURSOR_SIZE 64u
+/* Imported guest dma-bufs with a framebuffer, per card (kms_scanout.c). */
+#define KMS_SCANOUT_FBS 16u
 
 /* ---- properties (kms_device.c) ---- */
 
@@ -159,7 +163,8 @@ struct kms_output {
 	struct kms_connector_props connector;
 	struct kms_crtc_props crtc;
 	struct kms_plane_props primary;
-	struct kms_plane_props cursor; /* id 0: no cursor plane */
+	struct kms_plane_props cursor;	/* id 0: no cursor plane */
+	struct kms_plane_props overlay; /* id 0: none (no direct scanout) */
 	uint32_t crtc_index;
 	drmModeModeInfo mode;
 	/* What the CRTC showed before Tessera (legacy view, for restore). */
@@ -186,11 +191,30 @@ struct kms_output {
 
 	/* Writeback (kms_writeback.c): attached to our CRTC after the first capture. */
 	bool writeback_attached;
+
+	/* Frames (presents) as opposed to cursor-only commits: a frame waits
+	 * (frame_queued, its primary buffer in queued or NULL to keep the one
+	 * on screen) and the commit in flight is one (in_flight_frame). */
+	bool frame_queued;
+	bool in_flight_frame;
+	/* The overlay plane (kms_scanout.c): what the next frame puts there
+	 * (fb 0: off) and what the last successful commit put there. */
+	uint32_t overlay_fb, overlay_committed_fb;
+	pixman_box32_t overlay_box, overlay_committed_box;
+	uint32_t test_scanout_failures; /* test builds: commits to fail */
 };
 
 struct kms_output *kms_output_create(struct kms_backend *backend, drmModeConnector *connector,
 				     uint32_t crtc_id, uint32_t crtc_index, uint32_t primary_id,
-				     uint32_t cursor_id);
+				     uint32_t cursor_id, uint32_t overlay_id);
+/* Queues or commits a frame: buffer on the primary plane (NULL: keep the
+ * one on screen), the overlay as overlay_fb says. false when the commit
+ * failed at once (buffer released; why says how). */
+bool kms_output_present_frame(struct kms_output *output, struct kms_output_buffer *buffer,
+			      char *why, size_t why_len);
+/* The output's buffer whose tsr_buffer is base, or NULL. */
+struct kms_output_buffer *kms_output_find_buffer(struct kms_output *output,
+						 struct tsr_buffer *base);
 /* Page-flip event for this output's CRTC. */
 void kms_output_handle_flip(struct kms_output *output, uint64_t time_ns);
 /* Commits the queued buffer and/or cursor change when no commit is in flight. */
@@ -212,6 +236,22 @@ bool kms_cursor_set(struct tsr_output *output, struct tsr_buffer *image, int32_t
 bool kms_cursor_move(struct tsr_output *output, int32_t x, int32_t y);
 /* Adds the cursor plane's state to a request. */
 void kms_cursor_add_state(struct kms_output *output, struct kms_atomic *atomic);
+
+/* kms_scanout.c */
+struct kms_scanout_fb {
+	uint32_t handle; /* 0: a free entry */
+	uint32_t fb_id;
+	uint32_t width, height, stride, format;
+};
+
+bool kms_scanout_present(struct tsr_output *output, struct tsr_buffer *primary,
+			 const pixman_region32_t *damage, struct tsr_buffer *guest,
+			 const pixman_box32_t *box, char *why, size_t why_len);
+void kms_scanout_forget(struct tsr_output *output, struct tsr_buffer *buffer);
+/* Adds the overlay plane's wanted state to a request. */
+void kms_scanout_add_state(struct kms_output *output, struct kms_atomic *atomic);
+/* Every import of the card goes (the backend is destroyed). */
+void kms_scanout_forget_all(struct kms_backend *backend);
 
 /* kms_writeback.c */
 struct kms_writeback {
@@ -237,6 +277,10 @@ struct kms_backend {
 	size_t output_count;
 	bool has_writeback;
 	struct kms_writeback writeback;
+	/* GEM handles are per card and not counted per import (importing a
+	 * dma-buf the card knows returns the same handle): one handle and one
+	 * framebuffer per guest buffer, dropped when the buffer goes. */
+	struct kms_scanout_fb scanout_fbs[KMS_SCANOUT_FBS];
 };
 
 /* Reads and dispatches pending DRM events. */

@@ -185,14 +185,19 @@ static struct kms_output *add_output(struct kms_backend *backend, drmModeRes *re
 	claim_plane(&with_primary, primary);
 	uint32_t cursor = find_plane(fd, &with_primary, (uint32_t)crtc_index, DRM_PLANE_TYPE_CURSOR,
 				     DRM_FORMAT_ARGB8888);
+	claim_plane(&with_primary, cursor);
+	/* For direct scanout of a guest's buffer (kms_scanout.c). */
+	uint32_t overlay = find_plane(fd, &with_primary, (uint32_t)crtc_index,
+				      DRM_PLANE_TYPE_OVERLAY, DRM_FORMAT_XRGB8888);
 	struct kms_output *output =
 	    kms_output_create(backend, connector, resources->crtcs[crtc_index],
-			      (uint32_t)crtc_index, primary, cursor);
+			      (uint32_t)crtc_index, primary, cursor, overlay);
 	if (!output)
 		return NULL;
 	claims->crtcs |= 1u << crtc_index;
 	claim_plane(claims, primary);
 	claim_plane(claims, cursor);
+	claim_plane(claims, overlay);
 	backend->outputs[backend->output_count++] = output;
 	return output;
 }
@@ -213,6 +218,7 @@ static void claims_of_outputs(const struct kms_backend *backend, struct kms_clai
 		claims->crtcs |= 1u << output->crtc_index;
 		claim_plane(claims, output->primary.id);
 		claim_plane(claims, output->cursor.id);
+		claim_plane(claims, output->overlay.id);
 	}
 }
 
@@ -350,6 +356,7 @@ static void backend_destroy(struct tsr_backend *base)
 	while (backend->output_count > 0)
 		kms_output_destroy(backend->outputs[backend->output_count - 1]);
 	tsr_event_source_remove(backend->drm_source);
+	kms_scanout_forget_all(backend);
 	kms_device_close(&backend->device);
 	free(backend);
 }

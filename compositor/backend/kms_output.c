@@ -55,9 +55,17 @@ static void add_primary_plane(struct kms_output *output, struct kms_atomic *atom
 	kms_atomic_add(atomic, plane->id, plane->prop[KMS_PLANE_CRTC_H], height);
 }
 
-/* Commits buffer (NULL: only the cursor) as a non-blocking flip with an
+static bool overlay_changes(const struct kms_output *output)
+{
+	return output->overlay_fb != output->overlay_committed_fb ||
+	       (output->overlay_fb && memcmp(&output->overlay_box, &output->overlay_committed_box,
+					     sizeof(output->overlay_box)) != 0);
+}
+
+/* Commits a frame (frame: buffer on the primary plane or NULL to keep it,
+ * and the overlay) or only the cursor, as a non-blocking flip with an
  * event; the first commit also sets the mode. Returns 0 or -errno. */
-static int output_commit(struct kms_output *output, struct kms_output_buffer *buffer)
+static int output_commit(struct kms_output *output, struct kms_output_buffer *buffer, bool frame)
 {
 	struct kms_device *device = &output->backend->device;
 	uint32_t flags = DRM_MODE_PAGE_FLIP_EVENT | DRM_MODE_ATOMIC_NONBLOCK;
@@ -81,14 +89,28 @@ static int output_commit(struct kms_output *output, struct kms_output_buffer *bu
 	}
 	if (buffer)
 		add_primary_plane(output, &atomic, buffer->dumb);
+	bool overlay = frame && overlay_changes(output);
+	if (overlay)
+		kms_scanout_add_state(output, &atomic);
 	if (output->cursor_dirty)
 		kms_cursor_add_state(output, &atomic);
 
-	/* The backend finds the output again by CRTC id in the event: an
-	 * output destroyed meanwhile then cannot be reached through it. */
-	int ret =
-	    kms_atomic_commit(device, &atomic, flags, output->backend,
-			      output->modeset_done ? "page flip" : "modeset", output->base.name);
+	int ret;
+	if (frame && output->overlay_fb && output->test_scanout_failures) {
+		/* Test hook (test-scanout fail N, test builds only): a scanout
+		 * commit fails after its TEST_ONLY passed, as if the kernel
+		 * said EINVAL; the kernel's state is not touched. */
+		output->test_scanout_failures--;
+		tsr_log(TSR_LOG_ERROR, "kms: %s: scanout commit failed [injected for tests]",
+			output->base.name);
+		ret = -EINVAL;
+	} else {
+		/* The backend finds the output again by CRTC id in the event:
+		 * an output destroyed meanwhile then cannot be reached. */
+		ret = kms_atomic_commit(device, &atomic, flags, output->backend,
+					output->modeset_done ? "page flip" : "modeset",
+					output->base.name);
+	}
 	kms_atomic_finish(&atomic);
 	/* After a successful commit the CRTC state holds its own reference. */
 	if (mode_blob)
@@ -100,43 +122,61 @@ static int output_commit(struct kms_output *output, struct kms_output_buffer *bu
 	output->cursor_dirty = false;
 	output->commit_in_flight = true;
 	output->in_flight = buffer;
+	output->in_flight_frame = frame;
+	if (overlay) {
+		output->overlay_committed_fb = output->overlay_fb;
+		output->overlay_committed_box = output->overlay_box;
+	}
 	if (buffer)
 		buffer->state = KMS_BUFFER_PENDING;
 	return 0;
 }
 
-static void queue_buffer(struct kms_output *output, struct kms_output_buffer *buffer)
+static void queue_frame(struct kms_output *output, struct kms_output_buffer *buffer)
 {
 	/* A newer frame replaces one that never reached the screen. */
 	if (output->queued && output->queued != buffer)
 		release_buffer(output->queued);
 	output->queued = buffer;
+	output->frame_queued = true;
 	if (buffer)
 		buffer->state = KMS_BUFFER_QUEUED;
+}
+
+/* A frame whose commit failed: the overlay stays as the screen has it. */
+static void frame_failed(struct kms_output *output, struct kms_output_buffer *buffer)
+{
+	output->overlay_fb = output->overlay_committed_fb;
+	output->overlay_box = output->overlay_committed_box;
+	if (buffer)
+		release_buffer(buffer);
 }
 
 void kms_output_flush(struct kms_output *output)
 {
 	if (output->commit_in_flight || output->capturing)
 		return;
-	if (!output->queued && !(output->cursor_dirty && output->modeset_done))
+	if (!output->frame_queued && !(output->cursor_dirty && output->modeset_done))
 		return;
 
 	struct kms_output_buffer *buffer = output->queued;
+	bool frame = output->frame_queued;
 	output->queued = NULL;
-	int ret = output_commit(output, buffer);
+	output->frame_queued = false;
+	int ret = output_commit(output, buffer, frame);
 	if (ret == 0) {
 		output->retried = false;
 		return;
 	}
 	if (ret == -EBUSY && !output->retried) {
 		output->retried = true;
-		queue_buffer(output, buffer);
+		if (frame)
+			queue_frame(output, buffer);
 		tsr_event_source_timer_update(output->retry_timer, KMS_RETRY_DELAY_NS);
 		return;
 	}
 	output->retried = false;
-	if (!buffer) {
+	if (!frame) {
 		/* Give up on this cursor update rather than retry forever. */
 		output->cursor_dirty = false;
 		return;
@@ -144,7 +184,9 @@ void kms_output_flush(struct kms_output *output)
 	/* present() already said yes: drop the frame but keep the compositor's
 	 * pacing going, or it would wait for a frame event forever. */
 	tsr_log(TSR_LOG_ERROR, "kms: %s: dropped a frame after a failed commit", output->base.name);
-	release_buffer(buffer);
+	frame_failed(output, buffer);
+	if (output->base.listener.frame_dropped)
+		output->base.listener.frame_dropped(output->base.listener.data, &output->base);
 	emit_frame(output, tsr_now_ns());
 }
 
@@ -169,7 +211,9 @@ void kms_output_handle_flip(struct kms_output *output, uint64_t time_ns)
 		return;
 	output->commit_in_flight = false;
 	struct kms_output_buffer *shown = output->in_flight;
+	bool frame = output->in_flight_frame;
 	output->in_flight = NULL;
+	output->in_flight_frame = false;
 	if (shown) {
 		for (size_t i = 0; i < 2; i++) {
 			if (output->buffers[i].state == KMS_BUFFER_FRONT)
@@ -182,14 +226,14 @@ void kms_output_handle_flip(struct kms_output *output, uint64_t time_ns)
 	}
 	if (output->capturing) {
 		/* capture() or destroy() is waiting: deliver later, from the loop. */
-		if (shown) {
+		if (frame) {
 			output->frame_owed = true;
 			output->frame_owed_ns = time_ns;
 		}
 		return;
 	}
 	kms_output_flush(output);
-	if (shown)
+	if (frame)
 		emit_frame(output, time_ns);
 }
 
@@ -213,7 +257,7 @@ bool kms_output_wait_idle(struct kms_output *output, int timeout_ms)
 	return true;
 }
 
-static struct kms_output_buffer *find_buffer(struct kms_output *output, struct tsr_buffer *base)
+struct kms_output_buffer *kms_output_find_buffer(struct kms_output *output, struct tsr_buffer *base)
 {
 	for (size_t i = 0; i < 2; i++) {
 		if (&output->buffers[i].dumb->base == base)
@@ -250,26 +294,36 @@ static bool output_present(struct tsr_output *base, struct tsr_buffer *tsr_buffe
 			   const pixman_region32_t *damage)
 {
 	struct kms_output *output = kms_output_from_base(base);
-	struct kms_output_buffer *buffer = find_buffer(output, tsr_buffer);
+	struct kms_output_buffer *buffer = kms_output_find_buffer(output, tsr_buffer);
 	if (!buffer || buffer->state != KMS_BUFFER_ACQUIRED) {
 		tsr_log(TSR_LOG_ERROR, "kms: %s: present of a buffer not acquired from it",
 			base->name);
 		return false;
 	}
-	if (output->commit_in_flight || output->capturing || output->queued) {
-		queue_buffer(output, buffer);
+	/* A composed frame shows no guest plane. */
+	output->overlay_fb = 0;
+	char why[96];
+	return kms_output_present_frame(output, buffer, why, sizeof(why));
+}
+
+bool kms_output_present_frame(struct kms_output *output, struct kms_output_buffer *buffer,
+			      char *why, size_t why_len)
+{
+	if (output->commit_in_flight || output->capturing || output->frame_queued) {
+		queue_frame(output, buffer);
 		return true;
 	}
-	int ret = output_commit(output, buffer);
+	int ret = output_commit(output, buffer, true);
 	if (ret == 0)
 		return true;
 	if (ret == -EBUSY) {
 		output->retried = true;
-		queue_buffer(output, buffer);
+		queue_frame(output, buffer);
 		tsr_event_source_timer_update(output->retry_timer, KMS_RETRY_DELAY_NS);
 		return true;
 	}
-	release_buffer(buffer);
+	snprintf(why, why_len, "the commit failed (%s)", strerror(-ret));
+	frame_failed(output, buffer);
 	return false;
 }
 
@@ -300,6 +354,9 @@ static void restore_state(struct kms_output *output)
 		if (output->cursor.id)
 			kms_atomic_add(&atomic, output->cursor.id, output->cursor.prop[prop],
 				       output->cursor.saved[prop]);
+		if (output->overlay.id)
+			kms_atomic_add(&atomic, output->overlay.id, output->overlay.prop[prop],
+				       output->overlay.saved[prop]);
 	}
 	kms_writeback_add_restore(output, &atomic);
 
@@ -377,12 +434,24 @@ static void output_impl_destroy(struct tsr_output *base)
 	kms_output_destroy(kms_output_from_base(base));
 }
 
+#ifdef TSR_TEST_HOOKS
+static void test_fail_scanout(struct tsr_output *base, uint32_t count)
+{
+	kms_output_from_base(base)->test_scanout_failures = count;
+}
+#endif
+
 static const struct tsr_output_impl kms_output_impl = {
     .acquire = output_acquire,
     .present = output_present,
     .capture = kms_writeback_capture,
     .set_cursor = kms_cursor_set,
     .move_cursor = kms_cursor_move,
+    .present_scanout = kms_scanout_present,
+    .forget_buffer = kms_scanout_forget,
+#ifdef TSR_TEST_HOOKS
+    .test_fail_scanout = test_fail_scanout,
+#endif
     .destroy = output_impl_destroy,
 };
 
@@ -423,7 +492,7 @@ static bool has_plane_props(const struct kms_plane_props *plane)
 
 struct kms_output *kms_output_create(struct kms_backend *backend, drmModeConnector *connector,
 				     uint32_t crtc_id, uint32_t crtc_index, uint32_t primary_id,
-				     uint32_t cursor_id)
+				     uint32_t cursor_id, uint32_t overlay_id)
 {
 	int fd = backend->device.fd;
 	struct kms_output *output = calloc(1, sizeof(*output));
@@ -454,7 +523,8 @@ struct kms_output *kms_output_create(struct kms_backend *backend, drmModeConnect
 	if (!kms_read_connector_props(fd, connector->connector_id, &output->connector) ||
 	    !kms_read_crtc_props(fd, crtc_id, &output->crtc) ||
 	    !kms_read_plane_props(fd, primary_id, &output->primary) ||
-	    (cursor_id && !kms_read_plane_props(fd, cursor_id, &output->cursor))) {
+	    (cursor_id && !kms_read_plane_props(fd, cursor_id, &output->cursor)) ||
+	    (overlay_id && !kms_read_plane_props(fd, overlay_id, &output->overlay))) {
 		tsr_log_errno(TSR_LOG_ERROR, "kms: %s: cannot read KMS properties",
 			      output->base.name);
 		goto error;
@@ -467,6 +537,8 @@ struct kms_output *kms_output_create(struct kms_backend *backend, drmModeConnect
 	}
 	if (cursor_id && !has_plane_props(&output->cursor))
 		memset(&output->cursor, 0, sizeof(output->cursor));
+	if (overlay_id && !has_plane_props(&output->overlay))
+		memset(&output->overlay, 0, sizeof(output->overlay));
 	output->saved_crtc = drmModeGetCrtc(fd, crtc_id);
 
 	for (size_t i = 0; i < 2; i++) {
@@ -481,10 +553,11 @@ struct kms_output *kms_output_create(struct kms_backend *backend, drmModeConnect
 	if (!output->retry_timer || !output->deferred_timer)
 		goto error;
 
-	tsr_log(TSR_LOG_INFO, "kms: output %s: %ux%u@%u.%03u Hz, CRTC %u, primary plane %u%s",
+	tsr_log(TSR_LOG_INFO, "kms: output %s: %ux%u@%u.%03u Hz, CRTC %u, primary plane %u%s%s",
 		output->base.name, output->base.width, output->base.height,
 		output->base.refresh_mhz / 1000, output->base.refresh_mhz % 1000, crtc_id,
-		primary_id, output->cursor.id ? ", cursor plane" : "");
+		primary_id, output->cursor.id ? ", cursor plane" : "",
+		output->overlay.id ? ", overlay plane" : "");
 	return output;
 
 error:

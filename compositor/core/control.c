@@ -163,7 +163,9 @@ static void append_display_status(struct tsr_server *server, char *reply, size_t
 
 /* " outputs=N" and per output " output.NAME=X,Y,WxH,focus:DOMAIN" (or
  * "focus:-" when it shows none) or " output.NAME=X,Y,WxH,mosaic", then
- * " scale.NAME=S". */
+ * " scale.NAME=S", " scanout.NAME=DOMAIN|none" (the domain on a plane of
+ * its own in the last frame presented, core/scanout.h) and
+ * " frames.NAME=SCANOUT/COMPOSED" (frames presented each way). */
 static void append_output_status(struct tsr_server *server, char *reply, size_t reply_len)
 {
 	size_t used = strlen(reply);
@@ -186,6 +188,15 @@ static void append_output_status(struct tsr_server *server, char *reply, size_t 
 		if (used < reply_len)
 			used += (size_t)snprintf(reply + used, reply_len - used, " scale.%s=%u",
 						 state->output->name, state->scale);
+		int scanout = state->scanout.domain;
+		if (used < reply_len)
+			used += (size_t)snprintf(
+			    reply + used, reply_len - used, " scanout.%s=%s frames.%s=%llu/%llu",
+			    state->output->name,
+			    scanout >= 0 ? tsr_server_config(server)->domains[scanout].name
+					 : "none",
+			    state->output->name, (unsigned long long)state->scanout.frames_scanout,
+			    (unsigned long long)state->scanout.frames_composed);
 	}
 }
 
@@ -295,6 +306,28 @@ void tsr_control_execute(struct tsr_server *server, const char *line, char *repl
 			snprintf(reply, reply_len, "ok");
 		else
 			snprintf(reply, reply_len, "error test-hotplug OUTPUT 0|1 (headless)");
+	} else if (strcmp(command, "test-scanout") == 0) {
+		/* Test builds only: "off" composes every frame (a reference for
+		 * captures), "on" allows scanout again, "fail N" makes the next N
+		 * scanout commits of every output that can fail after their
+		 * TEST_ONLY passed. */
+		unsigned count = 0;
+		if (strcmp(argument, "on") == 0 || strcmp(argument, "off") == 0) {
+			tsr_server_test_set_scanout(server, strcmp(argument, "on") == 0);
+			snprintf(reply, reply_len, "ok");
+		} else if (sscanf(argument, "fail %u", &count) == 1) {
+			size_t outputs = 0;
+			for (size_t i = 0; i < tsr_server_output_count(server); i++) {
+				struct tsr_output *output = tsr_server_output(server, i)->output;
+				if (output->impl->test_fail_scanout) {
+					output->impl->test_fail_scanout(output, count);
+					outputs++;
+				}
+			}
+			snprintf(reply, reply_len, "ok %zu", outputs);
+		} else {
+			snprintf(reply, reply_len, "error test-scanout on|off|fail N");
+		}
 	} else if (strcmp(command, "test-hold-frames") == 0) {
 		/* Test builds only: frames stay on their way to the screen. */
 		static const char *const words[] = {"1", "step", "0"};

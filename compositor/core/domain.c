@@ -110,6 +110,8 @@ static void forget_input_backlog(struct tsr_domain *domain)
 	domain->input_overflow = NULL;
 }
 
+static void free_buffer(struct tsr_domain *domain, struct tsr_guest_buffer *buffer);
+
 void tsr_domain_destroy(struct tsr_domain *domain)
 {
 	if (!domain)
@@ -117,14 +119,35 @@ void tsr_domain_destroy(struct tsr_domain *domain)
 	if (domain->link)
 		tsr_domain_disconnect(domain, "compositor shutting down", false);
 	forget_input_backlog(domain);
+	/* Shutting down: buffers still on a plane go now (the planes are
+	 * given back with the outputs). */
+	for (size_t i = 0; i < TSR_MAX_BUFFERS_PER_GUEST; i++)
+		if (domain->buffers[i].in_use)
+			free_buffer(domain, &domain->buffers[i]);
 	free(domain->outgoing);
 	free(domain);
 }
 
-static void destroy_buffer(struct tsr_guest_buffer *buffer)
+static void free_buffer(struct tsr_domain *domain, struct tsr_guest_buffer *buffer)
 {
+	if (buffer->buffer && buffer->buffer->dmabuf_fd >= 0 && domain->listener.buffer_gone)
+		domain->listener.buffer_gone(domain->listener.data, domain->index, buffer->buffer);
 	tsr_buffer_destroy(buffer->buffer);
 	memset(buffer, 0, sizeof(*buffer));
+}
+
+/* Returns whether it is gone now; a buffer on a display plane goes when
+ * the plane no longer shows it (tsr_domain_unhold_buffer), and its final
+ * release waits until then. */
+static bool destroy_buffer(struct tsr_domain *domain, struct tsr_guest_buffer *buffer)
+{
+	if (buffer->plane_holds) {
+		buffer->destroyed = true;
+		buffer->release_due = false;
+		return false;
+	}
+	free_buffer(domain, buffer);
+	return true;
 }
 
 /* The final release after BUFFER_DESTROY / SURFACE_DESTROY: from here the
@@ -142,7 +165,8 @@ static bool destroy_surface(struct tsr_domain *domain, struct tsr_surface *surfa
 		if (!buffer->in_use || buffer->surface_id != surface->id)
 			continue;
 		uint32_t id = buffer->id;
-		destroy_buffer(buffer);
+		if (buffer->destroyed || !destroy_buffer(domain, buffer))
+			continue;
 		if (send_releases && sent)
 			sent = send_final_release(domain, id);
 	}
@@ -188,9 +212,11 @@ void tsr_domain_disconnect(struct tsr_domain *domain, const char *reason, bool v
 	for (size_t i = 0; i < TSR_MAX_SURFACES_PER_GUEST; i++)
 		if (domain->surfaces[i].in_use)
 			destroy_surface(domain, &domain->surfaces[i], false);
-	for (size_t i = 0; i < TSR_MAX_BUFFERS_PER_GUEST; i++)
-		if (domain->buffers[i].in_use)
-			destroy_buffer(&domain->buffers[i]);
+	for (size_t i = 0; i < TSR_MAX_BUFFERS_PER_GUEST; i++) {
+		struct tsr_guest_buffer *buffer = &domain->buffers[i];
+		if (buffer->in_use && (buffer->destroyed || !destroy_buffer(domain, buffer)))
+			buffer->orphaned = true;
+	}
 	forget_input_backlog(domain);
 	tsr_guest_link_destroy(domain->link);
 	domain->link = NULL;
@@ -218,12 +244,26 @@ struct tsr_surface *tsr_domain_find_surface(struct tsr_domain *domain, uint32_t 
 	return NULL;
 }
 
+/* A buffer the guest may use (one it destroyed while on a plane is no
+ * longer one). */
 static struct tsr_guest_buffer *find_buffer(struct tsr_domain *domain, uint32_t id)
 {
 	for (size_t i = 0; i < TSR_MAX_BUFFERS_PER_GUEST; i++)
-		if (domain->buffers[i].in_use && domain->buffers[i].id == id)
+		if (domain->buffers[i].in_use && !domain->buffers[i].destroyed &&
+		    domain->buffers[i].id == id)
 			return &domain->buffers[i];
 	return NULL;
+}
+
+/* Whether the guest may not attach a buffer under id yet: one of this link
+ * has it and its final release has not been sent. */
+static bool buffer_id_taken(struct tsr_domain *domain, uint32_t id)
+{
+	for (size_t i = 0; i < TSR_MAX_BUFFERS_PER_GUEST; i++)
+		if (domain->buffers[i].in_use && !domain->buffers[i].orphaned &&
+		    domain->buffers[i].id == id)
+			return true;
+	return false;
 }
 
 /* Notes why the guest is about to be dropped and which ERROR code tells it
@@ -378,7 +418,7 @@ static bool handle_attach(struct tsr_domain *domain, const struct tsr_msg *untru
 	if (!surface)
 		return violation(domain, TSR_ERROR_ID, "BUFFER_ATTACH: no surface %u",
 				 untrusted_surface_id);
-	if (find_buffer(domain, untrusted_buffer_id))
+	if (buffer_id_taken(domain, untrusted_buffer_id))
 		return violation(domain, TSR_ERROR_ID, "BUFFER_ATTACH: buffer %u exists",
 				 untrusted_buffer_id);
 	struct tsr_guest_buffer *slot = NULL;
@@ -434,8 +474,7 @@ static bool handle_buffer_destroy(struct tsr_domain *domain, uint32_t untrusted_
 		surface->current = NULL;
 		damage_surface(domain, surface, NULL);
 	}
-	destroy_buffer(buffer);
-	return send_final_release(domain, buffer_id);
+	return !destroy_buffer(domain, buffer) || send_final_release(domain, buffer_id);
 }
 
 static bool handle_damage(struct tsr_domain *domain, const struct tsr_msg_damage *untrusted_damage)
@@ -644,13 +683,47 @@ static bool send_due_releases(struct tsr_domain *domain, uint32_t surface_id)
 {
 	for (size_t i = 0; i < TSR_MAX_BUFFERS_PER_GUEST; i++) {
 		struct tsr_guest_buffer *buffer = &domain->buffers[i];
-		if (!buffer->in_use || !buffer->release_due || buffer->surface_id != surface_id)
+		/* One on a plane is released when the plane lets it go. */
+		if (!buffer->in_use || !buffer->release_due || buffer->surface_id != surface_id ||
+		    buffer->plane_holds)
 			continue;
 		buffer->release_due = false;
 		if (!send_release(domain, buffer->id))
 			return false;
 	}
 	return true;
+}
+
+struct tsr_guest_buffer *tsr_domain_hold_buffer(struct tsr_domain *domain,
+						const struct tsr_buffer *buffer)
+{
+	for (size_t i = 0; buffer && i < TSR_MAX_BUFFERS_PER_GUEST; i++) {
+		struct tsr_guest_buffer *held = &domain->buffers[i];
+		if (held->in_use && !held->destroyed && held->buffer == buffer) {
+			held->plane_holds++;
+			return held;
+		}
+	}
+	return NULL;
+}
+
+void tsr_domain_unhold_buffer(struct tsr_domain *domain, struct tsr_guest_buffer *held)
+{
+	if (!held || !held->in_use || held->plane_holds == 0 || --held->plane_holds > 0)
+		return;
+	bool tell = domain->link && !held->orphaned;
+	uint32_t id = held->id;
+	bool sent = true;
+	if (held->destroyed) {
+		free_buffer(domain, held);
+		if (tell)
+			sent = send_final_release(domain, id);
+	} else if (held->release_due && tell) {
+		held->release_due = false;
+		sent = send_release(domain, id);
+	}
+	if (!sent)
+		tsr_domain_disconnect(domain, domain->last_drop_reason, true);
 }
 
 bool tsr_domain_frame_requested(struct tsr_domain *domain, bool shown)

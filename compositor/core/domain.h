@@ -28,6 +28,12 @@ struct tsr_guest_buffer {
 	bool ever_current;
 	bool release_due; /* replaced: released with its surface's next FRAME_DONE */
 	struct tsr_buffer *buffer;
+	/* Outputs whose display plane shows it or is about to (direct
+	 * scanout, core/scanout.c): while any does, no BUFFER_RELEASE goes
+	 * out for it and it is not destroyed. */
+	uint32_t plane_holds;
+	bool destroyed; /* the guest destroyed it (or left) while it was held */
+	bool orphaned;	/* and its link is gone: nobody to release it to */
 };
 
 struct tsr_surface {
@@ -74,6 +80,9 @@ struct tsr_domain_listener {
 	 * gives its content. */
 	bool (*visible)(void *data, int index);
 	void (*content_size)(void *data, int index, uint32_t *width, uint32_t *height);
+	/* Optional: buffer (a dma-buf) is about to be destroyed; whoever
+	 * imported it into a device drops the import (core/scanout.c). */
+	void (*buffer_gone)(void *data, int index, struct tsr_buffer *buffer);
 	void *data;
 };
 
@@ -156,6 +165,16 @@ bool tsr_domain_fixed_size(const struct tsr_domain *domain);
 struct tsr_input_sink *tsr_domain_input_sink(const struct tsr_domain *domain);
 /* Whether a surface waits for FRAME_DONE that is shown (or, with shown
  * false, hidden): tsr_domain_send_frame_done would have work. */
+/* Direct scanout (core/scanout.c): the guest buffer whose pixels are
+ * buffer (a current buffer of this domain) is put on a plane; NULL when
+ * buffer is none of its live buffers. Every hold is undone once with
+ * tsr_domain_unhold_buffer, after a frame that no longer shows it has
+ * reached the screen: only then is a release due for it sent, or, if the
+ * guest destroyed it meanwhile, it is destroyed and finally released. */
+struct tsr_guest_buffer *tsr_domain_hold_buffer(struct tsr_domain *domain,
+						const struct tsr_buffer *buffer);
+void tsr_domain_unhold_buffer(struct tsr_domain *domain, struct tsr_guest_buffer *held);
+
 bool tsr_domain_frame_requested(struct tsr_domain *domain, bool shown);
 
 #endif

@@ -10,6 +10,8 @@
  * scaled down), each clipped to its image box, which lies in the content
  * box: scaled guest pixels never reach a decoration either. */
 
+#include <string.h>
+
 #include "core/draw_list.h"
 #include "tessera/renderer.h"
 
@@ -108,6 +110,13 @@ static pixman_box32_t covered_box(const pixman_box32_t *content, const struct ts
 				placed.y2 < content->y2 ? placed.y2 : content->y2};
 }
 
+/* A 1:1 buffer at the content box's origin that is exactly its size. */
+static bool fills_exactly(const pixman_box32_t *content, const struct tsr_buffer *buffer)
+{
+	return (int64_t)buffer->width == (int64_t)content->x2 - content->x1 &&
+	       (int64_t)buffer->height == (int64_t)content->y2 - content->y1 && !box_empty(content);
+}
+
 static void add_guest(struct tsr_draw_list *list, int index,
 		      const struct tsr_domain_placement *placement,
 		      const struct tsr_draw_domain *domain)
@@ -115,8 +124,9 @@ static void add_guest(struct tsr_draw_list *list, int index,
 	const pixman_box32_t *content = &placement->content;
 	if (placement->view_count == 0 && domain->surface) {
 		pixman_box32_t clip = covered_box(content, domain->surface);
-		struct tsr_draw_item *item =
-		    push(list, TSR_DRAW_BLIT, TSR_DRAW_GUEST, index, &clip);
+		bool scanout = domain->scanout && fills_exactly(content, domain->surface);
+		struct tsr_draw_item *item = push(list, scanout ? TSR_DRAW_SCANOUT : TSR_DRAW_BLIT,
+						  TSR_DRAW_GUEST, index, &clip);
 		if (item) {
 			item->buffer = domain->surface;
 			item->x = content->x1;
@@ -205,6 +215,14 @@ void tsr_draw_list_build(struct tsr_draw_list *list, const struct tsr_draw_scene
 		add_guest(list, (int)i, placement, &scene->domains[i]);
 		add_frame(list, (int)i, placement, &scene->domains[i], scene->label_padding);
 	}
+	/* A scanout item draws nothing, so it is listed even when the damage
+	 * does not touch its frame: the plane is set on every frame. */
+	for (size_t i = 0; i < list->domain_count; i++) {
+		const struct tsr_domain_placement *placement = &layout->domains[i];
+		if (placement->visible && scene->domains[i].scanout &&
+		    !tsr_draw_scene_touches(scene, &placement->frame))
+			add_guest(list, (int)i, placement, &scene->domains[i]);
+	}
 	if (tsr_draw_scene_touches(scene, &layout->banner)) {
 		add_fill(list, -1, &layout->banner, scene->banner_argb);
 		add_text(list, -1, scene->banner_text, &layout->banner, scene->banner_padding,
@@ -235,6 +253,24 @@ static bool decoration_apart(const struct tsr_draw_list *list, const struct tsr_
 	return true;
 }
 
+/* A plane shows its whole buffer 1:1 at its clip: the clip must be the
+ * buffer placed at (x, y) and the whole content box, and only one plane
+ * per list (the output has one for guests). */
+static bool scanout_sound(const struct tsr_draw_list *list, const struct tsr_draw_item *item)
+{
+	if (!item->buffer)
+		return false;
+	pixman_box32_t placed =
+	    placed_box(item->x, item->y, item->buffer->width, item->buffer->height);
+	const pixman_box32_t *content = &list->contents[item->domain];
+	size_t planes = 0;
+	for (size_t i = 0; i < list->count; i++)
+		planes += list->items[i].op == TSR_DRAW_SCANOUT;
+	return planes == 1 && !box_empty(&item->clip) &&
+	       memcmp(&placed, &item->clip, sizeof(placed)) == 0 &&
+	       memcmp(content, &item->clip, sizeof(placed)) == 0;
+}
+
 bool tsr_draw_list_check(const struct tsr_draw_list *list)
 {
 	if (list->count > TSR_DRAW_LIST_CAPACITY || list->domain_count > TSR_MAX_DOMAINS)
@@ -257,9 +293,11 @@ bool tsr_draw_list_check(const struct tsr_draw_list *list)
 	for (size_t i = 0; i < list->count; i++) {
 		const struct tsr_draw_item *item = &list->items[i];
 		if (item->kind == TSR_DRAW_GUEST) {
-			if ((item->op != TSR_DRAW_BLIT && item->op != TSR_DRAW_BLIT_SCALED) ||
+			if ((item->op != TSR_DRAW_BLIT && item->op != TSR_DRAW_BLIT_SCALED &&
+			     item->op != TSR_DRAW_SCANOUT) ||
 			    item->domain < 0 || (size_t)item->domain >= list->domain_count ||
-			    !box_inside(&item->clip, &list->contents[item->domain]))
+			    !box_inside(&item->clip, &list->contents[item->domain]) ||
+			    (item->op == TSR_DRAW_SCANOUT && !scanout_sound(list, item)))
 				return false;
 		} else if (tsr_draw_item_is_decoration(item) &&
 			   !decoration_apart(list, item, present)) {
@@ -280,8 +318,10 @@ static void draw_background(const struct tsr_draw_list *list, const struct tsr_d
 	int count = 0;
 	for (size_t i = 0; guests && i < list->count; i++) {
 		const struct tsr_draw_item *guest = &list->items[i];
-		if (guest->kind == TSR_DRAW_GUEST && guest->buffer &&
-		    tsr_buffer_format_opaque(guest->buffer->format))
+		/* A scanout item leaves background in Tessera's buffer under
+		 * its plane (the plane covers it). */
+		if (guest->kind == TSR_DRAW_GUEST && guest->op != TSR_DRAW_SCANOUT &&
+		    guest->buffer && tsr_buffer_format_opaque(guest->buffer->format))
 			covered[count++] = guest->clip;
 	}
 	pixman_region32_t background;
@@ -345,6 +385,8 @@ static void draw_item(const struct tsr_draw_list *list, const struct tsr_draw_it
 	case TSR_DRAW_BLIT_SCALED:
 		draw_buffer(item, renderer, damage);
 		break;
+	case TSR_DRAW_SCANOUT:
+		break; /* on its own plane */
 	case TSR_DRAW_MASK: {
 		/* The mask call has no clip of its own: a mask that would leave
 		 * its clip is not drawn. */
@@ -357,6 +399,16 @@ static void draw_item(const struct tsr_draw_list *list, const struct tsr_draw_it
 		break;
 	}
 	}
+}
+
+const struct tsr_draw_item *tsr_draw_list_scanout(const struct tsr_draw_list *list)
+{
+	if (!tsr_draw_list_check(list))
+		return NULL;
+	for (size_t i = 0; i < list->count; i++)
+		if (list->items[i].op == TSR_DRAW_SCANOUT)
+			return &list->items[i];
+	return NULL;
 }
 
 bool tsr_draw_list_render(const struct tsr_draw_list *list, struct tsr_renderer *renderer,

@@ -24,6 +24,17 @@
  * frames, frames apart, display views' image boxes inside the content
  * box: layout.h), so that the check passes; the property does not rest on
  * it, because the check refuses whatever layout.c gets wrong.
+ * Direct scanout adds one item and one file. A scanout item
+ * (TSR_DRAW_SCANOUT) is a guest item like a blit: the same check holds it
+ * inside its content box, and it must moreover be the whole buffer at its
+ * content box's origin and fill the content box exactly (one per list).
+ * The renderer draws nothing for it; core/scanout.c hands its clip and
+ * buffer, and nothing else, to the backend, and backend/kms_scanout.c
+ * (kms_scanout_present, kms_scanout_add_state) puts that buffer whole,
+ * unscaled, on the overlay plane at exactly that clip, under Tessera's
+ * cursor plane, or refuses. So the guest's pixels cover its content box
+ * and nothing else; the decorations, outside every content box, stay in
+ * Tessera's buffer on the primary plane, under no guest pixel.
  * Decorations are also drawn after the guest items of their frame, so even
  * an overlap would end under Tessera's pixels, but the property does not
  * rest on the order. */
@@ -49,6 +60,11 @@ enum tsr_draw_op {
 	TSR_DRAW_BLIT,	      /* buffer 1:1 with its top-left at (x, y) */
 	TSR_DRAW_BLIT_SCALED, /* buffer scaled into image */
 	TSR_DRAW_MASK,	      /* argb through the R8 mask buffer at (x, y) */
+	/* buffer 1:1 with its top-left at (x, y) on a display plane of its
+	 * own (direct scanout): the renderer draws nothing for it, the output
+	 * shows the buffer at exactly clip, which is the whole buffer and the
+	 * whole content box (core/scanout.c, tsr_draw_list_scanout). */
+	TSR_DRAW_SCANOUT,
 };
 
 /* Whose pixels an item draws: a guest's buffer, or Tessera's own. */
@@ -101,6 +117,10 @@ struct tsr_draw_domain {
 	uint32_t frame_argb;
 	struct tsr_buffer *label; /* R8 mask for the name strip, or NULL */
 	uint32_t label_argb;
+	/* The surface is to go on a plane of its own (TSR_DRAW_SCANOUT)
+	 * rather than be drawn, if it is exactly the size of the content
+	 * box; otherwise it is drawn as usual. */
+	bool scanout;
 };
 
 struct tsr_draw_scene {
@@ -137,6 +157,11 @@ void tsr_draw_list_build(struct tsr_draw_list *list, const struct tsr_draw_scene
 
 /* Whether list keeps the frame property (see the top of this file). */
 bool tsr_draw_list_check(const struct tsr_draw_list *list);
+
+/* The list's scanout item when it has one and keeps the frame property,
+ * else NULL: the caller then draws the guest (a list built without
+ * scanout). The item's clip is where the plane goes. */
+const struct tsr_draw_item *tsr_draw_list_scanout(const struct tsr_draw_list *list);
 
 /* Draws list into the renderer's current pass, only where region (output
  * coordinates: the region the list was built for, or part of it) is:

@@ -35,13 +35,19 @@ static bool dimmed_on(const struct tsr_server *server, const struct tsr_output_s
 }
 
 static void gather_domain(struct tsr_server *server, const struct tsr_output_state *state,
-			  size_t index, struct tsr_draw_scene *scene)
+			  size_t index, int scanout_domain, struct tsr_draw_scene *scene)
 {
 	const struct tsr_domain_placement *placement = &state->layout.domains[index];
 	struct tsr_draw_domain *domain = &scene->domains[index];
+	struct tsr_domain *guest = tsr_server_domain(server, index);
+	/* The scanout item is listed on every frame (the plane is set on
+	 * every commit), damaged or not. */
+	if ((int)index == scanout_domain && placement->visible && placement->view_count == 0) {
+		domain->scanout = true;
+		domain->surface = current_buffer(tsr_domain_main_surface(guest));
+	}
 	if (!placement->visible || !tsr_draw_scene_touches(scene, &placement->frame))
 		return;
-	struct tsr_domain *guest = tsr_server_domain(server, index);
 	if (placement->view_count == 0)
 		domain->surface = current_buffer(tsr_domain_main_surface(guest));
 	for (size_t v = 0; v < placement->view_count && v < TSR_MAX_SURFACES_PER_GUEST; v++)
@@ -109,8 +115,9 @@ static void gather_cursor(struct tsr_server *server, const struct tsr_output_sta
 	scene->cursor_y = y - state->box.y1;
 }
 
-void tsr_scene_draw(struct tsr_server *server, struct tsr_output_state *state,
-		    const pixman_region32_t *region)
+void tsr_scene_build(struct tsr_server *server, struct tsr_output_state *state,
+		     const pixman_region32_t *region, int scanout_domain,
+		     struct tsr_draw_list *list)
 {
 	const struct tsr_layout *layout = &state->layout;
 	const struct tsr_config *config = tsr_server_config(server);
@@ -128,18 +135,24 @@ void tsr_scene_draw(struct tsr_server *server, struct tsr_output_state *state,
 	    /* Scaled with the border it sits beside. */
 	    .label_padding = ((int32_t)config->border_width + 4) * (int32_t)state->scale,
 	};
-	if (scene.lock_screen)
-		tsr_lock_draw(lock, state, region);
 	if (!locked) {
 		for (size_t i = 0; i < layout->domain_count && i < TSR_MAX_DOMAINS; i++)
-			gather_domain(server, state, i, &scene);
+			gather_domain(server, state, i, scanout_domain, &scene);
 		gather_banner(server, state, &scene);
 	}
 	gather_cursor(server, state, &scene);
+	tsr_draw_list_build(list, &scene);
+}
 
+void tsr_scene_draw(struct tsr_server *server, struct tsr_output_state *state,
+		    const pixman_region32_t *region, int scanout_domain)
+{
+	struct tsr_lock *lock = tsr_server_lock_screen(server);
+	if (tsr_server_locked(server) && lock)
+		tsr_lock_draw(lock, state, region);
 	/* About 30 KiB, filled only as far as it is used. */
 	struct tsr_draw_list list;
-	tsr_draw_list_build(&list, &scene);
+	tsr_scene_build(server, state, region, scanout_domain, &list);
 	uint64_t suppressed = 0;
 	if (tsr_draw_list_render(&list, tsr_server_renderer(server), region) ||
 	    !tsr_log_limit_allow(&state->draw_refusal_log, tsr_now_ns(), &suppressed))

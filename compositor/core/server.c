@@ -57,6 +57,7 @@ struct tsr_server {
 	struct tsr_msg *input_scratch;
 #ifdef TSR_TEST_HOOKS
 	bool test_frames_held; /* test-hold-frames: frame events wait */
+	bool test_scanout_off; /* test-scanout off: every output composes */
 #endif
 };
 
@@ -102,6 +103,18 @@ static bool domain_visible(void *data, int index)
 static void domain_content_size(void *data, int index, uint32_t *width, uint32_t *height)
 {
 	tsr_server_content_size(data, index, width, height);
+}
+
+/* Buffers are held while on a plane (core/scanout.h), so one that goes is
+ * on none: every output may drop its import. */
+static void domain_buffer_gone(void *data, int index, struct tsr_buffer *buffer)
+{
+	struct tsr_server *server = data;
+	for (size_t i = 0; i < server->output_count; i++) {
+		struct tsr_output *output = server->outputs[i]->output;
+		if (output->impl->forget_buffer)
+			output->impl->forget_buffer(output, buffer);
+	}
 }
 
 struct tsr_server *tsr_server_create(struct tsr_event_loop *loop, const struct tsr_config *config,
@@ -151,6 +164,7 @@ struct tsr_server *tsr_server_create(struct tsr_event_loop *loop, const struct t
 		    .gone = domain_gone,
 		    .visible = domain_visible,
 		    .content_size = domain_content_size,
+		    .buffer_gone = domain_buffer_gone,
 		    .data = server,
 		};
 		server->domains[i] =
@@ -669,6 +683,97 @@ static uint64_t region_area(const pixman_region32_t *region)
 	return area;
 }
 
+static bool scanout_forbidden(const struct tsr_server *server)
+{
+#ifdef TSR_TEST_HOOKS
+	return server->test_scanout_off;
+#else
+	(void)server;
+	return false;
+#endif
+}
+
+static void damage_whole_output(struct tsr_output_state *state)
+{
+	pixman_region32_union_rect(&state->damage, &state->damage, 0, 0, state->output->width,
+				   state->output->height);
+}
+
+/* Whether Tessera's own buffer must be drawn for a scanout frame: on a
+ * change of mode, or for damage outside the guest's plane (the plane
+ * covers the rest, and the guest's pixels are not Tessera's to copy). */
+static bool primary_needed(struct tsr_output_state *state, const struct tsr_scanout_plan *plan)
+{
+	pixman_region32_t outside, plane;
+	pixman_region32_init(&outside);
+	pixman_region32_init_rect(&plane, plan->box.x1, plan->box.y1, tsr_box_width(&plan->box),
+				  tsr_box_height(&plan->box));
+	/* Out of memory: draw it, to be safe. */
+	bool needed = !pixman_region32_subtract(&outside, &state->damage, &plane) ||
+		      pixman_region32_not_empty(&outside);
+	pixman_region32_fini(&plane);
+	pixman_region32_fini(&outside);
+	return needed;
+}
+
+/* Draws Tessera's buffer (with plan's domain left to its plane, or -1);
+ * NULL when there is no free buffer or rendering failed (logged). */
+static struct tsr_buffer *render_frame(struct tsr_output_state *state, int scanout_domain)
+{
+	struct tsr_server *server = state->server;
+	struct tsr_output *output = state->output;
+	int age = 0;
+	struct tsr_buffer *target = output->impl->acquire(output, &age);
+	if (!target) {
+		tsr_log(TSR_LOG_WARN, "output %s: no free buffer, repainting on the next frame",
+			output->name);
+		return NULL;
+	}
+	pixman_region32_t region;
+	collect_render_region(state, age, &region);
+	struct tsr_renderer *renderer = server->renderer;
+	bool drawn = renderer->impl->begin(renderer, target, &region);
+	if (drawn) {
+		tsr_scene_draw(server, state, &region, scanout_domain);
+		drawn = renderer->impl->end(renderer);
+	}
+	state->pixels_drawn += region_area(&region);
+	pixman_region32_fini(&region);
+	if (!drawn) {
+		tsr_log(TSR_LOG_ERROR, "output %s: rendering failed", output->name);
+		return NULL;
+	}
+	return target;
+}
+
+/* A scanout frame: the guest's plane, and Tessera's buffer when it
+ * changed. false: not presented (the device refused; logged), compose. */
+static bool present_scanout(struct tsr_output_state *state, struct tsr_scanout_plan *plan,
+			    bool *accepted)
+{
+	struct tsr_output *output = state->output;
+	*accepted = false;
+	bool primary = primary_needed(state, plan);
+	struct tsr_buffer *target = primary ? render_frame(state, plan->domain) : NULL;
+	if (primary && !target)
+		return true; /* logged: try on the next frame, as composition does */
+	char why[128] = "";
+	if (!output->impl->present_scanout(output, target, &state->damage, plan->buffer, &plan->box,
+					   why, sizeof(why))) {
+		tsr_scanout_refused(state, plan, why);
+		damage_whole_output(state);
+		return false;
+	}
+	/* Damage under the plane needs no drawing; Tessera's buffer, when
+	 * drawn, took it (background under the plane) into its history. */
+	if (primary)
+		push_history(state);
+	else
+		pixman_region32_clear(&state->damage);
+	*accepted = true;
+	return true;
+}
+
 static void repaint_output(struct tsr_output_state *state)
 {
 	struct tsr_server *server = state->server;
@@ -680,33 +785,28 @@ static void repaint_output(struct tsr_output_state *state)
 			arm_tick(state);
 		return;
 	}
-	int age = 0;
-	struct tsr_buffer *target = output->impl->acquire(output, &age);
-	if (!target) {
-		tsr_log(TSR_LOG_WARN, "output %s: no free buffer, repainting on the next frame",
-			output->name);
+	struct tsr_scanout_plan plan;
+	tsr_scanout_plan(server, state, scanout_forbidden(server), &plan);
+	/* A change of mode redraws all of Tessera's buffer: after scanout its
+	 * content box holds background, not the guest. */
+	if (tsr_scanout_mode_changes(state, &plan))
+		damage_whole_output(state);
+	bool accepted = false;
+	if (plan.domain >= 0 && present_scanout(state, &plan, &accepted) && !accepted)
 		return;
+	if (!accepted) {
+		plan.domain = -1; /* the plan's reason, or the refusal's */
+		struct tsr_buffer *target = render_frame(state, -1);
+		if (!target)
+			return;
+		if (!output->impl->present(output, target, &state->damage)) {
+			/* The backend logged why; keep the damage and try next tick. */
+			arm_tick(state);
+			return;
+		}
+		push_history(state);
 	}
-	pixman_region32_t region;
-	collect_render_region(state, age, &region);
-	struct tsr_renderer *renderer = server->renderer;
-	bool drawn = renderer->impl->begin(renderer, target, &region);
-	if (drawn) {
-		tsr_scene_draw(server, state, &region);
-		drawn = renderer->impl->end(renderer);
-	}
-	state->pixels_drawn += region_area(&region);
-	pixman_region32_fini(&region);
-	if (!drawn) {
-		tsr_log(TSR_LOG_ERROR, "output %s: rendering failed", output->name);
-		return;
-	}
-	if (!output->impl->present(output, target, &state->damage)) {
-		/* The backend logged why; keep the damage and try next tick. */
-		arm_tick(state);
-		return;
-	}
-	push_history(state);
+	tsr_scanout_presented(state, &plan);
 	state->frame_pending = true;
 	state->lock_frame_pending = server->locked;
 	state->frames_presented++;
@@ -740,16 +840,17 @@ static void notify_lock_shown(struct tsr_server *server)
 		server->lock_shown(server->suspend_lock);
 }
 
-static void handle_frame(void *data, struct tsr_output *output, uint64_t time_ns)
+static void handle_frame_dropped(void *data, struct tsr_output *output)
 {
 	struct tsr_output_state *state = data;
-#ifdef TSR_TEST_HOOKS
-	if (state->server->test_frames_held) {
-		state->frame_held = true;
-		state->held_frame_ns = time_ns;
-		return;
-	}
-#endif
+	tsr_scanout_dropped(state);
+	/* The screen shows the frame before: draw everything again. */
+	damage_whole_output(state);
+}
+
+/* The compositor's part of a frame event (test-hold-frames may delay it). */
+static void frame_reached_screen(struct tsr_output_state *state, uint64_t time_ns)
+{
 	state->frame_pending = false;
 	if (state->lock_frame_pending && state->server->locked && !state->lock_shown) {
 		state->lock_shown = true;
@@ -761,6 +862,23 @@ static void handle_frame(void *data, struct tsr_output *output, uint64_t time_ns
 	if (pixman_region32_not_empty(&state->damage) || frame_requested(state->server, true))
 		schedule_repaint(state);
 	update_read_deferral(state->server);
+}
+
+static void handle_frame(void *data, struct tsr_output *output, uint64_t time_ns)
+{
+	struct tsr_output_state *state = data;
+	/* What the screen shows changed now, whether or not the compositor
+	 * hears of the frame yet (test-hold-frames): planes let go first, so
+	 * releases precede the FRAME_DONEs. */
+	tsr_scanout_frame_shown(state);
+#ifdef TSR_TEST_HOOKS
+	if (state->server->test_frames_held) {
+		state->frame_held = true;
+		state->held_frame_ns = time_ns;
+		return;
+	}
+#endif
+	frame_reached_screen(state, time_ns);
 }
 
 static void handle_tick(void *data)
@@ -798,6 +916,7 @@ static void handle_output_removed(void *data, struct tsr_output *output)
 		server->output_count--;
 		break;
 	}
+	tsr_scanout_forget(state);
 	output_state_destroy(state);
 	arrange(server);
 	relayout_after_hotplug(server, keyboard_before, count_before);
@@ -849,6 +968,7 @@ void tsr_server_add_output(void *data, struct tsr_output *output)
 	}
 	state->server = server;
 	state->draw_refusal_log = (struct tsr_log_limit)TSR_LOG_LIMIT_INIT(5, 60);
+	tsr_scanout_init(&state->scanout);
 	state->output = output;
 	state->scale = tsr_output_scale_for(&server->config->output, output);
 	pixman_region32_init(&state->damage);
@@ -863,6 +983,7 @@ void tsr_server_add_output(void *data, struct tsr_output *output)
 	int keyboard_before = tsr_server_focused(server);
 	size_t count_before = server->output_count;
 	output->listener.frame = handle_frame;
+	output->listener.frame_dropped = handle_frame_dropped;
 	output->listener.removed = handle_output_removed;
 	output->listener.data = state;
 	server->outputs[server->output_count++] = state;
@@ -1300,6 +1421,12 @@ const struct tsr_output_views *tsr_server_test_views(const struct tsr_server *se
 }
 
 #ifdef TSR_TEST_HOOKS
+void tsr_server_test_set_scanout(struct tsr_server *server, bool allowed)
+{
+	server->test_scanout_off = !allowed;
+	tsr_server_damage_all(server);
+}
+
 size_t tsr_server_test_hold_frames(struct tsr_server *server, enum tsr_test_frames what,
 				   const struct tsr_output_state *only)
 {
@@ -1313,7 +1440,7 @@ size_t tsr_server_test_hold_frames(struct tsr_server *server, enum tsr_test_fram
 		if (what == TSR_TEST_FRAMES_HOLD)
 			continue;
 		state->frame_held = false;
-		handle_frame(state, state->output, state->held_frame_ns);
+		frame_reached_screen(state, state->held_frame_ns);
 	}
 	server->test_frames_held = what != TSR_TEST_FRAMES_RELEASE;
 	return count;

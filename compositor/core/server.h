@@ -12,6 +12,7 @@
 
 #include "core/layout.h"
 #include "core/output_views.h"
+#include "core/scanout.h"
 #include "core/screenshot_writer.h"
 #include "tessera/config.h"
 #include "tessera/output.h"
@@ -66,6 +67,8 @@ struct tsr_output_state {
 	/* "the draw list breaks the frame property" would come every repaint
 	 * while a layout bug lasts: bounded like what a peer can trigger. */
 	struct tsr_log_limit draw_refusal_log;
+	/* Direct scanout of the focused domain's buffer (core/scanout.h). */
+	struct tsr_scanout_state scanout;
 #ifdef TSR_TEST_HOOKS
 	bool frame_held; /* a frame event kept back by test-hold-frames */
 	uint64_t held_frame_ns;
@@ -267,6 +270,8 @@ enum tsr_test_frames {
 };
 size_t tsr_server_test_hold_frames(struct tsr_server *server, enum tsr_test_frames what,
 				   const struct tsr_output_state *only);
+/* test-scanout on|off: whether any output may scan a guest out. */
+void tsr_server_test_set_scanout(struct tsr_server *server, bool allowed);
 #endif
 
 #endif

@@ -35,6 +35,30 @@ struct tsr_output_impl {
 	bool (*set_cursor)(struct tsr_output *output, struct tsr_buffer *image, int32_t hot_x,
 			   int32_t hot_y);
 	bool (*move_cursor)(struct tsr_output *output, int32_t x, int32_t y);
+	/* Optional direct scanout (KMS; the headless backend has none): shows
+	 * guest (a dma-buf, dmabuf_fd >= 0, opaque XRGB8888) 1:1 on a plane
+	 * of its own at exactly box (output coordinates, box size = guest
+	 * size; the core and core/draw_list.c decide it, never the guest),
+	 * under the cursor plane, with primary (Tessera's composed buffer
+	 * from acquire, or NULL to keep the one on screen) on the primary
+	 * plane behind it. The backend asks the device first (KMS: an atomic
+	 * TEST_ONLY commit). false with why when the device refuses it or the
+	 * commit fails: nothing changed on screen, primary went back to the
+	 * free pool, and the caller composes the frame instead. The next
+	 * present() takes the guest plane off again. Completion through
+	 * listener.frame as for present(). */
+	bool (*present_scanout)(struct tsr_output *output, struct tsr_buffer *primary,
+				const pixman_region32_t *damage, struct tsr_buffer *guest,
+				const pixman_box32_t *box, char *why, size_t why_len);
+	/* Optional: buffer (a dma-buf the output may have imported for
+	 * present_scanout) is about to be destroyed and is on no plane of it:
+	 * drop the import. */
+	void (*forget_buffer)(struct tsr_output *output, struct tsr_buffer *buffer);
+#ifdef TSR_TEST_HOOKS
+	/* Optional, test builds: the next count scanout commits fail after
+	 * their TEST_ONLY passed, as if the kernel said EINVAL. */
+	void (*test_fail_scanout)(struct tsr_output *output, uint32_t count);
+#endif
 	void (*destroy)(struct tsr_output *output);
 };
 
@@ -42,6 +66,10 @@ struct tsr_output_listener {
 	/* The last presented frame is now on screen (page flip or simulated
 	 * vblank); the compositor may draw the next one. */
 	void (*frame)(void *data, struct tsr_output *output, uint64_t time_ns);
+	/* Optional, called just before a frame event: the frame accepted by
+	 * present or present_scanout was dropped after its commit failed, so
+	 * the screen still shows the frame before it. */
+	void (*frame_dropped)(void *data, struct tsr_output *output);
 	/* The output is going away (hot-unplug, GPU handoff); called before
 	 * impl->destroy. */
 	void (*removed)(void *data, struct tsr_output *output);

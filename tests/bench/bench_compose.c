@@ -45,7 +45,7 @@ static uint64_t compose_once(struct scene_fixture *fixture, struct tsr_buffer *t
 	struct tsr_renderer *renderer = tsr_server_renderer(fixture->server);
 	uint64_t start = tsr_now_ns();
 	renderer->impl->begin(renderer, target, region);
-	tsr_scene_draw(fixture->server, tsr_server_output(fixture->server, 0), region);
+	tsr_scene_draw(fixture->server, tsr_server_output(fixture->server, 0), region, -1);
 	renderer->impl->end(renderer);
 	return tsr_now_ns() - start;
 }

@@ -235,6 +235,88 @@ static void test_final_release_after_destroy(void)
 	scene_fixture_fini(&fixture);
 }
 
+/* Direct scanout's holds (core/scanout.h): a buffer on a plane is not
+ * released with FRAME_DONE, nor finally released when destroyed, until the
+ * plane lets it go; its id stays taken until then; a guest dropped while
+ * its buffer is held gets nothing, and the buffer is freed at the unhold. */
+static void frames_until(struct scene_fixture *fixture, struct recording_link *link, size_t done)
+{
+	for (int i = 0; i < 50 && count_sent(link, TSR_MSG_FRAME_DONE, 0) < done; i++)
+		tsr_event_loop_dispatch(fixture->loop, 20);
+}
+
+static void test_plane_holds_delay_releases(void)
+{
+	struct scene_fixture fixture;
+	CHECK(scene_fixture_init(&fixture, 640, 400));
+	struct tsr_buffer *buffers[2];
+	struct recording_link *link = connect_guest(&fixture, 0, 64, 64, buffers);
+	struct tsr_domain *domain = tsr_server_domain(fixture.server, 0);
+	commit(link, 1, 1);
+	struct tsr_guest_buffer *held = tsr_domain_hold_buffer(domain, buffers[0]);
+	CHECK(held != NULL);
+	commit(link, 2, 2);
+	frames_until(&fixture, link, 1);
+	CHECK(count_sent(link, TSR_MSG_FRAME_DONE, 0) >= 1);
+	CHECK_EQ_INT(count_sent(link, TSR_MSG_BUFFER_RELEASE, 1), 0); /* still on the plane */
+	tsr_domain_unhold_buffer(domain, held);
+	CHECK_EQ_INT(count_sent(link, TSR_MSG_BUFFER_RELEASE, 1), 1); /* let go: released */
+
+	/* Destroyed while held: no final release, its id is still taken. */
+	held = tsr_domain_hold_buffer(domain, buffers[1]);
+	CHECK(held != NULL);
+	struct tsr_msg msg = {.type = TSR_MSG_BUFFER_DESTROY};
+	msg.u.buffer_destroy.buffer_id = 2;
+	CHECK(deliver(link, &msg));
+	CHECK_EQ_INT(count_sent(link, TSR_MSG_BUFFER_RELEASE, 2), 0);
+	CHECK(tsr_domain_hold_buffer(domain, buffers[1]) == NULL); /* not the guest's now */
+	msg = (struct tsr_msg){.type = TSR_MSG_COMMIT};
+	msg.u.commit = (struct tsr_msg_commit){.surface_id = 1, .buffer_id = 2, .serial = 3};
+	CHECK(!deliver(link, &msg)); /* a destroyed buffer cannot be committed */
+	tsr_domain_unhold_buffer(domain, held);
+	CHECK_EQ_INT(count_sent(link, TSR_MSG_BUFFER_RELEASE, 2), 1); /* final, at the unhold */
+	scene_fixture_fini(&fixture);
+
+	/* Only after the final release may the id be attached again. */
+	CHECK(scene_fixture_init(&fixture, 640, 400));
+	link = connect_guest(&fixture, 0, 64, 64, buffers);
+	domain = tsr_server_domain(fixture.server, 0);
+	commit(link, 2, 1);
+	held = tsr_domain_hold_buffer(domain, buffers[1]);
+	msg = (struct tsr_msg){.type = TSR_MSG_BUFFER_DESTROY};
+	msg.u.buffer_destroy.buffer_id = 2;
+	CHECK(deliver(link, &msg));
+	CHECK_EQ_INT(count_sent(link, TSR_MSG_BUFFER_RELEASE, 2), 0);
+	struct tsr_buffer *early = tsr_buffer_create_memory(64, 64, DRM_FORMAT_XRGB8888);
+	link->next_import = early;
+	msg = (struct tsr_msg){.type = TSR_MSG_BUFFER_ATTACH_MEMFD};
+	msg.u.attach_memfd = (struct tsr_msg_buffer_attach_memfd){
+	    .surface_id = 1, .buffer_id = 2, .size = 64 * 64 * 4};
+	CHECK(!deliver(link, &msg)); /* before its final release: the id is taken */
+	tsr_buffer_destroy(early);
+	link->next_import = NULL;
+	tsr_domain_unhold_buffer(domain, held);
+	CHECK_EQ_INT(count_sent(link, TSR_MSG_BUFFER_RELEASE, 2), 1);
+	link->next_import = tsr_buffer_create_memory(64, 64, DRM_FORMAT_XRGB8888);
+	msg = (struct tsr_msg){.type = TSR_MSG_BUFFER_ATTACH_MEMFD};
+	msg.u.attach_memfd = (struct tsr_msg_buffer_attach_memfd){
+	    .surface_id = 1, .buffer_id = 2, .size = 64 * 64 * 4};
+	CHECK(deliver(link, &msg)); /* the id is free again */
+
+	/* Held when the guest is dropped: freed at the unhold, no message. */
+	commit(link, 2, 2);
+	struct tsr_surface *surface = tsr_domain_main_surface(domain);
+	held = surface && surface->current
+		   ? tsr_domain_hold_buffer(domain, surface->current->buffer)
+		   : NULL;
+	CHECK(held != NULL);
+	tsr_domain_disconnect(domain, "test", false);
+	CHECK(held && held->in_use && held->orphaned);
+	tsr_domain_unhold_buffer(domain, held);
+	CHECK(held && !held->in_use);
+	scene_fixture_fini(&fixture);
+}
+
 /* A domain hidden by the focus layout that commits in a loop gets at most
  * one FRAME_DONE per second; the shown one is paced by output frames. */
 static void test_hidden_surfaces_paced_at_one_hertz(void)
@@ -1169,7 +1251,7 @@ static void test_slow_guest_on_a_real_link(void)
 }
 
 TSR_TEST_MAIN(TSR_CASE(test_commit_without_damage_repaints_everything),
-	      TSR_CASE(test_final_release_after_destroy),
+	      TSR_CASE(test_final_release_after_destroy), TSR_CASE(test_plane_holds_delay_releases),
 	      TSR_CASE(test_hidden_surfaces_paced_at_one_hertz),
 	      TSR_CASE(test_reads_deferred_until_the_output_frame),
 	      TSR_CASE(test_device_violation_refuses_the_instance_everywhere),

@@ -836,6 +836,129 @@ cleanup:
 	free(list);
 }
 
+/* ---- direct scanout ------------------------------------------------------- */
+
+static size_t count_op(const struct tsr_draw_list *list, enum tsr_draw_op op)
+{
+	size_t count = 0;
+	for (size_t i = 0; i < list->count; i++)
+		count += list->items[i].op == op;
+	return count;
+}
+
+static struct tsr_draw_item *scanout_item(struct tsr_draw_list *list)
+{
+	for (size_t i = 0; i < list->count; i++)
+		if (list->items[i].op == TSR_DRAW_SCANOUT)
+			return &list->items[i];
+	return NULL;
+}
+
+/* A scanout item is the whole buffer on the whole content box, or none: a
+ * buffer of another size is drawn as usual, a tampered item (moved over
+ * the border, cut, a second one) fails the check like any guest item, and
+ * the renderer draws nothing for it but background under it. */
+static void test_scanout_item(void)
+{
+	struct tsr_layout_params params = {.output_width = 640,
+					   .output_height = 400,
+					   .border_width = 4,
+					   .banner_height = 28,
+					   .scale = 1,
+					   .domain_count = 2,
+					   .focused = 0,
+					   .mode = TSR_LAYOUT_FOCUS};
+	struct tsr_layout layout;
+	tsr_layout_compute(&params, &layout);
+	const pixman_box32_t *content = &layout.domains[0].content;
+	struct tsr_buffer exact =
+	    fake_buffer((uint32_t)tsr_box_width(content), (uint32_t)tsr_box_height(content),
+			DRM_FORMAT_XRGB8888);
+	struct tsr_buffer smaller = fake_buffer(exact.width - 1, exact.height, DRM_FORMAT_XRGB8888);
+	struct tsr_draw_scene scene = {
+	    .layout = &layout, .output_width = 640, .output_height = 400, .label_padding = 8};
+	scene.domains[0].surface = &exact;
+	scene.domains[0].scanout = true;
+	struct tsr_draw_list *list = malloc(sizeof(*list));
+	struct recorder *recorder = recorder_create();
+	CHECK(list && recorder);
+	if (!list || !recorder)
+		goto cleanup;
+	tsr_draw_list_build(list, &scene);
+	const struct tsr_draw_item *item = tsr_draw_list_scanout(list);
+	CHECK(item != NULL);
+	CHECK_EQ_INT(count_op(list, TSR_DRAW_SCANOUT), 1);
+	CHECK_EQ_INT(count_op(list, TSR_DRAW_BLIT), 0);
+	if (item) {
+		CHECK(memcmp(&item->clip, content, sizeof(*content)) == 0);
+		CHECK(item->buffer == &exact && item->kind == TSR_DRAW_GUEST);
+	}
+	/* Drawn: no guest buffer reaches the renderer; the background covers
+	 * the content box in Tessera's buffer. */
+	pixman_region32_t full;
+	pixman_region32_init_rect(&full, 0, 0, 640, 400);
+	CHECK(tsr_draw_list_render(list, &recorder->base, &full));
+	pixman_region32_t filled;
+	pixman_region32_init(&filled);
+	for (size_t i = 0; i < recorder->count; i++) {
+		CHECK(recorder->calls[i].buffer != &exact);
+		if (recorder->calls[i].op == TSR_DRAW_FILL)
+			pixman_region32_union_rect(&filled, &filled, recorder->calls[i].box.x1,
+						   recorder->calls[i].box.y1,
+						   tsr_box_width(&recorder->calls[i].box),
+						   tsr_box_height(&recorder->calls[i].box));
+	}
+	CHECK(pixman_region32_contains_rectangle(&filled, (pixman_box32_t *)content) ==
+	      PIXMAN_REGION_IN);
+	pixman_region32_fini(&filled);
+
+	/* Damage away from the frame (the banner): the item is still listed. */
+	pixman_region32_t banner;
+	pixman_region32_init_rect(&banner, layout.banner.x1, layout.banner.y1,
+				  tsr_box_width(&layout.banner), tsr_box_height(&layout.banner));
+	scene.region = &banner;
+	tsr_draw_list_build(list, &scene);
+	CHECK(tsr_draw_list_scanout(list) != NULL);
+	scene.region = NULL;
+	pixman_region32_fini(&banner);
+
+	/* Tampered items fail the check. */
+	struct tsr_draw_item *tampered;
+	tsr_draw_list_build(list, &scene);
+	if ((tampered = scanout_item(list))) {
+		tampered->clip.x1--;
+		tampered->x--;
+		CHECK(!tsr_draw_list_check(list) && !tsr_draw_list_scanout(list));
+	}
+	tsr_draw_list_build(list, &scene);
+	if ((tampered = scanout_item(list))) {
+		tampered->clip.x2--;
+		CHECK(!tsr_draw_list_check(list) && !tsr_draw_list_scanout(list));
+	}
+	tsr_draw_list_build(list, &scene);
+	if ((tampered = scanout_item(list))) {
+		tampered->buffer = &smaller;
+		CHECK(!tsr_draw_list_check(list) && !tsr_draw_list_scanout(list));
+	}
+	tsr_draw_list_build(list, &scene);
+	if ((tampered = scanout_item(list)) && list->count < TSR_DRAW_LIST_CAPACITY) {
+		list->items[list->count++] = *tampered;
+		CHECK(!tsr_draw_list_check(list) && !tsr_draw_list_scanout(list));
+	}
+	CHECK(!tsr_draw_list_render(list, &recorder->base, &full));
+
+	/* Another size: drawn 1:1 as always, no scanout item. */
+	scene.domains[0].surface = &smaller;
+	tsr_draw_list_build(list, &scene);
+	CHECK(tsr_draw_list_scanout(list) == NULL);
+	CHECK_EQ_INT(count_op(list, TSR_DRAW_SCANOUT), 0);
+	CHECK_EQ_INT(count_op(list, TSR_DRAW_BLIT), 1);
+	pixman_region32_fini(&full);
+cleanup:
+	free(recorder);
+	free(list);
+}
+
 TSR_TEST_MAIN(TSR_CASE(test_random_layouts), TSR_CASE(test_locked),
 	      TSR_CASE(test_pixman_guest_clipped), TSR_CASE(test_refused),
-	      TSR_CASE(test_mask_outside_strip))
+	      TSR_CASE(test_mask_outside_strip), TSR_CASE(test_scanout_item))
