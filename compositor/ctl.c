@@ -74,7 +74,7 @@ int main(int argc, char **argv)
 		perror("tessera-ctl: write");
 		return 1;
 	}
-	char reply[1024];
+	char reply[4096]; /* control.c REPLY_MAX_BYTES */
 	size_t length = 0;
 	while (length + 1 < sizeof(reply)) {
 		ssize_t count = read(fd, reply + length, 1);

@@ -20,7 +20,9 @@
 
 #define MAX_CLIENTS 4
 #define LINE_MAX_BYTES 512
-#define REPLY_MAX_BYTES 1024
+/* status with every output (TSR_MAX_OUTPUTS, each with its scale, scanout
+ * and frames keys) and every PV display fits with room to spare. */
+#define REPLY_MAX_BYTES 4096
 /* A client that has not sent a complete command line for this long is
  * dropped, so idle connections cannot hold every slot. */
 #define IDLE_TIMEOUT_NS (5ull * 1000 * 1000 * 1000)
