@@ -38,7 +38,8 @@ row() { # name, then "file[:function,function]" items
 	echo "$sum"
 }
 
-frame=$(row frame core/draw_list.c core/draw_list.h render/render_pixman.c)
+frame=$(row frame core/draw_list.c core/draw_list.h render/render_pixman.c \
+	"backend/kms_scanout.c:bool kms_scanout_present,void kms_scanout_add_state")
 keys=$(row keys input/seat.c input/hotkey.c core/input_policy.c core/input_sink.c \
 	"core/domain.c:bool tsr_domain_attach_input_sink,void tsr_domain_detach_input_sink" \
 	core/output_views.c core/output_views.h \
