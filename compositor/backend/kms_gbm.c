@@ -151,7 +151,11 @@ struct kms_dumb *kms_gbm_buffer_create(struct tsr_render_device *device, int fd,
 		goto error;
 	}
 
-	gbm->target.dmabuf_fd = gbm_bo_get_fd(gbm->bo);
+	/* Not gbm_bo_get_fd: its dma-buf is read-only (no O_RDWR), and the
+	 * CPU mapping below must be writable. */
+	if (drmPrimeHandleToFD(fd, gbm->dumb.handle, DRM_CLOEXEC | DRM_RDWR,
+			       &gbm->target.dmabuf_fd) != 0)
+		gbm->target.dmabuf_fd = -1;
 	if (gbm->target.dmabuf_fd < 0) {
 		tsr_log_errno(TSR_LOG_WARN, "kms: cannot export a GBM buffer as a dma-buf");
 		goto error;
