@@ -847,6 +847,15 @@ static void gles_destroy(struct tsr_renderer *renderer)
 	struct gles_renderer *gles = gles_from(renderer);
 	if (!gles)
 		return;
+	/* Imported targets outlive the renderer: their hooks go first,
+	 * whatever happens to the GL objects below. */
+	for (size_t i = 0; i < TARGET_CACHE_SIZE; i++) {
+		struct tsr_buffer *buffer = gles->targets[i].buffer;
+		if (gles->targets[i].image != EGL_NO_IMAGE_KHR && buffer) {
+			buffer->renderer_forget = NULL;
+			buffer->renderer_forget_data = NULL;
+		}
+	}
 	if (gles->egl.display != EGL_NO_DISPLAY && tsr_egl_context_make_current(&gles->egl)) {
 		finish_pass(gles);
 		for (size_t i = 0; i < TARGET_CACHE_SIZE; i++)
