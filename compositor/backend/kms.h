@@ -142,10 +142,11 @@ struct kms_dumb *kms_dumb_create(int fd, uint32_t width, uint32_t height, uint32
 /* ---- GBM (kms_gbm.c, builds with GLES and libgbm) ---- */
 
 #ifdef TSR_HAVE_GBM
-/* A GBM device on a dup of the card's fd, one reference; NULL (logged)
- * when Mesa has none for the card. */
+/* A render device on a dup of the card's fd, one reference, its GBM
+ * device opened on demand (open_gbm); NULL (logged) when the fd cannot be
+ * duplicated. */
 struct tsr_render_device *kms_gbm_device_create(const struct kms_device *card);
-/* A gbm_bo (SCANOUT | RENDERING) as a kms_dumb: handle and fb_id like a
+/* A linear gbm_bo (SCANOUT | RENDERING) as a kms_dumb: handle and fb_id like a
  * dumb buffer's, render_target set, mapped (its dma-buf) and zero-filled.
  * NULL (logged) when GBM or the card refuses it. */
 struct kms_dumb *kms_gbm_buffer_create(struct tsr_render_device *device, int fd, uint32_t width,

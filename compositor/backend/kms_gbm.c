@@ -1,6 +1,6 @@
 /* GBM on the KMS card: the render device the backend hands to the
  * renderer (tessera/render_device.h), and output buffers allocated as
- * gbm_bos (SCANOUT | RENDERING) wrapped as tsr_buffers like dumb buffers,
+ * gbm_bos (SCANOUT | RENDERING | LINEAR) wrapped as tsr_buffers like dumb buffers,
  * each with a framebuffer, a dma-buf the renderer imports as its colour
  * buffer, and a CPU mapping of that dma-buf (screenshots without
  * writeback, a renderer on another card, the upload/read-back path). */
@@ -34,7 +34,24 @@ static void render_device_destroy(struct tsr_render_device *base)
 	free(device);
 }
 
+static bool render_device_open_gbm(struct tsr_render_device *base)
+{
+	struct kms_render_device *device = (struct kms_render_device *)base;
+	if (device->base.gbm)
+		return true;
+	device->base.gbm = gbm_create_device(device->fd);
+	if (!device->base.gbm) {
+		tsr_log(TSR_LOG_WARN, "kms: %s: no GBM device (Mesa's libgbm has no driver for it)",
+			device->base.path);
+		return false;
+	}
+	tsr_log(TSR_LOG_INFO, "kms: %s: GBM device (%s) for the renderer", device->base.path,
+		gbm_device_get_backend_name(device->base.gbm));
+	return true;
+}
+
 static const struct tsr_render_device_impl render_device_impl = {
+    .open_gbm = render_device_open_gbm,
     .destroy = render_device_destroy,
 };
 
@@ -54,14 +71,9 @@ struct tsr_render_device *kms_gbm_device_create(const struct kms_device *card)
 			      card->path);
 		goto error;
 	}
-	device->base.gbm = gbm_create_device(device->fd);
-	if (!device->base.gbm) {
-		tsr_log(TSR_LOG_WARN, "kms: %s: no GBM device (Mesa's libgbm has no driver for it)",
-			card->path);
-		goto error;
-	}
-	tsr_log(TSR_LOG_INFO, "kms: %s: GBM device (%s) offered to the renderer", card->path,
-		gbm_device_get_backend_name(device->base.gbm));
+	char *render_node = drmGetRenderDeviceNameFromFd(device->fd);
+	device->base.has_render_node = render_node != NULL;
+	free(render_node);
 	return &device->base;
 error:
 	render_device_destroy(&device->base);
@@ -98,7 +110,7 @@ static const struct tsr_buffer_impl gbm_buffer_impl = {
 struct kms_dumb *kms_gbm_buffer_create(struct tsr_render_device *device, int fd, uint32_t width,
 				       uint32_t height, uint32_t format)
 {
-	if (!device || width == 0 || height == 0 || width > KMS_GBM_MAX_DIMENSION ||
+	if (!device || !device->gbm || width == 0 || height == 0 || width > KMS_GBM_MAX_DIMENSION ||
 	    height > KMS_GBM_MAX_DIMENSION ||
 	    (format != DRM_FORMAT_XRGB8888 && format != DRM_FORMAT_ARGB8888))
 		return NULL;
@@ -113,8 +125,11 @@ struct kms_dumb *kms_gbm_buffer_create(struct tsr_render_device *device, int fd,
 	gbm->dumb.fd = fd;
 	gbm->target.dmabuf_fd = -1;
 
+	/* Linear: the CPU mapping (screenshots on cards without writeback,
+	 * a renderer of another card, the read-back fallback) must see rows
+	 * in order; a driver's implicit tiling would show it scrambled. */
 	gbm->bo = gbm_bo_create(device->gbm, width, height, format,
-				GBM_BO_USE_SCANOUT | GBM_BO_USE_RENDERING);
+				GBM_BO_USE_SCANOUT | GBM_BO_USE_RENDERING | GBM_BO_USE_LINEAR);
 	if (!gbm->bo) {
 		tsr_log_errno(TSR_LOG_WARN, "kms: cannot create a %ux%u GBM scan-out buffer", width,
 			      height);

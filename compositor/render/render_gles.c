@@ -917,6 +917,11 @@ struct tsr_renderer *tsr_renderer_gles_create_on(struct tsr_render_device *devic
 	gles->mask.format = GL_ALPHA;
 	for (size_t i = 0; i < TARGET_CACHE_SIZE; i++)
 		gles->targets[i].image = EGL_NO_IMAGE_KHR;
+	if (device && !device->impl->open_gbm(device)) {
+		snprintf(err, err_len, "%s has no GBM device", device->path);
+		free(gles);
+		return NULL;
+	}
 	if (!tsr_egl_context_init(&gles->egl, device ? device->gbm : NULL, err, err_len)) {
 		free(gles);
 		return NULL;

@@ -14,7 +14,10 @@
  * tsr_renderer_select_on_device with the card's GBM device. GLES then runs
  * on EGL's GBM platform of that card and draws into its gbm_bos: no upload,
  * no read-back. auto keeps it only on a hardware driver: kms_swrast
- * (llvmpipe) composes ~40x slower than pixman (README.md, "Renderers").
+ * (llvmpipe) composes ~40x slower than pixman (README.md, "Renderers"). A
+ * card without a render node (vkms, bochs, simpledrm: display only) can
+ * only get kms_swrast, so auto does not even open GBM there; on a card
+ * with one, the driver's GL_RENDERER (and DRI driver name) decides.
  * renderer = gles uses it even there (the VM tests do). */
 #include <dirent.h>
 #include <stdio.h>
@@ -85,6 +88,15 @@ struct tsr_renderer *tsr_renderer_select_on_device(const struct tsr_output_confi
 	*direct = false;
 	enum tsr_renderer_choice choice = output->renderer;
 #if defined(TSR_HAVE_GLES) && defined(TSR_HAVE_GBM)
+	if (choice == TSR_RENDERER_AUTO && device && !device->has_render_node) {
+		/* Neither GBM nor EGL is opened: loading Mesa only to refuse
+		 * kms_swrast would cost every start-up on such a card. */
+		tsr_log(TSR_LOG_INFO,
+			"renderer: pixman (auto on %s: a display-only card without a render "
+			"node; EGL would run kms_swrast, a software rasteriser)",
+			device->path);
+		return tsr_renderer_pixman_create();
+	}
 	if (choice != TSR_RENDERER_PIXMAN && device) {
 		char why[256] = "";
 		struct tsr_renderer *gles = tsr_renderer_gles_create_on(

@@ -15,6 +15,10 @@ struct gbm_device;
 struct tsr_render_device;
 
 struct tsr_render_device_impl {
+	/* Opens the GBM device (device->gbm) if it is not open yet; false
+	 * (logged) when Mesa has none for the card. Opening loads the card's
+	 * DRI driver, so it is done only when a renderer wants it. */
+	bool (*open_gbm)(struct tsr_render_device *device);
 	/* The last reference went: close the GBM device and its fd. */
 	void (*destroy)(struct tsr_render_device *device);
 };
@@ -24,8 +28,12 @@ struct tsr_render_device_impl {
  * under a running renderer leaves nothing dangling. */
 struct tsr_render_device {
 	const struct tsr_render_device_impl *impl;
-	struct gbm_device *gbm;
+	struct gbm_device *gbm;	 /* NULL until open_gbm */
 	char path[TSR_PATH_MAX]; /* the card, for logs */
+	/* The card has a render node (DRIVER_RENDER): a GPU Mesa may drive.
+	 * Display-only cards (vkms, bochs, simpledrm) have none, and EGL on
+	 * them can only be kms_swrast, a software rasteriser. */
+	bool has_render_node;
 	uint32_t refs;
 };
 

@@ -15,7 +15,9 @@
 #     the seccomp filter while GLES drew; the screenshot
 #     (writeback) shows the domain's banner.
 #  3. tessera with renderer = auto on the same card: pixman, with the log
-#     line saying kms_swrast is a software rasteriser.
+#     line saying that a card without a render node could only have
+#     kms_swrast, a software rasteriser; no DRI driver loaded, no GBM
+#     device opened.
 #   kms-gles.sh BUILD_DIR RESULTS_DIR
 set -euo pipefail
 
@@ -128,8 +130,14 @@ status=$("$ctl" status)
 [ "$(field "$status" renderer)" = pixman ] || fail "auto did not pick pixman: $status"
 line=$(grep "renderer: pixman (auto on /dev/dri/card" "$log" || true)
 [ -n "$line" ] || fail "no 'renderer: pixman (auto on ...)' log line"
-grep -q "kms_swrast is a software rasteriser" <<<"$line" ||
+grep -q "without a render node; EGL would run kms_swrast, a software rasteriser" <<<"$line" ||
 	fail "the auto line does not say kms_swrast is a software rasteriser: $line"
+[ "$(grep -c "renderer: " "$log")" = 1 ] || fail "more than one renderer line"
+# Mesa's driver is not even loaded for a choice that cannot be GLES.
+if grep -q '_dri\.so' "/proc/$tessera_pid/maps"; then
+	fail "auto loaded a DRI driver on a display-only card"
+fi
+grep -q "GBM device" "$log" && fail "auto opened GBM on a display-only card"
 note "auto: $line"
 "$ctl" quit >/dev/null || true
 wait "$tessera_pid" || fail "tessera (auto) exited with status $?"
