@@ -227,6 +227,38 @@ static int check_config(const struct options *options, struct tsr_config *config
 	return 0;
 }
 
+/* The renderer chosen on the first KMS card's render device (KMS with
+ * renderer = gles|auto, tsr_renderer_select_waits_for_device): the backend
+ * offers the device before it creates the card's outputs, so their buffers
+ * can be the renderer's own. Later cards, and the first one if it comes
+ * back after a hot-unplug, keep dumb buffers. */
+struct renderer_pick {
+	struct tsr_server *server;
+	const struct tsr_output_config *output;
+	bool done;
+};
+
+static bool pick_renderer_on_device(void *data, struct tsr_render_device *device)
+{
+	struct renderer_pick *pick = data;
+	if (pick->done)
+		return false;
+	pick->done = true;
+	bool direct = false;
+	struct tsr_renderer *renderer =
+	    tsr_renderer_select_on_device(pick->output, device, &direct);
+	if (!renderer)
+		return false; /* out of memory: the server keeps its pixman */
+	tsr_server_set_renderer(pick->server, renderer);
+	return direct;
+}
+
+static void pick_output_added(void *data, struct tsr_output *output)
+{
+	struct renderer_pick *pick = data;
+	tsr_server_add_output(pick->server, output);
+}
+
 static void handle_stop_signal(int signal_number, void *data)
 {
 	tsr_log(TSR_LOG_INFO, "signal %d: shutting down", signal_number);
@@ -336,11 +368,17 @@ int main(int argc, char **argv)
 	}
 	/* The server starts with pixman; [output] renderer may replace it
 	 * before any output exists (and before the sandbox: EGL opens and
-	 * maps what it needs now). */
-	struct tsr_renderer *renderer = tsr_renderer_select(&config->output);
-	if (!renderer)
-		goto out;
-	tsr_server_set_renderer(server, renderer);
+	 * maps what it needs now): here, or on KMS with GBM when the first
+	 * card is open (pick_renderer_on_device). */
+	struct renderer_pick pick = {.server = server, .output = &config->output};
+	bool pick_on_card =
+	    !config->gpu.enabled && tsr_renderer_select_waits_for_device(&config->output);
+	if (!pick_on_card) {
+		struct tsr_renderer *renderer = tsr_renderer_select(&config->output);
+		if (!renderer)
+			goto out;
+		tsr_server_set_renderer(server, renderer);
+	}
 	sigint = tsr_event_loop_add_signal(loop, SIGINT, handle_stop_signal, server);
 	sigterm = tsr_event_loop_add_signal(loop, SIGTERM, handle_stop_signal, server);
 	if (!sigint || !sigterm)
@@ -348,6 +386,10 @@ int main(int argc, char **argv)
 
 	struct tsr_backend_listener listener = {.output_added = tsr_server_add_output,
 						.data = server};
+	if (pick_on_card)
+		listener = (struct tsr_backend_listener){.output_added = pick_output_added,
+							 .render_device = pick_renderer_on_device,
+							 .data = &pick};
 	if (config->gpu.enabled && config->output.backend == TSR_BACKEND_KMS) {
 		/* The GPU policy owns the KMS backends: the GPU's card, and the
 		 * fallback card while the GPU is handed to a domain. */

@@ -16,6 +16,7 @@
 #include "tessera/buffer.h"
 #include "tessera/config.h"
 #include "tessera/output.h"
+#include "tessera/render_device.h"
 
 struct tsr_event_loop;
 struct tsr_event_source;
@@ -137,6 +138,31 @@ struct kms_dumb {
 /* format: DRM_FORMAT_XRGB8888 or DRM_FORMAT_ARGB8888. Mapped, zero-filled,
  * with a framebuffer. Destroy with tsr_buffer_destroy(&dumb->base). */
 struct kms_dumb *kms_dumb_create(int fd, uint32_t width, uint32_t height, uint32_t format);
+
+/* ---- GBM (kms_gbm.c, builds with GLES and libgbm) ---- */
+
+#ifdef TSR_HAVE_GBM
+/* A render device on a dup of the card's fd, one reference, its GBM
+ * device opened on demand (open_gbm); NULL (logged) when the fd cannot be
+ * duplicated. */
+struct tsr_render_device *kms_gbm_device_create(const struct kms_device *card);
+/* A linear gbm_bo (SCANOUT | RENDERING) as a kms_dumb: handle and fb_id like a
+ * dumb buffer's, render_target set, mapped (its dma-buf) and zero-filled.
+ * NULL (logged) when GBM or the card refuses it. */
+struct kms_dumb *kms_gbm_buffer_create(struct tsr_render_device *device, int fd, uint32_t width,
+				       uint32_t height, uint32_t format);
+#else
+static inline struct tsr_render_device *kms_gbm_device_create(const struct kms_device *card)
+{
+	return NULL;
+}
+static inline struct kms_dumb *kms_gbm_buffer_create(struct tsr_render_device *device, int fd,
+						     uint32_t width, uint32_t height,
+						     uint32_t format)
+{
+	return NULL;
+}
+#endif
 
 /* ---- outputs (kms_output.c) ---- */
 
@@ -281,6 +307,10 @@ struct kms_backend {
 	 * dma-buf the card knows returns the same handle): one handle and one
 	 * framebuffer per guest buffer, dropped when the buffer goes. */
 	struct kms_scanout_fb scanout_fbs[KMS_SCANOUT_FBS];
+	/* The card's GBM device when the renderer draws into its buffers
+	 * (listener.render_device said so): outputs then allocate gbm_bos
+	 * instead of dumb buffers. NULL otherwise. */
+	struct tsr_render_device *render_device;
 };
 
 /* Reads and dispatches pending DRM events. */

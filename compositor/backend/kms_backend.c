@@ -300,6 +300,20 @@ const char *kms_backend_path(const struct tsr_backend *base)
 	return ((const struct kms_backend *)base)->device.path;
 }
 
+/* Before the outputs exist: their buffers come from GBM when the renderer
+ * draws into them (kms_output.c, create_buffers). */
+static void offer_render_device(struct kms_backend *backend)
+{
+	const struct tsr_backend_listener *listener = &backend->base.listener;
+	if (!listener->render_device)
+		return;
+	struct tsr_render_device *device = kms_gbm_device_create(&backend->device);
+	if (listener->render_device(listener->data, device))
+		backend->render_device = device;
+	else
+		tsr_render_device_unref(device);
+}
+
 static bool backend_start(struct tsr_backend *base)
 {
 	struct kms_backend *backend = (struct kms_backend *)base;
@@ -315,6 +329,7 @@ static bool backend_start(struct tsr_backend *base)
 			      backend->device.path);
 		return false;
 	}
+	offer_render_device(backend);
 	struct kms_claims claims = {0};
 	for (int i = 0; i < resources->count_connectors; i++) {
 		drmModeConnector *connector = drmModeGetConnector(fd, resources->connectors[i]);
@@ -357,6 +372,7 @@ static void backend_destroy(struct tsr_backend *base)
 		kms_output_destroy(backend->outputs[backend->output_count - 1]);
 	tsr_event_source_remove(backend->drm_source);
 	kms_scanout_forget_all(backend);
+	tsr_render_device_unref(backend->render_device);
 	kms_device_close(&backend->device);
 	free(backend);
 }

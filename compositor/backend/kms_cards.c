@@ -33,6 +33,10 @@ struct kms_cards {
 	size_t slot_count;
 	bool every_card; /* "all": a card that fails is skipped, new cards are taken */
 	struct kms_hotplug *hotplug;
+	/* Start-up is over: cards driven from now on (hotplug) get no render
+	 * device. The renderer is chosen once, on a card of the start, and
+	 * GBM must not load a driver later, under the sandbox. */
+	bool started;
 };
 
 /* "card1-" for /dev/dri/card1: the file name, then a dash. */
@@ -49,7 +53,10 @@ static bool slot_start(struct kms_cards *cards, size_t index)
 	snprintf(card.device, sizeof(card.device), "%s", slot->path);
 	if (index > 0)
 		card_prefix(slot->path, card.name_prefix, sizeof(card.name_prefix));
-	slot->backend = tsr_backend_kms_create(cards->loop, &card, &cards->base.listener);
+	struct tsr_backend_listener listener = cards->base.listener;
+	if (cards->started)
+		listener.render_device = NULL;
+	slot->backend = tsr_backend_kms_create(cards->loop, &card, &listener);
 	if (slot->backend && slot->backend->impl->start(slot->backend))
 		return true;
 	tsr_backend_destroy(slot->backend);
@@ -128,6 +135,7 @@ static bool cards_start(struct tsr_backend *base)
 				cards->slot_count);
 		}
 	}
+	cards->started = true;
 	if (started == 0)
 		return false;
 	/* After the cards started: their own outputs are announced first. */

@@ -1,6 +1,6 @@
 /* One output per connected connector: its CRTC and primary plane, the mode,
- * two dumb buffers, and the commit pacing (one commit in flight per CRTC;
- * later presents and cursor moves wait in a queue of one). */
+ * two buffers (dumb, or GBM's for the GLES renderer), and the commit pacing (one commit in flight
+ * per CRTC; later presents and cursor moves wait in a queue of one). */
 #include <drm_fourcc.h>
 #include <errno.h>
 #include <poll.h>
@@ -490,6 +490,35 @@ static bool has_plane_props(const struct kms_plane_props *plane)
 	return true;
 }
 
+/* The output's two buffers: gbm_bos when the renderer draws into the
+ * card's GBM buffers (kms_gbm.c), else (or when GBM refuses them) dumb
+ * buffers. Both kinds are kms_dumbs, so nothing else here tells them apart. */
+static bool create_buffers(struct kms_output *output)
+{
+	int fd = output->backend->device.fd;
+	struct tsr_render_device *device = output->backend->render_device;
+	for (size_t i = 0; device && i < 2; i++) {
+		output->buffers[i].dumb = kms_gbm_buffer_create(
+		    device, fd, output->base.width, output->base.height, DRM_FORMAT_XRGB8888);
+		if (!output->buffers[i].dumb) {
+			tsr_log(TSR_LOG_WARN, "kms: %s: dumb buffers instead of GBM buffers",
+				output->base.name);
+			for (size_t j = 0; j < i; j++) {
+				tsr_buffer_destroy(&output->buffers[j].dumb->base);
+				output->buffers[j].dumb = NULL;
+			}
+			break;
+		}
+	}
+	for (size_t i = 0; i < 2 && !output->buffers[i].dumb; i++) {
+		output->buffers[i].dumb = kms_dumb_create(fd, output->base.width,
+							  output->base.height, DRM_FORMAT_XRGB8888);
+		if (!output->buffers[i].dumb)
+			return false;
+	}
+	return true;
+}
+
 struct kms_output *kms_output_create(struct kms_backend *backend, drmModeConnector *connector,
 				     uint32_t crtc_id, uint32_t crtc_index, uint32_t primary_id,
 				     uint32_t cursor_id, uint32_t overlay_id)
@@ -541,12 +570,8 @@ struct kms_output *kms_output_create(struct kms_backend *backend, drmModeConnect
 		memset(&output->overlay, 0, sizeof(output->overlay));
 	output->saved_crtc = drmModeGetCrtc(fd, crtc_id);
 
-	for (size_t i = 0; i < 2; i++) {
-		output->buffers[i].dumb = kms_dumb_create(fd, output->base.width,
-							  output->base.height, DRM_FORMAT_XRGB8888);
-		if (!output->buffers[i].dumb)
-			goto error;
-	}
+	if (!create_buffers(output))
+		goto error;
 	output->retry_timer = tsr_event_loop_add_timer(backend->loop, retry_timer_fired, output);
 	output->deferred_timer =
 	    tsr_event_loop_add_timer(backend->loop, deferred_timer_fired, output);

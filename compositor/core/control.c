@@ -259,8 +259,13 @@ void tsr_control_execute(struct tsr_server *server, const char *line, char *repl
 		append_display_status(server, reply, reply_len);
 		append_output_status(server, reply, reply_len);
 		size_t used = strlen(reply);
-		snprintf(reply + used, reply_len - used, " renderer=%s",
-			 tsr_server_renderer(server)->name);
+		const struct tsr_renderer *renderer = tsr_server_renderer(server);
+		/* readback: bytes GLES copied out of its framebuffers (0 when it
+		 * draws into GBM scan-out buffers); direct: such passes. */
+		snprintf(reply + used, reply_len - used,
+			 " renderer=%s renderer.readback=%llu renderer.direct=%llu", renderer->name,
+			 (unsigned long long)renderer->readback_bytes,
+			 (unsigned long long)renderer->direct_passes);
 	} else if (strcmp(command, "stats") == 0) {
 		reply_stats(server, argument, reply, reply_len);
 	} else if (tsr_server_locked(server) &&

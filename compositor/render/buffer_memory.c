@@ -95,6 +95,9 @@ struct tsr_buffer *tsr_buffer_copy_memory(const struct tsr_buffer *source)
 
 void tsr_buffer_destroy(struct tsr_buffer *buffer)
 {
-	if (buffer)
-		buffer->impl->destroy(buffer);
+	if (!buffer)
+		return;
+	if (buffer->renderer_forget)
+		buffer->renderer_forget(buffer->renderer_forget_data, buffer);
+	buffer->impl->destroy(buffer);
 }

@@ -1,7 +1,9 @@
-/* EGL on EGL_MESA_platform_surfaceless: Mesa picks a render node's driver
- * when there is one and llvmpipe otherwise. The context renders into
- * framebuffer objects only, so it needs neither a config nor a surface
- * (EGL_KHR_no_config_context, EGL_KHR_surfaceless_context). */
+/* EGL on EGL_MESA_platform_surfaceless (Mesa picks a render node's driver
+ * when there is one and llvmpipe otherwise) or on EGL_KHR_platform_gbm over
+ * a KMS card's GBM device (the card's driver, kms_swrast on vkms). The
+ * context renders into framebuffer objects only, so it needs neither a
+ * config nor a surface (EGL_KHR_no_config_context,
+ * EGL_KHR_surfaceless_context). */
 #include <EGL/egl.h>
 #include <EGL/eglext.h>
 #include <GLES2/gl2.h>
@@ -41,13 +43,24 @@ static void pin_drivers(void)
 	dl_iterate_phdr(pin_driver, NULL);
 }
 
-static bool open_display(struct tsr_egl_context *egl, char *err, size_t err_len)
+/* EGL_PLATFORM_GBM_KHR (= EGL_PLATFORM_GBM_MESA) on gbm, or the surfaceless
+ * platform when gbm is NULL. */
+static bool open_display(struct tsr_egl_context *egl, struct gbm_device *gbm, char *err,
+			 size_t err_len)
 {
 	const char *client = eglQueryString(EGL_NO_DISPLAY, EGL_EXTENSIONS);
-	if (!has_extension(client, "EGL_EXT_platform_base") ||
-	    !has_extension(client, "EGL_MESA_platform_surfaceless")) {
+	if (!has_extension(client, "EGL_EXT_platform_base")) {
+		snprintf(err, err_len, "EGL has no platform displays (EGL_EXT_platform_base)");
+		return false;
+	}
+	if (!gbm && !has_extension(client, "EGL_MESA_platform_surfaceless")) {
 		snprintf(err, err_len,
 			 "EGL has no surfaceless platform (EGL_MESA_platform_surfaceless)");
+		return false;
+	}
+	if (gbm && !has_extension(client, "EGL_KHR_platform_gbm") &&
+	    !has_extension(client, "EGL_MESA_platform_gbm")) {
+		snprintf(err, err_len, "EGL has no GBM platform (EGL_KHR_platform_gbm)");
 		return false;
 	}
 	PFNEGLGETPLATFORMDISPLAYEXTPROC get_platform_display =
@@ -57,9 +70,11 @@ static bool open_display(struct tsr_egl_context *egl, char *err, size_t err_len)
 		return false;
 	}
 	egl->display =
-	    get_platform_display(EGL_PLATFORM_SURFACELESS_MESA, EGL_DEFAULT_DISPLAY, NULL);
+	    gbm ? get_platform_display(EGL_PLATFORM_GBM_KHR, gbm, NULL)
+		: get_platform_display(EGL_PLATFORM_SURFACELESS_MESA, EGL_DEFAULT_DISPLAY, NULL);
 	if (egl->display == EGL_NO_DISPLAY) {
-		snprintf(err, err_len, "no surfaceless EGL display (error 0x%x)", eglGetError());
+		snprintf(err, err_len, "no %s EGL display (error 0x%x)",
+			 gbm ? "GBM" : "surfaceless", eglGetError());
 		return false;
 	}
 	EGLint major, minor;
@@ -68,8 +83,24 @@ static bool open_display(struct tsr_egl_context *egl, char *err, size_t err_len)
 		egl->display = EGL_NO_DISPLAY;
 		return false;
 	}
+	egl->gbm = gbm != NULL;
 	pin_drivers();
 	return true;
+}
+
+/* The DRI driver's name (EGL_MESA_query_driver): kms_swrast, iris, ... */
+static void query_driver(struct tsr_egl_context *egl)
+{
+	snprintf(egl->driver, sizeof(egl->driver), "?");
+	const char *extensions = eglQueryString(egl->display, EGL_EXTENSIONS);
+	if (!has_extension(extensions, "EGL_MESA_query_driver"))
+		return;
+	typedef const char *(*get_driver_name_fn)(EGLDisplay display);
+	get_driver_name_fn get_driver_name =
+	    (get_driver_name_fn)eglGetProcAddress("eglGetDisplayDriverName");
+	const char *name = get_driver_name ? get_driver_name(egl->display) : NULL;
+	if (name)
+		snprintf(egl->driver, sizeof(egl->driver), "%s", name);
 }
 
 static bool create_context(struct tsr_egl_context *egl, char *err, size_t err_len)
@@ -115,18 +146,23 @@ static void describe(struct tsr_egl_context *egl)
 	snprintf(egl->renderer, sizeof(egl->renderer), "%s", renderer ? renderer : "?");
 	snprintf(egl->version, sizeof(egl->version), "%s", version ? version : "?");
 	egl->software = strstr(egl->renderer, "llvmpipe") || strstr(egl->renderer, "softpipe") ||
-			strstr(egl->renderer, "swrast");
+			strstr(egl->renderer, "swrast") || strstr(egl->driver, "swrast");
+	egl->dmabuf_import = has_extension(eglQueryString(egl->display, EGL_EXTENSIONS),
+					   "EGL_EXT_image_dma_buf_import") &&
+			     has_extension(extensions, "GL_OES_EGL_image");
 	/* "OpenGL ES 3.2 Mesa ...": GLES 3 has both row lengths. */
 	bool gles3 = strncmp(egl->version, "OpenGL ES ", 10) == 0 && egl->version[10] >= '3';
 	egl->unpack_row_length = gles3 || has_extension(extensions, "GL_EXT_unpack_subimage");
 	egl->pack_row_length = gles3 || has_extension(extensions, "GL_NV_pack_subimage");
 }
 
-bool tsr_egl_context_init(struct tsr_egl_context *egl, char *err, size_t err_len)
+bool tsr_egl_context_init(struct tsr_egl_context *egl, struct gbm_device *gbm, char *err,
+			  size_t err_len)
 {
 	*egl = (struct tsr_egl_context){.display = EGL_NO_DISPLAY, .context = EGL_NO_CONTEXT};
-	if (!open_display(egl, err, err_len))
+	if (!open_display(egl, gbm, err, err_len))
 		return false;
+	query_driver(egl);
 	if (!create_context(egl, err, err_len)) {
 		tsr_egl_context_fini(egl);
 		return false;

@@ -1,12 +1,22 @@
 /* The GLES2 renderer: the same table as render_pixman.c, drawn by the GPU
  * into a framebuffer object per target buffer.
  *
- * Targets live in CPU memory (headless outputs, dumb buffers). A pass
- * uploads the target's pixels inside the pass clip into the target's
- * texture, draws with a scissor per clipped rectangle, and end() reads back
- * exactly the clip rectangles: pixels outside the clip are never written,
- * whatever the texture holds there, which is what the scene's damage and
- * buffer-age history rely on.
+ * Targets in CPU memory (headless outputs, dumb buffers): a pass uploads
+ * the target's pixels inside the pass clip into the target's texture,
+ * draws with a scissor per clipped rectangle, and end() reads back exactly
+ * the clip rectangles: pixels outside the clip are never written, whatever
+ * the texture holds there, which is what the scene's damage and buffer-age
+ * history rely on.
+ *
+ * Targets on the renderer's own GBM device (KMS output buffers, a
+ * tsr_render_target; the renderer was created on that device): imported
+ * once as an EGLImage from their dma-buf, cached until the buffer is
+ * destroyed (tsr_buffer.renderer_forget), and drawn into directly: no
+ * upload, no read-back; end() waits for the GPU (glFinish) so the commit
+ * that follows scans out finished pixels. The scissor keeps every pixel
+ * outside the clip as the buffer had it, so buffer age works unchanged.
+ * Only these buffers ever reach EGL as dma-bufs: a guest's never does
+ * (llvmpipe crashes sampling a foreign dma-buf).
  *
  * Guest pixels are uploaded per drawn rectangle (the damage), never as
  * whole buffers kept in textures: nothing can go stale, and a guest buffer
@@ -18,6 +28,8 @@
  * Colours travel in the CPU buffers' byte order (B, G, R, A as r, g, b, a):
  * see gles_shaders.c. Texture row 0 is buffer row 0, so nothing is flipped
  * (GL's "bottom" is simply row 0 here). */
+#include <EGL/egl.h>
+#include <EGL/eglext.h>
 #include <GLES2/gl2.h>
 #include <GLES2/gl2ext.h>
 #include <drm_fourcc.h>
@@ -32,6 +44,7 @@
 #include "util/scratch.h"
 #include "tessera/protocol.h"
 #include "render/scale_geometry.h"
+#include "tessera/render_device.h"
 #include "tessera/renderer.h"
 
 /* GLES 3 names; the same values as EXT_unpack_subimage / NV_pack_subimage. */
@@ -53,10 +66,14 @@
 #define SCRATCH_PIXELS_MAX (TSR_MAX_BUFFER_BYTES / 4u + 65536u)
 
 struct target_entry {
-	const struct tsr_buffer *buffer; /* a key only, never dereferenced */
+	/* A key only, never dereferenced, but for an imported target's
+	 * renderer_forget hook, which is live until the entry goes. */
+	struct tsr_buffer *buffer;
 	uint32_t width, height;
 	GLuint texture, framebuffer;
 	uint64_t last_used;
+	EGLImageKHR image;  /* imported: the buffer's own memory, else EGL_NO_IMAGE_KHR */
+	bool failed_import; /* importable, but EGL refused: upload and read back */
 };
 
 /* A texture reused for every draw of its kind, grown to the largest. */
@@ -69,6 +86,11 @@ struct scratch_texture {
 struct gles_renderer {
 	struct tsr_renderer base;
 	struct tsr_egl_context egl;
+	/* The GBM device the display is on (a reference), or NULL. */
+	struct tsr_render_device *device;
+	PFNEGLCREATEIMAGEKHRPROC create_image;
+	PFNEGLDESTROYIMAGEKHRPROC destroy_image;
+	PFNGLEGLIMAGETARGETTEXTURE2DOESPROC image_target_texture;
 	struct tsr_gles_program programs[TSR_GLES_PROGRAM_COUNT];
 	uint32_t max_texture;
 	struct target_entry targets[TARGET_CACHE_SIZE];
@@ -198,26 +220,118 @@ static void upload(const struct gles_renderer *gles, GLuint texture, GLenum form
 	}
 }
 
-static void evict(struct target_entry *entry)
+static void evict(struct gles_renderer *gles, struct target_entry *entry)
 {
 	if (entry->framebuffer)
 		glDeleteFramebuffers(1, &entry->framebuffer);
 	if (entry->texture)
 		glDeleteTextures(1, &entry->texture);
-	*entry = (struct target_entry){0};
+	if (entry->image != EGL_NO_IMAGE_KHR) {
+		gles->destroy_image(gles->egl.display, entry->image);
+		entry->buffer->renderer_forget = NULL;
+		entry->buffer->renderer_forget_data = NULL;
+	}
+	*entry = (struct target_entry){.image = EGL_NO_IMAGE_KHR};
+}
+
+/* An imported target is being destroyed (tsr_buffer_destroy). */
+static void forget_target(void *data, struct tsr_buffer *buffer)
+{
+	struct gles_renderer *gles = data;
+	if (!tsr_egl_context_make_current(&gles->egl))
+		return;
+	for (size_t i = 0; i < TARGET_CACHE_SIZE; i++) {
+		if (gles->targets[i].image != EGL_NO_IMAGE_KHR && gles->targets[i].buffer == buffer)
+			evict(gles, &gles->targets[i]);
+	}
+}
+
+/* Whether target is a buffer of the renderer's own GBM device that it can
+ * draw into directly. */
+static bool importable(const struct gles_renderer *gles, const struct tsr_buffer *target)
+{
+	const struct tsr_render_target *import = target->render_target;
+	return import && gles->device && import->device == gles->device &&
+	       gles->egl.dmabuf_import && import->dmabuf_fd >= 0 && !target->read_only;
+}
+
+/* The target's memory as the texture of entry. Imported as ABGR8888
+ * whatever the buffer's XRGB/ARGB: the same bytes, named so that GL's
+ * red is byte 0, the convention every shader and upload here uses (B, G,
+ * R, A as r, g, b, a), and alpha lands in byte 3 as the read-back path
+ * leaves it. */
+static bool import_target(struct gles_renderer *gles, struct target_entry *entry,
+			  struct tsr_buffer *target)
+{
+	const struct tsr_render_target *import = target->render_target;
+	EGLint attributes[] = {
+	    EGL_WIDTH,
+	    (EGLint)target->width,
+	    EGL_HEIGHT,
+	    (EGLint)target->height,
+	    EGL_LINUX_DRM_FOURCC_EXT,
+	    DRM_FORMAT_ABGR8888,
+	    EGL_DMA_BUF_PLANE0_FD_EXT,
+	    import->dmabuf_fd,
+	    EGL_DMA_BUF_PLANE0_OFFSET_EXT,
+	    (EGLint)import->offset,
+	    EGL_DMA_BUF_PLANE0_PITCH_EXT,
+	    (EGLint)import->stride,
+	    EGL_NONE,
+	    EGL_NONE,
+	    EGL_NONE,
+	    EGL_NONE,
+	    EGL_NONE,
+	};
+	if (import->modifier != DRM_FORMAT_MOD_INVALID &&
+	    import->modifier != DRM_FORMAT_MOD_LINEAR) {
+		attributes[12] = EGL_DMA_BUF_PLANE0_MODIFIER_LO_EXT;
+		attributes[13] = (EGLint)(import->modifier & 0xffffffffu);
+		attributes[14] = EGL_DMA_BUF_PLANE0_MODIFIER_HI_EXT;
+		attributes[15] = (EGLint)(import->modifier >> 32);
+	}
+	entry->image = gles->create_image(gles->egl.display, EGL_NO_CONTEXT, EGL_LINUX_DMA_BUF_EXT,
+					  NULL, attributes);
+	if (entry->image == EGL_NO_IMAGE_KHR) {
+		tsr_log(TSR_LOG_WARN,
+			"gles renderer: cannot import a %ux%u GBM output buffer (EGL error "
+			"0x%x); it is drawn through upload and read-back",
+			target->width, target->height, eglGetError());
+		return false;
+	}
+	glGenTextures(1, &entry->texture);
+	glBindTexture(GL_TEXTURE_2D, entry->texture);
+	glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_S, GL_CLAMP_TO_EDGE);
+	glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_T, GL_CLAMP_TO_EDGE);
+	set_texture_filter(entry->texture, GL_NEAREST);
+	gles->image_target_texture(GL_TEXTURE_2D, (GLeglImageOES)entry->image);
+	entry->framebuffer = create_framebuffer(entry->texture);
+	entry->buffer = target;
+	target->renderer_forget = forget_target;
+	target->renderer_forget_data = gles;
+	if (!entry->framebuffer) {
+		tsr_log(TSR_LOG_WARN, "gles renderer: a GBM output buffer is no framebuffer; it "
+				      "is drawn through upload and read-back");
+		return false;
+	}
+	return true;
 }
 
 /* The texture and framebuffer of target: cached by address and size. A
  * new buffer at a freed one's address reuses its texture, harmlessly:
- * every pass uploads what it draws on and reads back only that. */
-static struct target_entry *target_entry_for(struct gles_renderer *gles,
-					     const struct tsr_buffer *target)
+ * every pass uploads what it draws on and reads back only that. Imported
+ * targets are dropped when their buffer goes (forget_target), so no
+ * address is ever taken for another buffer's memory; a target whose
+ * import failed is not tried again (its entry stays, as a memory one). */
+static struct target_entry *target_entry_for(struct gles_renderer *gles, struct tsr_buffer *target)
 {
+	bool direct = importable(gles, target);
 	struct target_entry *oldest = &gles->targets[0];
 	for (size_t i = 0; i < TARGET_CACHE_SIZE; i++) {
 		struct target_entry *entry = &gles->targets[i];
 		if (entry->texture && entry->buffer == target && entry->width == target->width &&
-		    entry->height == target->height) {
+		    entry->height == target->height &&
+		    (entry->image != EGL_NO_IMAGE_KHR || !direct || entry->failed_import)) {
 			entry->last_used = ++gles->passes;
 			return entry;
 		}
@@ -226,13 +340,21 @@ static struct target_entry *target_entry_for(struct gles_renderer *gles,
 		if (!entry->texture)
 			break;
 	}
-	evict(oldest);
-	oldest->texture = create_texture(GL_RGBA, target->width, target->height);
-	oldest->framebuffer = oldest->texture ? create_framebuffer(oldest->texture) : 0;
+	evict(gles, oldest);
+	bool failed_import = false;
+	if (direct && !import_target(gles, oldest, target)) {
+		evict(gles, oldest);
+		failed_import = true;
+	}
 	if (!oldest->framebuffer) {
-		evict(oldest);
+		oldest->texture = create_texture(GL_RGBA, target->width, target->height);
+		oldest->framebuffer = oldest->texture ? create_framebuffer(oldest->texture) : 0;
+	}
+	if (!oldest->framebuffer) {
+		evict(gles, oldest);
 		return NULL;
 	}
+	oldest->failed_import = failed_import;
 	oldest->buffer = target;
 	oldest->width = target->width;
 	oldest->height = target->height;
@@ -332,9 +454,12 @@ static bool gles_begin(struct tsr_renderer *renderer, struct tsr_buffer *target,
 	if (clip)
 		pixman_region32_intersect(&gles->clip, &gles->clip, (pixman_region32_t *)clip);
 	/* What the pass draws on: blending and partial covers need the
-	 * target's pixels, which may have changed since the last pass. */
-	int count;
+	 * target's pixels, which may have changed since the last pass. An
+	 * imported target's texture is its memory. */
+	int count = 0;
 	const pixman_box32_t *box = pixman_region32_rectangles(&gles->clip, &count);
+	if (gles->entry->image != EGL_NO_IMAGE_KHR)
+		count = 0;
 	for (int i = 0; i < count; i++, box++)
 		upload(gles, gles->entry->texture, GL_RGBA, 4, box->x1, box->y1,
 		       (const uint8_t *)target->data + (size_t)box->y1 * target->stride +
@@ -664,6 +789,7 @@ static bool read_back(struct gles_renderer *gles)
 		GLsizei width = box->x2 - box->x1, height = box->y2 - box->y1;
 		uint8_t *first = (uint8_t *)target->data + (size_t)box->y1 * target->stride +
 				 (size_t)box->x1 * 4;
+		gles->base.readback_bytes += (uint64_t)width * (uint64_t)height * 4u;
 		if (gles->egl.pack_row_length) {
 			glPixelStorei(GL_PACK_ROW_LENGTH, (GLint)(target->stride / 4));
 			glReadPixels(box->x1, box->y1, width, height, GL_RGBA, GL_UNSIGNED_BYTE,
@@ -699,7 +825,14 @@ static bool gles_end(struct tsr_renderer *renderer)
 	struct gles_renderer *gles = gles_from(renderer);
 	if (!gles->in_pass)
 		return false;
-	bool ok = read_back(gles);
+	bool ok = true;
+	if (gles->entry->image != EGL_NO_IMAGE_KHR) {
+		/* The commit after this pass must scan out finished pixels. */
+		glFinish();
+		gles->base.direct_passes++;
+	} else {
+		ok = read_back(gles);
+	}
 	GLenum error = glGetError();
 	if (error != GL_NO_ERROR) {
 		tsr_log(TSR_LOG_ERROR, "gles renderer: GL error 0x%x in a pass", error);
@@ -714,16 +847,27 @@ static void gles_destroy(struct tsr_renderer *renderer)
 	struct gles_renderer *gles = gles_from(renderer);
 	if (!gles)
 		return;
+	/* Imported targets outlive the renderer: their hooks go first,
+	 * whatever happens to the GL objects below. */
+	for (size_t i = 0; i < TARGET_CACHE_SIZE; i++) {
+		struct tsr_buffer *buffer = gles->targets[i].buffer;
+		if (gles->targets[i].image != EGL_NO_IMAGE_KHR && buffer) {
+			buffer->renderer_forget = NULL;
+			buffer->renderer_forget_data = NULL;
+		}
+	}
 	if (gles->egl.display != EGL_NO_DISPLAY && tsr_egl_context_make_current(&gles->egl)) {
 		finish_pass(gles);
 		for (size_t i = 0; i < TARGET_CACHE_SIZE; i++)
-			evict(&gles->targets[i]);
+			evict(gles, &gles->targets[i]);
 		scratch_fini(&gles->source);
 		scratch_fini(&gles->reduced);
 		scratch_fini(&gles->mask);
 		tsr_gles_programs_destroy(gles->programs);
 	}
 	tsr_egl_context_fini(&gles->egl);
+	/* After the display: EGL's GBM platform uses the device to its end. */
+	tsr_render_device_unref(gles->device);
 	tsr_renderer_destroy(gles->converter);
 	tsr_buffer_destroy(gles->staging);
 	free(gles->rows);
@@ -740,7 +884,26 @@ static const struct tsr_renderer_impl gles_renderer_impl = {
     .destroy = gles_destroy,
 };
 
+/* The EGLImage entry points, when the display can import dma-bufs. */
+static void load_image_functions(struct gles_renderer *gles)
+{
+	if (!gles->egl.dmabuf_import)
+		return;
+	gles->create_image = (PFNEGLCREATEIMAGEKHRPROC)eglGetProcAddress("eglCreateImageKHR");
+	gles->destroy_image = (PFNEGLDESTROYIMAGEKHRPROC)eglGetProcAddress("eglDestroyImageKHR");
+	gles->image_target_texture =
+	    (PFNGLEGLIMAGETARGETTEXTURE2DOESPROC)eglGetProcAddress("glEGLImageTargetTexture2DOES");
+	if (!gles->create_image || !gles->destroy_image || !gles->image_target_texture)
+		gles->egl.dmabuf_import = false;
+}
+
 struct tsr_renderer *tsr_renderer_gles_create(bool allow_software, char *err, size_t err_len)
+{
+	return tsr_renderer_gles_create_on(NULL, allow_software, err, err_len);
+}
+
+struct tsr_renderer *tsr_renderer_gles_create_on(struct tsr_render_device *device,
+						 bool allow_software, char *err, size_t err_len)
 {
 	struct gles_renderer *gles = calloc(1, sizeof(*gles));
 	if (!gles) {
@@ -752,12 +915,22 @@ struct tsr_renderer *tsr_renderer_gles_create(bool allow_software, char *err, si
 	gles->source.format = GL_RGBA;
 	gles->reduced.format = GL_RGBA;
 	gles->mask.format = GL_ALPHA;
-	if (!tsr_egl_context_init(&gles->egl, err, err_len)) {
+	for (size_t i = 0; i < TARGET_CACHE_SIZE; i++)
+		gles->targets[i].image = EGL_NO_IMAGE_KHR;
+	if (device && !device->impl->open_gbm(device)) {
+		snprintf(err, err_len, "%s has no GBM device", device->path);
 		free(gles);
 		return NULL;
 	}
+	if (!tsr_egl_context_init(&gles->egl, device ? device->gbm : NULL, err, err_len)) {
+		free(gles);
+		return NULL;
+	}
+	gles->device = tsr_render_device_ref(device);
+	load_image_functions(gles);
 	if (gles->egl.software && !allow_software) {
-		snprintf(err, err_len, "%s is a software rasteriser", gles->egl.renderer);
+		snprintf(err, err_len, "%s%s%s is a software rasteriser", gles->egl.renderer,
+			 device ? ", driver " : "", device ? gles->egl.driver : "");
 		goto error;
 	}
 	if (!tsr_gles_programs_create(gles->programs, err, err_len))
@@ -772,8 +945,16 @@ struct tsr_renderer *tsr_renderer_gles_create(bool allow_software, char *err, si
 		snprintf(err, err_len, "out of memory");
 		goto error;
 	}
-	tsr_log(TSR_LOG_INFO, "gles renderer: %s (%s)%s", gles->egl.renderer, gles->egl.version,
-		gles->egl.software ? ", a software rasteriser" : "");
+	if (device)
+		tsr_log(TSR_LOG_INFO,
+			"gles renderer: %s (%s) on the GBM platform of %s, driver %s%s; %s",
+			gles->egl.renderer, gles->egl.version, device->path, gles->egl.driver,
+			gles->egl.software ? ", a software rasteriser" : "",
+			gles->egl.dmabuf_import ? "draws into GBM scan-out buffers"
+						: "no dma-buf import: upload and read-back");
+	else
+		tsr_log(TSR_LOG_INFO, "gles renderer: %s (%s)%s", gles->egl.renderer,
+			gles->egl.version, gles->egl.software ? ", a software rasteriser" : "");
 	return &gles->base;
 error:
 	gles_destroy(&gles->base);

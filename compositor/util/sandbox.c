@@ -37,6 +37,9 @@ static const char *const allowed_calls[] = {
     "statfs",
     "fstatfs",
     "fcntl",
+    /* Mesa's shader cache (GLES: llvmpipe compiles variants at draw time)
+     * locks the files it writes; a lock on an fd already open. */
+    "flock",
     "dup",
     "dup2",
     "dup3",

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 struct tsr_buffer;
+struct tsr_render_target;
 
 struct tsr_buffer_impl {
 	void (*destroy)(struct tsr_buffer *buffer);
@@ -26,6 +27,15 @@ struct tsr_buffer {
 	 * (closed by its destroy); borrow it, e.g. to import it into a
 	 * display device (drmPrimeFDToHandle) while the buffer lives. */
 	int dmabuf_fd;
+	/* Output buffers allocated on a render device (tessera/render_device.h)
+	 * for the renderer to draw into directly; NULL on every other buffer,
+	 * and never set on a guest's. */
+	const struct tsr_render_target *render_target;
+	/* Set by a renderer that keeps state for this buffer (an imported
+	 * render target): called by tsr_buffer_destroy before the buffer goes,
+	 * so the renderer can drop it. */
+	void (*renderer_forget)(void *data, struct tsr_buffer *buffer);
+	void *renderer_forget_data;
 };
 
 /* Bytes per pixel of a guest pixel format the renderer shows, 0 for any

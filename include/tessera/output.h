@@ -89,8 +89,17 @@ struct tsr_output {
 	struct tsr_buffer *last_presented;   /* for capture without writeback */
 };
 
+struct tsr_render_device;
+
 struct tsr_backend_listener {
 	void (*output_added)(void *data, struct tsr_output *output);
+	/* Optional (KMS): once per card, after it is opened and before any of
+	 * its outputs exists, with a render device on it (a GBM device,
+	 * borrowed: take a reference to keep it) or NULL when it has none.
+	 * Return true when the renderer draws into buffers of that device:
+	 * the card's outputs then allocate their buffers there. Without this
+	 * callback no render device is made (dumb buffers). */
+	bool (*render_device)(void *data, struct tsr_render_device *device);
 	void *data;
 };
 

@@ -43,6 +43,10 @@ struct tsr_renderer_impl {
 struct tsr_renderer {
 	const struct tsr_renderer_impl *impl;
 	const char *name;
+	/* Counters for status (renderer.readback=, renderer.direct=): bytes
+	 * GLES read back from its framebuffers into CPU targets, and passes
+	 * drawn straight into a GBM scan-out buffer. pixman: both 0. */
+	uint64_t readback_bytes, direct_passes;
 };
 
 struct tsr_renderer *tsr_renderer_pixman_create(void);
@@ -52,6 +56,12 @@ struct tsr_renderer *tsr_renderer_pixman_create(void);
  * at a time per process (they share the EGL display). Builds without
  * -Dgles have no such function. */
 struct tsr_renderer *tsr_renderer_gles_create(bool allow_software, char *err, size_t err_len);
+/* The same on device's GBM platform (NULL: surfaceless), holding a
+ * reference to it: targets allocated on it (tsr_buffer.render_target) are
+ * drawn into directly, others uploaded and read back. */
+struct tsr_render_device;
+struct tsr_renderer *tsr_renderer_gles_create_on(struct tsr_render_device *device,
+						 bool allow_software, char *err, size_t err_len);
 
 static inline void tsr_renderer_destroy(struct tsr_renderer *renderer)
 {

@@ -8,6 +8,7 @@
 #include "core/guest_link.h"
 #include "scene_fixture.h"
 #include "tessera/event_loop.h"
+#include "render/renderer_select.h"
 #include "tessera/renderer.h"
 
 static const char fixture_config[] = "[decorations]\n"
@@ -60,6 +61,27 @@ static bool use_test_renderer(struct tsr_server *server)
 #endif
 }
 
+/* A KMS fixture whose [output] renderer is gles or auto chooses it on the
+ * card's render device, as main.c does (GLES on GBM, drawing into the
+ * card's scan-out buffers). */
+static bool fixture_render_device(void *data, struct tsr_render_device *device)
+{
+	struct scene_fixture *fixture = data;
+	bool direct = false;
+	struct tsr_renderer *renderer =
+	    tsr_renderer_select_on_device(&fixture->config.output, device, &direct);
+	if (!renderer)
+		return false;
+	tsr_server_set_renderer(fixture->server, renderer);
+	return direct;
+}
+
+static void fixture_output_added(void *data, struct tsr_output *output)
+{
+	struct scene_fixture *fixture = data;
+	tsr_server_add_output(fixture->server, output);
+}
+
 bool scene_fixture_init(struct scene_fixture *fixture, uint32_t width, uint32_t height)
 {
 	return scene_fixture_init_with(fixture, width, height, fixture_config);
@@ -82,6 +104,10 @@ bool scene_fixture_init_with(struct scene_fixture *fixture, uint32_t width, uint
 		return false;
 	struct tsr_backend_listener listener = {.output_added = tsr_server_add_output,
 						.data = fixture->server};
+	if (tsr_renderer_select_waits_for_device(&fixture->config.output))
+		listener = (struct tsr_backend_listener){.output_added = fixture_output_added,
+							 .render_device = fixture_render_device,
+							 .data = fixture};
 	fixture->backend =
 	    fixture->config.output.backend == TSR_BACKEND_KMS
 		? tsr_backend_kms_create(fixture->loop, &fixture->config.output, &listener)

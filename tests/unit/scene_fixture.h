@@ -22,7 +22,9 @@ struct scene_fixture {
  * width x height, border 4, banner 28. */
 bool scene_fixture_init(struct scene_fixture *fixture, uint32_t width, uint32_t height);
 /* The same with a configuration of the caller's; width and height 0 keep
- * the configuration's (a kms backend then uses the preferred mode). */
+ * the configuration's (a kms backend then uses the preferred mode; with
+ * renderer = gles or auto there the renderer is chosen on the card's GBM
+ * device, as main.c does). */
 bool scene_fixture_init_with(struct scene_fixture *fixture, uint32_t width, uint32_t height,
 			     const char *config_text);
 void scene_fixture_fini(struct scene_fixture *fixture);

@@ -403,8 +403,8 @@ static void test_scenes_match_pixman(void)
 }
 
 /* [output] renderer: pixman is pixman, gles is gles where it starts (here:
- * gles_or_skip has shown it does), auto on KMS is pixman whatever the
- * driver. */
+ * gles_or_skip has shown it does), auto on KMS without a GBM device is
+ * pixman whatever the driver (the GBM cases run in the VM, kms-gles.sh). */
 static void test_select(void)
 {
 	tsr_renderer_destroy(gles_or_skip());
@@ -430,6 +430,24 @@ static void test_select(void)
 				cases[i].name);
 			CHECK(!"the wrong renderer");
 		}
+		tsr_renderer_destroy(renderer);
+	}
+	/* A KMS card without a render device (GBM): auto is pixman, gles is
+	 * GLES on the surfaceless platform (upload and read-back). */
+	struct {
+		enum tsr_renderer_choice choice;
+		const char *name;
+	} on_device[] = {{TSR_RENDERER_AUTO, "pixman"}, {TSR_RENDERER_GLES, "gles"}};
+	for (size_t i = 0; i < sizeof(on_device) / sizeof(on_device[0]); i++) {
+		struct tsr_output_config output = {.renderer = on_device[i].choice,
+						   .backend = TSR_BACKEND_KMS};
+		bool direct = true;
+		struct tsr_renderer *renderer =
+		    tsr_renderer_select_on_device(&output, NULL, &direct);
+		CHECK(renderer != NULL);
+		CHECK(!direct);
+		if (renderer)
+			CHECK(strcmp(renderer->name, on_device[i].name) == 0);
 		tsr_renderer_destroy(renderer);
 	}
 }
