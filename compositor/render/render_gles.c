@@ -945,16 +945,27 @@ struct tsr_renderer *tsr_renderer_gles_create_on(struct tsr_render_device *devic
 		snprintf(err, err_len, "out of memory");
 		goto error;
 	}
+	/* A guest's dma-buf never reaches EGL: llvmpipe maps an imported
+	 * buffer with MAP_DUMB, which the kernel refuses for foreign objects,
+	 * and crashes on it (a dom0 denial of service); on a hardware driver
+	 * the import is not done (no such driver in CI to prove it safe). */
+	const char *guests = gles->egl.software
+				 ? "guest dma-bufs refused (a software rasteriser crashes on "
+				   "a foreign dma-buf): guests uploaded from Tessera's mapping"
+				 : "guest dma-bufs not imported: guests uploaded from Tessera's "
+				   "mapping";
 	if (device)
 		tsr_log(TSR_LOG_INFO,
-			"gles renderer: %s (%s) on the GBM platform of %s, driver %s%s; %s",
+			"gles renderer: %s (%s) on the GBM platform of %s, driver %s%s; %s; %s",
 			gles->egl.renderer, gles->egl.version, device->path, gles->egl.driver,
 			gles->egl.software ? ", a software rasteriser" : "",
 			gles->egl.dmabuf_import ? "draws into GBM scan-out buffers"
-						: "no dma-buf import: upload and read-back");
+						: "no dma-buf import: upload and read-back",
+			guests);
 	else
-		tsr_log(TSR_LOG_INFO, "gles renderer: %s (%s)%s", gles->egl.renderer,
-			gles->egl.version, gles->egl.software ? ", a software rasteriser" : "");
+		tsr_log(TSR_LOG_INFO, "gles renderer: %s (%s)%s; %s", gles->egl.renderer,
+			gles->egl.version, gles->egl.software ? ", a software rasteriser" : "",
+			guests);
 	return &gles->base;
 error:
 	gles_destroy(&gles->base);

@@ -167,6 +167,10 @@ static void test_gles_matches_pixman(void)
 	}
 	CHECK(harness_wait_reply(&harness, "status", " renderer=gles", 10000));
 	CHECK(harness_log_contains(&harness, "tessera", "gles renderer: "));
+	/* llvmpipe here: guests' dma-bufs must never reach it. */
+	CHECK(harness_log_contains(&harness, "tessera",
+				   "; guest dma-bufs refused (a software rasteriser crashes on a "
+				   "foreign dma-buf): guests uploaded from Tessera's mapping"));
 	struct tsr_buffer *images[2];
 	CHECK(shoot_layouts(&harness, "gles", images));
 	static const char *const names[2] = {"mosaic", "focus"};

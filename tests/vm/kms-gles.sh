@@ -94,6 +94,14 @@ for _ in $(seq 300); do
 	sleep 0.1
 done
 [ "$(field "$stats" commits)" -ge 3 ] 2>/dev/null || fail "work never committed: $stats"
+# The agent's sealed memfd is a udmabuf dma-buf here: a foreign dma-buf
+# that kms_swrast (llvmpipe) would crash on. Tessera refuses it to EGL,
+# says so, and composes the guest from its mapping (the banner check and
+# the screenshot below; Tessera still running at quit).
+[ "$(field "$stats" dmabuf)" = udmabuf ] || fail "the agent's buffer is not a udmabuf dma-buf: $stats"
+grep -q "guest dma-bufs refused (a software rasteriser crashes on a foreign dma-buf): guests uploaded from Tessera's mapping" "$log" ||
+	fail "no log line refusing guest dma-bufs on the software rasteriser"
+note "refusal: work's buffer is a udmabuf dma-buf, composed from the mapping on kms_swrast"
 status=$("$ctl" status)
 note "$status"
 [ "$(field "$status" renderer)" = gles ] || fail "renderer is not gles: $status"

@@ -328,6 +328,101 @@ static uint64_t capture_mismatches(const struct kms *kms, uint32_t (*pattern)(ui
 	return mismatches;
 }
 
+/* ---- a buffer from another device (vgem) -------------------------------- */
+
+/* vgem's card, when kms-dmabuf.sh loaded it: a DRM device with memory and
+ * no display, whose dumb buffers are what a foreign dma-buf looks like to
+ * vkms (and what llvmpipe would crash on, README "Renderers"). */
+static int open_vgem(void)
+{
+	char path[32];
+	for (int i = 0; i < 8; i++) {
+		snprintf(path, sizeof(path), "/dev/dri/card%d", i);
+		int fd = open(path, O_RDWR | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		drmVersionPtr version = drmGetVersion(fd);
+		bool vgem = version && strcmp(version->name, "vgem") == 0;
+		drmFreeVersion(version);
+		if (vgem)
+			return fd;
+		close(fd);
+	}
+	return -1;
+}
+
+/* A vgem dumb buffer exported as a dma-buf, imported by vkms and scanned
+ * out; rewritten through vgem's mapping, the next capture follows. */
+static void check_foreign_device(struct kms *kms)
+{
+	uint32_t width = kms->mode.hdisplay, height = kms->mode.vdisplay;
+	int vgem = open_vgem();
+	if (!check(vgem >= 0, "vgem is loaded: a second DRM device with no display"))
+		return;
+	struct drm_mode_create_dumb create = {.width = width, .height = height, .bpp = 32};
+	struct drm_mode_map_dumb map = {0};
+	uint32_t *pixels = MAP_FAILED;
+	if (drmIoctl(vgem, DRM_IOCTL_MODE_CREATE_DUMB, &create) == 0) {
+		map.handle = create.handle;
+		if (drmIoctl(vgem, DRM_IOCTL_MODE_MAP_DUMB, &map) == 0)
+			pixels = mmap(NULL, create.size, PROT_READ | PROT_WRITE, MAP_SHARED, vgem,
+				      (off_t)map.offset);
+	}
+	int dmabuf = -1;
+	uint32_t handle = 0, fb = 0;
+	if (!check(pixels != MAP_FAILED &&
+		       drmPrimeHandleToFD(vgem, create.handle, DRM_CLOEXEC, &dmabuf) == 0,
+		   "a vgem dumb buffer, mapped, exported as a dma-buf"))
+		goto out;
+	for (uint32_t y = 0; y < height; y++)
+		for (uint32_t x = 0; x < width; x++)
+			pixels[(size_t)y * (create.pitch / 4) + x] = pattern_second(x, y);
+	uint32_t handles[4] = {0}, pitches[4] = {create.pitch}, offsets[4] = {0};
+	bool imported = drmPrimeFDToHandle(kms->fd, dmabuf, &handle) == 0;
+	handles[0] = handle;
+	if (!check(imported && drmModeAddFB2(kms->fd, width, height, DRM_FORMAT_XRGB8888, handles,
+					     pitches, offsets, &fb, 0) == 0,
+		   "vkms imports it as a framebuffer (PRIME from another device)"))
+		goto out;
+	drmModeAtomicReq *req = scanout_request(kms, fb);
+	if (req && drmModeAtomicCommit(kms->fd, req,
+				       DRM_MODE_ATOMIC_ALLOW_MODESET | DRM_MODE_ATOMIC_TEST_ONLY,
+				       NULL) != 0)
+		printf("  TEST_ONLY of the vgem framebuffer: %s\n", strerror(errno));
+	bool shown =
+	    req && drmModeAtomicCommit(kms->fd, req, DRM_MODE_ATOMIC_ALLOW_MODESET, NULL) == 0;
+	if (!shown)
+		printf("  the commit of the vgem framebuffer: %s\n", strerror(errno));
+	drmModeAtomicFree(req);
+	if (!shown) { /* the plane's framebuffer alone */
+		req = drmModeAtomicAlloc();
+		shown = req && add(req, kms, kms->plane_id, DRM_MODE_OBJECT_PLANE, "FB_ID", fb) &&
+			drmModeAtomicCommit(kms->fd, req, 0, NULL) == 0;
+		if (!shown)
+			printf("  FB_ID alone: %s\n", strerror(errno));
+		drmModeAtomicFree(req);
+	}
+	check(shown && kms_capture(kms) && capture_mismatches(kms, pattern_second) == 0,
+	      "vkms scans the vgem buffer out: the capture is its pixels, exactly");
+	for (uint32_t y = 0; y < height; y++)
+		for (uint32_t x = 0; x < width; x++)
+			pixels[(size_t)y * (create.pitch / 4) + x] = pattern_first(x, y);
+	check(kms_capture(kms) && capture_mismatches(kms, pattern_first) == 0,
+	      "... rewritten through vgem's mapping, the next capture follows: zero copies");
+out:
+	if (fb)
+		drmModeRmFB(kms->fd, fb);
+	if (dmabuf >= 0)
+		close(dmabuf);
+	if (pixels != MAP_FAILED)
+		munmap(pixels, create.size);
+	if (create.handle) {
+		struct drm_mode_destroy_dumb destroy = {.handle = create.handle};
+		drmIoctl(vgem, DRM_IOCTL_MODE_DESTROY_DUMB, &destroy);
+	}
+	close(vgem);
+}
+
 /* ---- the test ----------------------------------------------------------- */
 
 static const char config_text[] = "[output]\nbackend = headless\nwidth = 640\nheight = 480\n"
@@ -464,6 +559,7 @@ int main(void)
 	printf("  (writeback %s Virtual-1)\n", kms.clone ? "alongside" : "instead of");
 
 	check_fallbacks(&harness, &guest, width, height);
+	check_foreign_device(&kms);
 	if (fb)
 		drmModeRmFB(kms.fd, fb);
 	close(dmabuf);
