@@ -161,12 +161,12 @@ wait_stat()
 gntdev_maps() { grep -c "/dev/xen/gntdev" "/proc/$tessera/maps" 2>/dev/null || true; }
 # dma-bufs tessera holds: fd links "/dmabuf:NAME" (and "anon_inode:dmabuf" on
 # older kernels); gntdev's say "exp_name: xen_gntdev" in their fdinfo.
-dmabuf_fds() { ls -l "/proc/$tessera/fd" 2>/dev/null | grep -c "dmabuf" || true; }
+dmabuf_fds() { ls -l "/proc/$tessera/fd" 2>/dev/null | grep -cE -- "-> (/dmabuf:|anon_inode:dmabuf)" || true; }
 gntdev_dmabuf_fds()
 {
 	n=0
 	for fd in /proc/$tessera/fd/*; do
-		case $(readlink "$fd" 2>/dev/null) in *dmabuf*)
+		case $(readlink "$fd" 2>/dev/null) in /dmabuf:* | anon_inode:dmabuf)
 			grep -q "exp_name:.*gntdev" "/proc/$tessera/fdinfo/${fd##*/}" 2>/dev/null && n=$((n + 1)) ;;
 		esac
 	done
@@ -477,7 +477,7 @@ maps=$(gntdev_maps)
 	{ fail "$maps gntdev mappings left"; grep gntdev "/proc/$tessera/maps" || true; }
 dmabufs=$(dmabuf_fds)
 [ "$dmabufs" = 0 ] && pass "no dma-buf left in tessera once every guest is gone (/proc/PID/fd)" ||
-	{ fail "$dmabufs dma-bufs left"; ls -l "/proc/$tessera/fd" | grep dmabuf || true; }
+	{ fail "$dmabufs dma-bufs left"; ls -l "/proc/$tessera/fd" | grep -E -- "-> (/dmabuf:|anon_inode:dmabuf)" || true; }
 
 ctl quit >/dev/null || kill "$tessera"
 if wait "$tessera"; then pass "tessera exited cleanly"; else fail "tessera exited with $?"; fi
