@@ -229,21 +229,56 @@ bool tsr_xen_grant_mapper_copy_page(struct tsr_xen_grant_mapper *mapper, uint32_
 	return true;
 }
 
-/* Asks gntdev to export one ref of a domain that cannot exist. A kernel
- * without CONFIG_XEN_GNTDEV_DMABUF rejects the ioctl itself (ENOTTY; ENOSYS
- * or EOPNOTSUPP from libxengnttab on other systems); a kernel with it gets
- * as far as the grant map, which fails for that domain with another error.
- * No guest is involved, so the verdict is the kernel's alone. It says that
- * the ioctl exists, not that exports succeed: 6.1's gntdev answers EINVAL
- * before any map in a PV domain too (use_ptemod), which this cannot tell
- * from the failed map; each guest's first real export tells (its link
- * logs it and stops trying). */
-enum tsr_xen_dmabuf_export tsr_xen_probe_dmabuf_export(void)
+/* Exports a read-only page we grant to ourselves (gntalloc), as agents
+ * grant theirs: the real operation, with no guest involved, so the
+ * verdict is the kernel's alone. In a PV domain 6.1's gntdev refuses it
+ * with EINVAL before looking at the ref (use_ptemod). */
+static enum tsr_xen_dmabuf_export prove_with_own_page(xengnttab_handle *gnttab,
+						      xentoollog_logger *quiet, uint32_t self_domid,
+						      char *why, size_t why_len)
+{
+	xengntshr_handle *gntshr = xengntshr_open(quiet, 0);
+	uint32_t ref = 0;
+	void *page = gntshr ? xengntshr_share_pages(gntshr, self_domid, 1, &ref, 0) : NULL;
+	if (!page) {
+		snprintf(why, why_len,
+			 "the ioctl exists; not proven: cannot grant a page of our own: %s",
+			 strerror(errno));
+		if (gntshr)
+			xengntshr_close(gntshr);
+		return TSR_XEN_DMABUF_AVAILABLE;
+	}
+	uint32_t fd = 0;
+	enum tsr_xen_dmabuf_export result;
+	if (xengnttab_dmabuf_exp_from_refs(gnttab, self_domid, 0, 1, &ref, &fd) == 0) {
+		close((int)fd);
+		(void)xengnttab_dmabuf_exp_wait_released(gnttab, fd, 0);
+		snprintf(why, why_len, "proven with a read-only page of our own");
+		result = TSR_XEN_DMABUF_AVAILABLE;
+	} else {
+		int error = errno;
+		snprintf(why, why_len, "gntdev refused to export a read-only page of our own: %s%s",
+			 strerror(error),
+			 error == EINVAL ? " (a PV domain's gntdev exports no dma-bufs)" : "");
+		result = TSR_XEN_DMABUF_UNAVAILABLE;
+	}
+	xengntshr_unshare(gntshr, page, 1);
+	xengntshr_close(gntshr);
+	return result;
+}
+
+/* First the ioctl alone: a kernel without CONFIG_XEN_GNTDEV_DMABUF rejects
+ * it (ENOTTY; ENOSYS or EOPNOTSUPP from libxengnttab on other systems)
+ * whatever it is given; a ref of a domain that cannot exist tells that
+ * apart from any other failure. Then the real thing (above). */
+enum tsr_xen_dmabuf_export tsr_xen_probe_dmabuf_export(uint32_t self_domid, char *why,
+						       size_t why_len)
 {
 	xentoollog_logger_stdiostream *quiet =
 	    xtl_createlogger_stdiostream(stderr, XTL_CRITICAL, 0);
 	xengnttab_handle *gnttab = xengnttab_open((xentoollog_logger *)quiet, 0);
 	if (!gnttab) {
+		snprintf(why, why_len, "cannot open gntdev: %s", strerror(errno));
 		xtl_logger_destroy((xentoollog_logger *)quiet);
 		return TSR_XEN_DMABUF_UNKNOWN;
 	}
@@ -251,11 +286,14 @@ enum tsr_xen_dmabuf_export tsr_xen_probe_dmabuf_export(void)
 	enum tsr_xen_dmabuf_export result;
 	if (xengnttab_dmabuf_exp_from_refs(gnttab, 0x7fefu, 0, 1, &ref, &fd) == 0) {
 		close((int)fd);
+		snprintf(why, why_len, "gntdev exported a ref of no domain");
 		result = TSR_XEN_DMABUF_AVAILABLE;
 	} else if (errno == ENOTTY || errno == ENOSYS || errno == EOPNOTSUPP) {
+		snprintf(why, why_len, "gntdev has no dma-buf export (CONFIG_XEN_GNTDEV_DMABUF)");
 		result = TSR_XEN_DMABUF_UNAVAILABLE;
 	} else {
-		result = TSR_XEN_DMABUF_AVAILABLE;
+		result = prove_with_own_page(gnttab, (xentoollog_logger *)quiet, self_domid, why,
+					     why_len);
 	}
 	xengnttab_close(gnttab);
 	xtl_logger_destroy((xentoollog_logger *)quiet);

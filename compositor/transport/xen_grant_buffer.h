@@ -64,15 +64,19 @@ void tsr_xen_grant_mapper_unmap_ring(struct tsr_xen_grant_mapper *mapper, void *
 bool tsr_xen_grant_mapper_copy_page(struct tsr_xen_grant_mapper *mapper, uint32_t ref,
 				    uint8_t out[TSR_PAGE_SIZE]);
 
-/* Whether this dom0 kernel's gntdev has the dma-buf export ioctls (built
- * with CONFIG_XEN_GNTDEV_DMABUF). AVAILABLE means only that: gntdev may
- * still refuse each export (a PV dom0's does, with EINVAL), which the first
- * real export of each guest learns (tsr_xen_grant_buffer_export_dmabuf). */
+/* Whether this dom0 kernel's gntdev exports grants as dma-bufs: it has the
+ * ioctls (built with CONFIG_XEN_GNTDEV_DMABUF) and exports a read-only
+ * page we grant to ourselves through gntalloc (a PV domain's 6.1 gntdev
+ * refuses every export, with EINVAL). Without gntalloc only the ioctl is
+ * proven and AVAILABLE is said; each guest's first real export then
+ * tells (tsr_xen_grant_buffer_export_dmabuf). why says which, for the
+ * start-up log line. */
 enum tsr_xen_dmabuf_export {
 	TSR_XEN_DMABUF_UNKNOWN,
 	TSR_XEN_DMABUF_AVAILABLE,
 	TSR_XEN_DMABUF_UNAVAILABLE,
 };
-enum tsr_xen_dmabuf_export tsr_xen_probe_dmabuf_export(void);
+enum tsr_xen_dmabuf_export tsr_xen_probe_dmabuf_export(uint32_t self_domid, char *why,
+						       size_t why_len);
 
 #endif
