@@ -176,6 +176,10 @@ vm_stage "gpu xen stage" build/run-all-gpu-xen.log tests/vm/gpu-xen-test.sh buil
 stage "benchmarks (figures, not tests)"
 build/tests/bench/bench_compose 2>/dev/null || echo "bench_compose failed (not counted)"
 build/tests/bench/bench_scale 2>/dev/null || echo "bench_scale failed (not counted)"
+# Direct scanout against composition on vkms, measured in the KMS VM stage
+# (tests/vm/bench-scanout.sh, counted there).
+cat build/vm-results/bench-scanout/figures.txt 2>/dev/null ||
+	echo "bench-scanout: no figures (see the KMS VM stage)"
 # The whole compositor (tessera + 1..32 agents, callgrind): figures only, it
 # never judges them; counted as a failure only when it cannot run.
 nice -n 5 build/tests/bench/bench_compositor 2>build/run-all-bench-compositor.log

@@ -41,9 +41,9 @@
 
 #include "harness.h"
 #include "tessera/protocol.h"
+#include "vm_guest.h"
 
 #define FENCE_TIMEOUT_MS 20000
-#define GUEST_WAIT_MS 30000
 
 static int passed, failed;
 
@@ -71,164 +71,19 @@ static uint32_t pattern_second(uint32_t x, uint32_t y)
 	return pattern_first(x, y) ^ 0x00a5c35au;
 }
 
-static int64_t now_ms(void)
+/* ---- the guest (vm_guest.c): surface 1 ------------------------------- */
+
+static bool guest_connect(struct vm_guest *guest, const char *path, uint32_t width, uint32_t height)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* ---- the guest ---------------------------------------------------------- */
-
-struct guest {
-	int socket;
-	uint8_t *send_buf, *recv_buf;
-	size_t recv_have;
-	struct tsr_msg *msg;
-	bool welcomed, dropped;
-	uint32_t frames_done;
-};
-
-static bool guest_send(struct guest *guest, const struct tsr_msg *msg, int pass_fd)
-{
-	size_t len = tsr_msg_encode(msg, guest->send_buf, TSR_MAX_MESSAGE_SIZE);
-	if (len == 0)
-		return false;
-	struct iovec iov = {.iov_base = guest->send_buf, .iov_len = len};
-	struct msghdr header = {.msg_iov = &iov, .msg_iovlen = 1};
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} control;
-	if (pass_fd >= 0) {
-		memset(&control, 0, sizeof(control));
-		header.msg_control = control.buf;
-		header.msg_controllen = sizeof(control.buf);
-		struct cmsghdr *cmsg = CMSG_FIRSTHDR(&header);
-		cmsg->cmsg_level = SOL_SOCKET;
-		cmsg->cmsg_type = SCM_RIGHTS;
-		cmsg->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(cmsg), &pass_fd, sizeof(int));
-	}
-	return sendmsg(guest->socket, &header, MSG_NOSIGNAL) == (ssize_t)len;
-}
-
-static void guest_parse(struct guest *guest)
-{
-	for (;;) {
-		size_t total;
-		char err[128];
-		if (guest->recv_have < TSR_HEADER_SIZE)
-			return;
-		if (!tsr_header_check(guest->recv_buf, TSR_FROM_COMPOSITOR, &total, err,
-				      sizeof(err))) {
-			printf("  compositor sent a bad header: %s\n", err);
-			guest->dropped = true;
-			return;
-		}
-		if (guest->recv_have < total)
-			return;
-		if (tsr_msg_decode(guest->recv_buf, total, TSR_FROM_COMPOSITOR, guest->msg, err,
-				   sizeof(err))) {
-			if (guest->msg->type == TSR_MSG_WELCOME)
-				guest->welcomed = true;
-			else if (guest->msg->type == TSR_MSG_FRAME_DONE)
-				guest->frames_done++;
-			else if (guest->msg->type == TSR_MSG_ERROR)
-				printf("  ERROR from the compositor: %s\n",
-				       guest->msg->u.error.text);
-		}
-		memmove(guest->recv_buf, guest->recv_buf + total, guest->recv_have - total);
-		guest->recv_have -= total;
-	}
-}
-
-/* Reads until frames_done reaches frames (or WELCOME when frames is 0). */
-static bool guest_wait(struct guest *guest, uint32_t frames)
-{
-	int64_t deadline = now_ms() + GUEST_WAIT_MS;
-	while (!guest->dropped && (frames ? guest->frames_done < frames : !guest->welcomed)) {
-		int64_t left = deadline - now_ms();
-		if (left <= 0)
-			return false;
-		struct pollfd pfd = {.fd = guest->socket, .events = POLLIN};
-		if (poll(&pfd, 1, (int)left) <= 0)
-			continue;
-		ssize_t got = read(guest->socket, guest->recv_buf + guest->recv_have,
-				   TSR_MAX_MESSAGE_SIZE - guest->recv_have);
-		if (got <= 0) {
-			guest->dropped = got == 0 || errno != EINTR;
-			continue;
-		}
-		guest->recv_have += (size_t)got;
-		guest_parse(guest);
-	}
-	return !guest->dropped;
-}
-
-static bool guest_connect(struct guest *guest, const char *path, uint32_t width, uint32_t height)
-{
-	guest->send_buf = malloc(TSR_MAX_MESSAGE_SIZE);
-	guest->recv_buf = malloc(TSR_MAX_MESSAGE_SIZE);
-	guest->msg = malloc(sizeof(*guest->msg));
-	guest->socket = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	struct sockaddr_un address = {.sun_family = AF_UNIX};
-	snprintf(address.sun_path, sizeof(address.sun_path), "%s", path);
-	if (!guest->send_buf || !guest->recv_buf || !guest->msg || guest->socket < 0 ||
-	    connect(guest->socket, (struct sockaddr *)&address, sizeof(address)) < 0)
-		return false;
-	struct tsr_msg msg = {.type = TSR_MSG_HELLO};
-	msg.u.hello = (struct tsr_msg_hello){TSR_PROTOCOL_MAJOR, TSR_PROTOCOL_MINOR, TSR_CAP_MEMFD};
-	if (!guest_send(guest, &msg, -1) || !guest_wait(guest, 0))
-		return false;
-	msg = (struct tsr_msg){.type = TSR_MSG_SURFACE_CREATE};
-	msg.u.surface_create =
-	    (struct tsr_msg_surface_create){1, width, height, DRM_FORMAT_XRGB8888, width * 4};
-	return guest_send(guest, &msg, -1);
-}
-
-/* A memfd of size bytes with seals; mapped read-write into *map. */
-static int guest_memfd(size_t size, unsigned seals, uint32_t **map)
-{
-	int fd = memfd_create("kms-dmabuf-guest", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-	if (fd < 0 || ftruncate(fd, (off_t)size) < 0)
-		return -1;
-	void *pixels = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (pixels == MAP_FAILED)
-		return -1;
-	*map = pixels;
-	/* F_SEAL_WRITE needs no writable mapping: the pattern goes in first,
-	 * then that mapping goes (callers pass it only with fill done). */
-	if (seals && fcntl(fd, F_ADD_SEALS, seals) < 0)
-		return -1;
-	return fd;
-}
-
-static void fill(uint32_t *pixels, uint32_t width, uint32_t height,
-		 uint32_t (*pattern)(uint32_t, uint32_t))
-{
-	for (uint32_t y = 0; y < height; y++)
-		for (uint32_t x = 0; x < width; x++)
-			pixels[(size_t)y * width + x] = pattern(x, y);
+	return vm_guest_connect(guest, path) && vm_guest_create_surface(guest, 1, width, height);
 }
 
 /* ATTACH buffer_id (fd, offset, size), full DAMAGE, COMMIT, FRAME_DONE. */
-static bool guest_show(struct guest *guest, uint32_t buffer_id, int fd, uint32_t offset,
+static bool guest_show(struct vm_guest *guest, uint32_t buffer_id, int fd, uint32_t offset,
 		       uint32_t size, uint32_t width, uint32_t height)
 {
-	struct tsr_msg msg = {.type = TSR_MSG_BUFFER_ATTACH_MEMFD};
-	msg.u.attach_memfd = (struct tsr_msg_buffer_attach_memfd){1, buffer_id, offset, size};
-	if (!guest_send(guest, &msg, fd))
-		return false;
-	msg = (struct tsr_msg){.type = TSR_MSG_DAMAGE};
-	msg.u.damage.surface_id = 1;
-	msg.u.damage.count = 1;
-	msg.u.damage.rects[0] = (struct tsr_rect){0, 0, width, height};
-	if (!guest_send(guest, &msg, -1))
-		return false;
-	msg = (struct tsr_msg){.type = TSR_MSG_COMMIT};
-	msg.u.commit = (struct tsr_msg_commit){1, buffer_id, buffer_id};
-	return guest_send(guest, &msg, -1) && guest_wait(guest, guest->frames_done + 1);
+	return vm_guest_attach(guest, 1, buffer_id, fd, offset, size) &&
+	       vm_guest_commit(guest, 1, buffer_id, width, height);
 }
 
 /* ---- Tessera's dma-buf -------------------------------------------------- */
@@ -490,14 +345,14 @@ static bool stats_say(struct harness *harness, const char *text)
 }
 
 /* The buffers that stay mapped: shown all the same, one log line. */
-static void check_fallbacks(struct harness *harness, struct guest *guest, uint32_t width,
+static void check_fallbacks(struct harness *harness, struct vm_guest *guest, uint32_t width,
 			    uint32_t height)
 {
 	size_t size = (size_t)width * 4 * height;
 	uint32_t *pixels;
-	int sealed = guest_memfd(size, 0, &pixels);
+	int sealed = vm_guest_memfd(size, 0, &pixels);
 	if (sealed >= 0) {
-		fill(pixels, width, height, pattern_first);
+		vm_guest_fill(pixels, width, height, pattern_first);
 		munmap(pixels, size);
 		if (fcntl(sealed, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_WRITE) < 0) {
 			close(sealed);
@@ -516,9 +371,9 @@ static void check_fallbacks(struct harness *harness, struct guest *guest, uint32
 		close(sealed);
 
 	/* First pixel 256 bytes into the memfd: not a page boundary. */
-	int shifted = guest_memfd(size + 4096, F_SEAL_SHRINK, &pixels);
+	int shifted = vm_guest_memfd(size + 4096, F_SEAL_SHRINK, &pixels);
 	if (shifted >= 0)
-		fill((uint32_t *)((uint8_t *)pixels + 256), width, height, pattern_second);
+		vm_guest_fill((uint32_t *)((uint8_t *)pixels + 256), width, height, pattern_second);
 	check(shifted >= 0 && guest_show(guest, 3, shifted, 256, (uint32_t)size, width, height),
 	      "a buffer whose first pixel is inside a page is shown (FRAME_DONE)");
 	check(stats_say(harness, " dmabuf=none "), "... from its mapping: stats say dmabuf=none");
@@ -533,7 +388,7 @@ int main(void)
 {
 	struct harness harness;
 	struct kms kms = {.fd = -1};
-	struct guest guest = {.socket = -1};
+	struct vm_guest guest = {.socket = -1};
 	setvbuf(stdout, NULL, _IOLBF, 0);
 
 	if (!check(kms_open(&kms), "vkms: Virtual-1, writeback, CRTC, primary plane"))
@@ -552,9 +407,9 @@ int main(void)
 	char socket_path[512];
 	harness_path(&harness, "work.sock", socket_path, sizeof(socket_path));
 	uint32_t *pixels = NULL;
-	int memfd = guest_memfd(size, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL, &pixels);
+	int memfd = vm_guest_memfd(size, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL, &pixels);
 	if (memfd >= 0)
-		fill(pixels, width, height, pattern_first);
+		vm_guest_fill(pixels, width, height, pattern_first);
 	if (!check(memfd >= 0 && guest_connect(&guest, socket_path, width, height) &&
 		       guest_show(&guest, 1, memfd, 0, (uint32_t)size, width, height),
 		   "the guest's sealed memfd is committed and shown (FRAME_DONE)"))
@@ -600,7 +455,7 @@ int main(void)
 
 	/* The guest draws again, in place: no message to Tessera, no new
 	 * framebuffer, no copy anywhere. */
-	fill(pixels, width, height, pattern_second);
+	vm_guest_fill(pixels, width, height, pattern_second);
 	check(kms_capture(&kms) && capture_mismatches(&kms, pattern_second) == 0,
 	      "after the guest rewrote its memfd (no commit), the next capture is the new "
 	      "pixels, exactly: zero copies");
@@ -613,8 +468,7 @@ int main(void)
 		drmModeRmFB(kms.fd, fb);
 	close(dmabuf);
 out:
-	if (guest.socket >= 0)
-		close(guest.socket);
+	vm_guest_close(&guest);
 	check(harness_stop(&harness), "tessera exits cleanly");
 	if (kms.fd >= 0)
 		close(kms.fd);

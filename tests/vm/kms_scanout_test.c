@@ -18,19 +18,13 @@
  *   TSR_RESULTS_DIR=DIR kms-scanout-test      (device: /dev/dri/card0)
  *
  * Prints "ok"/"FAIL" per check and "N passed, N failed". */
-#include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <poll.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/socket.h>
-#include <sys/un.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <drm_fourcc.h>
@@ -39,8 +33,8 @@
 #include "tessera/buffer.h"
 #include "tessera/image.h"
 #include "tessera/protocol.h"
+#include "vm_guest.h"
 
-#define GUEST_WAIT_MS 30000
 #define SETTLE_MS 700
 
 static int passed, failed;
@@ -74,213 +68,38 @@ static uint32_t pattern_third(uint32_t x, uint32_t y)
 	return pattern_first(x, y) ^ 0x005a3ca5u;
 }
 
-static int64_t now_ms(void)
+/* ---- the guest (vm_guest.c): surface 2, exactly the content box ------- */
+
+static bool guest_connect(struct vm_guest *guest, const char *path)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* ---- the guest ---------------------------------------------------------- */
-
-struct guest {
-	int socket;
-	uint8_t *send_buf, *recv_buf;
-	size_t recv_have;
-	struct tsr_msg *msg;
-	bool welcomed, dropped;
-	uint32_t frames_done;
-	uint32_t configured_width, configured_height;
-	uint32_t released[8]; /* BUFFER_RELEASEs per buffer id */
-};
-
-static bool guest_send(struct guest *guest, const struct tsr_msg *msg, int pass_fd)
-{
-	size_t len = tsr_msg_encode(msg, guest->send_buf, TSR_MAX_MESSAGE_SIZE);
-	if (len == 0)
-		return false;
-	struct iovec iov = {.iov_base = guest->send_buf, .iov_len = len};
-	struct msghdr header = {.msg_iov = &iov, .msg_iovlen = 1};
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} control;
-	if (pass_fd >= 0) {
-		memset(&control, 0, sizeof(control));
-		header.msg_control = control.buf;
-		header.msg_controllen = sizeof(control.buf);
-		struct cmsghdr *cmsg = CMSG_FIRSTHDR(&header);
-		cmsg->cmsg_level = SOL_SOCKET;
-		cmsg->cmsg_type = SCM_RIGHTS;
-		cmsg->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(cmsg), &pass_fd, sizeof(int));
-	}
-	return sendmsg(guest->socket, &header, MSG_NOSIGNAL) == (ssize_t)len;
-}
-
-static void guest_parse(struct guest *guest)
-{
-	for (;;) {
-		size_t total;
-		char err[128];
-		if (guest->recv_have < TSR_HEADER_SIZE)
-			return;
-		if (!tsr_header_check(guest->recv_buf, TSR_FROM_COMPOSITOR, &total, err,
-				      sizeof(err))) {
-			printf("  compositor sent a bad header: %s\n", err);
-			guest->dropped = true;
-			return;
-		}
-		if (guest->recv_have < total)
-			return;
-		if (tsr_msg_decode(guest->recv_buf, total, TSR_FROM_COMPOSITOR, guest->msg, err,
-				   sizeof(err))) {
-			const struct tsr_msg *msg = guest->msg;
-			if (msg->type == TSR_MSG_WELCOME) {
-				guest->welcomed = true;
-			} else if (msg->type == TSR_MSG_FRAME_DONE) {
-				guest->frames_done++;
-			} else if (msg->type == TSR_MSG_CONFIGURE) {
-				guest->configured_width = msg->u.configure.width;
-				guest->configured_height = msg->u.configure.height;
-			} else if (msg->type == TSR_MSG_BUFFER_RELEASE) {
-				if (msg->u.buffer_release.buffer_id < 8)
-					guest->released[msg->u.buffer_release.buffer_id]++;
-			} else if (msg->type == TSR_MSG_ERROR) {
-				printf("  ERROR from the compositor: %s\n", msg->u.error.text);
-			}
-		}
-		memmove(guest->recv_buf, guest->recv_buf + total, guest->recv_have - total);
-		guest->recv_have -= total;
-	}
-}
-
-/* Reads for up to ms, or until done(guest) holds. */
-static bool guest_read_until(struct guest *guest, bool (*done)(const struct guest *), int ms)
-{
-	int64_t deadline = now_ms() + ms;
-	while (!guest->dropped && !(done && done(guest))) {
-		int64_t left = deadline - now_ms();
-		if (left <= 0)
-			return done == NULL;
-		struct pollfd pfd = {.fd = guest->socket, .events = POLLIN};
-		if (poll(&pfd, 1, (int)left) <= 0)
-			continue;
-		ssize_t got = read(guest->socket, guest->recv_buf + guest->recv_have,
-				   TSR_MAX_MESSAGE_SIZE - guest->recv_have);
-		if (got <= 0) {
-			guest->dropped = got == 0 || errno != EINTR;
-			continue;
-		}
-		guest->recv_have += (size_t)got;
-		guest_parse(guest);
-	}
-	return !guest->dropped;
-}
-
-static uint32_t frames_wanted;
-static bool frames_reached(const struct guest *guest)
-{
-	return guest->frames_done >= frames_wanted;
-}
-
-static bool welcomed(const struct guest *guest)
-{
-	return guest->welcomed;
-}
-
-static bool configured(const struct guest *guest)
-{
-	return guest->configured_width != 0;
-}
-
-static bool guest_connect(struct guest *guest, const char *path)
-{
-	guest->send_buf = malloc(TSR_MAX_MESSAGE_SIZE);
-	guest->recv_buf = malloc(TSR_MAX_MESSAGE_SIZE);
-	guest->msg = malloc(sizeof(*guest->msg));
-	guest->socket = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	struct sockaddr_un address = {.sun_family = AF_UNIX};
-	if (strlen(path) >= sizeof(address.sun_path))
-		return false;
-	memcpy(address.sun_path, path, strlen(path) + 1);
-	if (!guest->send_buf || !guest->recv_buf || !guest->msg || guest->socket < 0 ||
-	    connect(guest->socket, (struct sockaddr *)&address, sizeof(address)) < 0)
-		return false;
-	struct tsr_msg msg = {.type = TSR_MSG_HELLO};
-	msg.u.hello = (struct tsr_msg_hello){TSR_PROTOCOL_MAJOR, TSR_PROTOCOL_MINOR, TSR_CAP_MEMFD};
-	if (!guest_send(guest, &msg, -1) || !guest_read_until(guest, welcomed, GUEST_WAIT_MS))
-		return false;
-	/* A first surface only to learn the content box's size (CONFIGURE),
-	 * then the real one at exactly that size. */
-	msg = (struct tsr_msg){.type = TSR_MSG_SURFACE_CREATE};
-	msg.u.surface_create = (struct tsr_msg_surface_create){1, 64, 64, DRM_FORMAT_XRGB8888, 256};
-	if (!guest_send(guest, &msg, -1) || !guest_read_until(guest, configured, GUEST_WAIT_MS))
-		return false;
-	msg = (struct tsr_msg){.type = TSR_MSG_SURFACE_DESTROY};
-	msg.u.surface_destroy.surface_id = 1;
-	if (!guest_send(guest, &msg, -1))
-		return false;
-	uint32_t width = guest->configured_width, height = guest->configured_height;
-	msg = (struct tsr_msg){.type = TSR_MSG_SURFACE_CREATE};
-	msg.u.surface_create =
-	    (struct tsr_msg_surface_create){2, width, height, DRM_FORMAT_XRGB8888, width * 4};
-	return guest_send(guest, &msg, -1);
+	return vm_guest_connect(guest, path) && vm_guest_learn_size(guest) &&
+	       vm_guest_create_surface(guest, 2, guest->configured_width, guest->configured_height);
 }
 
 static int guest_memfd(size_t size, uint32_t **map)
 {
-	int fd = memfd_create("kms-scanout-guest", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-	if (fd < 0 || ftruncate(fd, (off_t)size) < 0)
-		return -1;
-	void *pixels = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (pixels == MAP_FAILED)
-		return -1;
-	*map = pixels;
-	if (fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) < 0)
-		return -1;
-	return fd;
+	return vm_guest_memfd(size, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL, map);
 }
 
-static void fill(uint32_t *pixels, uint32_t width, uint32_t height,
-		 uint32_t (*pattern)(uint32_t, uint32_t))
+static bool guest_attach(struct vm_guest *guest, uint32_t buffer_id, int fd, uint32_t size)
 {
-	for (uint32_t y = 0; y < height; y++)
-		for (uint32_t x = 0; x < width; x++)
-			pixels[(size_t)y * width + x] = pattern(x, y);
-}
-
-static bool guest_attach(struct guest *guest, uint32_t buffer_id, int fd, uint32_t size)
-{
-	struct tsr_msg msg = {.type = TSR_MSG_BUFFER_ATTACH_MEMFD};
-	msg.u.attach_memfd = (struct tsr_msg_buffer_attach_memfd){2, buffer_id, 0, size};
-	return guest_send(guest, &msg, fd);
+	return vm_guest_attach(guest, 2, buffer_id, fd, 0, size);
 }
 
 /* Full damage, COMMIT, FRAME_DONE. */
-static bool guest_commit(struct guest *guest, uint32_t buffer_id)
+static bool guest_commit(struct vm_guest *guest, uint32_t buffer_id)
 {
-	struct tsr_msg msg = {.type = TSR_MSG_DAMAGE};
-	msg.u.damage.surface_id = 2;
-	msg.u.damage.count = 1;
-	msg.u.damage.rects[0] =
-	    (struct tsr_rect){0, 0, guest->configured_width, guest->configured_height};
-	if (!guest_send(guest, &msg, -1))
-		return false;
-	msg = (struct tsr_msg){.type = TSR_MSG_COMMIT};
-	msg.u.commit = (struct tsr_msg_commit){2, buffer_id, buffer_id};
-	frames_wanted = guest->frames_done + 1;
-	return guest_send(guest, &msg, -1) &&
-	       guest_read_until(guest, frames_reached, GUEST_WAIT_MS);
+	return vm_guest_commit(guest, 2, buffer_id, guest->configured_width,
+			       guest->configured_height);
 }
 
 /* ---- Tessera's side ----------------------------------------------------- */
 
 static bool wait_status(const char *text, int ms)
 {
-	int64_t deadline = now_ms() + ms;
+	int64_t deadline = vm_now_ms() + ms;
 	char reply[2048] = "";
-	while (now_ms() < deadline) {
+	while (vm_now_ms() < deadline) {
 		if (harness_control(&harness, "status", reply, sizeof(reply)) &&
 		    strstr(reply, text))
 			return true;
@@ -420,7 +239,7 @@ static const char config_text[] = "[output]\nbackend = kms\nwidth = 640\nheight 
 
 int main(void)
 {
-	struct guest guest = {.socket = -1};
+	struct vm_guest guest = {.socket = -1};
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (!check(harness_start(&harness, "kms-scanout", config_text), "tessera started on vkms"))
 		return 1;
@@ -440,8 +259,8 @@ int main(void)
 	int memfd1 = guest_memfd(size, &first), memfd2 = guest_memfd(size, &second);
 	if (!check(memfd1 >= 0 && memfd2 >= 0, "two sealed memfds"))
 		goto out;
-	fill(first, width, height, pattern_first);
-	fill(second, width, height, pattern_second);
+	vm_guest_fill(first, width, height, pattern_first);
+	vm_guest_fill(second, width, height, pattern_second);
 	if (!check(guest_attach(&guest, 1, memfd1, (uint32_t)size) &&
 		       guest_attach(&guest, 2, memfd2, (uint32_t)size) && guest_commit(&guest, 1),
 		   "buffer 1 committed and shown (FRAME_DONE)"))
@@ -468,7 +287,7 @@ int main(void)
 	harness_sleep_ms(SETTLE_MS);
 	check(frames(&scanout_before, &composed_before), "frame counters in status");
 	long long commits = harness_stat(&harness, "work", "commits");
-	fill(first, width, height, pattern_third);
+	vm_guest_fill(first, width, height, pattern_third);
 	shown = capture("scanout-rewritten");
 	check(shows_pattern(shown, width, height, pattern_third),
 	      "(3) after the guest rewrote its memfd (no commit) the capture shows the new pixels");
@@ -478,13 +297,13 @@ int main(void)
 	check(harness_stat(&harness, "work", "commits") == commits, "... nor saw a commit");
 	printf("  frames scanout %llu -> %llu, composed %llu -> %llu\n", scanout_before,
 	       scanout_after, composed_before, composed_after);
-	fill(first, width, height, pattern_first);
+	vm_guest_fill(first, width, height, pattern_first);
 
 	/* The second buffer replaces the first on the plane; the first is
 	 * released once the plane no longer shows it. */
 	check(guest_commit(&guest, 2) && wait_status(" scanout.Virtual-1=work ", 5000),
 	      "buffer 2 committed: still scanout");
-	guest_read_until(&guest, NULL, 500);
+	vm_guest_read_until(&guest, NULL, 500);
 	check(guest.released[1] >= 1, "... and buffer 1 was released");
 	shown = capture("scanout-second");
 	check(shows_pattern(shown, width, height, pattern_second),
@@ -527,9 +346,9 @@ int main(void)
 	struct tsr_msg msg = {.type = TSR_MSG_BUFFER_DESTROY};
 	msg.u.buffer_destroy.buffer_id = 2;
 	uint32_t released_before = guest.released[2];
-	check(guest_send(&guest, &msg, -1), "the guest destroys buffer 2 (on the plane)");
+	check(vm_guest_send(&guest, &msg, -1), "the guest destroys buffer 2 (on the plane)");
 	check(wait_status(" scanout.Virtual-1=none ", 5000), "(4) buffer destroyed: composition");
-	guest_read_until(&guest, NULL, 500);
+	vm_guest_read_until(&guest, NULL, 500);
 	check(guest.released[2] == released_before + 1, "... and its final release came");
 	compare_with_composition("exit-destroyed");
 
@@ -538,7 +357,7 @@ int main(void)
 	      "buffer 1 again: scanout");
 	msg = (struct tsr_msg){.type = TSR_MSG_COMMIT};
 	msg.u.commit = (struct tsr_msg_commit){2, 7, 7}; /* no buffer 7 */
-	check(guest_send(&guest, &msg, -1), "the guest commits a buffer it never attached");
+	check(vm_guest_send(&guest, &msg, -1), "the guest commits a buffer it never attached");
 	check(harness_wait_log(&harness, "tessera", "dropped:", 5000), "... and is dropped");
 	check(wait_status(" scanout.Virtual-1=none ", 5000), "(4) guest dropped: composition");
 	compare_with_composition("exit-dropped");
@@ -546,8 +365,7 @@ int main(void)
 	      "composition frames were counted");
 	check(harness_alive(harness.compositor), "Tessera still runs");
 out:
-	if (guest.socket >= 0)
-		close(guest.socket);
+	vm_guest_close(&guest);
 	check(harness_stop(&harness), "tessera exits cleanly");
 	keep_log();
 	printf("%d passed, %d failed\n", passed, failed);
