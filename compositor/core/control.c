@@ -80,10 +80,15 @@ static void reply_stats(struct tsr_server *server, const char *name, char *reply
 	struct tsr_domain *domain = tsr_server_domain(server, (size_t)index);
 	struct tsr_surface *surface = tsr_domain_main_surface(domain);
 	const struct tsr_domain_stats *stats = tsr_domain_stats(domain);
-	/* dmabuf: whether the buffer shown now is also a dma-buf (a memfd
-	 * through udmabuf, compositor/transport/udmabuf.h) or only mapped. */
-	bool dmabuf = surface && surface->current && surface->current->buffer &&
-		      surface->current->buffer->dmabuf_fd >= 0;
+	/* dmabuf: whether the buffer shown now is also a dma-buf, and whose
+	 * (a memfd through udmabuf, transport/udmabuf.h; grants through
+	 * gntdev, transport/xen_grant_buffer.h), or only mapped ("none"). */
+	const struct tsr_buffer *shown =
+	    surface && surface->current ? surface->current->buffer : NULL;
+	const char *dmabuf = "none";
+	if (shown && shown->dmabuf_fd >= 0)
+		dmabuf =
+		    shown->impl && shown->impl->dmabuf_kind ? shown->impl->dmabuf_kind : "other";
 	snprintf(reply, reply_len,
 		 "ok connected=%d commits=%llu frames_done=%llu violations=%llu refused=%llu "
 		 "input_coalesced=%llu input_waiting=%zu input_dropped=%llu surface=%ux%u "
@@ -93,8 +98,7 @@ static void reply_stats(struct tsr_server *server, const char *name, char *reply
 		 (unsigned long long)stats->refused_connections,
 		 (unsigned long long)stats->input_coalesced, tsr_domain_input_waiting(domain),
 		 (unsigned long long)stats->input_dropped, surface ? surface->width : 0,
-		 surface ? surface->height : 0, dmabuf ? "udmabuf" : "none",
-		 tsr_domain_last_drop_reason(domain));
+		 surface ? surface->height : 0, dmabuf, tsr_domain_last_drop_reason(domain));
 }
 
 /* The focus layout's content size on the first output: the `connectors=`

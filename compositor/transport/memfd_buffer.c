@@ -43,6 +43,7 @@ static void memfd_buffer_destroy(struct tsr_buffer *base)
 
 static const struct tsr_buffer_impl memfd_buffer_impl = {
     .destroy = memfd_buffer_destroy,
+    .dmabuf_kind = "udmabuf",
 };
 
 struct tsr_buffer *tsr_memfd_buffer_import(int fd, uint32_t untrusted_offset,

@@ -4,6 +4,7 @@
  * a guest granting them read-only (as the agent does) cannot be mapped
  * writable anyway. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,7 +14,9 @@
 #include <xengnttab.h>
 #include <xentoollog.h>
 
+#include "tessera/event_loop.h"
 #include "tessera/log.h"
+#include "transport/dmabuf_budget.h"
 #include "transport/xen_grant_buffer.h"
 #include "transport/xen_grant_check.h"
 
@@ -33,6 +36,10 @@ struct xen_grant_buffer {
 	struct tsr_xen_grant_mapper *mapper;
 	void *map;
 	uint32_t pages;
+	/* With a dma-buf: the id gntdev knows it by (the fd number it was
+	 * exported as), and the budget it took pages * TSR_PAGE_SIZE of. */
+	uint32_t dmabuf_id;
+	struct tsr_dmabuf_budget *budget;
 };
 
 struct tsr_xen_grant_mapper *tsr_xen_grant_mapper_create(uint32_t domid, uint32_t quota_pages,
@@ -74,9 +81,31 @@ uint32_t tsr_xen_grant_mapper_mapped_pages(const struct tsr_xen_grant_mapper *ma
 	return mapper->quota.used_pages;
 }
 
+/* The core took the buffer off every plane before destroying it
+ * (core/scanout.c, domain.c's buffer_gone), so closing our fd normally
+ * drops the dma-buf's last reference and gntdev unmaps its second mapping
+ * of the grants right away. If a device still holds it, gntdev unmaps when
+ * the device lets go: the zero-timeout wait only says which happened,
+ * it never blocks the event loop. */
+static void close_dmabuf(struct xen_grant_buffer *buffer)
+{
+	close(buffer->base.dmabuf_fd);
+	buffer->base.dmabuf_fd = -1;
+	if (xengnttab_dmabuf_exp_wait_released(buffer->mapper->gnttab, buffer->dmabuf_id, 0) < 0 &&
+	    errno == ETIMEDOUT)
+		tsr_log(TSR_LOG_DEBUG,
+			"domid %u: a gntdev dma-buf is still held by a device; gntdev unmaps it "
+			"when it is released",
+			buffer->mapper->domid);
+	tsr_dmabuf_budget_give_back(buffer->budget, (uint64_t)buffer->pages * TSR_PAGE_SIZE);
+	buffer->budget = NULL;
+}
+
 static void grant_buffer_destroy(struct tsr_buffer *base)
 {
 	struct xen_grant_buffer *buffer = (struct xen_grant_buffer *)base;
+	if (buffer->base.dmabuf_fd >= 0)
+		close_dmabuf(buffer);
 	if (xengnttab_unmap(buffer->mapper->gnttab, buffer->map, buffer->pages) < 0)
 		tsr_log(TSR_LOG_ERROR, "domid %u: unmapping %u grant pages failed: %s",
 			buffer->mapper->domid, buffer->pages, strerror(errno));
@@ -87,6 +116,7 @@ static void grant_buffer_destroy(struct tsr_buffer *base)
 
 static const struct tsr_buffer_impl grant_buffer_impl = {
     .destroy = grant_buffer_destroy,
+    .dmabuf_kind = "gntdev",
 };
 
 struct tsr_buffer *tsr_xen_grant_buffer_import(struct tsr_xen_grant_mapper *mapper,
@@ -131,7 +161,7 @@ struct tsr_buffer *tsr_xen_grant_buffer_import(struct tsr_xen_grant_mapper *mapp
 	buffer->base.format = request->format;
 	buffer->base.data = (uint8_t *)buffer->map + request->offset;
 	buffer->base.read_only = true;
-	buffer->base.dmabuf_fd = -1; /* gntdev dma-bufs: a later step */
+	buffer->base.dmabuf_fd = -1; /* tsr_xen_grant_buffer_export_dmabuf() */
 	return &buffer->base;
 
 error_buffer:
@@ -139,6 +169,39 @@ error_buffer:
 error_quota:
 	tsr_xen_quota_release(&mapper->quota, pages);
 	return NULL;
+}
+
+enum tsr_xen_export_result
+tsr_xen_grant_buffer_export_dmabuf(struct tsr_buffer *base,
+				   const struct tsr_msg_buffer_attach_grants *untrusted,
+				   struct tsr_dmabuf_budget *budget, char *why, size_t why_len)
+{
+	if (base->impl != &grant_buffer_impl || base->dmabuf_fd >= 0) {
+		snprintf(why, why_len, "not a grant buffer without a dma-buf");
+		return TSR_XEN_EXPORT_REFUSED;
+	}
+	struct xen_grant_buffer *buffer = (struct xen_grant_buffer *)base;
+	/* The first buffer->pages refs are the ones import checked and
+	 * mapped (ref_count >= pages), from the decoder's copy, never the ring. */
+	uint64_t bytes;
+	if (!tsr_xen_dmabuf_bytes(untrusted->offset, buffer->pages, &bytes, why, why_len))
+		return TSR_XEN_EXPORT_REFUSED;
+	if (budget && !tsr_dmabuf_budget_take(budget, bytes, tsr_now_ns(), why, why_len))
+		return TSR_XEN_EXPORT_REFUSED;
+	uint32_t fd = 0;
+	if (xengnttab_dmabuf_exp_from_refs(buffer->mapper->gnttab, buffer->mapper->domid, 0,
+					   buffer->pages, untrusted->refs, &fd) != 0) {
+		snprintf(why, why_len, "gntdev refused the export: %s", strerror(errno));
+		if (budget)
+			tsr_dmabuf_budget_give_back(budget, bytes);
+		return TSR_XEN_EXPORT_FAILED;
+	}
+	/* gntdev makes the fd close-on-exec; said again, in case one does not. */
+	(void)fcntl((int)fd, F_SETFD, FD_CLOEXEC);
+	buffer->base.dmabuf_fd = (int)fd;
+	buffer->dmabuf_id = fd;
+	buffer->budget = budget;
+	return TSR_XEN_EXPORT_DONE;
 }
 
 void *tsr_xen_grant_mapper_map_ring(struct tsr_xen_grant_mapper *mapper, uint32_t ref)
@@ -166,17 +229,56 @@ bool tsr_xen_grant_mapper_copy_page(struct tsr_xen_grant_mapper *mapper, uint32_
 	return true;
 }
 
-/* Asks gntdev to export one ref of a domain that cannot exist. A kernel
- * without CONFIG_XEN_GNTDEV_DMABUF rejects the ioctl itself (ENOTTY; ENOSYS
- * or EOPNOTSUPP from libxengnttab on other systems); a kernel with it gets
- * as far as the grant map, which fails for that domain with another error.
- * No guest is involved, so the verdict is the kernel's alone. */
-enum tsr_xen_dmabuf_export tsr_xen_probe_dmabuf_export(void)
+/* Exports a read-only page we grant to ourselves (gntalloc), as agents
+ * grant theirs: the real operation, with no guest involved, so the
+ * verdict is the kernel's alone. In a PV domain 6.1's gntdev refuses it
+ * with EINVAL before looking at the ref (use_ptemod). */
+static enum tsr_xen_dmabuf_export prove_with_own_page(xengnttab_handle *gnttab,
+						      xentoollog_logger *quiet, uint32_t self_domid,
+						      char *why, size_t why_len)
+{
+	xengntshr_handle *gntshr = xengntshr_open(quiet, 0);
+	uint32_t ref = 0;
+	void *page = gntshr ? xengntshr_share_pages(gntshr, self_domid, 1, &ref, 0) : NULL;
+	if (!page) {
+		snprintf(why, why_len,
+			 "the ioctl exists; not proven: cannot grant a page of our own: %s",
+			 strerror(errno));
+		if (gntshr)
+			xengntshr_close(gntshr);
+		return TSR_XEN_DMABUF_AVAILABLE;
+	}
+	uint32_t fd = 0;
+	enum tsr_xen_dmabuf_export result;
+	if (xengnttab_dmabuf_exp_from_refs(gnttab, self_domid, 0, 1, &ref, &fd) == 0) {
+		close((int)fd);
+		(void)xengnttab_dmabuf_exp_wait_released(gnttab, fd, 0);
+		snprintf(why, why_len, "proven with a read-only page of our own");
+		result = TSR_XEN_DMABUF_AVAILABLE;
+	} else {
+		int error = errno;
+		snprintf(why, why_len, "gntdev refused to export a read-only page of our own: %s%s",
+			 strerror(error),
+			 error == EINVAL ? " (a PV domain's gntdev exports no dma-bufs)" : "");
+		result = TSR_XEN_DMABUF_UNAVAILABLE;
+	}
+	xengntshr_unshare(gntshr, page, 1);
+	xengntshr_close(gntshr);
+	return result;
+}
+
+/* First the ioctl alone: a kernel without CONFIG_XEN_GNTDEV_DMABUF rejects
+ * it (ENOTTY; ENOSYS or EOPNOTSUPP from libxengnttab on other systems)
+ * whatever it is given; a ref of a domain that cannot exist tells that
+ * apart from any other failure. Then the real thing (above). */
+enum tsr_xen_dmabuf_export tsr_xen_probe_dmabuf_export(uint32_t self_domid, char *why,
+						       size_t why_len)
 {
 	xentoollog_logger_stdiostream *quiet =
 	    xtl_createlogger_stdiostream(stderr, XTL_CRITICAL, 0);
 	xengnttab_handle *gnttab = xengnttab_open((xentoollog_logger *)quiet, 0);
 	if (!gnttab) {
+		snprintf(why, why_len, "cannot open gntdev: %s", strerror(errno));
 		xtl_logger_destroy((xentoollog_logger *)quiet);
 		return TSR_XEN_DMABUF_UNKNOWN;
 	}
@@ -184,11 +286,14 @@ enum tsr_xen_dmabuf_export tsr_xen_probe_dmabuf_export(void)
 	enum tsr_xen_dmabuf_export result;
 	if (xengnttab_dmabuf_exp_from_refs(gnttab, 0x7fefu, 0, 1, &ref, &fd) == 0) {
 		close((int)fd);
+		snprintf(why, why_len, "gntdev exported a ref of no domain");
 		result = TSR_XEN_DMABUF_AVAILABLE;
 	} else if (errno == ENOTTY || errno == ENOSYS || errno == EOPNOTSUPP) {
+		snprintf(why, why_len, "gntdev has no dma-buf export (CONFIG_XEN_GNTDEV_DMABUF)");
 		result = TSR_XEN_DMABUF_UNAVAILABLE;
 	} else {
-		result = TSR_XEN_DMABUF_AVAILABLE;
+		result = prove_with_own_page(gnttab, (xentoollog_logger *)quiet, self_domid, why,
+					     why_len);
 	}
 	xengnttab_close(gnttab);
 	xtl_logger_destroy((xentoollog_logger *)quiet);

@@ -11,6 +11,7 @@
 #include "core/guest_link.h"
 
 struct tsr_xen_grant_mapper;
+struct tsr_dmabuf_budget;
 
 /* NULL with err set if gntdev cannot be opened. */
 struct tsr_xen_grant_mapper *tsr_xen_grant_mapper_create(uint32_t domid, uint32_t quota_pages,
@@ -30,6 +31,26 @@ struct tsr_buffer *tsr_xen_grant_buffer_import(struct tsr_xen_grant_mapper *mapp
 					       const struct tsr_buffer_request *request, char *err,
 					       size_t err_len);
 
+/* Also exports an imported buffer's pages as a dma-buf through gntdev
+ * (xengnttab_dmabuf_exp_from_refs: a second, kernel-held grant mapping of
+ * the same refs, the ones import checked), sets base.dmabuf_fd and takes
+ * pages * TSR_PAGE_SIZE of budget (NULL: none). The buffer's destroy closes
+ * the dma-buf and gives the budget back. Without a dma-buf the buffer is
+ * only mapped, as before:
+ * - REFUSED: the guest's layout (a first pixel inside a page) or the
+ *   budget said no; later buffers may do better;
+ * - FAILED: gntdev said no (e.g. EINVAL in a PV domain, whose gntdev never
+ *   exports dma-bufs); it will say so again, so callers stop trying. */
+enum tsr_xen_export_result {
+	TSR_XEN_EXPORT_DONE,
+	TSR_XEN_EXPORT_REFUSED,
+	TSR_XEN_EXPORT_FAILED,
+};
+enum tsr_xen_export_result
+tsr_xen_grant_buffer_export_dmabuf(struct tsr_buffer *buffer,
+				   const struct tsr_msg_buffer_attach_grants *untrusted,
+				   struct tsr_dmabuf_budget *budget, char *why, size_t why_len);
+
 /* Single pages of the PV backends (displif, kbdif), through the same gntdev
  * handle and quiet logger:
  * - a ring page, mapped read-write (the backend writes responses and
@@ -43,14 +64,19 @@ void tsr_xen_grant_mapper_unmap_ring(struct tsr_xen_grant_mapper *mapper, void *
 bool tsr_xen_grant_mapper_copy_page(struct tsr_xen_grant_mapper *mapper, uint32_t ref,
 				    uint8_t out[TSR_PAGE_SIZE]);
 
-/* Whether this dom0 kernel can export grant refs as dma-bufs (gntdev built
- * with CONFIG_XEN_GNTDEV_DMABUF), for a future GLES renderer that would
- * import them as EGLImages instead of copying from a CPU mapping. */
+/* Whether this dom0 kernel's gntdev exports grants as dma-bufs: it has the
+ * ioctls (built with CONFIG_XEN_GNTDEV_DMABUF) and exports a read-only
+ * page we grant to ourselves through gntalloc (a PV domain's 6.1 gntdev
+ * refuses every export, with EINVAL). Without gntalloc only the ioctl is
+ * proven and AVAILABLE is said; each guest's first real export then
+ * tells (tsr_xen_grant_buffer_export_dmabuf). why says which, for the
+ * start-up log line. */
 enum tsr_xen_dmabuf_export {
 	TSR_XEN_DMABUF_UNKNOWN,
 	TSR_XEN_DMABUF_AVAILABLE,
 	TSR_XEN_DMABUF_UNAVAILABLE,
 };
-enum tsr_xen_dmabuf_export tsr_xen_probe_dmabuf_export(void);
+enum tsr_xen_dmabuf_export tsr_xen_probe_dmabuf_export(uint32_t self_domid, char *why,
+						       size_t why_len);
 
 #endif

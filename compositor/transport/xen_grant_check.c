@@ -40,6 +40,22 @@ bool tsr_xen_check_grants(uint32_t untrusted_offset, uint32_t untrusted_ref_coun
 	return true;
 }
 
+bool tsr_xen_dmabuf_bytes(uint32_t offset, uint32_t pages, uint64_t *out_bytes, char *why,
+			  size_t why_len)
+{
+	if (offset != 0) {
+		snprintf(why, why_len, "the first pixel (offset %u) is not on a page boundary",
+			 offset);
+		return false;
+	}
+	if (pages == 0 || pages > TSR_MAX_GRANT_REFS) {
+		snprintf(why, why_len, "%u pages (1..%u allowed)", pages, TSR_MAX_GRANT_REFS);
+		return false;
+	}
+	*out_bytes = (uint64_t)pages * TSR_PAGE_SIZE;
+	return true;
+}
+
 bool tsr_xen_quota_reserve(struct tsr_xen_quota *quota, uint32_t pages)
 {
 	uint32_t total;

@@ -30,6 +30,15 @@ bool tsr_xen_check_grants(uint32_t untrusted_offset, uint32_t untrusted_ref_coun
 			  const struct tsr_buffer_request *request, uint32_t *out_pages, char *err,
 			  size_t err_len);
 
+/* How many bytes the dma-buf of a mapped grant buffer spans (pages as
+ * tsr_xen_check_grants returned them, whole pages: gntdev exports pages).
+ * False with why when the buffer cannot be one: a dma-buf's first byte is
+ * its first pixel (tsr_buffer.dmabuf_fd), so the first pixel must start
+ * its first page (offset 0, as agents send), and pages must be 1 ..
+ * TSR_MAX_GRANT_REFS. */
+bool tsr_xen_dmabuf_bytes(uint32_t offset, uint32_t pages, uint64_t *out_bytes, char *why,
+			  size_t why_len);
+
 /* Mapped-page accounting for one domain. */
 struct tsr_xen_quota {
 	uint32_t used_pages;

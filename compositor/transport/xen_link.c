@@ -27,7 +27,10 @@
 
 #include <libxenvchan.h>
 
+#include "tessera/event_loop.h"
+#include "tessera/log.h"
 #include "tessera/protocol.h"
+#include "transport/dmabuf_budget.h"
 #include "transport/stream_link.h"
 #include "transport/xen_grant_buffer.h"
 #include "transport/xen_grant_check.h"
@@ -37,6 +40,13 @@ struct xen_io {
 	struct libxenvchan *vchan;
 	struct tsr_xen_grant_mapper *mapper;
 	struct tsr_xen_link_owner owner;
+	const char *domain_name; /* the configuration's, for log lines */
+	uint32_t domid;
+	/* With gntdev's export: this guest's dma-buf budget (dmabuf_budget.h,
+	 * the local transport's limits); NULL once gntdev refused an export
+	 * (it would refuse every one) or without the export. */
+	struct tsr_dmabuf_budget *dmabuf_budget;
+	bool dmabuf_refusal_logged; /* one line per connection at most */
 };
 
 static void xen_destroy(void *data)
@@ -49,6 +59,7 @@ static void xen_destroy(void *data)
 	/* Buffers hold their own references: the core destroys them before the
 	 * link, but the gntdev handle would outlive us either way. */
 	tsr_xen_grant_mapper_unref(io->mapper);
+	tsr_dmabuf_budget_unref(io->dmabuf_budget);
 	free(io);
 }
 
@@ -98,8 +109,28 @@ static struct tsr_buffer *xen_import(void *data, const struct tsr_msg *msg, int 
 		snprintf(err, err_len, "only grant buffers travel over Xen");
 		return NULL;
 	}
-	return tsr_xen_grant_buffer_import(io->mapper, &msg->u.attach_grants, request, err,
-					   err_len);
+	struct tsr_buffer *buffer =
+	    tsr_xen_grant_buffer_import(io->mapper, &msg->u.attach_grants, request, err, err_len);
+	if (!buffer || !io->dmabuf_budget)
+		return buffer;
+	/* Eager: every buffer that can be a dma-buf is exported at attach,
+	 * within the budget; one that cannot is shown from its mapping, which
+	 * costs only the zero-copy path, so it is logged, not a violation. */
+	char why[256];
+	enum tsr_xen_export_result result = tsr_xen_grant_buffer_export_dmabuf(
+	    buffer, &msg->u.attach_grants, io->dmabuf_budget, why, sizeof(why));
+	if (result == TSR_XEN_EXPORT_FAILED) {
+		tsr_dmabuf_budget_unref(io->dmabuf_budget);
+		io->dmabuf_budget = NULL;
+	}
+	if (result != TSR_XEN_EXPORT_DONE && !io->dmabuf_refusal_logged) {
+		io->dmabuf_refusal_logged = true;
+		tsr_log_domain(TSR_LOG_INFO, io->domain_name, (int32_t)io->domid,
+			       "dma-buf: buffer %u is only mapped: %s (said once per connection)%s",
+			       msg->u.attach_grants.buffer_id, why,
+			       result == TSR_XEN_EXPORT_FAILED ? "; no more exports for it" : "");
+	}
+	return buffer;
 }
 
 static const struct tsr_stream_io xen_io_ops = {
@@ -118,6 +149,7 @@ static const struct tsr_stream_io xen_io_ops = {
 };
 
 struct tsr_guest_link *tsr_xen_link_create(struct tsr_event_loop *loop, uint32_t domid,
+					   const char *domain_name, bool dmabuf_export,
 					   struct libxenvchan *vchan,
 					   const struct tsr_xen_link_owner *owner, char *err,
 					   size_t err_len)
@@ -131,6 +163,12 @@ struct tsr_guest_link *tsr_xen_link_create(struct tsr_event_loop *loop, uint32_t
 		return NULL;
 	}
 	io->vchan = vchan;
+	io->domain_name = domain_name ? domain_name : "?";
+	io->domid = domid;
+	if (dmabuf_export)
+		/* NULL when out of memory: then mapped only. */
+		io->dmabuf_budget = tsr_dmabuf_budget_create(
+		    TSR_DMABUF_BUDGET_LIVE_BYTES, TSR_DMABUF_BUDGET_BYTES_PER_SECOND, tsr_now_ns());
 	io->mapper = tsr_xen_grant_mapper_create(domid, TSR_XEN_DOMAIN_QUOTA_PAGES, err, err_len);
 	if (!io->mapper) {
 		xen_destroy(io);

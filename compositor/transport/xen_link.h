@@ -3,6 +3,7 @@
 #ifndef TSR_TRANSPORT_XEN_LINK_H
 #define TSR_TRANSPORT_XEN_LINK_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "core/guest_link.h"
@@ -17,8 +18,12 @@ struct tsr_xen_link_owner {
 	void *data;
 };
 
-/* Takes ownership of vchan (a connected client). */
+/* Takes ownership of vchan (a connected client). With dmabuf_export (the
+ * transport's probe found gntdev's export), each buffer is also exported
+ * as a dma-buf within this guest's budget (xen_grant_buffer.h);
+ * domain_name (kept, not copied) names the guest in log lines. */
 struct tsr_guest_link *tsr_xen_link_create(struct tsr_event_loop *loop, uint32_t domid,
+					   const char *domain_name, bool dmabuf_export,
 					   struct libxenvchan *vchan,
 					   const struct tsr_xen_link_owner *owner, char *err,
 					   size_t err_len);

@@ -103,8 +103,9 @@ static void try_connect(struct tracked_domain *tracked)
 	}
 	char err[160];
 	struct tsr_xen_link_owner owner = {.link_destroyed = link_destroyed, .data = tracked};
-	struct tsr_guest_link *link =
-	    tsr_xen_link_create(transport->loop, tracked->domid, vchan, &owner, err, sizeof(err));
+	struct tsr_guest_link *link = tsr_xen_link_create(
+	    transport->loop, tracked->domid, name,
+	    transport->dmabuf_export == TSR_XEN_DMABUF_AVAILABLE, vchan, &owner, err, sizeof(err));
 	if (!link) {
 		tsr_log_domain(TSR_LOG_ERROR, name, (int32_t)tracked->domid,
 			       "cannot set up the link: %s", err);
@@ -277,11 +278,6 @@ struct tsr_xen_transport *tsr_xen_transport_create(struct tsr_event_loop *loop,
 	if (!wanted)
 		return transport;
 
-	transport->dmabuf_export = tsr_xen_probe_dmabuf_export();
-	tsr_log(TSR_LOG_INFO, "xen: gntdev dma-buf export: %s",
-		transport->dmabuf_export == TSR_XEN_DMABUF_AVAILABLE
-		    ? "available (not used yet: guest buffers are composed from their mappings)"
-		    : "unavailable, using mappings");
 	transport->quiet_logger = xtl_createlogger_stdiostream(stderr, XTL_CRITICAL, 0);
 	/* XS_UNWATCH_FILTER: no stale events for a watch we removed. */
 	transport->xs = xs_open(XS_UNWATCH_FILTER);
@@ -295,6 +291,17 @@ struct tsr_xen_transport *tsr_xen_transport_create(struct tsr_event_loop *loop,
 	if (!self || !tsr_xen_parse_domid(self, &transport->self_domid))
 		transport->self_domid = 0;
 	free(self);
+	char why[200];
+	transport->dmabuf_export =
+	    tsr_xen_probe_dmabuf_export(transport->self_domid, why, sizeof(why));
+	if (transport->dmabuf_export == TSR_XEN_DMABUF_AVAILABLE)
+		tsr_log(TSR_LOG_INFO,
+			"xen: gntdev dma-buf export: available (%s): guest buffers are exported "
+			"as dma-bufs too",
+			why);
+	else
+		tsr_log(TSR_LOG_INFO,
+			"xen: gntdev dma-buf export: unavailable (%s), using mappings", why);
 	if (!xs_watch(transport->xs, "@introduceDomain", INTRODUCE_TOKEN) ||
 	    !xs_watch(transport->xs, "@releaseDomain", RELEASE_TOKEN)) {
 		snprintf(err, err_len, "cannot watch @introduceDomain/@releaseDomain: %s",

@@ -12,6 +12,9 @@ struct tsr_render_target;
 
 struct tsr_buffer_impl {
 	void (*destroy)(struct tsr_buffer *buffer);
+	/* Where this kind's dmabuf_fd comes from, for `tessera-ctl stats`
+	 * ("udmabuf", "gntdev"); NULL for kinds that never have one. */
+	const char *dmabuf_kind;
 };
 
 struct tsr_buffer {

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/control.h"
 #include "core/domain.h"
 #include "core/guest_link.h"
 #include "scene_fixture.h"
@@ -336,4 +337,34 @@ static void test_scanout_cycle(void)
 	scene_fixture_fini(&fixture);
 }
 
-TSR_TEST_MAIN(TSR_CASE(test_headless_composes), TSR_CASE(test_scanout_cycle))
+/* `stats` names where the shown buffer's dma-buf comes from (its kind's
+ * dmabuf_kind: "udmabuf", "gntdev"), "none" without one. */
+static void test_stats_dmabuf_kind(void)
+{
+	struct scene_fixture fixture;
+	CHECK(scene_fixture_init(&fixture, 640, 400));
+	tsr_server_set_layout(fixture.server, TSR_LAYOUT_FOCUS);
+	tsr_server_focus(fixture.server, 0);
+	const pixman_box32_t *content = content_box(&fixture);
+	struct tsr_buffer *buffers[2];
+	struct recording_link *link =
+	    connect_guest(&fixture, tsr_box_width(content), tsr_box_height(content), buffers);
+	static struct tsr_buffer_impl grant_like;
+	grant_like = *buffers[0]->impl;
+	grant_like.dmabuf_kind = "gntdev";
+	buffers[0]->impl = &grant_like;
+	char reply[1024];
+	commit(link, 1);
+	CHECK(scene_fixture_settle(&fixture));
+	tsr_control_execute(fixture.server, "stats 1", reply, sizeof(reply));
+	CHECK(strstr(reply, " dmabuf=gntdev ") != NULL);
+	buffers[1]->dmabuf_fd = -1;
+	commit(link, 2);
+	CHECK(scene_fixture_settle(&fixture));
+	tsr_control_execute(fixture.server, "stats 1", reply, sizeof(reply));
+	CHECK(strstr(reply, " dmabuf=none ") != NULL);
+	scene_fixture_fini(&fixture);
+}
+
+TSR_TEST_MAIN(TSR_CASE(test_headless_composes), TSR_CASE(test_scanout_cycle),
+	      TSR_CASE(test_stats_dmabuf_kind))

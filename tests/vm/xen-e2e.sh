@@ -16,7 +16,11 @@
 # reason, sees the ERROR, and leaves a background-filled box, while the
 # honest guests keep updating; `xl destroy` of one honest guest blanks its
 # box while the other keeps updating; once every guest is gone Tessera holds
-# no gntdev mapping. Benchmarks (figures only): damage -> commit latency over
+# no gntdev mapping and no dma-buf. In the focus layout personal's buffer
+# is either a gntdev dma-buf scanned out (stats dmabuf=gntdev, status
+# scanout.Virtual-1=personal, no frame composed while it redraws, capture
+# equal to the composed one) or composed from its mapping, the check saying
+# why (in this PV dom0 gntdev exports nothing: EINVAL). Benchmarks (figures only): damage -> commit latency over
 # Xen vs the local transport in this run; grant map/unmap vs memcpy.
 #
 # Each check prints "ok   ..." or "FAIL ..." (also appended to
@@ -135,12 +139,16 @@ until ctl status >/dev/null 2>&1; do
 done
 pass "tessera started on vkms (pid $tessera)"
 ctl layout mosaic >/dev/null
-# The kit's xen-gntdev is built with dma-buf export (gntdev-dmabuf-fix.pl);
-# Tessera probes it once at start. Its dma-bufs have no vmap, so vkms could
-# not scan them out: guests are composed from their mappings (said here so
-# the output states it).
-check "gntdev dma-buf export detected (the kit's xen-gntdev); guests composed from mappings, no scan-out on vkms" \
-	grep -q "xen: gntdev dma-buf export: available" "$results_dir/tessera.log"
+# The kit's xen-gntdev is built with dma-buf export (gntdev-dmabuf-fix.pl):
+# Tessera's start-up probe must find the ioctl, and then says whether gntdev
+# exports a read-only page of dom0's own (in this PV dom0 it does not: the
+# focus section below states the consequence).
+probe_line=$(grep -o "xen: gntdev dma-buf export: .*" "$results_dir/tessera.log" | head -n 1)
+if [ -n "$probe_line" ] && ! echo "$probe_line" | grep -q "CONFIG_XEN_GNTDEV_DMABUF"; then
+	pass "gntdev dma-buf export ioctl found (the kit's xen-gntdev); probe: ${probe_line#xen: gntdev dma-buf export: }"
+else
+	fail "gntdev dma-buf export: no probe line or no ioctl ('$probe_line')"
+fi
 
 # A number always (0 when tessera does not answer), so comparisons never
 # fail as errors.
@@ -160,6 +168,19 @@ wait_stat()
 	done
 }
 gntdev_maps() { grep -c "/dev/xen/gntdev" "/proc/$tessera/maps" 2>/dev/null || true; }
+# dma-bufs tessera holds: fd links "/dmabuf:NAME" (and "anon_inode:dmabuf" on
+# older kernels); gntdev's say "exp_name: xen_gntdev" in their fdinfo.
+dmabuf_fds() { ls -l "/proc/$tessera/fd" 2>/dev/null | grep -cE -- "-> (/dmabuf:|anon_inode:dmabuf)" || true; }
+gntdev_dmabuf_fds()
+{
+	n=0
+	for fd in /proc/$tessera/fd/*; do
+		case $(readlink "$fd" 2>/dev/null) in /dmabuf:* | anon_inode:dmabuf)
+			grep -q "exp_name:.*gntdev" "/proc/$tessera/fdinfo/${fd##*/}" 2>/dev/null && n=$((n + 1)) ;;
+		esac
+	done
+	echo $n
+}
 console_of() { cat "/var/log/xen/console/guest-$1.log" 2>/dev/null || true; }
 capture() { ctl screenshot "$results_dir/$1.png" >/dev/null && [ -s "$results_dir/$1.png" ]; }
 pixels() { "$capture_check" --config "$conf" "$@"; }
@@ -320,6 +341,90 @@ for mode in $hostile_modes; do
 		pixels background "h-$mode" "$results_dir/mosaic-b.png"
 done
 
+# ---- focus: personal's grants as a gntdev dma-buf, scan-out or composition ----
+# personal alone in the focus layout; the agent follows the CONFIGURE of its
+# new content box, so its buffer covers it (as kms_scanout_test.c's does).
+# Tessera exports every grant buffer through gntdev when it can (stats
+# dmabuf=gntdev) and scans a content-box-sized one out when vkms takes it
+# (status scanout.Virtual-1=personal). Where either is impossible, the check
+# names what happened and why, from Tessera's log.
+frames_of() { ctl status | sed -n 's/.* frames\.Virtual-1=\([0-9]*\)\/\([0-9]*\).*/\1 \2/p'; }
+surface_of() { ctl stats "$1" | sed -n 's/.* surface=\([0-9x]*\) .*/\1/p'; }
+mosaic_surface=$(surface_of personal)
+ctl layout focus >/dev/null
+ctl focus personal >/dev/null
+deadline=$(($(date +%s) + 60))
+while [ "$(surface_of personal)" = "$mosaic_surface" ] && [ "$(date +%s)" -lt "$deadline" ]; do
+	sleep 0.5
+done
+wait_stat personal commits $(($(stat_of personal commits) + 5)) 60 || true
+focus_stats=$(ctl stats personal)
+focus_status=$(ctl status)
+echo "focus: personal $focus_stats"
+echo "focus: $(echo "$focus_status" | grep -o "scanout\.Virtual-1=[^ ]* frames\.Virtual-1=[^ ]*")"
+kind=$(echo "$focus_stats" | sed -n 's/.* dmabuf=\([a-z]*\) .*/\1/p')
+# Why personal's buffer is not a dma-buf: its link's line, or the probe's.
+refusal=$(grep -E "\[domain personal/[0-9]+\] .*dma-buf: buffer [0-9]+ is only mapped" "$results_dir/tessera.log" |
+	head -n 1 | sed 's/.*is only mapped: //')
+case $probe_line in *": unavailable ("*)
+	[ -n "$refusal" ] || refusal="start-up probe: ${probe_line#xen: gntdev dma-buf export: }" ;;
+esac
+[ "$(surface_of personal)" != "$mosaic_surface" ] &&
+	pass "personal: re-sized to its focus content box ($(surface_of personal), was $mosaic_surface)" ||
+	fail "personal: still $mosaic_surface after the focus layout"
+# frames S/C over a window of the agent's redraws.
+set -- $(frames_of)
+scanout_before=${1:-0} composed_before=${2:-0}
+commits_before=$(stat_of personal commits)
+wait_stat personal commits $((commits_before + 10)) 60 || true
+set -- $(frames_of)
+scanout_after=${1:-0} composed_after=${2:-0}
+redraws=$(($(stat_of personal commits) - commits_before))
+if [ "$kind" = gntdev ]; then
+	pass "personal: its buffer is a gntdev dma-buf (stats dmabuf=gntdev, $(gntdev_dmabuf_fds) held, exp_name xen_gntdev)"
+	if echo "$focus_status" | grep -q " scanout\.Virtual-1=personal "; then
+		pass "personal scanned out from its gntdev dma-buf (status scanout.Virtual-1=personal)"
+		[ "$composed_after" = "$composed_before" ] && [ "$scanout_after" -gt "$scanout_before" ] &&
+			pass "no composition while personal redrew $redraws times (frames $scanout_before/$composed_before -> $scanout_after/$composed_after)" ||
+			fail "frames composed during scan-out ($scanout_before/$composed_before -> $scanout_after/$composed_after)"
+		# The demo moves: pause the guest so both captures show one image.
+		xl pause personal
+		sleep 1
+		capture focus-scanout
+		ctl test-scanout off >/dev/null
+		sleep 1
+		capture focus-composed
+		ctl test-scanout on >/dev/null
+		xl unpause personal
+		check "the scan-out capture equals the composed one (test-scanout off)" \
+			cmp "$results_dir/focus-scanout.png" "$results_dir/focus-composed.png"
+	else
+		why=$(grep "output Virtual-1: composition: .*personal" "$results_dir/tessera.log" | tail -n 1 | sed 's/.*composition: //')
+		pass "composed from gntdev dma-buf mapping, no scan-out: ${why:-$(echo "$focus_status" | grep -o "scanout\.Virtual-1=[^ ]*")}"
+	fi
+elif [ "$kind" = none ] && [ -n "$refusal" ] && ! echo "$focus_status" | grep -q " scanout\.Virtual-1=personal "; then
+	case $refusal in *"Invalid argument"*)
+		refusal="$refusal; Linux 6.1's gntdev exports no dma-buf in a PV domain, and this dom0 is PV" ;;
+	esac
+	pass "composed from the gntdev mapping, no dma-buf and no scan-out: $refusal (stats dmabuf=none)"
+	[ "$composed_after" -gt "$composed_before" ] &&
+		pass "frames composed while personal redrew $redraws times (frames $scanout_before/$composed_before -> $scanout_after/$composed_after)" ||
+		fail "no frame composed while personal redrew ($scanout_before/$composed_before -> $scanout_after/$composed_after)"
+	[ "$(dmabuf_fds)" = 0 ] && pass "tessera holds no dma-buf (nothing exported)" ||
+		fail "tessera holds $(dmabuf_fds) dma-bufs although none was exported"
+else
+	fail "personal: neither a gntdev dma-buf nor a logged refusal (dmabuf=$kind, refusal '$refusal')"
+fi
+capture focus-a || fail "screenshot in the focus layout failed"
+ctl layout mosaic >/dev/null
+ctl focus work >/dev/null
+deadline=$(($(date +%s) + 60))
+while [ "$(surface_of personal)" != "$mosaic_surface" ] && [ "$(date +%s)" -lt "$deadline" ]; do
+	sleep 0.5
+done
+[ "$(surface_of personal)" = "$mosaic_surface" ] && pass "personal back at its mosaic size" ||
+	fail "personal not back at $mosaic_surface ($(surface_of personal))"
+
 # ---- benchmark: damage -> commit latency, Xen vs local ------------------------
 latency_of() { ctl status | sed -n "s/.* latency_sum_ns=\([0-9]*\) latency_count=\([0-9]*\).*/\1 \2/p"; }
 # measure SECONDS: mean damage -> commit ms over that window, "ms frames".
@@ -383,6 +488,9 @@ sleep 1
 maps=$(gntdev_maps)
 [ "$maps" = 0 ] && pass "no gntdev mapping left in tessera once every guest is gone" ||
 	{ fail "$maps gntdev mappings left"; grep gntdev "/proc/$tessera/maps" || true; }
+dmabufs=$(dmabuf_fds)
+[ "$dmabufs" = 0 ] && pass "no dma-buf left in tessera once every guest is gone (/proc/PID/fd)" ||
+	{ fail "$dmabufs dma-bufs left"; ls -l "/proc/$tessera/fd" | grep -E -- "-> (/dmabuf:|anon_inode:dmabuf)" || true; }
 
 ctl quit >/dev/null || kill "$tessera"
 if wait "$tessera"; then pass "tessera exited cleanly"; else fail "tessera exited with $?"; fi

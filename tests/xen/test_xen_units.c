@@ -223,9 +223,30 @@ static void config_mapping(void)
 	CHECK_EQ_INT(tsr_xen_config_match_any(&config, NULL), -1);
 }
 
-TSR_TEST_MAIN(TSR_CASE(grants_exact_cover), TSR_CASE(grants_offset_needs_a_page_more),
-	      TSR_CASE(grants_extra_refs_are_not_mapped), TSR_CASE(grants_last_row_without_padding),
-	      TSR_CASE(grants_bad_counts_and_offsets), TSR_CASE(grants_maximum_buffer),
-	      TSR_CASE(quota_reserve_and_release), TSR_CASE(quota_overflow),
-	      TSR_CASE(quota_stops_a_flood), TSR_CASE(domid_parsing), TSR_CASE(paths_and_tokens),
-	      TSR_CASE(config_mapping))
+static void dmabuf_span(void)
+{
+	char why[160];
+	uint64_t bytes = 0;
+	/* 1024x768 XRGB8888 at offset 0: the 768 pages import maps. */
+	CHECK(tsr_xen_dmabuf_bytes(0, 768, &bytes, why, sizeof(why)));
+	CHECK(bytes == 768ull * TSR_PAGE_SIZE);
+	/* The largest buffer: every page of TSR_MAX_GRANT_REFS, no overflow. */
+	CHECK(tsr_xen_dmabuf_bytes(0, TSR_MAX_GRANT_REFS, &bytes, why, sizeof(why)));
+	CHECK(bytes == (uint64_t)TSR_MAX_GRANT_REFS * TSR_PAGE_SIZE);
+	/* A first pixel inside the first page: the dma-buf would start
+	 * before it. Mapped only, with the reason. */
+	bytes = 7;
+	CHECK(!tsr_xen_dmabuf_bytes(16, 769, &bytes, why, sizeof(why)));
+	CHECK(strstr(why, "offset 16") != NULL);
+	CHECK(bytes == 7);
+	CHECK(!tsr_xen_dmabuf_bytes(0, 0, &bytes, why, sizeof(why)));
+	CHECK(!tsr_xen_dmabuf_bytes(0, TSR_MAX_GRANT_REFS + 1, &bytes, why, sizeof(why)));
+	CHECK(!tsr_xen_dmabuf_bytes(0, UINT32_MAX, &bytes, why, sizeof(why)));
+}
+
+TSR_TEST_MAIN(TSR_CASE(grants_exact_cover), TSR_CASE(dmabuf_span),
+	      TSR_CASE(grants_offset_needs_a_page_more), TSR_CASE(grants_extra_refs_are_not_mapped),
+	      TSR_CASE(grants_last_row_without_padding), TSR_CASE(grants_bad_counts_and_offsets),
+	      TSR_CASE(grants_maximum_buffer), TSR_CASE(quota_reserve_and_release),
+	      TSR_CASE(quota_overflow), TSR_CASE(quota_stops_a_flood), TSR_CASE(domid_parsing),
+	      TSR_CASE(paths_and_tokens), TSR_CASE(config_mapping))
