@@ -205,16 +205,23 @@ static const pixman_box32_t *content_box(struct scene_fixture *fixture)
 	return &tsr_server_output(fixture->server, 0)->layout.domains[0].content;
 }
 
+/* The focus layout on domain 0 and its guest, whose buffers are exactly
+ * the content box: a scanout candidate. */
+static struct recording_link *connect_focused_guest(struct scene_fixture *fixture,
+						    struct tsr_buffer **buffers)
+{
+	tsr_server_set_layout(fixture->server, TSR_LAYOUT_FOCUS);
+	tsr_server_focus(fixture->server, 0);
+	const pixman_box32_t *content = content_box(fixture);
+	return connect_guest(fixture, tsr_box_width(content), tsr_box_height(content), buffers);
+}
+
 static void test_headless_composes(void)
 {
 	struct scene_fixture fixture;
 	CHECK(scene_fixture_init(&fixture, 640, 400));
-	tsr_server_set_layout(fixture.server, TSR_LAYOUT_FOCUS);
-	tsr_server_focus(fixture.server, 0);
-	const pixman_box32_t *content = content_box(&fixture);
 	struct tsr_buffer *buffers[2];
-	struct recording_link *link =
-	    connect_guest(&fixture, tsr_box_width(content), tsr_box_height(content), buffers);
+	struct recording_link *link = connect_focused_guest(&fixture, buffers);
 	commit(link, 1);
 	CHECK(scene_fixture_settle(&fixture));
 	struct tsr_output_state *state = tsr_server_output(fixture.server, 0);
@@ -229,13 +236,10 @@ static void test_scanout_cycle(void)
 	struct scene_fixture fixture;
 	CHECK(scene_fixture_init(&fixture, 640, 400));
 	install_fake(&fixture);
-	tsr_server_set_layout(fixture.server, TSR_LAYOUT_FOCUS);
-	tsr_server_focus(fixture.server, 0);
+	struct tsr_buffer *buffers[2];
+	struct recording_link *link = connect_focused_guest(&fixture, buffers);
 	struct tsr_output_state *state = tsr_server_output(fixture.server, 0);
 	pixman_box32_t content = *content_box(&fixture);
-	struct tsr_buffer *buffers[2];
-	struct recording_link *link =
-	    connect_guest(&fixture, tsr_box_width(&content), tsr_box_height(&content), buffers);
 
 	/* On the plane at exactly the content box, Tessera's buffer drawn
 	 * with it (a change of mode). */
@@ -343,12 +347,8 @@ static void test_stats_dmabuf_kind(void)
 {
 	struct scene_fixture fixture;
 	CHECK(scene_fixture_init(&fixture, 640, 400));
-	tsr_server_set_layout(fixture.server, TSR_LAYOUT_FOCUS);
-	tsr_server_focus(fixture.server, 0);
-	const pixman_box32_t *content = content_box(&fixture);
 	struct tsr_buffer *buffers[2];
-	struct recording_link *link =
-	    connect_guest(&fixture, tsr_box_width(content), tsr_box_height(content), buffers);
+	struct recording_link *link = connect_focused_guest(&fixture, buffers);
 	static struct tsr_buffer_impl grant_like;
 	grant_like = *buffers[0]->impl;
 	grant_like.dmabuf_kind = "gntdev";
