@@ -2,7 +2,7 @@
  * (renderer.h): blit and blit_scaled write no pixel outside the region they
  * are given (and the pass clip), and core/draw_list.c gives a guest draw
  * nothing but its clip box cut to the damage. Two paths keep that promise:
- * opaque 1:1 XRGB copies (copy_opaque) are row memcpys over the boxes of
+ * opaque 1:1 XRGB copies (copy_opaque) are row copies over the boxes of
  * the buffer's placed box ∩ pass clip ∩ region, computed here; every other
  * draw is a pixman composite whose destination carries that same
  * intersection (or the pass clip) as its clip region, so pixman guarantees
@@ -23,6 +23,7 @@
 
 #include "tessera/log.h"
 #include "render/pixman_sources.h"
+#include "render/row_copy.h"
 #include "render/scale_geometry.h"
 #include "tessera/renderer.h"
 #include "util/scratch.h"
@@ -43,6 +44,7 @@ struct pixman_renderer {
 	size_t scratch_size;
 	uint8_t *reduced;
 	size_t reduced_size;
+	tsr_row_copy_fn copy_row;
 };
 
 /* A rectangle in target coordinates after clamping to the target extent,
@@ -158,10 +160,11 @@ static void restore_pass_clip(struct pixman_renderer *pixman)
 	pixman_image_set_clip_region32(pixman->target_image, &pixman->clip);
 }
 
-/* Opaque copies between XRGB buffers are row memcpys over the clipped
- * boxes: glibc's memcpy uses the widest vector moves the CPU has, which
- * beats pixman's SSE2 blt by 2-3x on full frames (bench_compose). Still
- * exactly one read and one write per damaged pixel. */
+/* Opaque copies between XRGB buffers are row copies over the clipped
+ * boxes (render/row_copy.c: streaming stores for long rows, memcpy for
+ * short ones), which beat pixman's SSE2 blt by 2-3x on full frames
+ * (bench_compose). Still exactly one read and one write per damaged
+ * pixel. */
 static void copy_opaque(struct pixman_renderer *pixman, const struct tsr_buffer *src,
 			const struct clamped_rect *rect, const pixman_region32_t *region)
 {
@@ -184,7 +187,7 @@ static void copy_opaque(struct pixman_renderer *pixman, const struct tsr_buffer 
 					      (size_t)(box->x1 - dx) * 4u;
 			uint8_t *to =
 			    (uint8_t *)dst->data + (size_t)ty * dst->stride + (size_t)box->x1 * 4u;
-			memcpy(to, from, bytes);
+			pixman->copy_row(to, from, bytes);
 		}
 	}
 	pixman_region32_fini(&boxes);
@@ -384,6 +387,8 @@ static void finish_pass(struct pixman_renderer *pixman)
 {
 	if (!pixman->in_pass)
 		return;
+	/* The frame goes to the display (or another thread) after this. */
+	tsr_row_copy_finish();
 	pixman_image_unref(pixman->target_image);
 	pixman->target_image = NULL;
 	pixman_region32_fini(&pixman->clip);
@@ -425,5 +430,6 @@ struct tsr_renderer *tsr_renderer_pixman_create(void)
 		return NULL;
 	pixman->base.impl = &pixman_renderer_impl;
 	pixman->base.name = "pixman";
+	pixman->copy_row = tsr_row_copy_select();
 	return &pixman->base;
 }
