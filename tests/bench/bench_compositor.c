@@ -24,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_util.h"
 #include "harness.h"
 
 #define WIDTH 1920
@@ -48,52 +49,11 @@ struct run {
 	int domains;
 };
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 static void sleep_ms(int ms)
 {
 	struct timespec delay = {ms / 1000, (long)(ms % 1000) * 1000000L};
 	while (nanosleep(&delay, &delay) < 0 && errno == EINTR)
 		;
-}
-
-/* utime+stime of pid in ns. /proc/PID/schedstat's first field is the same
- * time (what the kernel splits into utime and stime) at ns resolution;
- * /proc/PID/stat's fields 14 and 15 count clock ticks (10 ms), the
- * fallback when schedstat is not compiled in. */
-static bool cpu_time_ns(pid_t pid, uint64_t *out)
-{
-	char path[64];
-	snprintf(path, sizeof(path), "/proc/%d/schedstat", (int)pid);
-	FILE *file = fopen(path, "r");
-	unsigned long long ns;
-	if (file) {
-		bool ok = fscanf(file, "%llu", &ns) == 1;
-		fclose(file);
-		if (ok) {
-			*out = ns;
-			return true;
-		}
-	}
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	file = fopen(path, "r");
-	if (!file)
-		return false;
-	char line[1024];
-	bool ok = fgets(line, sizeof(line), file) != NULL;
-	fclose(file);
-	const char *rest = ok ? strrchr(line, ')') : NULL;
-	unsigned long long utime, stime;
-	if (!rest || sscanf(rest + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu",
-			    &utime, &stime) != 2)
-		return false;
-	*out = (utime + stime) * (1000000000ull / (unsigned long long)sysconf(_SC_CLK_TCK));
-	return true;
 }
 
 static long long reply_number(const char *reply, const char *key)
@@ -112,8 +72,8 @@ static bool take_sample(struct run *run, struct sample *out)
 	out->frames = reply_number(reply, "frames");
 	out->pixels = reply_number(reply, "pixels");
 	out->frames_done = harness_stat(&run->harness, "d0", "frames_done");
-	out->wall_ns = now_ns();
-	return cpu_time_ns(run->harness.compositor, &out->cpu_ns) && out->frames >= 0 &&
+	out->wall_ns = bench_now_ns();
+	return bench_cpu_time_ns(run->harness.compositor, &out->cpu_ns) && out->frames >= 0 &&
 	       out->pixels >= 0 && out->frames_done >= 0;
 }
 
@@ -223,34 +183,6 @@ static bool measure(int domains, const char *damage, struct result *out)
 	if (frames == 0 && ticks > 0)
 		out->cpu_per_frame_ns = cpu / ticks;
 	return true;
-}
-
-static int compare_u64(const void *x, const void *y)
-{
-	uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
-	return a < b ? -1 : a > b;
-}
-
-/* A memcpy of one output frame, median of 25, in this process. */
-static double memcpy_frame_ns(void)
-{
-	size_t bytes = (size_t)WIDTH * HEIGHT * 4;
-	uint8_t *from = malloc(bytes), *to = malloc(bytes);
-	if (!from || !to)
-		exit(1);
-	memset(from, 0x5a, bytes);
-	memset(to, 0, bytes);
-	uint64_t samples[25];
-	for (int i = 0; i < 25; i++) {
-		uint64_t start = now_ns();
-		memcpy(to, from, bytes);
-		samples[i] = now_ns() - start;
-		((volatile uint8_t *)to)[i] ^= 1;
-	}
-	qsort(samples, 25, sizeof(samples[0]), compare_u64);
-	free(from);
-	free(to);
-	return (double)samples[12];
 }
 
 static bool have_program(const char *name)
@@ -376,17 +308,16 @@ static double wakeup_round_ns(void)
 	char byte = 0;
 	for (int batch = 0; batch < 5; batch++) {
 		uint64_t before = 0, after = 0;
-		cpu_time_ns(getpid(), &before);
+		bench_cpu_time_ns(getpid(), &before);
 		for (int i = 0; i < 100; i++)
 			if (write(pair[0], &byte, 1) != 1 || read(pair[0], &byte, 1) != 1)
 				break;
-		cpu_time_ns(getpid(), &after);
+		bench_cpu_time_ns(getpid(), &after);
 		samples[batch] = (after - before) / 100;
 	}
 	close(pair[0]); /* the child reads end-of-file and exits */
 	waitpid(child, NULL, 0);
-	qsort(samples, 5, sizeof(samples[0]), compare_u64);
-	return (double)samples[2];
+	return (double)bench_median_u64(samples, 5);
 }
 
 int main(void)
@@ -399,7 +330,10 @@ int main(void)
 	}
 	static const int counts[] = {1, 4, 8, 16, 32};
 	static const char *const kinds[] = {"full", "demo"};
-	double memcpy_ns = memcpy_frame_ns();
+	/* The baseline: a memcpy of one output frame, median of 25. */
+	double memcpy_ns = bench_memcpy_frame_ns(WIDTH, HEIGHT, 25);
+	if (memcpy_ns <= 0)
+		return 1;
 	printf("whole compositor: tessera + N tessera-agent processes, headless %dx%d @ 60 Hz, "
 	       "mosaic\n",
 	       WIDTH, HEIGHT);

@@ -23,6 +23,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "bench_util.h"
 #include "harness.h"
 #include "vm_guest.h"
 
@@ -50,19 +51,6 @@ static unsigned long long reply_number(const char *reply, const char *key)
 	return found ? strtoull(found + strlen(pattern), NULL, 10) : 0;
 }
 
-static bool cpu_time_ns(pid_t pid, uint64_t *out)
-{
-	char path[64];
-	snprintf(path, sizeof(path), "/proc/%d/schedstat", (int)pid);
-	FILE *file = fopen(path, "r");
-	unsigned long long ns = 0;
-	bool ok = file && fscanf(file, "%llu", &ns) == 1;
-	if (file)
-		fclose(file);
-	*out = ns;
-	return ok;
-}
-
 static bool take_sample(struct harness *harness, struct sample *out)
 {
 	char reply[2048];
@@ -76,34 +64,7 @@ static bool take_sample(struct harness *harness, struct sample *out)
 	if (!counts || sscanf(counts + strlen(" frames.Virtual-1="), "%llu/%llu", &out->scanout,
 			      &out->composed) != 2)
 		return false;
-	return cpu_time_ns(harness->compositor, &out->cpu_ns);
-}
-
-/* One memcpy of an output frame, the median of 15, in this process. */
-static double memcpy_frame_ns(void)
-{
-	size_t bytes = (size_t)WIDTH * HEIGHT * 4;
-	uint8_t *from = malloc(bytes), *to = malloc(bytes);
-	if (!from || !to)
-		return 0;
-	memset(from, 0x5a, bytes);
-	memset(to, 0, bytes);
-	int64_t samples[15];
-	for (int i = 0; i < 15; i++) {
-		int64_t start = vm_now_ns();
-		memcpy(to, from, bytes);
-		samples[i] = vm_now_ns() - start;
-		((volatile uint8_t *)to)[i] ^= 1;
-	}
-	for (int i = 1; i < 15; i++) /* insertion sort, 15 values */
-		for (int j = i; j > 0 && samples[j] < samples[j - 1]; j--) {
-			int64_t t = samples[j];
-			samples[j] = samples[j - 1];
-			samples[j - 1] = t;
-		}
-	free(from);
-	free(to);
-	return (double)samples[7];
+	return bench_cpu_time_ns(harness->compositor, &out->cpu_ns);
 }
 
 /* COMMITS commits, alternating buffers 1 and 2, each waiting for its
@@ -221,7 +182,8 @@ int main(void)
 		memset(pixels, i ? 0x40 : 0xa0, size);
 	}
 
-	double memcpy_ns = memcpy_frame_ns();
+	/* One memcpy of an output frame, the median of 15, in this process. */
+	double memcpy_ns = bench_memcpy_frame_ns(WIDTH, HEIGHT, 15);
 	struct figures scanout, composed, mosaic;
 	bool ok = run(&harness, &guest, &scanout);
 	ok = ok && control(&harness, "test-scanout off") && run(&harness, &guest, &composed);

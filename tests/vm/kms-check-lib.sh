@@ -1,6 +1,27 @@
 # Shared by the in-VM tests that run one tessera with agents on KMS
-# (gpu-handoff.sh, kms-two-cards.sh, kms-hotplug.sh). Source it after
-# defining fail MESSAGE (each test words its own failures).
+# (gpu-handoff.sh, kms-gles.sh, kms-two-cards.sh, kms-hotplug.sh). Source
+# it after defining fail MESSAGE (each test words its own failures).
+
+# kms_write_config FILE OUTPUT_LINES NAME:COLOUR...: writes the config
+# kms-gles.sh, kms-two-cards.sh and kms-hotplug.sh share into FILE:
+# [output] with backend = kms and then OUTPUT_LINES (what differs, e.g.
+# "device = all"), the control socket control.sock, 4-pixel borders and
+# 28-pixel banners, and a [domain NAME] with colour = COLOUR and socket =
+# NAME.sock for each NAME:COLOUR, in order.
+kms_write_config()
+{
+	local file=$1 output=$2 domain
+	shift 2
+	{
+		printf '[output]\nbackend = kms\n%s\n\n' "$output"
+		printf '[control]\nsocket = control.sock\n\n'
+		printf '[decorations]\nborder_width = 4\nbanner_height = 28\n'
+		for domain in "$@"; do
+			printf '\n[domain %s]\ncolour = %s\nsocket = %s.sock\n' \
+				"${domain%%:*}" "${domain#*:}" "${domain%%:*}"
+		done
+	} >"$file"
+}
 
 # kms_start_tessera CONFIG LOG RUNTIME_DIR: starts tessera (--no-input,
 # logging at info into LOG) with TESSERA_CONTROL=RUNTIME_DIR/control.sock

@@ -59,31 +59,13 @@ grep -E "^(kms renderer|mosaic|focus|small damage|damage|renderer|benchmark)" \
 grep -q "on the GBM platform of /dev/dri/card" "$results/kms-gles-scene.log" ||
 	fail "the scene test's GLES renderer is not on the GBM platform"
 
+# shellcheck source=kms-check-lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/kms-check-lib.sh"
 config=$results/kms-gles.conf
-write_config() # RENDERER
-{
-	cat >"$config" <<CONF
-[output]
-backend = kms
-renderer = $1
-
-[control]
-socket = control.sock
-
-[decorations]
-border_width = 4
-banner_height = 28
-
-[domain work]
-colour = blue
-socket = work.sock
-CONF
-}
+write_config() { kms_write_config "$config" "renderer = $1" work:blue; } # RENDERER
 
 # 2. tessera itself with renderer = gles.
 write_config gles
-# shellcheck source=kms-check-lib.sh
-. "$(dirname "${BASH_SOURCE[0]}")/kms-check-lib.sh"
 kms_start_tessera "$config" "$log" "$runtime"
 "$agent" --socket "$runtime/work.sock" --name work >"$results/kms-gles-agent.log" 2>&1 &
 agent_pids+=($!)

@@ -73,30 +73,10 @@ qemu_monitor()
 # vkms and bochs.
 announce_change() { echo change >"/sys/class/drm/$1/uevent"; }
 
-config=$results/hotplug.conf
-cat >"$config" <<EOF
-[output]
-backend = kms
-device = all
-
-[control]
-socket = control.sock
-
-[decorations]
-border_width = 4
-banner_height = 28
-
-[domain work]
-colour = blue
-socket = work.sock
-
-[domain personal]
-colour = green
-socket = personal.sock
-EOF
-
 # shellcheck source=kms-check-lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/kms-check-lib.sh"
+config=$results/hotplug.conf
+kms_write_config "$config" "device = all" work:blue personal:green
 kms_start_tessera "$config" "$log" "$runtime"
 
 outputs() { "$ctl" status | tr ' ' '\n' | sed -n 's/^output\.\([^=]*\)=.*/\1/p' | tr '\n' ' '; }

@@ -41,30 +41,10 @@ for card in /sys/class/drm/card[0-9]; do
 done
 [ "$cards" -ge 2 ] || fail "only $cards card(s) (run with VM_GPU=1: vkms and bochs-display)"
 
-config=$results/two-cards.conf
-cat >"$config" <<EOF
-[output]
-backend = kms
-device = all
-
-[control]
-socket = control.sock
-
-[decorations]
-border_width = 4
-banner_height = 28
-
-[domain work]
-colour = blue
-socket = work.sock
-
-[domain personal]
-colour = green
-socket = personal.sock
-EOF
-
 # shellcheck source=kms-check-lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/kms-check-lib.sh"
+config=$results/two-cards.conf
+kms_write_config "$config" "device = all" work:blue personal:green
 kms_start_tessera "$config" "$log" "$runtime"
 
 status=$("$ctl" status)

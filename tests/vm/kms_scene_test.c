@@ -36,6 +36,26 @@ static void set_layout(struct scene_fixture *fixture, enum tsr_layout_mode mode)
 	scene_fixture_populate(fixture);
 }
 
+/* A capture of the fixture's KMS output, kept as RESULTS_DIR/writeback-NAME.png
+ * for a look; NULL (failing the test) when it fails. */
+static struct tsr_buffer *capture(struct scene_fixture *fixture, const char *name)
+{
+	struct tsr_output *output = tsr_server_output(fixture->server, 0)->output;
+	char err[256], path[512];
+	struct tsr_buffer *captured =
+	    output->impl->capture ? output->impl->capture(output, err, sizeof(err)) : NULL;
+	if (!captured) {
+		fprintf(stderr, "writeback capture failed: %s\n",
+			output->impl->capture ? err : "none");
+		CHECK(!"writeback capture");
+		return NULL;
+	}
+	snprintf(path, sizeof(path), "%s/writeback-%s.png", results_dir, name);
+	if (!tsr_png_write(path, captured, err, sizeof(err)))
+		fprintf(stderr, "cannot keep the capture: %s\n", err);
+	return captured;
+}
+
 /* Compares what KMS shows (writeback) with headless for one layout. */
 static void compare_layout(struct scene_fixture *kms, struct scene_fixture *headless,
 			   enum tsr_layout_mode mode, const char *name)
@@ -55,17 +75,10 @@ static void compare_layout(struct scene_fixture *kms, struct scene_fixture *head
 	snprintf(diff_path, sizeof(diff_path), "%s/diff-%s.png", results_dir, name);
 	struct tsr_output *output = tsr_server_output(kms->server, 0)->output;
 	CHECK(output->impl->capture != NULL);
-	struct tsr_buffer *captured =
-	    output->impl->capture ? output->impl->capture(output, err, sizeof(err)) : NULL;
-	if (!captured) {
-		fprintf(stderr, "writeback capture failed: %s\n",
-			output->impl->capture ? err : "none");
-		CHECK(!"writeback capture");
+	struct tsr_buffer *captured = capture(kms, name);
+	if (!captured)
 		return;
-	}
-	/* Kept as files for a look when the comparison fails. */
-	if (!tsr_png_write(capture_path, captured, err, sizeof(err)))
-		fprintf(stderr, "cannot keep the capture: %s\n", err);
+	/* Kept beside the capture, for a look when the comparison fails. */
 	tsr_png_write(expected_path, scene_fixture_front(headless), err, sizeof(err));
 	struct tsr_image_diff diff;
 	bool same =
@@ -114,25 +127,6 @@ static void test_setup(void)
 		CHECK(strcmp(renderer->name, "gles") == 0);
 }
 
-/* A capture of the KMS output, NULL (failing the test) when it fails. */
-static struct tsr_buffer *capture(const char *name)
-{
-	struct tsr_output *output = tsr_server_output(kms.server, 0)->output;
-	char err[256], path[512];
-	struct tsr_buffer *captured =
-	    output->impl->capture ? output->impl->capture(output, err, sizeof(err)) : NULL;
-	if (!captured) {
-		fprintf(stderr, "writeback capture failed: %s\n",
-			output->impl->capture ? err : "none");
-		CHECK(!"writeback capture");
-		return NULL;
-	}
-	snprintf(path, sizeof(path), "%s/writeback-%s.png", results_dir, name);
-	if (!tsr_png_write(path, captured, err, sizeof(err)))
-		fprintf(stderr, "cannot keep the capture: %s\n", err);
-	return captured;
-}
-
 static void test_mosaic_matches_headless(void)
 {
 	if (ready)
@@ -175,7 +169,7 @@ static void test_damage_rewrites_only_damage(void)
 {
 	if (!ready)
 		return;
-	struct tsr_buffer *before = capture("damage-before");
+	struct tsr_buffer *before = capture(&kms, "damage-before");
 	if (!before)
 		return;
 	/* The capture's modesets leave buffer ages unknown: age them again. */
@@ -194,7 +188,7 @@ static void test_damage_rewrites_only_damage(void)
 	}
 	scene_fixture_damage(&kms, 1, 10, 10, 16, 16);
 	CHECK(scene_fixture_settle(&kms));
-	struct tsr_buffer *after = capture("damage-after");
+	struct tsr_buffer *after = capture(&kms, "damage-after");
 	if (after && guest) {
 		uint64_t differing = 0;
 		int32_t x1 = INT32_MAX, y1 = INT32_MAX, x2 = -1, y2 = -1;
