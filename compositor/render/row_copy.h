@@ -1,6 +1,6 @@
 /* Row copies into an output frame (render_pixman.c's opaque 1:1 copies).
  * The frame is written for the display, not read again by the CPU, so on
- * x86-64 rows of 2 KiB and more are written with non-temporal (streaming) stores: no
+ * x86-64 CPUs with AVX rows of 2 KiB and more are written with non-temporal (streaming) stores: no
  * read-for-ownership of the destination lines and no eviction of the guest
  * rows still to be read. That is what glibc's memcpy does for a whole
  * frame, and row-sized memcpys do not (they stay under its non-temporal
